@@ -1,0 +1,187 @@
+/* choose.c - the one decision stream, and the standard choosers.
+ *
+ * Every nondeterministic choice of an execution goes through sim__choose:
+ * it asks the chooser, checks the answer, records it (the schedule), counts
+ * it (choice coverage), and notes preemptions. Choices with a single
+ * alternative are not asked and not recorded.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_internal.h"
+
+static const struct {
+    char letter;
+    const char *name;
+} kinds[SIM_CHOICE__COUNT] = {
+    [SIM_CHOICE_THREAD] = {'t', "thread"},
+    [SIM_CHOICE_USER] = {'u', "user"},
+};
+
+char sim_choice_letter(sim_choice_kind k) { return (unsigned)k < SIM_CHOICE__COUNT ? kinds[k].letter : '?'; }
+const char *sim_choice_name(sim_choice_kind k) { return (unsigned)k < SIM_CHOICE__COUNT ? kinds[k].name : "?"; }
+
+int sim_choice_from_letter(char c) {
+    for (int k = 0; k < SIM_CHOICE__COUNT; k++)
+        if (kinds[k].letter == c) return k;
+    return -1;
+}
+
+void sim_report_divergence(sim_ctx *s, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    s->divergence = sim_arena_vprintf(&s->arena, fmt, ap);
+    va_end(ap);
+}
+
+uint32_t sim__choose(sim_ctx *s, sim_choice_kind kind, uint32_t n, const uint32_t *labels, uint32_t current) {
+    if (s->ndecisions >= s->cfg.max_decisions) {
+        sim__end(s, SIM_LIVELOCK, NULL,
+                 sim_arena_printf(&s->arena, "livelock: decision limit %u reached\n%s", s->cfg.max_decisions,
+                                  sim__describe_threads(s)));
+    }
+    sim_choice_point pt = {s->ndecisions, kind, n, labels, current};
+    uint32_t idx = s->chooser->choose(s->chooser->self, s, &pt);
+    if (idx >= n) {
+        if (s->divergence == NULL)
+            sim_report_divergence(s, "chooser '%s' answered %u for a %s choice of %u alternatives",
+                                  s->chooser->name, idx, sim_choice_name(kind), n);
+        s->result.divergence_at = s->ndecisions;
+        sim__end(s, SIM_NONDETERMINISM, "nondeterminism", s->divergence);
+    }
+    if (s->ndecisions == s->decision_cap) {
+        uint32_t cap = s->decision_cap ? s->decision_cap * 2 : 4096;
+        sim_decision *d = realloc(s->decisions, cap * sizeof *d);
+        if (d == NULL) abort();
+        s->decisions = d;
+        s->decision_cap = cap;
+    }
+    sim_decision *d = &s->decisions[s->ndecisions++];
+    d->kind = (uint8_t)kind;
+    d->preempt = (uint8_t)(current != SIM_NO_CURRENT && idx != current);
+    d->reserved = 0;
+    d->n = n;
+    d->index = idx;
+    d->label = labels != NULL ? labels[idx] : idx;
+    s->preemptions += d->preempt;
+    s->stats.asked[kind]++;
+    s->stats.outcome[kind][idx < SIM_STATS_OUTCOMES ? idx : SIM_STATS_OUTCOMES - 1]++;
+    if (kind != SIM_CHOICE_THREAD) sim__event(s, SIM_EV_CHOICE, kind, d->label, n, 0);
+    return idx;
+}
+
+uint32_t sim_choose_user(sim_ctx *s, uint32_t n) {
+    if (n <= 1) return 0;
+    return sim__choose(s, SIM_CHOICE_USER, n, NULL, SIM_NO_CURRENT);
+}
+
+/* ---- Seeded random ---- */
+
+static void random_begin(void *self, sim_ctx *sim) {
+    (void)sim;
+    sim_random *r = self;
+    sim_rng_seed(r->s, r->seed);
+}
+
+static uint32_t random_choose(void *self, sim_ctx *sim, const sim_choice_point *pt) {
+    (void)sim;
+    sim_random *r = self;
+    return sim_rng_below(r->s, pt->n);
+}
+
+sim_chooser sim_random_chooser(sim_random *r, uint64_t seed) {
+    r->seed = seed;
+    sim_rng_seed(r->s, seed);
+    return (sim_chooser){r, "random", random_begin, random_choose, NULL};
+}
+
+/* ---- First (non-preemptive default) ---- */
+
+static uint32_t first_choose(void *self, sim_ctx *sim, const sim_choice_point *pt) {
+    (void)self;
+    (void)sim;
+    return pt->current != SIM_NO_CURRENT ? pt->current : 0;
+}
+
+sim_chooser sim_first_chooser(void) { return (sim_chooser){NULL, "first", NULL, first_choose, NULL}; }
+
+/* ---- Replay ---- */
+
+static void replay_begin(void *self, sim_ctx *sim) {
+    sim_replay *r = self;
+    r->pos = 0;
+    if (r->rest != NULL && r->rest->begin != NULL) r->rest->begin(r->rest->self, sim);
+}
+
+static void describe_alternatives(sim_ctx *s, const sim_choice_point *pt, char *buf, size_t len) {
+    size_t used = 0;
+    buf[0] = 0;
+    for (uint32_t i = 0; i < pt->n && used + 16 < len; i++) {
+        int w = snprintf(buf + used, len - used, "%s%c%u", i ? "," : "", sim_choice_letter(pt->kind),
+                         pt->labels != NULL ? pt->labels[i] : i);
+        if (w > 0) used += (size_t)w;
+    }
+    (void)s;
+}
+
+static const char *at_col(sim_ctx *s, const sim_replay *r, uint32_t pos) {
+    if (r->col == NULL || pos >= r->count) return "";
+    return sim_arena_printf(&s->arena, " (schedule col %u)", r->col[pos]);
+}
+
+static uint32_t replay_choose(void *self, sim_ctx *sim, const sim_choice_point *pt) {
+    sim_replay *r = self;
+    if (r->pos >= r->count) {
+        if (r->rest != NULL) return r->rest->choose(r->rest->self, sim, pt);
+        char alts[256];
+        describe_alternatives(sim, pt, alts, sizeof alts);
+        sim_report_divergence(sim,
+                              "nondeterminism at decision %u: the schedule ended after %u decisions, but the "
+                              "execution asks for a %s choice among {%s}",
+                              pt->position, r->count, sim_choice_name(pt->kind), alts);
+        return SIM_CHOICE_DIVERGED;
+    }
+    const sim_decision *d = &r->d[r->pos];
+    if (d->kind != pt->kind) {
+        char alts[256];
+        describe_alternatives(sim, pt, alts, sizeof alts);
+        sim_report_divergence(sim,
+                              "nondeterminism at decision %u%s: the schedule has %c%u, but the execution asks "
+                              "for a %s choice among {%s}",
+                              pt->position, at_col(sim, r, r->pos), sim_choice_letter((sim_choice_kind)d->kind),
+                              d->label, sim_choice_name(pt->kind), alts);
+        return SIM_CHOICE_DIVERGED;
+    }
+    for (uint32_t i = 0; i < pt->n; i++) {
+        uint32_t label = pt->labels != NULL ? pt->labels[i] : i;
+        if (label == d->label) {
+            r->pos++;
+            return i;
+        }
+    }
+    char alts[256];
+    describe_alternatives(sim, pt, alts, sizeof alts);
+    sim_report_divergence(sim, "nondeterminism at decision %u%s: the schedule has %c%u, which is not among {%s}",
+                          pt->position, at_col(sim, r, r->pos), sim_choice_letter(pt->kind), d->label, alts);
+    return SIM_CHOICE_DIVERGED;
+}
+
+static void replay_end(void *self, sim_ctx *sim) {
+    sim_replay *r = self;
+    if (r->rest == NULL && r->pos < r->count) {
+        sim_report_divergence(sim,
+                              "nondeterminism: the execution ended after %u decisions, but the schedule has %u%s",
+                              r->pos, r->count, at_col(sim, r, r->pos));
+    }
+    if (r->rest != NULL && r->rest->end != NULL) r->rest->end(r->rest->self, sim);
+}
+
+sim_chooser sim_replay_chooser(sim_replay *r, const sim_decision *d, const uint32_t *col, uint32_t count,
+                               sim_chooser *rest) {
+    r->d = d;
+    r->col = col;
+    r->count = count;
+    r->pos = 0;
+    r->rest = rest;
+    return (sim_chooser){r, "replay", replay_begin, replay_choose, replay_end};
+}

@@ -1,0 +1,91 @@
+/* clock.c - the virtual clock and its timers.
+ *
+ * Time is an int64 count of nanoseconds that starts at 0 in every execution
+ * and moves only when no thread can run: then it jumps to the earliest
+ * pending deadline and wakes every thread due at that instant. Timers are a
+ * binary min-heap ordered by (deadline, insertion sequence), so threads due
+ * at the same instant wake in the order their timers were set, independent
+ * of memory layout. Timers of threads woken early are left in the heap and
+ * dropped when they surface (their wait generation no longer matches).
+ */
+#include <stdlib.h>
+
+#include "sim_internal.h"
+
+static bool timer_less(const sim_timer *a, const sim_timer *b) {
+    if (a->deadline_ns != b->deadline_ns) return a->deadline_ns < b->deadline_ns;
+    return a->seq < b->seq;
+}
+
+static void heap_up(sim_timer *h, uint32_t i) {
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (!timer_less(&h[i], &h[p])) break;
+        sim_timer t = h[i];
+        h[i] = h[p];
+        h[p] = t;
+        i = p;
+    }
+}
+
+static void heap_down(sim_timer *h, uint32_t n, uint32_t i) {
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && timer_less(&h[l], &h[m])) m = l;
+        if (r < n && timer_less(&h[r], &h[m])) m = r;
+        if (m == i) return;
+        sim_timer t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static bool timer_live(const sim_ctx *s, const sim_timer *t) {
+    const sim_thread *th = &s->threads[t->thread];
+    return th->state == SIM_T_BLOCKED && th->wait_gen == t->gen;
+}
+
+static void heap_pop(sim_ctx *s) {
+    s->timers[0] = s->timers[--s->ntimers];
+    heap_down(s->timers, s->ntimers, 0);
+}
+
+void sim__timer_add(sim_ctx *s, uint32_t thread, int64_t deadline_ns) {
+    /* Drop dead entries at the top first, so the heap holds at most a few
+     * stale timers per thread. */
+    while (s->ntimers > 0 && !timer_live(s, &s->timers[0])) heap_pop(s);
+    if (s->ntimers == s->timer_cap) {
+        uint32_t cap = s->timer_cap * 2;
+        sim_timer *t = realloc(s->timers, cap * sizeof *t);
+        if (t == NULL) abort();
+        s->timers = t;
+        s->timer_cap = cap;
+    }
+    sim_timer *t = &s->timers[s->ntimers];
+    t->deadline_ns = deadline_ns < s->now_ns ? s->now_ns : deadline_ns;
+    t->seq = s->timer_seq++;
+    t->thread = thread;
+    t->gen = s->threads[thread].wait_gen;
+    heap_up(s->timers, s->ntimers++);
+}
+
+bool sim__clock_advance(sim_ctx *s) {
+    while (s->ntimers > 0 && !timer_live(s, &s->timers[0])) heap_pop(s);
+    if (s->ntimers == 0) return false;
+    int64_t when = s->timers[0].deadline_ns;
+    if (when > s->now_ns) s->now_ns = when;
+    while (s->ntimers > 0 && s->timers[0].deadline_ns <= s->now_ns) {
+        sim_timer t = s->timers[0];
+        heap_pop(s);
+        if (!timer_live(s, &t)) continue;
+        s->threads[t.thread].timed_out = true;
+        sim__wake(s, t.thread);
+        /* The event is attributed to the woken thread. */
+        uint32_t cur = s->current;
+        s->current = t.thread;
+        sim__event(s, SIM_EV_TIMEOUT, t.thread, (uint64_t)when, 0, 0);
+        s->current = cur;
+    }
+    return true;
+}

@@ -1,0 +1,403 @@
+/* sched.c - virtual threads and the run loop.
+ *
+ * Exactly one virtual thread runs at a time. Control passes only at
+ * scheduling points (sim__sched_point, before every seam call) and when a
+ * thread blocks or ends; the next thread is picked through the decision
+ * stream, and the switch goes directly from thread to thread (the main
+ * fiber is only resumed when the execution ends), so a step that keeps the
+ * same thread costs no switch at all.
+ *
+ * An execution ends when every thread is done (pass), when every thread is
+ * blocked and no timer is pending (deadlock), at the step limit (livelock),
+ * on a harness failure, a replay divergence, a resource limit, or a stack
+ * overflow caught by the guard page.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_internal.h"
+
+/* The simulator that is running on this OS thread, for the SIGSEGV handler
+ * only: a signal handler gets no argument to find it by. Never used for any
+ * decision. */
+static _Thread_local sim_ctx *sim__active;
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SIM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SIM_ASAN 1
+#endif
+#endif
+#ifndef SIM_ASAN
+#define SIM_ASAN 0
+#endif
+
+void sim_config_default(sim_config *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->max_threads = SIM_MAX_THREADS;
+    cfg->max_steps = 2000000;
+    cfg->max_decisions = 1000000;
+    cfg->max_objects = 4096;
+    cfg->stack_size = SIM_ASAN ? 1024 * 1024 : 256 * 1024;
+    cfg->record_trace = true;
+    cfg->max_trace_events = 1u << 20;
+}
+
+const char *sim_verdict_name(sim_verdict v) {
+    switch (v) {
+    case SIM_PASS: return "pass";
+    case SIM_FAIL: return "fail";
+    case SIM_DEADLOCK: return "deadlock";
+    case SIM_LIVELOCK: return "livelock";
+    case SIM_STACK_OVERFLOW: return "stack-overflow";
+    case SIM_NONDETERMINISM: return "nondeterminism";
+    case SIM_LIMIT: return "limit";
+    case SIM_USAGE: return "usage";
+    }
+    return "?";
+}
+
+/* ---- Switching ---- */
+
+static void switch_to(sim_ctx *s, uint32_t next, bool final) {
+    uint32_t prev = s->current;
+    if (next == prev) return;
+    s->current = next;
+    if (final)
+        sim_fiber_switch_final(&s->threads[prev].fiber, &s->threads[next].fiber);
+    else
+        sim_fiber_switch(&s->threads[prev].fiber, &s->threads[next].fiber);
+}
+
+/* Picks among the runnable threads; `current` is the running thread if it
+ * may go on (a choice of another one is then a preemption). */
+static uint32_t pick(sim_ctx *s, uint32_t current) {
+    uint64_t m = s->runnable;
+    if ((m & (m - 1)) == 0) return sim__ctz64(m);
+    uint32_t labels[SIM_MAX_THREADS];
+    uint32_t n = 0, cur = SIM_NO_CURRENT;
+    while (m != 0) {
+        uint32_t tid = sim__ctz64(m);
+        if (tid == current) cur = n;
+        labels[n++] = tid;
+        m &= m - 1;
+    }
+    return labels[sim__choose(s, SIM_CHOICE_THREAD, n, labels, cur)];
+}
+
+void sim__end(sim_ctx *s, sim_verdict v, const char *property, const char *message) {
+    s->ended = true;
+    s->result.verdict = v;
+    s->result.property = property != NULL ? property : sim_verdict_name(v);
+    s->result.message = message != NULL ? message : "";
+    sim_fiber_switch_final(&s->threads[s->current].fiber, &s->main_fiber);
+    abort(); /* unreachable: an ended execution is never resumed */
+}
+
+/* Runs the next runnable thread; the current one has blocked or finished.
+ * Time moves only here, when nobody can run. */
+static void run_next(sim_ctx *s, bool final) {
+    while (s->runnable == 0) {
+        if (s->live == 0) sim__end(s, SIM_PASS, NULL, NULL);
+        if (!sim__clock_advance(s)) {
+            sim__end(s, SIM_DEADLOCK, NULL,
+                     sim_arena_printf(&s->arena, "deadlock: every thread is blocked and no timer is pending\n%s",
+                                      sim__describe_threads(s)));
+        }
+    }
+    switch_to(s, pick(s, SIM_NO_CURRENT), final);
+}
+
+void sim__sched_point(sim_ctx *s) {
+    if (++s->steps > s->cfg.max_steps) {
+        sim__end(s, SIM_LIVELOCK, NULL,
+                 sim_arena_printf(&s->arena, "livelock: step limit %llu reached\n%s",
+                                  (unsigned long long)s->cfg.max_steps, sim__describe_threads(s)));
+    }
+    uint64_t m = s->runnable;
+    if ((m & (m - 1)) == 0) return; /* only the running thread can run */
+    switch_to(s, pick(s, s->current), false);
+}
+
+void sim__block(sim_ctx *s, sim_wait_kind kind, uint32_t obj, int64_t deadline_ns) {
+    sim_thread *t = &s->threads[s->current];
+    t->state = SIM_T_BLOCKED;
+    t->wait_kind = kind;
+    t->wait_obj = obj;
+    t->deadline_ns = deadline_ns;
+    t->wait_gen++;
+    t->timed_out = false;
+    s->runnable &= ~(1ull << t->id);
+    if (deadline_ns >= 0) sim__timer_add(s, t->id, deadline_ns);
+    run_next(s, false);
+}
+
+void sim__wake(sim_ctx *s, uint32_t thread) {
+    sim_thread *t = &s->threads[thread];
+    if (t->state != SIM_T_BLOCKED) return;
+    t->state = SIM_T_RUNNABLE;
+    t->wait_kind = SIM_WAIT_NONE;
+    s->runnable |= 1ull << thread;
+}
+
+void sim__wake_mask(sim_ctx *s, uint64_t mask) {
+    while (mask != 0) {
+        sim__wake(s, sim__ctz64(mask));
+        mask &= mask - 1;
+    }
+}
+
+/* ---- Thread lifetime ---- */
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noreturn))
+#endif
+static void thread_exit(sim_ctx *s) {
+    sim_thread *t = &s->threads[s->current];
+    sim__event(s, SIM_EV_THREAD_END, t->id, 0, 0, 0);
+    t->state = SIM_T_DONE;
+    s->runnable &= ~(1ull << t->id);
+    s->live--;
+    /* Joiners are found by scanning ids in order: deterministic. */
+    for (uint32_t i = 0; i < s->nthreads; i++) {
+        sim_thread *w = &s->threads[i];
+        if (w->state == SIM_T_BLOCKED && w->wait_kind == SIM_WAIT_JOIN && w->wait_obj == t->id) sim__wake(s, i);
+    }
+    run_next(s, true);
+    abort(); /* unreachable: a finished thread is never resumed */
+}
+
+static void thread_entry(void *arg) {
+    sim_ctx *s = arg;
+    sim_thread *t = &s->threads[s->current];
+    sim__event(s, SIM_EV_THREAD_START, t->id, 0, 0, 0);
+    if (t->id == 0)
+        s->main_fn(s, &s->shim, s->main_arg);
+    else
+        t->fn(t->arg);
+    thread_exit(s);
+}
+
+uint32_t sim__spawn(sim_ctx *s, shim_thread_fn fn, void *arg, const char *name) {
+    if (s->nthreads >= s->cfg.max_threads) {
+        sim__end(s, SIM_LIMIT, "thread-limit",
+                 sim_arena_printf(&s->arena, "limit: more than %u threads (max_threads)", s->cfg.max_threads));
+    }
+    uint32_t id = s->nthreads;
+    if (id >= s->nstacks) {
+        if (!sim_stack_alloc(&s->stacks[id], s->cfg.stack_size)) {
+            sim__end(s, SIM_LIMIT, "stack-limit",
+                     sim_arena_printf(&s->arena, "limit: cannot map a %zu-byte stack for thread %u",
+                                      s->cfg.stack_size, id));
+        }
+        s->nstacks = id + 1;
+    }
+    s->nthreads++;
+    sim_thread *t = &s->threads[id];
+    sim_fiber fiber = t->fiber; /* keep the fiber's retained allocation */
+    memset(t, 0, sizeof *t);
+    t->fiber = fiber;
+    t->id = id;
+    t->state = SIM_T_RUNNABLE;
+    t->deadline_ns = -1;
+    t->fn = fn;
+    t->arg = arg;
+    size_t len = strlen(name != NULL ? name : "") + 1;
+    char *copy = sim_arena_alloc(&s->arena, len);
+    memcpy(copy, name != NULL ? name : "", len);
+    t->name = copy;
+    sim_fiber_make(&t->fiber, &s->stacks[id], thread_entry, s);
+    s->runnable |= 1ull << id;
+    s->live++;
+    return id;
+}
+
+/* ---- Reports ---- */
+
+const char *sim__describe_threads(sim_ctx *s) {
+    char *out = sim_arena_printf(&s->arena, "%s", "");
+    for (uint32_t i = 0; i < s->nthreads; i++) {
+        sim_thread *t = &s->threads[i];
+        if (t->state == SIM_T_DONE) continue;
+        char obj[32];
+        const char *what;
+        switch (t->state == SIM_T_BLOCKED ? t->wait_kind : SIM_WAIT_NONE) {
+        case SIM_WAIT_MUTEX: {
+            const sim_obj *o = &s->objs[t->wait_obj];
+            what = o->owner != 0
+                       ? sim_arena_printf(&s->arena, "waits for mutex %s, held by T%u '%s'",
+                                          sim__obj_name(s, t->wait_obj, obj, sizeof obj), o->owner - 1,
+                                          s->threads[o->owner - 1].name)
+                       : sim_arena_printf(&s->arena, "waits for mutex %s (free)",
+                                          sim__obj_name(s, t->wait_obj, obj, sizeof obj));
+            break;
+        }
+        case SIM_WAIT_SEMA:
+            what = sim_arena_printf(&s->arena, "waits on semaphore %s (count %u)",
+                                    sim__obj_name(s, t->wait_obj, obj, sizeof obj), s->objs[t->wait_obj].count);
+            break;
+        case SIM_WAIT_JOIN:
+            what = sim_arena_printf(&s->arena, "joins T%u '%s'", t->wait_obj, s->threads[t->wait_obj].name);
+            break;
+        case SIM_WAIT_SLEEP: what = "sleeps"; break;
+        case SIM_WAIT_NONE: what = "is runnable"; break;
+        default: what = "waits"; break;
+        }
+        const char *until = (t->state == SIM_T_BLOCKED && t->deadline_ns >= 0)
+                                ? sim_arena_printf(&s->arena, " until %lld ns", (long long)t->deadline_ns)
+                                : "";
+        out = sim_arena_printf(&s->arena, "%s  T%u '%s' %s%s\n", out, t->id, t->name, what, until);
+    }
+    return out;
+}
+
+/* ---- Stack overflow ---- */
+
+#if !SIM_ASAN
+static void on_fault(int sig, siginfo_t *si, void *uc) {
+    (void)uc;
+    sim_ctx *s = sim__active;
+    if (s != NULL && !s->ended && s->current < s->nstacks &&
+        sim_stack_guard_hit(&s->stacks[s->current], si->si_addr)) {
+        s->ended = true;
+        s->result.verdict = SIM_STACK_OVERFLOW;
+        siglongjmp(s->overflow_jmp, 1);
+    }
+    /* Not a guard page of ours: fall back to the default action. */
+    signal(sig, SIG_DFL);
+}
+
+static void install_fault_handler(sim_ctx *s) {
+    stack_t ss;
+    memset(&ss, 0, sizeof ss);
+    ss.ss_sp = s->altstack;
+    ss.ss_size = 64 * 1024;
+    sigaltstack(&ss, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    /* NODEFER: siglongjmp out of the handler without restoring a mask. */
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+}
+#endif
+
+/* ---- Create, run, destroy ---- */
+
+sim_ctx *sim_create(const sim_config *cfg) {
+    sim_ctx *s = calloc(1, sizeof *s);
+    if (s == NULL) return NULL;
+    if (cfg != NULL)
+        s->cfg = *cfg;
+    else
+        sim_config_default(&s->cfg);
+    if (s->cfg.max_threads == 0 || s->cfg.max_threads > SIM_MAX_THREADS) s->cfg.max_threads = SIM_MAX_THREADS;
+    if (s->cfg.max_objects == 0) s->cfg.max_objects = 4096;
+    if (s->cfg.stack_size < 16 * 1024) s->cfg.stack_size = 16 * 1024;
+    sim_arena_init(&s->arena);
+    s->objs = calloc(s->cfg.max_objects, sizeof *s->objs);
+    s->addr_cap = 1;
+    while (s->addr_cap < 2 * s->cfg.max_objects) s->addr_cap <<= 1;
+    s->addrs = calloc(s->addr_cap, sizeof *s->addrs);
+    s->timer_cap = 4 * SIM_MAX_THREADS;
+    s->timers = calloc(s->timer_cap, sizeof *s->timers);
+    s->altstack = malloc(64 * 1024);
+    if (s->objs == NULL || s->addrs == NULL || s->timers == NULL || s->altstack == NULL) {
+        sim_destroy(s);
+        return NULL;
+    }
+    sim_fiber_init_main(&s->main_fiber);
+    sim__fill_shim(s);
+    return s;
+}
+
+void sim_destroy(sim_ctx *s) {
+    if (s == NULL) return;
+    for (uint32_t i = 0; i < SIM_MAX_THREADS; i++) sim_fiber_destroy(&s->threads[i].fiber);
+    for (uint32_t i = 0; i < s->nstacks; i++) sim_stack_free(&s->stacks[i]);
+    sim_fiber_destroy(&s->main_fiber);
+    sim_arena_free(&s->arena);
+    free(s->objs);
+    free(s->addrs);
+    free(s->timers);
+    free(s->decisions);
+    free(s->events);
+    free(s->altstack);
+    free(s);
+}
+
+const sim_config *sim_get_config(const sim_ctx *s) { return &s->cfg; }
+const shim *sim_shim(sim_ctx *s) { return &s->shim; }
+const sim_stats *sim_get_stats(const sim_ctx *s) { return &s->stats; }
+void sim_reset_stats(sim_ctx *s) { memset(&s->stats, 0, sizeof s->stats); }
+uint32_t sim_current_thread(const sim_ctx *s) { return s->current; }
+int64_t sim_now_ns(const sim_ctx *s) { return s->now_ns; }
+
+static void reset_execution(sim_ctx *s) {
+    sim_arena_reset(&s->arena);
+    s->exec++;
+    s->nthreads = 0;
+    s->runnable = 0;
+    s->live = 0;
+    s->current = 0;
+    s->steps = 0;
+    s->now_ns = 0;
+    s->ntimers = 0;
+    s->timer_seq = 0;
+    s->nobjs = 0;
+    memset(s->ord, 0, sizeof s->ord);
+    s->ndecisions = 0;
+    s->preemptions = 0;
+    s->ended = false;
+    s->divergence = NULL;
+    memset(&s->result, 0, sizeof s->result);
+    sim__trace_reset(s);
+}
+
+const sim_result *sim_run(sim_ctx *s, sim_chooser *chooser, sim_main_fn main_fn, void *arg) {
+    reset_execution(s);
+    s->chooser = chooser;
+    s->main_fn = main_fn;
+    s->main_arg = arg;
+    if (chooser->begin != NULL) chooser->begin(chooser->self, s);
+    sim__spawn(s, NULL, NULL, "main");
+    s->current = 0;
+    sim__active = s;
+#if !SIM_ASAN
+    install_fault_handler(s);
+    if (sigsetjmp(s->overflow_jmp, 0) != 0) {
+        /* Back from the fault handler: the overflowing thread is abandoned. */
+        sim_thread *t = &s->threads[s->current];
+        s->result.property = "stack-overflow";
+        s->result.message = sim_arena_printf(
+            &s->arena, "stack overflow: T%u '%s' ran past its %zu-byte stack into the guard page\n%s", t->id,
+            t->name, s->cfg.stack_size, sim__describe_threads(s));
+    } else
+#endif
+    {
+        sim_fiber_switch(&s->main_fiber, &s->threads[0].fiber);
+    }
+    sim__active = NULL;
+    if (s->result.verdict == SIM_PASS && chooser->end != NULL) chooser->end(chooser->self, s);
+    if (s->divergence != NULL && s->result.verdict != SIM_NONDETERMINISM) {
+        s->result.verdict = SIM_NONDETERMINISM;
+        s->result.property = "nondeterminism";
+        s->result.message = s->divergence;
+        s->result.divergence_at = s->ndecisions;
+    }
+    s->result.steps = s->steps;
+    s->result.virtual_ns = s->now_ns;
+    s->result.trace_hash = s->hash;
+    s->result.decisions = s->decisions;
+    s->result.ndecisions = s->ndecisions;
+    s->result.preemptions = s->preemptions;
+    s->result.threads = s->nthreads;
+    s->stats.executions++;
+    s->stats.steps += s->steps;
+    return &s->result;
+}

@@ -1,0 +1,141 @@
+/* schedule.c - the printed form of a decision stream.
+ *
+ * Grammar (documented in sim.h): tokens "<letter><label>[x<count>]"
+ * separated by ',' or white space. Runs of the same decision are written
+ * once with a repeat count, so a long stretch of "thread 0 goes on" costs a
+ * few characters. Parse errors name the 1-based column.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_internal.h"
+
+#define SCHEDULE_MAX_DECISIONS 100000000u
+
+size_t sim_schedule_format(const sim_decision *d, uint32_t count, char *buf, size_t buflen) {
+    size_t used = 0;
+    for (uint32_t i = 0; i < count;) {
+        uint32_t j = i + 1;
+        while (j < count && d[j].kind == d[i].kind && d[j].label == d[i].label) j++;
+        char tok[48];
+        int w;
+        if (j - i > 1)
+            w = snprintf(tok, sizeof tok, "%s%c%ux%u", i ? "," : "", sim_choice_letter((sim_choice_kind)d[i].kind),
+                         d[i].label, j - i);
+        else
+            w = snprintf(tok, sizeof tok, "%s%c%u", i ? "," : "", sim_choice_letter((sim_choice_kind)d[i].kind),
+                         d[i].label);
+        if (w > 0) {
+            if (used + (size_t)w < buflen) memcpy(buf + used, tok, (size_t)w);
+            used += (size_t)w;
+        }
+        i = j;
+    }
+    if (buflen > 0) buf[used < buflen ? used : buflen - 1] = 0;
+    return used;
+}
+
+static bool fail(char *err, size_t errlen, size_t col, const char *msg, char got) {
+    if (got == 0)
+        snprintf(err, errlen, "col %zu: %s, got the end of the schedule", col, msg);
+    else if (isprint((unsigned char)got))
+        snprintf(err, errlen, "col %zu: %s, got '%c'", col, msg, got);
+    else
+        snprintf(err, errlen, "col %zu: %s, got byte 0x%02x", col, msg, (unsigned char)got);
+    return false;
+}
+
+/* Reads a decimal number at text[*i]; false on no digits or overflow. */
+static bool read_number(const char *text, size_t *i, uint64_t max, uint64_t *out) {
+    if (!isdigit((unsigned char)text[*i])) return false;
+    uint64_t v = 0;
+    while (isdigit((unsigned char)text[*i])) {
+        v = v * 10 + (uint64_t)(text[*i] - '0');
+        if (v > max) return false;
+        (*i)++;
+    }
+    *out = v;
+    return true;
+}
+
+bool sim_schedule_parse(const char *text, sim_schedule *out, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    uint32_t cap = 0;
+    size_t i = 0;
+    bool need_token = false; /* after a ',' */
+    for (;;) {
+        while (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r') i++;
+        if (text[i] == 0) {
+            if (need_token) break;
+            return true;
+        }
+        size_t tok_col = i + 1;
+        int kind = sim_choice_from_letter(text[i]);
+        if (kind < 0) {
+            sim_schedule_free(out);
+            return fail(err, errlen, i + 1, "expected a choice letter (t thread, u user)", text[i]);
+        }
+        i++;
+        uint64_t label, count = 1;
+        size_t at = i;
+        if (!read_number(text, &i, UINT32_MAX - 1, &label)) {
+            sim_schedule_free(out);
+            return fail(err, errlen, at + 1,
+                        isdigit((unsigned char)text[at]) ? "label too large" : "expected a decimal label",
+                        isdigit((unsigned char)text[at]) ? 0 : text[at]);
+        }
+        if (text[i] == 'x') {
+            i++;
+            at = i;
+            if (!read_number(text, &i, SCHEDULE_MAX_DECISIONS, &count) || count == 0) {
+                sim_schedule_free(out);
+                return fail(err, errlen, at + 1, "expected a repeat count from 1 to 100000000",
+                            isdigit((unsigned char)text[at]) ? 0 : text[at]);
+            }
+        }
+        if ((uint64_t)out->count + count > SCHEDULE_MAX_DECISIONS) {
+            sim_schedule_free(out);
+            return fail(err, errlen, tok_col, "schedule longer than 100000000 decisions", 0);
+        }
+        if (out->count + count > cap) {
+            while (out->count + count > cap) cap = cap ? cap * 2 : 64;
+            sim_decision *d = realloc(out->d, cap * sizeof *d);
+            uint32_t *c = realloc(out->col, cap * sizeof *c);
+            if (d != NULL) out->d = d;
+            if (c != NULL) out->col = c;
+            if (d == NULL || c == NULL) {
+                sim_schedule_free(out);
+                snprintf(err, errlen, "col %zu: out of memory", tok_col);
+                return false;
+            }
+        }
+        for (uint64_t k = 0; k < count; k++) {
+            sim_decision *d = &out->d[out->count];
+            memset(d, 0, sizeof *d);
+            d->kind = (uint8_t)kind;
+            d->label = (uint32_t)label;
+            out->col[out->count++] = (uint32_t)tok_col;
+        }
+        need_token = false;
+        size_t end = i;
+        while (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r') i++;
+        if (text[i] == ',') {
+            i++;
+            need_token = true;
+        } else if (text[i] != 0 && i == end) {
+            sim_schedule_free(out);
+            return fail(err, errlen, i + 1, "expected ',' or white space after a token", text[i]);
+        }
+    }
+    sim_schedule_free(out);
+    return fail(err, errlen, i + 1, "expected a token after ','", 0);
+}
+
+void sim_schedule_free(sim_schedule *s) {
+    free(s->d);
+    free(s->col);
+    s->d = NULL;
+    s->col = NULL;
+    s->count = 0;
+}

@@ -1,0 +1,285 @@
+/* sim.h - the deterministic simulation engine: public API.
+ *
+ * One sim_ctx holds all simulator state. sim_run executes a harness function
+ * as virtual thread 0 on a virtual clock; every seam call of every virtual
+ * thread is a scheduling point, and every nondeterministic choice (which
+ * thread runs, and later which packet, which waiter, which outcome) goes
+ * through one function, sim_choose, whose recorded answers are the schedule.
+ * The same chooser answers give the same execution, byte for byte.
+ *
+ * Sections: configuration; choices and choosers; running; harness helpers
+ * (callable from inside a virtual thread); schedules; the trace.
+ */
+#ifndef IOCPCHECK_SIM_H
+#define IOCPCHECK_SIM_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../poller/iocp_shim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sim_ctx sim_ctx;
+
+/* ---- Configuration (every limit is named, and reported when hit) ---- */
+
+#define SIM_MAX_THREADS 64 /* runnable set is a 64-bit mask */
+
+typedef struct sim_config {
+    uint32_t max_threads;      /* <= SIM_MAX_THREADS */
+    uint64_t max_steps;        /* scheduling points before "livelock" */
+    uint32_t max_decisions;    /* recorded choices before "livelock" */
+    uint32_t max_objects;      /* mutexes + semaphores + atomic words per execution */
+    size_t stack_size;         /* usable bytes per virtual thread */
+    bool record_trace;         /* keep events for rendering (the hash is always kept) */
+    uint32_t max_trace_events; /* events kept when recording; later ones only hashed */
+} sim_config;
+
+void sim_config_default(sim_config *cfg);
+
+/* ---- Choices ---------------------------------------------------------
+ * A choice kind is a letter in the schedule string. Each kind documents its
+ * alternatives and their labels (the value written in the schedule). */
+
+typedef enum sim_choice_kind {
+    SIM_CHOICE_THREAD = 0, /* 't': which runnable thread runs next; label = thread id */
+    SIM_CHOICE_USER,       /* 'u': a value the harness asked for; label = index */
+    SIM_CHOICE__COUNT
+} sim_choice_kind;
+
+char sim_choice_letter(sim_choice_kind k);
+const char *sim_choice_name(sim_choice_kind k);
+/* Returns the kind for a schedule letter, or -1. */
+int sim_choice_from_letter(char c);
+
+#define SIM_NO_CURRENT UINT32_MAX
+#define SIM_CHOICE_DIVERGED UINT32_MAX
+
+typedef struct sim_choice_point {
+    uint32_t position;       /* index of this decision in the stream */
+    sim_choice_kind kind;
+    uint32_t n;              /* alternatives, always >= 2 (forced choices are not asked) */
+    const uint32_t *labels;  /* label of each alternative, ascending */
+    uint32_t current;        /* THREAD: index of the running thread if it may go on, else SIM_NO_CURRENT */
+} sim_choice_point;
+
+/* One recorded decision. */
+typedef struct sim_decision {
+    uint8_t kind;    /* sim_choice_kind */
+    uint8_t preempt; /* a thread choice that switched away from a runnable thread */
+    uint16_t reserved;
+    uint32_t n;      /* alternatives offered */
+    uint32_t index;  /* chosen alternative, < n */
+    uint32_t label;  /* its label: what the schedule string records */
+} sim_decision;
+
+/* A chooser answers choice points. Exploration, PCT and byte-driven fuzzing
+ * plug in here: replay a prefix (sim_replay), then answer the rest their way;
+ * after the run, the recorded stream (sim_result.decisions, with n for every
+ * position) tells an explorer which alternatives remain. */
+typedef struct sim_chooser {
+    void *self;
+    const char *name;
+    /* Called at the start of each execution (may be NULL). */
+    void (*begin)(void *self, sim_ctx *sim);
+    /* Returns an index < pt->n, or SIM_CHOICE_DIVERGED after calling
+     * sim_report_divergence. */
+    uint32_t (*choose)(void *self, sim_ctx *sim, const sim_choice_point *pt);
+    /* Called when the execution ended normally (may be NULL); may report a
+     * divergence (for example, unused replay decisions). */
+    void (*end)(void *self, sim_ctx *sim);
+} sim_chooser;
+
+/* Seeded random: xoshiro256** seeded through SplitMix64. Uniform over the
+ * alternatives at every point. */
+typedef struct sim_random {
+    uint64_t seed;
+    uint64_t s[4];
+} sim_random;
+sim_chooser sim_random_chooser(sim_random *r, uint64_t seed);
+
+/* Always the running thread if it may go on, else alternative 0: the
+ * non-preemptive default that explorers and shrinkers extend a prefix with. */
+sim_chooser sim_first_chooser(void);
+
+/* Replay: answers from a decision list. With `rest` NULL the replay is
+ * strict: asking past the end, a kind mismatch, a label that is not among the
+ * alternatives, or leftover decisions at the end are nondeterminism. With a
+ * `rest` chooser, decisions past the end of the list come from it. */
+typedef struct sim_replay {
+    const sim_decision *d;
+    const uint32_t *col; /* optional: column of each decision in its schedule string */
+    uint32_t count;
+    uint32_t pos;
+    sim_chooser *rest;
+} sim_replay;
+sim_chooser sim_replay_chooser(sim_replay *r, const sim_decision *d, const uint32_t *col,
+                               uint32_t count, sim_chooser *rest);
+
+/* For choosers: record why the execution diverged (ends it as nondeterminism). */
+void sim_report_divergence(sim_ctx *sim, const char *fmt, ...);
+
+/* ---- Running ------------------------------------------------------------ */
+
+typedef enum sim_verdict {
+    SIM_PASS = 0,        /* every thread finished */
+    SIM_FAIL,            /* the harness reported a failed property (sim_fail) */
+    SIM_DEADLOCK,        /* every thread blocked, nothing timed */
+    SIM_LIVELOCK,        /* the step or decision limit was reached */
+    SIM_STACK_OVERFLOW,  /* a virtual thread hit its guard page */
+    SIM_NONDETERMINISM,  /* a replay diverged from its schedule */
+    SIM_LIMIT,           /* a resource limit (threads, objects) was exceeded */
+    SIM_USAGE,           /* the code under test misused a primitive (e.g. unlock of a free mutex) */
+} sim_verdict;
+
+const char *sim_verdict_name(sim_verdict v);
+
+typedef struct sim_result {
+    sim_verdict verdict;
+    const char *property;         /* SIM_FAIL: the property; otherwise the verdict name */
+    const char *message;          /* a readable report, several lines */
+    uint64_t steps;               /* scheduling points taken */
+    int64_t virtual_ns;           /* virtual clock at the end */
+    uint64_t trace_hash;          /* 64-bit hash of every event */
+    const sim_decision *decisions;
+    uint32_t ndecisions;
+    uint32_t preemptions;
+    uint32_t threads;             /* threads created */
+    uint32_t divergence_at;       /* SIM_NONDETERMINISM: the decision position */
+} sim_result;
+
+typedef void (*sim_main_fn)(sim_ctx *sim, const shim *sh, void *arg);
+
+/* Creates a simulator (NULL config: defaults). Returns NULL if the stacks
+ * cannot be mapped. */
+sim_ctx *sim_create(const sim_config *cfg);
+void sim_destroy(sim_ctx *sim);
+const sim_config *sim_get_config(const sim_ctx *sim);
+
+/* Runs one execution of `main_fn(sim, shim, arg)` as thread 0 ("main"),
+ * answering choices with `chooser`. All per-execution state is reset first.
+ * The result (and everything it points to) stays valid until the next run. */
+const sim_result *sim_run(sim_ctx *sim, sim_chooser *chooser, sim_main_fn main_fn, void *arg);
+
+/* The simulated seam. Valid for the life of the sim_ctx. */
+const shim *sim_shim(sim_ctx *sim);
+
+/* Per-kind choice counters, accumulated over every run since create (or the
+ * last reset): counts[kind][outcome] for outcomes < SIM_STATS_OUTCOMES. */
+#define SIM_STATS_OUTCOMES 16
+typedef struct sim_stats {
+    uint64_t asked[SIM_CHOICE__COUNT];
+    uint64_t outcome[SIM_CHOICE__COUNT][SIM_STATS_OUTCOMES];
+    uint64_t executions;
+    uint64_t steps;
+} sim_stats;
+const sim_stats *sim_get_stats(const sim_ctx *sim);
+void sim_reset_stats(sim_ctx *sim);
+
+/* ---- Harness helpers: call only from inside a virtual thread ---------- */
+
+/* Ends the execution now with SIM_FAIL, naming the property. Never returns. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noreturn, format(printf, 3, 4)))
+#endif
+void sim_fail(sim_ctx *sim, const char *property, const char *fmt, ...);
+
+/* A nondeterministic value in [0, n), through the decision stream (kind 'u').
+ * n <= 1 returns 0 without a decision. */
+uint32_t sim_choose_user(sim_ctx *sim, uint32_t n);
+
+/* Allocates zeroed memory that lives until the next run. */
+void *sim_alloc(sim_ctx *sim, size_t size);
+
+/* Adds a note event to the trace (hashed, rendered verbatim). */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 2, 3)))
+#endif
+void sim_note(sim_ctx *sim, const char *fmt, ...);
+
+/* The running thread's id (0 = main) and the virtual time, without a
+ * scheduling point (for harness bookkeeping, not for code under test). */
+uint32_t sim_current_thread(const sim_ctx *sim);
+int64_t sim_now_ns(const sim_ctx *sim);
+
+/* ---- Schedules ------------------------------------------------------------
+ * The printed form of a decision stream, compact and editable by hand:
+ *
+ *   schedule := token { sep token }      sep := ',' or white space
+ *   token    := kind label [ 'x' count ] kind := a choice letter (t, u, ...)
+ *   label    := decimal                  count := decimal >= 1 (repeat)
+ *
+ * Example: "t0x3,t1,u2,t0" = thread 0 three times, then thread 1, then the
+ * harness value 2, then thread 0. Forced choices (one alternative) are never
+ * recorded, so editing one token changes exactly one decision. */
+
+typedef struct sim_schedule {
+    sim_decision *d; /* kind and label filled; n and index unknown (0) */
+    uint32_t *col;   /* 1-based column in the source string of each decision */
+    uint32_t count;
+} sim_schedule;
+
+/* Parses `text`. On error returns false and writes "col N: message" into
+ * err. The result is malloc'd: free with sim_schedule_free. */
+bool sim_schedule_parse(const char *text, sim_schedule *out, char *err, size_t errlen);
+void sim_schedule_free(sim_schedule *s);
+/* Formats a decision stream; returns the length it needs (snprintf-style). */
+size_t sim_schedule_format(const sim_decision *d, uint32_t count, char *buf, size_t buflen);
+
+/* ---- The trace ------------------------------------------------------------ */
+
+typedef enum sim_event_kind {
+    SIM_EV_THREAD_START = 0,
+    SIM_EV_THREAD_END,
+    SIM_EV_SPAWN,
+    SIM_EV_JOIN,
+    SIM_EV_ATOMIC_LOAD,
+    SIM_EV_ATOMIC_STORE,
+    SIM_EV_ATOMIC_CAS,
+    SIM_EV_ATOMIC_SWAP,
+    SIM_EV_ATOMIC_ADD,
+    SIM_EV_MUTEX_INIT,
+    SIM_EV_MUTEX_LOCK,
+    SIM_EV_MUTEX_BLOCK,
+    SIM_EV_MUTEX_UNLOCK,
+    SIM_EV_SEMA_INIT,
+    SIM_EV_SEMA_WAIT,
+    SIM_EV_SEMA_BLOCK,
+    SIM_EV_SEMA_POST,
+    SIM_EV_SLEEP,
+    SIM_EV_NOW,
+    SIM_EV_TIMEOUT,
+    SIM_EV_CHOICE,
+    SIM_EV_NOTE,
+    SIM_EV_FAIL,
+    SIM_EV__COUNT
+} sim_event_kind;
+
+typedef struct sim_event {
+    uint64_t step;
+    int64_t time_ns;
+    uint32_t thread;
+    uint32_t kind;
+    uint64_t arg[4];
+} sim_event;
+
+const char *sim_event_name(uint32_t kind);
+/* Events kept by the last run (record_trace), in order. */
+uint32_t sim_trace_count(const sim_ctx *sim);
+const sim_event *sim_trace_events(const sim_ctx *sim);
+/* Renders one event as a line without newline; returns snprintf-style length. */
+size_t sim_event_format(const sim_ctx *sim, const sim_event *e, char *buf, size_t buflen);
+/* Renders the whole kept trace, one event a line. */
+void sim_trace_write(const sim_ctx *sim, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,187 @@
+/* sim_internal.h - the simulator context and the functions its files share.
+ *
+ * Everything an execution touches lives in struct sim_ctx. Memory is either
+ * retained across executions (stacks, fibers, growable buffers, object
+ * tables) and merely rewound, or bump-allocated from the arena, which is
+ * rewound at the start of every run. Nothing is keyed or ordered by address
+ * except the atomic-word table, which is only looked up, never iterated.
+ */
+#ifndef IOCPCHECK_SIM_INTERNAL_H
+#define IOCPCHECK_SIM_INTERNAL_H
+
+#include <setjmp.h>
+
+#include "fiber.h"
+#include "sim.h"
+
+/* ---- Arena ---- */
+
+typedef struct sim_arena_chunk sim_arena_chunk;
+typedef struct sim_arena {
+    sim_arena_chunk *head;    /* first chunk; retained */
+    sim_arena_chunk *current; /* chunk being filled */
+    size_t used;              /* bytes used in current */
+} sim_arena;
+
+void sim_arena_init(sim_arena *a);
+void sim_arena_reset(sim_arena *a);
+void sim_arena_free(sim_arena *a);
+void *sim_arena_alloc(sim_arena *a, size_t size); /* zeroed, 16-byte aligned; aborts on OOM */
+char *sim_arena_vprintf(sim_arena *a, const char *fmt, va_list ap);
+char *sim_arena_printf(sim_arena *a, const char *fmt, ...);
+
+/* ---- Random numbers ---- */
+
+uint64_t sim_splitmix64(uint64_t *state);
+void sim_rng_seed(uint64_t s[4], uint64_t seed);
+uint64_t sim_rng_next(uint64_t s[4]);
+uint32_t sim_rng_below(uint64_t s[4], uint32_t n); /* uniform in [0, n), n >= 1 */
+
+/* ---- Threads ---- */
+
+typedef enum sim_thread_state {
+    SIM_T_RUNNABLE = 0,
+    SIM_T_BLOCKED,
+    SIM_T_DONE,
+} sim_thread_state;
+
+/* What a blocked thread waits for; the deadlock report prints it. */
+typedef enum sim_wait_kind {
+    SIM_WAIT_NONE = 0,
+    SIM_WAIT_MUTEX,
+    SIM_WAIT_SEMA,
+    SIM_WAIT_JOIN,
+    SIM_WAIT_SLEEP,
+} sim_wait_kind;
+
+typedef struct sim_thread {
+    uint32_t id;
+    sim_thread_state state;
+    const char *name; /* arena copy */
+    shim_thread_fn fn;
+    void *arg;
+    sim_fiber fiber;
+    /* blocking */
+    sim_wait_kind wait_kind;
+    uint32_t wait_obj;  /* object index, or thread id for JOIN */
+    int64_t deadline_ns; /* < 0: none */
+    uint32_t wait_gen;   /* bumped at every block; stale timer entries carry an older one */
+    bool timed_out;      /* set when the clock woke it */
+    uint32_t last_error; /* GetLastError */
+} sim_thread;
+
+/* ---- Objects ---- */
+
+typedef enum sim_obj_kind { SIM_OBJ_FREE = 0, SIM_OBJ_MUTEX, SIM_OBJ_SEMA, SIM_OBJ_ATOMIC } sim_obj_kind;
+
+typedef struct sim_obj {
+    sim_obj_kind kind;
+    uint32_t ordinal;  /* per-kind number in creation order: m0, s0, a0 ... */
+    uint32_t owner;    /* MUTEX: holder thread id + 1, 0 = free */
+    uint32_t count;    /* SEMA: units */
+    uint64_t waiters;  /* mask of threads blocked on it */
+} sim_obj;
+
+/* Atomic-word table: address -> object index, valid for one execution
+ * (entries carry the execution number, so reset is O(1)). */
+typedef struct sim_addr_slot {
+    uintptr_t addr;
+    uint64_t exec;
+    uint32_t obj;
+} sim_addr_slot;
+
+/* ---- Timers: a binary min-heap of (deadline, seq) ---- */
+
+typedef struct sim_timer {
+    int64_t deadline_ns;
+    uint64_t seq;      /* insertion order: ties fire in the order they were set */
+    uint32_t thread;
+    uint32_t gen;      /* the thread's wait_gen when set */
+} sim_timer;
+
+/* ---- The context ---- */
+
+struct sim_ctx {
+    sim_config cfg;
+    shim shim;
+    sim_arena arena;
+
+    /* retained across executions */
+    sim_stack stacks[SIM_MAX_THREADS];
+    uint32_t nstacks;
+    sim_fiber main_fiber;
+    sim_thread threads[SIM_MAX_THREADS];
+    sim_obj *objs;          /* cfg.max_objects */
+    sim_addr_slot *addrs;   /* addr_cap slots, power of two */
+    uint32_t addr_cap;
+    sim_timer *timers;      /* heap, capacity timer_cap */
+    uint32_t timer_cap;
+    sim_decision *decisions;
+    uint32_t decision_cap;
+    sim_event *events;
+    uint32_t event_cap;
+    sim_stats stats;
+    uint64_t exec;          /* executions run so far (1-based during a run) */
+    void *altstack;         /* signal stack for the overflow handler */
+
+    /* per execution */
+    sim_chooser *chooser;
+    sim_main_fn main_fn;
+    void *main_arg;
+    uint32_t nthreads;
+    uint64_t runnable;      /* mask of runnable thread ids */
+    uint32_t live;          /* threads not done */
+    uint32_t current;       /* running thread id */
+    uint64_t steps;
+    int64_t now_ns;
+    uint32_t ntimers;
+    uint64_t timer_seq;
+    uint32_t nobjs;
+    uint32_t ord[4];        /* per-kind ordinals */
+    uint32_t ndecisions;
+    uint32_t preemptions;
+    uint32_t nevents;
+    uint64_t hash;
+    bool ended;
+    sim_result result;
+    const char *divergence; /* set by sim_report_divergence */
+    jmp_buf overflow_jmp;
+};
+
+/* sched.c */
+void sim__sched_point(sim_ctx *s);                 /* before every seam call */
+void sim__block(sim_ctx *s, sim_wait_kind kind, uint32_t obj, int64_t deadline_ns);
+void sim__wake(sim_ctx *s, uint32_t thread);      /* make a blocked thread runnable */
+void sim__wake_mask(sim_ctx *s, uint64_t mask);
+uint32_t sim__spawn(sim_ctx *s, shim_thread_fn fn, void *arg, const char *name);
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noreturn))
+#endif
+void sim__end(sim_ctx *s, sim_verdict v, const char *property, const char *message);
+const char *sim__describe_threads(sim_ctx *s); /* every unfinished thread and its wait */
+
+/* clock.c */
+void sim__timer_add(sim_ctx *s, uint32_t thread, int64_t deadline_ns);
+/* Advances the clock to the earliest live timer and wakes its threads;
+ * false when no timer is pending. */
+bool sim__clock_advance(sim_ctx *s);
+
+/* choose.c */
+uint32_t sim__choose(sim_ctx *s, sim_choice_kind kind, uint32_t n, const uint32_t *labels,
+                     uint32_t current);
+
+/* trace.c */
+void sim__event(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3);
+void sim__trace_reset(sim_ctx *s);
+
+/* sync.c */
+void sim__fill_sync(shim *sh);
+const char *sim__obj_name(sim_ctx *s, uint32_t obj, char *buf, size_t len);
+
+/* shim_sim.c */
+void sim__fill_shim(sim_ctx *s);
+
+static inline uint32_t sim__popcount64(uint64_t x) { return (uint32_t)__builtin_popcountll(x); }
+static inline uint32_t sim__ctz64(uint64_t x) { return (uint32_t)__builtin_ctzll(x); }
+
+#endif

@@ -1,0 +1,177 @@
+/* trace.c - the event trace: record, hash, render.
+ *
+ * Every seam call of a virtual thread leaves one event (step, thread,
+ * virtual time, kind, up to four arguments). The 64-bit hash covers every
+ * event of the execution, kept or not, so two runs can be compared by hash
+ * alone; arguments are values and object ordinals, never addresses.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_internal.h"
+
+static const char *const names[SIM_EV__COUNT] = {
+    [SIM_EV_THREAD_START] = "thread.start", [SIM_EV_THREAD_END] = "thread.end",
+    [SIM_EV_SPAWN] = "thread.spawn",        [SIM_EV_JOIN] = "thread.join",
+    [SIM_EV_ATOMIC_LOAD] = "atomic.load",   [SIM_EV_ATOMIC_STORE] = "atomic.store",
+    [SIM_EV_ATOMIC_CAS] = "atomic.cas",     [SIM_EV_ATOMIC_SWAP] = "atomic.swap",
+    [SIM_EV_ATOMIC_ADD] = "atomic.add",     [SIM_EV_MUTEX_INIT] = "mutex.init",
+    [SIM_EV_MUTEX_LOCK] = "mutex.lock",     [SIM_EV_MUTEX_BLOCK] = "mutex.block",
+    [SIM_EV_MUTEX_UNLOCK] = "mutex.unlock", [SIM_EV_SEMA_INIT] = "sema.init",
+    [SIM_EV_SEMA_WAIT] = "sema.wait",       [SIM_EV_SEMA_BLOCK] = "sema.block",
+    [SIM_EV_SEMA_POST] = "sema.post",       [SIM_EV_SLEEP] = "sleep",
+    [SIM_EV_NOW] = "clock.now",             [SIM_EV_TIMEOUT] = "timeout",
+    [SIM_EV_CHOICE] = "choice",             [SIM_EV_NOTE] = "note",
+    [SIM_EV_FAIL] = "fail",
+};
+
+const char *sim_event_name(uint32_t kind) { return kind < SIM_EV__COUNT && names[kind] ? names[kind] : "?"; }
+
+static inline uint64_t mix(uint64_t h, uint64_t v) {
+    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    h *= 0xFF51AFD7ED558CCDull;
+    return h ^ (h >> 32);
+}
+
+void sim__trace_reset(sim_ctx *s) {
+    s->nevents = 0;
+    s->hash = 0xCBF29CE484222325ull;
+}
+
+void sim__event(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3) {
+    uint64_t h = mix(s->hash, s->steps);
+    h = mix(h, ((uint64_t)s->current << 32) | (uint32_t)kind);
+    h = mix(h, (uint64_t)s->now_ns);
+    if (kind == SIM_EV_NOTE || kind == SIM_EV_FAIL) {
+        /* a0 is the text: hash its bytes, never its address. */
+        for (const unsigned char *p = (const unsigned char *)(uintptr_t)a0; *p; p++) h = mix(h, *p);
+        h = mix(h, a1);
+    } else {
+        h = mix(mix(mix(mix(h, a0), a1), a2), a3);
+    }
+    s->hash = h;
+    if (!s->cfg.record_trace || s->nevents >= s->cfg.max_trace_events) return;
+    if (s->nevents == s->event_cap) {
+        uint32_t cap = s->event_cap ? s->event_cap * 2 : 4096;
+        sim_event *e = realloc(s->events, cap * sizeof *e);
+        if (e == NULL) abort();
+        s->events = e;
+        s->event_cap = cap;
+    }
+    sim_event *e = &s->events[s->nevents++];
+    e->step = s->steps;
+    e->time_ns = s->now_ns;
+    e->thread = s->current;
+    e->kind = (uint32_t)kind;
+    e->arg[0] = a0;
+    e->arg[1] = a1;
+    e->arg[2] = a2;
+    e->arg[3] = a3;
+}
+
+uint32_t sim_trace_count(const sim_ctx *s) { return s->nevents; }
+const sim_event *sim_trace_events(const sim_ctx *s) { return s->events; }
+
+void sim_note(sim_ctx *s, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = sim_arena_vprintf(&s->arena, fmt, ap);
+    va_end(ap);
+    sim__event(s, SIM_EV_NOTE, (uint64_t)(uintptr_t)text, 0, 0, 0);
+}
+
+size_t sim_event_format(const sim_ctx *s, const sim_event *e, char *buf, size_t len) {
+    char o[32], detail[192];
+    const uint64_t *a = e->arg;
+    detail[0] = 0;
+    switch ((sim_event_kind)e->kind) {
+    case SIM_EV_SPAWN:
+    case SIM_EV_JOIN:
+        snprintf(detail, sizeof detail, "T%llu '%s'", (unsigned long long)a[0],
+                 a[0] < s->nthreads ? s->threads[a[0]].name : "?");
+        break;
+    case SIM_EV_ATOMIC_LOAD:
+        snprintf(detail, sizeof detail, "%s -> %llu", sim__obj_name((sim_ctx *)s, (uint32_t)a[0], o, sizeof o),
+                 (unsigned long long)a[1]);
+        break;
+    case SIM_EV_ATOMIC_STORE:
+        snprintf(detail, sizeof detail, "%s = %llu", sim__obj_name((sim_ctx *)s, (uint32_t)a[0], o, sizeof o),
+                 (unsigned long long)a[1]);
+        break;
+    case SIM_EV_ATOMIC_CAS:
+        snprintf(detail, sizeof detail, "%s %llu -> %llu: %s (was %llu)",
+                 sim__obj_name((sim_ctx *)s, (uint32_t)a[0], o, sizeof o), (unsigned long long)a[1],
+                 (unsigned long long)a[2], a[3] == a[1] ? "ok" : "failed", (unsigned long long)a[3]);
+        break;
+    case SIM_EV_ATOMIC_SWAP:
+        snprintf(detail, sizeof detail, "%s = %llu (was %llu)",
+                 sim__obj_name((sim_ctx *)s, (uint32_t)a[0], o, sizeof o), (unsigned long long)a[1],
+                 (unsigned long long)a[2]);
+        break;
+    case SIM_EV_ATOMIC_ADD:
+        snprintf(detail, sizeof detail, "%s += %lld -> %llu",
+                 sim__obj_name((sim_ctx *)s, (uint32_t)a[0], o, sizeof o), (long long)a[1],
+                 (unsigned long long)a[2]);
+        break;
+    case SIM_EV_MUTEX_INIT:
+    case SIM_EV_MUTEX_LOCK:
+    case SIM_EV_MUTEX_UNLOCK:
+        snprintf(detail, sizeof detail, "%s", sim__obj_name((sim_ctx *)s, (uint32_t)a[0], o, sizeof o));
+        break;
+    case SIM_EV_MUTEX_BLOCK:
+        snprintf(detail, sizeof detail, "%s held by T%llu", sim__obj_name((sim_ctx *)s, (uint32_t)a[0], o, sizeof o),
+                 (unsigned long long)a[1]);
+        break;
+    case SIM_EV_SEMA_INIT:
+    case SIM_EV_SEMA_POST:
+        snprintf(detail, sizeof detail, "%s count %llu", sim__obj_name((sim_ctx *)s, (uint32_t)a[0], o, sizeof o),
+                 (unsigned long long)a[1]);
+        break;
+    case SIM_EV_SEMA_WAIT:
+        snprintf(detail, sizeof detail, "%s -> %s", sim__obj_name((sim_ctx *)s, (uint32_t)a[0], o, sizeof o),
+                 a[1] ? "acquired" : "timed out");
+        break;
+    case SIM_EV_SEMA_BLOCK:
+        if ((int64_t)a[1] < 0)
+            snprintf(detail, sizeof detail, "%s", sim__obj_name((sim_ctx *)s, (uint32_t)a[0], o, sizeof o));
+        else
+            snprintf(detail, sizeof detail, "%s timeout %lld ns",
+                     sim__obj_name((sim_ctx *)s, (uint32_t)a[0], o, sizeof o), (long long)a[1]);
+        break;
+    case SIM_EV_SLEEP:
+        snprintf(detail, sizeof detail, "%lld ns", (long long)a[0]);
+        break;
+    case SIM_EV_NOW:
+        snprintf(detail, sizeof detail, "-> %lld ns", (long long)a[0]);
+        break;
+    case SIM_EV_TIMEOUT:
+        snprintf(detail, sizeof detail, "T%llu woken by the clock", (unsigned long long)a[0]);
+        break;
+    case SIM_EV_CHOICE:
+        snprintf(detail, sizeof detail, "%s %c%llu of %llu", sim_choice_name((sim_choice_kind)a[0]),
+                 sim_choice_letter((sim_choice_kind)a[0]), (unsigned long long)a[1], (unsigned long long)a[2]);
+        break;
+    case SIM_EV_NOTE:
+    case SIM_EV_FAIL:
+        snprintf(detail, sizeof detail, "%s", (const char *)(uintptr_t)a[0]);
+        break;
+    default:
+        break;
+    }
+    const char *tname = e->thread < s->nthreads ? s->threads[e->thread].name : "?";
+    int w = snprintf(buf, len, "%7llu %4lld.%09lld T%-2u %-8.8s %-13s %s", (unsigned long long)e->step,
+                     (long long)(e->time_ns / 1000000000), (long long)(e->time_ns % 1000000000), e->thread, tname,
+                     sim_event_name(e->kind), detail);
+    return w < 0 ? 0 : (size_t)w;
+}
+
+void sim_trace_write(const sim_ctx *s, FILE *out) {
+    char line[320];
+    fprintf(out, "   step     time (s) thread      event         detail\n");
+    for (uint32_t i = 0; i < s->nevents; i++) {
+        sim_event_format(s, &s->events[i], line, sizeof line);
+        fprintf(out, "%s\n", line);
+    }
+    if (s->nevents >= s->cfg.max_trace_events)
+        fprintf(out, "(trace truncated at %u events: max_trace_events)\n", s->cfg.max_trace_events);
+}
