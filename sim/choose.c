@@ -16,6 +16,7 @@ static const struct {
 } kinds[SIM_CHOICE__COUNT] = {
     [SIM_CHOICE_THREAD] = {'t', "thread"},
     [SIM_CHOICE_USER] = {'u', "user"},
+    [SIM_CHOICE_EVENT] = {'e', "event"},
 };
 
 char sim_choice_letter(sim_choice_kind k) { return (unsigned)k < SIM_CHOICE__COUNT ? kinds[k].letter : '?'; }
@@ -117,8 +118,10 @@ static void describe_alternatives(sim_ctx *s, const sim_choice_point *pt, char *
     size_t used = 0;
     buf[0] = 0;
     for (uint32_t i = 0; i < pt->n && used + 16 < len; i++) {
-        int w = snprintf(buf + used, len - used, "%s%c%u", i ? "," : "", sim_choice_letter(pt->kind),
-                         pt->labels != NULL ? pt->labels[i] : i);
+        uint32_t label = pt->labels != NULL ? pt->labels[i] : i;
+        int w = pt->kind == SIM_CHOICE_THREAD && label == SIM_KERNEL
+                    ? snprintf(buf + used, len - used, "%stk", i ? "," : "")
+                    : snprintf(buf + used, len - used, "%s%c%u", i ? "," : "", sim_choice_letter(pt->kind), label);
         if (w > 0) used += (size_t)w;
     }
     (void)s;

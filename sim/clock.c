@@ -41,7 +41,8 @@ static void heap_down(sim_timer *h, uint32_t n, uint32_t i) {
     }
 }
 
-static bool timer_live(const sim_ctx *s, const sim_timer *t) {
+static bool timer_live(sim_ctx *s, const sim_timer *t) {
+    if (t->thread == SIM_KERNEL) return s->world != NULL && s->world->timer_live(s, t->gen);
     const sim_thread *th = &s->threads[t->thread];
     return th->state == SIM_T_BLOCKED && th->wait_gen == t->gen;
 }
@@ -51,7 +52,7 @@ static void heap_pop(sim_ctx *s) {
     heap_down(s->timers, s->ntimers, 0);
 }
 
-void sim__timer_add(sim_ctx *s, uint32_t thread, int64_t deadline_ns) {
+static void timer_push(sim_ctx *s, uint32_t owner, uint32_t gen, int64_t deadline_ns) {
     /* Drop dead entries at the top first, so the heap holds at most a few
      * stale timers per thread. */
     while (s->ntimers > 0 && !timer_live(s, &s->timers[0])) heap_pop(s);
@@ -65,10 +66,16 @@ void sim__timer_add(sim_ctx *s, uint32_t thread, int64_t deadline_ns) {
     sim_timer *t = &s->timers[s->ntimers];
     t->deadline_ns = deadline_ns < s->now_ns ? s->now_ns : deadline_ns;
     t->seq = s->timer_seq++;
-    t->thread = thread;
-    t->gen = s->threads[thread].wait_gen;
+    t->thread = owner;
+    t->gen = gen;
     heap_up(s->timers, s->ntimers++);
 }
+
+void sim__timer_add(sim_ctx *s, uint32_t thread, int64_t deadline_ns) {
+    timer_push(s, thread, s->threads[thread].wait_gen, deadline_ns);
+}
+
+void sim__world_timer_add(sim_ctx *s, uint32_t id, int64_t deadline_ns) { timer_push(s, SIM_KERNEL, id, deadline_ns); }
 
 bool sim__clock_advance(sim_ctx *s) {
     while (s->ntimers > 0 && !timer_live(s, &s->timers[0])) heap_pop(s);
@@ -79,6 +86,12 @@ bool sim__clock_advance(sim_ctx *s) {
         sim_timer t = s->timers[0];
         heap_pop(s);
         if (!timer_live(s, &t)) continue;
+        if (t.thread == SIM_KERNEL) {
+            s->in_kernel = true;
+            s->world->timer_fired(s, t.gen);
+            s->in_kernel = false;
+            continue;
+        }
         s->threads[t.thread].timed_out = true;
         sim__wake(s, t.thread);
         /* The event is attributed to the woken thread. */

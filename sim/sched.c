@@ -72,24 +72,51 @@ static void switch_to(sim_ctx *s, uint32_t next, bool final) {
         sim_fiber_switch(&s->threads[prev].fiber, &s->threads[next].fiber);
 }
 
-/* Picks among the runnable threads; `current` is the running thread if it
- * may go on (a choice of another one is then a preemption). */
-static uint32_t pick(sim_ctx *s, uint32_t current) {
-    uint64_t m = s->runnable;
-    if ((m & (m - 1)) == 0) return sim__ctz64(m);
-    uint32_t labels[SIM_MAX_THREADS];
-    uint32_t n = 0, cur = SIM_NO_CURRENT;
-    while (m != 0) {
-        uint32_t tid = sim__ctz64(m);
-        if (tid == current) cur = n;
-        labels[n++] = tid;
-        m &= m - 1;
+static inline uint32_t world_pending(sim_ctx *s) { return s->world != NULL ? s->world->pending(s) : 0; }
+
+/* One kernel action: which one is an 'e' choice when several are enabled. */
+static void kernel_step(sim_ctx *s, uint32_t pending) {
+    if (++s->steps > s->cfg.max_steps) {
+        sim__end(s, SIM_LIVELOCK, NULL,
+                 sim_arena_printf(&s->arena, "livelock: step limit %llu reached\n%s",
+                                  (unsigned long long)s->cfg.max_steps, sim__describe_threads(s)));
     }
-    return labels[sim__choose(s, SIM_CHOICE_THREAD, n, labels, cur)];
+    uint32_t which = pending > 1 ? sim__choose(s, SIM_CHOICE_EVENT, pending, NULL, SIM_NO_CURRENT) : 0;
+    s->in_kernel = true;
+    s->world->fire(s, which);
+    s->in_kernel = false;
+}
+
+/* Picks the next thread to run among the runnable ones, letting the kernel
+ * act first as often as the schedule says. `current` is the running thread
+ * if it may go on (choosing anything else is then a preemption). Returns
+ * SIM_NO_CURRENT when no thread can run and the kernel has nothing to do. */
+static uint32_t pick(sim_ctx *s, uint32_t current) {
+    for (;;) {
+        uint64_t m = s->runnable;
+        uint32_t kernel = world_pending(s);
+        if (kernel == 0) {
+            if (m == 0) return SIM_NO_CURRENT;
+            if ((m & (m - 1)) == 0) return sim__ctz64(m);
+        }
+        uint32_t labels[SIM_MAX_THREADS + 1];
+        uint32_t n = 0, cur = SIM_NO_CURRENT;
+        while (m != 0) {
+            uint32_t tid = sim__ctz64(m);
+            if (tid == current) cur = n;
+            labels[n++] = tid;
+            m &= m - 1;
+        }
+        if (kernel > 0) labels[n++] = SIM_KERNEL;
+        uint32_t chosen = n == 1 ? labels[0] : labels[sim__choose(s, SIM_CHOICE_THREAD, n, labels, cur)];
+        if (chosen != SIM_KERNEL) return chosen;
+        kernel_step(s, kernel);
+    }
 }
 
 void sim__end(sim_ctx *s, sim_verdict v, const char *property, const char *message) {
     s->ended = true;
+    s->in_kernel = false;
     s->result.verdict = v;
     s->result.property = property != NULL ? property : sim_verdict_name(v);
     s->result.message = message != NULL ? message : "";
@@ -98,17 +125,21 @@ void sim__end(sim_ctx *s, sim_verdict v, const char *property, const char *messa
 }
 
 /* Runs the next runnable thread; the current one has blocked or finished.
- * Time moves only here, when nobody can run. */
+ * Time moves only here, when neither a thread nor the kernel can act. */
 static void run_next(sim_ctx *s, bool final) {
-    while (s->runnable == 0) {
+    for (;;) {
         if (s->live == 0) sim__end(s, SIM_PASS, NULL, NULL);
+        uint32_t next = pick(s, SIM_NO_CURRENT);
+        if (next != SIM_NO_CURRENT) {
+            switch_to(s, next, final);
+            return;
+        }
         if (!sim__clock_advance(s)) {
             sim__end(s, SIM_DEADLOCK, NULL,
                      sim_arena_printf(&s->arena, "deadlock: every thread is blocked and no timer is pending\n%s",
                                       sim__describe_threads(s)));
         }
     }
-    switch_to(s, pick(s, SIM_NO_CURRENT), final);
 }
 
 void sim__sched_point(sim_ctx *s) {
@@ -118,7 +149,7 @@ void sim__sched_point(sim_ctx *s) {
                                   (unsigned long long)s->cfg.max_steps, sim__describe_threads(s)));
     }
     uint64_t m = s->runnable;
-    if ((m & (m - 1)) == 0) return; /* only the running thread can run */
+    if ((m & (m - 1)) == 0 && world_pending(s) == 0) return; /* nobody else can act */
     switch_to(s, pick(s, s->current), false);
 }
 
@@ -224,7 +255,8 @@ const char *sim__describe_threads(sim_ctx *s) {
         if (t->state == SIM_T_DONE) continue;
         char obj[32];
         const char *what;
-        switch (t->state == SIM_T_BLOCKED ? t->wait_kind : SIM_WAIT_NONE) {
+        sim_wait_kind wk = t->state == SIM_T_BLOCKED ? t->wait_kind : SIM_WAIT_NONE;
+        switch (wk >= SIM_WAIT_WORLD ? SIM_WAIT_WORLD : wk) {
         case SIM_WAIT_MUTEX: {
             const sim_obj *o = &s->objs[t->wait_obj];
             what = o->owner != 0
@@ -244,7 +276,9 @@ const char *sim__describe_threads(sim_ctx *s) {
             break;
         case SIM_WAIT_SLEEP: what = "sleeps"; break;
         case SIM_WAIT_NONE: what = "is runnable"; break;
-        default: what = "waits"; break;
+        default: /* SIM_WAIT_WORLD and above: the port or a socket */
+            what = s->world != NULL ? s->world->describe_wait(s, t) : "waits";
+            break;
         }
         const char *until = (t->state == SIM_T_BLOCKED && t->deadline_ns >= 0)
                                 ? sim_arena_printf(&s->arena, " until %lld ns", (long long)t->deadline_ns)
@@ -354,6 +388,7 @@ static void reset_execution(sim_ctx *s) {
     s->ndecisions = 0;
     s->preemptions = 0;
     s->ended = false;
+    s->in_kernel = false;
     s->divergence = NULL;
     memset(&s->result, 0, sizeof s->result);
     sim__trace_reset(s);
@@ -365,6 +400,7 @@ const sim_result *sim_run(sim_ctx *s, sim_chooser *chooser, sim_main_fn main_fn,
     s->main_fn = main_fn;
     s->main_arg = arg;
     if (chooser->begin != NULL) chooser->begin(chooser->self, s);
+    if (s->world != NULL) s->world->reset(s);
     sim__spawn(s, NULL, NULL, "main");
     s->current = 0;
     sim__active = s;
@@ -383,6 +419,8 @@ const sim_result *sim_run(sim_ctx *s, sim_chooser *chooser, sim_main_fn main_fn,
         sim_fiber_switch(&s->main_fiber, &s->threads[0].fiber);
     }
     sim__active = NULL;
+    s->in_kernel = false;
+    if (s->world != NULL) s->world->finish(s);
     if (s->result.verdict == SIM_PASS && chooser->end != NULL) chooser->end(chooser->self, s);
     if (s->divergence != NULL && s->result.verdict != SIM_NONDETERMINISM) {
         s->result.verdict = SIM_NONDETERMINISM;

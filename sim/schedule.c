@@ -18,14 +18,18 @@ size_t sim_schedule_format(const sim_decision *d, uint32_t count, char *buf, siz
     for (uint32_t i = 0; i < count;) {
         uint32_t j = i + 1;
         while (j < count && d[j].kind == d[i].kind && d[j].label == d[i].label) j++;
-        char tok[48];
+        char tok[48], label[16];
+        if (d[i].kind == SIM_CHOICE_THREAD && d[i].label == SIM_KERNEL_LABEL)
+            snprintf(label, sizeof label, "k");
+        else
+            snprintf(label, sizeof label, "%u", d[i].label);
         int w;
         if (j - i > 1)
-            w = snprintf(tok, sizeof tok, "%s%c%ux%u", i ? "," : "", sim_choice_letter((sim_choice_kind)d[i].kind),
-                         d[i].label, j - i);
+            w = snprintf(tok, sizeof tok, "%s%c%sx%u", i ? "," : "", sim_choice_letter((sim_choice_kind)d[i].kind),
+                         label, j - i);
         else
-            w = snprintf(tok, sizeof tok, "%s%c%u", i ? "," : "", sim_choice_letter((sim_choice_kind)d[i].kind),
-                         d[i].label);
+            w = snprintf(tok, sizeof tok, "%s%c%s", i ? "," : "", sim_choice_letter((sim_choice_kind)d[i].kind),
+                         label);
         if (w > 0) {
             if (used + (size_t)w < buflen) memcpy(buf + used, tok, (size_t)w);
             used += (size_t)w;
@@ -73,13 +77,22 @@ bool sim_schedule_parse(const char *text, sim_schedule *out, char *err, size_t e
         size_t tok_col = i + 1;
         int kind = sim_choice_from_letter(text[i]);
         if (kind < 0) {
+            char msg[96] = "expected a choice letter (";
+            for (int k = 0; k < SIM_CHOICE__COUNT; k++) {
+                size_t l = strlen(msg);
+                snprintf(msg + l, sizeof msg - l, "%s%c", k ? " " : "", sim_choice_letter((sim_choice_kind)k));
+            }
+            strncat(msg, ")", sizeof msg - strlen(msg) - 1);
             sim_schedule_free(out);
-            return fail(err, errlen, i + 1, "expected a choice letter (t thread, u user)", text[i]);
+            return fail(err, errlen, i + 1, msg, text[i]);
         }
         i++;
         uint64_t label, count = 1;
         size_t at = i;
-        if (!read_number(text, &i, UINT32_MAX - 1, &label)) {
+        if (kind == SIM_CHOICE_THREAD && text[i] == 'k') {
+            label = SIM_KERNEL_LABEL;
+            i++;
+        } else if (!read_number(text, &i, UINT32_MAX - 1, &label)) {
             sim_schedule_free(out);
             return fail(err, errlen, at + 1,
                         isdigit((unsigned char)text[at]) ? "label too large" : "expected a decimal label",

@@ -48,8 +48,10 @@ void sim_config_default(sim_config *cfg);
  * alternatives and their labels (the value written in the schedule). */
 
 typedef enum sim_choice_kind {
-    SIM_CHOICE_THREAD = 0, /* 't': which runnable thread runs next; label = thread id */
+    SIM_CHOICE_THREAD = 0, /* 't': which runnable thread runs next; label = thread id, or 64
+                            * (written "tk") for the simulated kernel taking one action */
     SIM_CHOICE_USER,       /* 'u': a value the harness asked for; label = index */
+    SIM_CHOICE_EVENT,      /* 'e': which enabled kernel action happens (the thread choice picked "k") */
     SIM_CHOICE__COUNT
 } sim_choice_kind;
 
@@ -59,6 +61,7 @@ const char *sim_choice_name(sim_choice_kind k);
 int sim_choice_from_letter(char c);
 
 #define SIM_NO_CURRENT UINT32_MAX
+#define SIM_KERNEL_LABEL 64u /* the thread-choice label of the simulated kernel ("tk") */
 #define SIM_CHOICE_DIVERGED UINT32_MAX
 
 typedef struct sim_choice_point {
@@ -212,8 +215,10 @@ int64_t sim_now_ns(const sim_ctx *sim);
  * The printed form of a decision stream, compact and editable by hand:
  *
  *   schedule := token { sep token }      sep := ',' or white space
- *   token    := kind label [ 'x' count ] kind := a choice letter (t, u, ...)
- *   label    := decimal                  count := decimal >= 1 (repeat)
+ *   token    := kind label [ 'x' count ] kind := a choice letter (t, u, e, ...)
+ *   label    := decimal | 'k'            count := decimal >= 1 (repeat)
+ *
+ * 'k' is only valid after 't': the kernel (pending I/O, timers) acts next.
  *
  * Example: "t0x3,t1,u2,t0" = thread 0 three times, then thread 1, then the
  * harness value 2, then thread 0. Forced choices (one alternative) are never

@@ -52,6 +52,7 @@ typedef enum sim_wait_kind {
     SIM_WAIT_SEMA,
     SIM_WAIT_JOIN,
     SIM_WAIT_SLEEP,
+    SIM_WAIT_WORLD, /* and above: waits owned by the world (port, socket); it describes them */
 } sim_wait_kind;
 
 typedef struct sim_thread {
@@ -95,9 +96,28 @@ typedef struct sim_addr_slot {
 typedef struct sim_timer {
     int64_t deadline_ns;
     uint64_t seq;      /* insertion order: ties fire in the order they were set */
-    uint32_t thread;
-    uint32_t gen;      /* the thread's wait_gen when set */
+    uint32_t thread;   /* a thread id, or SIM_KERNEL for a world timer */
+    uint32_t gen;      /* thread: its wait_gen when set; kernel: the world's timer id */
 } sim_timer;
+
+/* ---- The world: the simulated kernel beside the threads ----
+ * The completion port and sockets are a "world" that acts on its own: a
+ * pending I/O completes, a timer fires. Its enabled actions are offered at
+ * every scheduling point as one more alternative of the thread choice,
+ * labelled SIM_KERNEL; when chosen, an 'e' choice picks which action. World
+ * actions run on the current stack, with no scheduling point inside, and
+ * their trace events belong to the kernel pseudo-thread. */
+#define SIM_KERNEL SIM_KERNEL_LABEL
+
+typedef struct sim_world_ops {
+    void (*reset)(sim_ctx *s);                        /* start of every execution */
+    uint32_t (*pending)(sim_ctx *s);                  /* actions enabled now */
+    void (*fire)(sim_ctx *s, uint32_t index);         /* performs action index < pending */
+    bool (*timer_live)(sim_ctx *s, uint32_t id);      /* a world timer still matters */
+    void (*timer_fired)(sim_ctx *s, uint32_t id);     /* a world timer is due */
+    const char *(*describe_wait)(sim_ctx *s, const struct sim_thread *t); /* wait kinds >= SIM_WAIT_WORLD */
+    void (*finish)(sim_ctx *s);                       /* end of execution: monitors, leftovers */
+} sim_world_ops;
 
 /* ---- The context ---- */
 
@@ -124,6 +144,10 @@ struct sim_ctx {
     uint64_t exec;          /* executions run so far (1-based during a run) */
     void *altstack;         /* signal stack for the overflow handler */
 
+    /* the world, if one is attached (the simulated port) */
+    const sim_world_ops *world;
+    void *world_state;
+
     /* per execution */
     sim_chooser *chooser;
     sim_main_fn main_fn;
@@ -132,6 +156,7 @@ struct sim_ctx {
     uint64_t runnable;      /* mask of runnable thread ids */
     uint32_t live;          /* threads not done */
     uint32_t current;       /* running thread id */
+    bool in_kernel;         /* a world action is running: events belong to SIM_KERNEL */
     uint64_t steps;
     int64_t now_ns;
     uint32_t ntimers;
@@ -162,6 +187,7 @@ const char *sim__describe_threads(sim_ctx *s); /* every unfinished thread and it
 
 /* clock.c */
 void sim__timer_add(sim_ctx *s, uint32_t thread, int64_t deadline_ns);
+void sim__world_timer_add(sim_ctx *s, uint32_t id, int64_t deadline_ns);
 /* Advances the clock to the earliest live timer and wakes its threads;
  * false when no timer is pending. */
 bool sim__clock_advance(sim_ctx *s);

@@ -40,7 +40,8 @@ void sim__trace_reset(sim_ctx *s) {
 
 void sim__event(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3) {
     uint64_t h = mix(s->hash, s->steps);
-    h = mix(h, ((uint64_t)s->current << 32) | (uint32_t)kind);
+    uint32_t thread = s->in_kernel ? SIM_KERNEL : s->current;
+    h = mix(h, ((uint64_t)thread << 32) | (uint32_t)kind);
     h = mix(h, (uint64_t)s->now_ns);
     if (kind == SIM_EV_NOTE || kind == SIM_EV_FAIL) {
         /* a0 is the text: hash its bytes, never its address. */
@@ -61,7 +62,7 @@ void sim__event(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t a1, uint6
     sim_event *e = &s->events[s->nevents++];
     e->step = s->steps;
     e->time_ns = s->now_ns;
-    e->thread = s->current;
+    e->thread = thread;
     e->kind = (uint32_t)kind;
     e->arg[0] = a0;
     e->arg[1] = a1;
@@ -158,9 +159,14 @@ size_t sim_event_format(const sim_ctx *s, const sim_event *e, char *buf, size_t 
     default:
         break;
     }
-    const char *tname = e->thread < s->nthreads ? s->threads[e->thread].name : "?";
-    int w = snprintf(buf, len, "%7llu %4lld.%09lld T%-2u %-8.8s %-13s %s", (unsigned long long)e->step,
-                     (long long)(e->time_ns / 1000000000), (long long)(e->time_ns % 1000000000), e->thread, tname,
+    const char *tname = e->thread == SIM_KERNEL ? "kernel" : e->thread < s->nthreads ? s->threads[e->thread].name : "?";
+    char tid[8];
+    if (e->thread == SIM_KERNEL)
+        snprintf(tid, sizeof tid, "K ");
+    else
+        snprintf(tid, sizeof tid, "T%-2u", e->thread);
+    int w = snprintf(buf, len, "%7llu %4lld.%09lld %s %-8.8s %-13s %s", (unsigned long long)e->step,
+                     (long long)(e->time_ns / 1000000000), (long long)(e->time_ns % 1000000000), tid, tname,
                      sim_event_name(e->kind), detail);
     return w < 0 ? 0 : (size_t)w;
 }

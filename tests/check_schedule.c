@@ -33,6 +33,10 @@ START_TEST(test_format_and_parse) {
     d[4].kind = SIM_CHOICE_USER;
     roundtrip(d, 8, "t0x3,t1,u2,t2,t0,t7");
     roundtrip(d, 0, "");
+    d[1].label = SIM_KERNEL_LABEL;
+    d[2].kind = SIM_CHOICE_EVENT;
+    d[2].label = 3;
+    roundtrip(d, 4, "t0,tk,e3,t1");
     roundtrip(d, 1, "t0");
 }
 END_TEST
@@ -55,18 +59,28 @@ START_TEST(test_parse_forms) {
 }
 END_TEST
 
+/* `want` is the whole message, or "PREFIX...SUFFIX" (the list of choice
+ * letters in between grows with the simulator). */
 static void bad(const char *text, const char *want) {
     sim_schedule s;
     char err[160];
     ck_assert_msg(!sim_schedule_parse(text, &s, err, sizeof err), "'%s' parsed", text);
-    ck_assert_msg(strcmp(err, want) == 0, "'%s': got \"%s\", want \"%s\"", text, err, want);
+    const char *dots = strstr(want, "...");
+    if (dots == NULL) {
+        ck_assert_msg(strcmp(err, want) == 0, "'%s': got \"%s\", want \"%s\"", text, err, want);
+    } else {
+        size_t pre = (size_t)(dots - want), suf = strlen(dots + 3);
+        ck_assert_msg(strncmp(err, want, pre) == 0 && strlen(err) >= pre + suf &&
+                          strcmp(err + strlen(err) - suf, dots + 3) == 0,
+                      "'%s': got \"%s\", want \"%s\"", text, err, want);
+    }
     ck_assert_ptr_null(s.d);
 }
 
 START_TEST(test_bad_schedules) {
-    bad("t0,q1", "col 4: expected a choice letter (t thread, u user), got 'q'");
+    bad("t0,q1", "col 4: expected a choice letter (t u e...), got 'q'");
     bad("t", "col 2: expected a decimal label, got the end of the schedule");
-    bad("t0,,t1", "col 4: expected a choice letter (t thread, u user), got ','");
+    bad("t0,,t1", "col 4: expected a choice letter (t u e...), got ','");
     bad("t0,", "col 4: expected a token after ',', got the end of the schedule");
     bad("t0x0", "col 4: expected a repeat count from 1 to 100000000, got the end of the schedule");
     bad("t0xz", "col 4: expected a repeat count from 1 to 100000000, got 'z'");
@@ -74,6 +88,7 @@ START_TEST(test_bad_schedules) {
     bad("t1t2", "col 3: expected ',' or white space after a token, got 't'");
     bad("t1;t2", "col 3: expected ',' or white space after a token, got ';'");
     bad("t-1", "col 2: expected a decimal label, got '-'");
+    bad("uk", "col 2: expected a decimal label, got 'k'");
     bad("t1\x01", "col 3: expected ',' or white space after a token, got byte 0x01");
 }
 END_TEST
