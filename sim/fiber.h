@@ -9,7 +9,8 @@
  *   fiber_ucontext.c                  portable swapcontext fallback
  * Both are always compiled under their own symbol names (sim_fiber_asm_*,
  * sim_fiber_uc_*) where the platform allows, so the benchmark can compare
- * them in one binary; the sim_fiber_* inline wrappers pick the configured one.
+ * them in one binary (see fiber_bench.h); the sim_fiber_* functions below use
+ * the configured one.
  *
  * Stacks come from sim_stack_alloc: mmap'd, with an inaccessible guard page
  * below the usable range, so an overflow faults instead of silently
@@ -51,15 +52,19 @@ typedef struct sim_fiber sim_fiber;
 struct sim_fiber {
     void *sp;                /* asm: saved stack pointer */
     void *uc;                /* ucontext: a ucontext_t, allocated by make/init */
-    const void *stack_lo;    /* ASan: bottom of this fiber's stack (NULL: main) */
+    const void *stack_lo;    /* ASan: bottom of this fiber's stack (main: NULL, or
+                                the thread's stack when built with ASan) */
     size_t stack_size;
     void *asan_fake;         /* ASan: fake-stack handle while switched away */
 };
 
 /* Prepares `f` to run `entry(arg)` on `stack` at the first switch to it.
- * `entry` must never return: a finished fiber switches away for good. */
+ * `entry` must never return: a finished fiber switches away for good.
+ * `f` must be zeroed, destroyed, or a fiber made or initialised before (even
+ * one still suspended, which is then abandoned): what it holds is reused. */
 void sim_fiber_make(sim_fiber *f, const sim_stack *stack, sim_fiber_entry entry, void *arg);
-/* Prepares a sim_fiber that stands for the calling OS thread's own stack. */
+/* Prepares a sim_fiber that stands for the calling OS thread's own stack
+ * (same rule for `f` as sim_fiber_make). */
 void sim_fiber_init_main(sim_fiber *f);
 /* Saves the current state into `from` and resumes `to`. Returns when some
  * fiber switches back to `from`. */
