@@ -146,7 +146,7 @@ int demo_replay_lost_update(const char *schedule) {
     return rc;
 }
 
-int demo_main(uint64_t seed, uint32_t max_seeds, int show_trace) {
+int demo_main(const char *argv0, uint64_t seed, uint32_t max_seeds, int show_trace) {
     sim_ctx *sim = sim_create(NULL);
     if (sim == NULL) {
         fprintf(stderr, "iocpcheck: cannot create the simulator\n");
@@ -185,7 +185,7 @@ int demo_main(uint64_t seed, uint32_t max_seeds, int show_trace) {
                    r->trace_hash, r->trace_hash == hash ? "==" : "!=", hash);
             if (r->trace_hash != hash || r->verdict != SIM_FAIL) rc = 3;
             if (show_trace) sim_trace_write(sim, stdout);
-            printf("   replay it:  iocpcheck demo --replay-lost-update '%s'\n", sched);
+            printf("   replay it:  %s demo --replay-lost-update '%s'\n", argv0, sched);
             sim_schedule_free(&parsed);
         }
         free(sched);

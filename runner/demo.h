@@ -8,7 +8,7 @@
 
 /* Runs the demo; returns the process exit code (0: every program behaved as
  * expected, 1: a known race was not found, 3: internal error). */
-int demo_main(uint64_t seed, uint32_t max_seeds, int show_trace);
+int demo_main(const char *argv0, uint64_t seed, uint32_t max_seeds, int show_trace);
 
 /* Replays the lost-update program from a schedule string and prints its
  * trace; returns 1 if it fails its property, 2 for a bad or divergent

@@ -44,7 +44,7 @@ static int parse_u64(const char *s, uint64_t *out) {
     return 1;
 }
 
-static int cmd_demo(int argc, char **argv) {
+static int cmd_demo(const char *argv0, int argc, char **argv) {
     uint64_t seed = 1, seeds = 1000;
     int trace = 0;
     for (int i = 0; i < argc; i++) {
@@ -63,7 +63,7 @@ static int cmd_demo(int argc, char **argv) {
             return bad_usage("demo: unknown option '%s'", argv[i]);
         }
     }
-    return demo_main(seed, (uint32_t)seeds, trace);
+    return demo_main(argv0, seed, (uint32_t)seeds, trace);
 }
 
 int main(int argc, char **argv) {
@@ -72,7 +72,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "demo") == 0) return cmd_demo(argc - 2, argv + 2);
+    if (strcmp(cmd, "demo") == 0) return cmd_demo(argv[0], argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("iocpcheck %s\n", IOCPCHECK_VERSION);
         return 0;

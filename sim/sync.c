@@ -172,6 +172,7 @@ static void mutex_unlock(void *ctx, shim_mutex *m) {
 
 static void mutex_destroy(void *ctx, shim_mutex *m) {
     sim_ctx *s = ctx;
+    sim__sched_point(s);
     uint32_t i;
     sim_obj *o = handle_obj(s, m->opaque, SIM_OBJ_MUTEX, "mutex", &i);
     if (o->owner != 0 || o->waiters != 0) {
@@ -232,6 +233,7 @@ static void sema_post(void *ctx, shim_sema *sem) {
 
 static void sema_destroy(void *ctx, shim_sema *sem) {
     sim_ctx *s = ctx;
+    sim__sched_point(s);
     uint32_t i;
     sim_obj *o = handle_obj(s, sem->opaque, SIM_OBJ_SEMA, "semaphore", &i);
     if (o->waiters != 0) {
