@@ -17,6 +17,22 @@ static const struct {
     [SIM_CHOICE_THREAD] = {'t', "thread"},
     [SIM_CHOICE_USER] = {'u', "user"},
     [SIM_CHOICE_EVENT] = {'e', "event"},
+    [SIM_CHOICE_BATCH] = {'b', "batch"},
+    [SIM_CHOICE_WAITER] = {'w', "waiter"},
+    [SIM_CHOICE_CONCURRENCY] = {'c', "concurrency"},
+    [SIM_CHOICE_INTERNAL] = {'i', "internal"},
+    [SIM_CHOICE_CANCEL] = {'x', "cancel"},
+    [SIM_CHOICE_CLOSE] = {'k', "close-status"},
+    [SIM_CHOICE_TIMEOUT] = {'o', "timeout"},
+    [SIM_CHOICE_REMOVED] = {'n', "removed"},
+    [SIM_CHOICE_ABANDON] = {'l', "abandon"},
+    [SIM_CHOICE_SYNC] = {'s', "sync"},
+    [SIM_CHOICE_PARTIAL] = {'p', "partial"},
+    [SIM_CHOICE_SKIP] = {'r', "skip"},
+    [SIM_CHOICE_WAITPKT_API] = {'a', "waitpkt-api"},
+    [SIM_CHOICE_SIGNAL] = {'g', "signal"},
+    [SIM_CHOICE_WPCANCEL] = {'y', "waitpkt-cancel"},
+    [SIM_CHOICE_FAULT] = {'f', "fault"},
 };
 
 char sim_choice_letter(sim_choice_kind k) { return (unsigned)k < SIM_CHOICE__COUNT ? kinds[k].letter : '?'; }
@@ -66,7 +82,10 @@ uint32_t sim__choose(sim_ctx *s, sim_choice_kind kind, uint32_t n, const uint32_
     d->label = labels != NULL ? labels[idx] : idx;
     s->preemptions += d->preempt;
     s->stats.asked[kind]++;
-    s->stats.outcome[kind][idx < SIM_STATS_OUTCOMES ? idx : SIM_STATS_OUTCOMES - 1]++;
+    /* Kernel choices count by label (the outcome number, stable whatever subset
+     * was offered); thread choices by index. */
+    uint32_t o = kind == SIM_CHOICE_THREAD ? idx : d->label;
+    s->stats.outcome[kind][o < SIM_STATS_OUTCOMES ? o : SIM_STATS_OUTCOMES - 1]++;
     if (kind != SIM_CHOICE_THREAD) sim__event(s, SIM_EV_CHOICE, kind, d->label, n, 0);
     return idx;
 }

@@ -44,6 +44,8 @@ void sim_config_default(sim_config *cfg) {
     cfg->stack_size = SIM_ASAN ? 1024 * 1024 : 256 * 1024;
     cfg->record_trace = true;
     cfg->max_trace_events = 1u << 20;
+    cfg->tick_ns = 15625000; /* 64 Hz, iocp-facts.md §3 */
+    cfg->wait_packets = SIM_WAITPKT_PRESENT;
 }
 
 const char *sim_verdict_name(sim_verdict v) {
@@ -352,6 +354,8 @@ sim_ctx *sim_create(const sim_config *cfg) {
 
 void sim_destroy(sim_ctx *s) {
     if (s == NULL) return;
+    /* The world keeps retained buffers (port rings, socket buffers) of its own. */
+    if (s->world != NULL && s->world->destroy != NULL) s->world->destroy(s);
     for (uint32_t i = 0; i < SIM_MAX_THREADS; i++) sim_fiber_destroy(&s->threads[i].fiber);
     for (uint32_t i = 0; i < s->nstacks; i++) sim_stack_free(&s->stacks[i]);
     sim_fiber_destroy(&s->main_fiber);

@@ -39,7 +39,27 @@ typedef struct sim_config {
     size_t stack_size;         /* usable bytes per virtual thread */
     bool record_trace;         /* keep events for rendering (the hash is always kept) */
     uint32_t max_trace_events; /* events kept when recording; later ones only hashed */
+    /* The simulated kernel (sim/port.c, sock.c, waitpkt.c, faults.c). */
+    int64_t tick_ns;           /* timer tick for wait timeouts (15.625 ms, §3); 0 = none (Wine) */
+    uint8_t wait_packets;      /* SIM_WAITPKT_*: wait completion packets present, absent or a choice (§8) */
+    uint32_t fault_budget[4];  /* per sim_fault_family: faults injectable per execution; 0 = off */
 } sim_config;
+
+/* sim_config.wait_packets */
+#define SIM_WAITPKT_PRESENT 0 /* Windows 10+ (default) */
+#define SIM_WAITPKT_ABSENT 1  /* Wine 8: GetProcAddress gives NULL */
+#define SIM_WAITPKT_CHOOSE 2  /* an 'a' choice at the start of every execution */
+
+/* Fault families (sim_config.fault_budget index): each call of the family may
+ * fail, through an 'f' choice, with an error its contract allows, while the
+ * family's per-execution budget lasts. */
+typedef enum sim_fault_family {
+    SIM_FAULT_PORT = 0, /* CreateIoCompletionPort (create): ERROR_NOT_ENOUGH_MEMORY */
+    SIM_FAULT_POST,     /* PostQueuedCompletionStatus: ERROR_NO_SYSTEM_RESOURCES */
+    SIM_FAULT_SOCKIO,   /* WSARecv / WSASend: WSAENOBUFS or WSAECONNRESET, not started */
+    SIM_FAULT_WAITPKT,  /* waitable timer / wait packet creation: no memory */
+    SIM_FAULT__COUNT
+} sim_fault_family;
 
 void sim_config_default(sim_config *cfg);
 
@@ -52,6 +72,36 @@ typedef enum sim_choice_kind {
                             * (written "tk") for the simulated kernel taking one action */
     SIM_CHOICE_USER,       /* 'u': a value the harness asked for; label = index */
     SIM_CHOICE_EVENT,      /* 'e': which enabled kernel action happens (the thread choice picked "k") */
+    /* The simulated kernel (iocp-facts.md §10 and the issue). Labels are the
+     * outcome numbers below; only outcomes possible at that point are offered. */
+    SIM_CHOICE_BATCH,      /* 'b': GQCSEx batch size; label = n in [1, min(count, queued)] (§3) */
+    SIM_CHOICE_WAITER,     /* 'w': a posted packet with waiters: 0 LIFO waiter gets it (Windows),
+                            * 1 FIFO waiter (older Wine), 2 a waiter is woken but a newcomer may
+                            * steal it (pre-Windows-10, older Wine) (§4) */
+    SIM_CHOICE_CONCURRENCY,/* 'c': a port's concurrency limit: 0 enforced (Windows), 1 ignored (Wine) (§4) */
+    SIM_CHOICE_INTERNAL,   /* 'i': OVERLAPPED.Internal becomes final: 0 at completion (Wine),
+                            * 1 at dequeue (Windows, port-bound handles) (§3) */
+    SIM_CHOICE_CANCEL,     /* 'x': a cancelled operation that could also complete: 0 ends cancelled
+                            * (995), 1 completes normally (too late; an error if the socket failed) (§7) */
+    SIM_CHOICE_CLOSE,      /* 'k': socket-close packet status: 0 STATUS_CANCELLED (Windows),
+                            * 1 a 64-class status (STATUS_LOCAL_DISCONNECT), 2 STATUS_HANDLES_CLOSED (Wine) (§2) */
+    SIM_CHOICE_TIMEOUT,    /* 'o': a finite wait expires 0 early (at the tick before its due time),
+                            * 1 on time (Wine), 2 late (at the next tick) (§3) */
+    SIM_CHOICE_REMOVED,    /* 'n': GQCSEx failure writes *ulNumEntriesRemoved = 0 or 1 (§3) */
+    SIM_CHOICE_ABANDON,    /* 'l': port closed under waiters: 0 they fail with 735 (Windows),
+                            * 1 they keep waiting until their timeout (Wine 8, older Wine) (§2, §11) */
+    SIM_CHOICE_SYNC,       /* 's': overlapped recv/send that can finish at once: 0 synchronously,
+                            * 1 stays pending (§6) */
+    SIM_CHOICE_PARTIAL,    /* 'p': bytes a recv takes of those available: 0 all that fit, 1 one byte,
+                            * 2 half, 3 all but one (distinct counts only) */
+    SIM_CHOICE_SKIP,       /* 'r': FILE_SKIP_COMPLETION_PORT_ON_SUCCESS on a handle: 0 effective,
+                            * 1 ineffective (non-IFS LSP, KB 2568167, Go issues 22149/77448) (§6) */
+    SIM_CHOICE_WAITPKT_API,/* 'a': wait-packet APIs 0 present (Windows 10+), 1 absent (Wine 8) (§8) */
+    SIM_CHOICE_SIGNAL,     /* 'g': a wait packet on a signaled target 0 consumes the signal (Windows,
+                            * per KiWaitSatisfyOther), 1 does not (newer Wine) (§8) */
+    SIM_CHOICE_WPCANCEL,   /* 'y': NtCancelWaitCompletionPacket while the packet is being satisfied:
+                            * 0 SUCCESS (disarmed first), 1 STATUS_PENDING (it will still be queued) (§8) */
+    SIM_CHOICE_FAULT,      /* 'f': an injected fault: 0 none, k >= 1 the k-th error the call allows */
     SIM_CHOICE__COUNT
 } sim_choice_kind;
 
@@ -155,6 +205,13 @@ typedef struct sim_result {
     uint32_t preemptions;
     uint32_t threads;             /* threads created */
     uint32_t divergence_at;       /* SIM_NONDETERMINISM: the decision position */
+    /* Monitors of the simulated kernel, at the end of the execution: packets
+     * still queued on a port and overlapped operations never completed. The
+     * list (also appended to `message`) names ports as h<n> and OVERLAPPEDs
+     * by ordinal (ov<n>). */
+    uint32_t leftover_packets;
+    uint32_t leftover_ops;
+    const char *leftovers;        /* "" when none */
 } sim_result;
 
 typedef void (*sim_main_fn)(sim_ctx *sim, const shim *sh, void *arg);
@@ -174,7 +231,9 @@ const sim_result *sim_run(sim_ctx *sim, sim_chooser *chooser, sim_main_fn main_f
 const shim *sim_shim(sim_ctx *sim);
 
 /* Per-kind choice counters, accumulated over every run since create (or the
- * last reset): counts[kind][outcome] for outcomes < SIM_STATS_OUTCOMES. */
+ * last reset): outcome[kind][o] counts how often outcome o was taken, where o
+ * is the chosen label for every kind but 't' (there: the alternative's index);
+ * outcomes >= SIM_STATS_OUTCOMES are counted in the last slot. */
 #define SIM_STATS_OUTCOMES 16
 typedef struct sim_stats {
     uint64_t asked[SIM_CHOICE__COUNT];
@@ -199,6 +258,12 @@ uint32_t sim_choose_user(sim_ctx *sim, uint32_t n);
 
 /* Allocates zeroed memory that lives until the next run. */
 void *sim_alloc(sim_ctx *sim, size_t size);
+
+/* Makes both ends of a simulated socket pair message-oriented: each send is
+ * one message, and a recv into a smaller buffer takes what fits with
+ * STATUS_BUFFER_OVERFLOW (WSAEMSGSIZE), dropping the rest (§6's synchronous
+ * warning). No scheduling point. False if `s` is not an open simulated socket. */
+bool sim_sock_message_mode(sim_ctx *sim, shim_handle s);
 
 /* Adds a note event to the trace (hashed, rendered verbatim). */
 #if defined(__GNUC__) || defined(__clang__)
@@ -263,6 +328,24 @@ typedef enum sim_event_kind {
     SIM_EV_CHOICE,
     SIM_EV_NOTE,
     SIM_EV_FAIL,
+    /* the simulated kernel: handles render as h<n>, OVERLAPPEDs as ov<n> (ordinal) */
+    SIM_EV_PORT_CREATE,  /* port, concurrency, limit enforced */
+    SIM_EV_PORT_ASSOC,   /* port, file, key, result (0 ok, else error) */
+    SIM_EV_PORT_POST,    /* port, key, ov, bytes */
+    SIM_EV_PORT_DEQUEUE, /* port, key, ov, status << 32 | bytes */
+    SIM_EV_PORT_WAIT,    /* port, timeout ms, effective wait ns (-1 forever) */
+    SIM_EV_PORT_FAIL,    /* port, error, entries removed */
+    SIM_EV_HANDLE_CLOSE, /* handle, error (0 ok), waiters abandoned */
+    SIM_EV_SOCK_PAIR,    /* h0, h1 */
+    SIM_EV_SOCK_IO,      /* socket, ov, op (0 recv, 1 send) << 32 | result, bytes */
+    SIM_EV_IO_DONE,      /* socket, ov, status, bytes << 1 | packet queued */
+    SIM_EV_CANCEL,       /* handle, ov, matched, error */
+    SIM_EV_SOCK_PEER,    /* socket, action (0 send, 1 shutdown, 2 abort, 3 close), bytes, pending */
+    SIM_EV_SET_MODES,    /* handle, flags, skip effective, error */
+    SIM_EV_GET_RESULT,   /* socket, ov, error, bytes */
+    SIM_EV_FAULT,        /* family, error */
+    SIM_EV_WAITPKT,      /* packet, action (0 create, 1 associate, 2 cancel, 3 queued), a, b */
+    SIM_EV_TIMER,        /* timer, action (0 create, 1 set, 2 fire), due ns */
     SIM_EV__COUNT
 } sim_event_kind;
 

@@ -117,6 +117,7 @@ typedef struct sim_world_ops {
     void (*timer_fired)(sim_ctx *s, uint32_t id);     /* a world timer is due */
     const char *(*describe_wait)(sim_ctx *s, const struct sim_thread *t); /* wait kinds >= SIM_WAIT_WORLD */
     void (*finish)(sim_ctx *s);                       /* end of execution: monitors, leftovers */
+    void (*destroy)(sim_ctx *s);                      /* sim_destroy: frees world_state (may be NULL) */
 } sim_world_ops;
 
 /* ---- The context ---- */

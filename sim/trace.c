@@ -23,6 +23,15 @@ static const char *const names[SIM_EV__COUNT] = {
     [SIM_EV_NOW] = "clock.now",             [SIM_EV_TIMEOUT] = "timeout",
     [SIM_EV_CHOICE] = "choice",             [SIM_EV_NOTE] = "note",
     [SIM_EV_FAIL] = "fail",
+    [SIM_EV_PORT_CREATE] = "port.create",   [SIM_EV_PORT_ASSOC] = "port.assoc",
+    [SIM_EV_PORT_POST] = "port.post",       [SIM_EV_PORT_DEQUEUE] = "port.dequeue",
+    [SIM_EV_PORT_WAIT] = "port.wait",       [SIM_EV_PORT_FAIL] = "port.fail",
+    [SIM_EV_HANDLE_CLOSE] = "handle.close", [SIM_EV_SOCK_PAIR] = "sock.pair",
+    [SIM_EV_SOCK_IO] = "sock.io",           [SIM_EV_IO_DONE] = "io.done",
+    [SIM_EV_CANCEL] = "io.cancel",          [SIM_EV_SOCK_PEER] = "sock.peer",
+    [SIM_EV_SET_MODES] = "sock.modes",      [SIM_EV_GET_RESULT] = "io.result",
+    [SIM_EV_FAULT] = "fault",               [SIM_EV_WAITPKT] = "waitpkt",
+    [SIM_EV_TIMER] = "timer",
 };
 
 const char *sim_event_name(uint32_t kind) { return kind < SIM_EV__COUNT && names[kind] ? names[kind] : "?"; }
@@ -79,6 +88,89 @@ void sim_note(sim_ctx *s, const char *fmt, ...) {
     char *text = sim_arena_vprintf(&s->arena, fmt, ap);
     va_end(ap);
     sim__event(s, SIM_EV_NOTE, (uint64_t)(uintptr_t)text, 0, 0, 0);
+}
+
+/* OVERLAPPEDs are rendered by ordinal (ov1, ov2, ...), never by address. */
+static const char *ovname(uint64_t ord, char *buf, size_t len) {
+    if (ord == 0) return "NULL";
+    snprintf(buf, len, "ov%llu", (unsigned long long)ord);
+    return buf;
+}
+
+/* The simulated kernel's events (port.c, sock.c, waitpkt.c). */
+static void format_kernel(const sim_event *e, char *d, size_t n) {
+    const uint64_t *a = e->arg;
+    char ov[24];
+    unsigned long long h = (unsigned long long)a[0];
+    static const char *const peer[] = {"send", "shutdown", "abort", "close"};
+    static const char *const wp[] = {"create", "associate", "cancel", "queued"};
+    static const char *const tm[] = {"create", "set", "fire"};
+    switch ((sim_event_kind)e->kind) {
+    case SIM_EV_PORT_CREATE:
+        snprintf(d, n, "h%llu concurrency %llu%s", h, (unsigned long long)a[1], a[2] ? " (enforced)" : "");
+        break;
+    case SIM_EV_PORT_ASSOC:
+        snprintf(d, n, "h%llu to port h%llu key %llu -> %s%llu", (unsigned long long)a[1], h,
+                 (unsigned long long)a[2], a[3] ? "error " : "ok", a[3] ? (unsigned long long)a[3] : 0ull);
+        break;
+    case SIM_EV_PORT_POST:
+        snprintf(d, n, "h%llu key %llu %s bytes %llu", h, (unsigned long long)a[1], ovname(a[2], ov, sizeof ov),
+                 (unsigned long long)a[3]);
+        break;
+    case SIM_EV_PORT_DEQUEUE:
+        snprintf(d, n, "h%llu key %llu %s status 0x%08llX bytes %llu", h, (unsigned long long)a[1],
+                 ovname(a[2], ov, sizeof ov), (unsigned long long)(a[3] >> 32), (unsigned long long)(uint32_t)a[3]);
+        break;
+    case SIM_EV_PORT_WAIT:
+        if ((int64_t)a[2] < 0)
+            snprintf(d, n, "h%llu timeout %llu ms: blocks (forever)", h, (unsigned long long)a[1]);
+        else
+            snprintf(d, n, "h%llu timeout %llu ms: blocks for %lld ns", h, (unsigned long long)a[1], (long long)a[2]);
+        break;
+    case SIM_EV_PORT_FAIL:
+        snprintf(d, n, "h%llu -> error %llu, removed %llu", h, (unsigned long long)a[1], (unsigned long long)a[2]);
+        break;
+    case SIM_EV_HANDLE_CLOSE:
+        if (a[1] != 0)
+            snprintf(d, n, "h%llu -> error %llu", h, (unsigned long long)a[1]);
+        else
+            snprintf(d, n, "h%llu%s", h, a[2] ? " (waiters abandoned)" : "");
+        break;
+    case SIM_EV_SOCK_PAIR: snprintf(d, n, "h%llu <-> h%llu", h, (unsigned long long)a[1]); break;
+    case SIM_EV_SOCK_IO:
+        snprintf(d, n, "%s h%llu %s -> %s%llu, %llu bytes", (a[2] >> 32) ? "send" : "recv", h,
+                 ovname(a[1], ov, sizeof ov), (uint32_t)a[2] ? "error " : "sync", (unsigned long long)(uint32_t)a[2],
+                 (unsigned long long)a[3]);
+        break;
+    case SIM_EV_IO_DONE:
+        snprintf(d, n, "h%llu %s status 0x%08llX bytes %llu%s", h, ovname(a[1], ov, sizeof ov),
+                 (unsigned long long)a[2], (unsigned long long)(a[3] >> 1), (a[3] & 1) ? " (packet queued)" : "");
+        break;
+    case SIM_EV_CANCEL:
+        snprintf(d, n, "h%llu %s: %llu matched%s", h, a[1] ? ovname(a[1], ov, sizeof ov) : "all",
+                 (unsigned long long)a[2], a[3] ? " (FALSE)" : "");
+        break;
+    case SIM_EV_SOCK_PEER:
+        snprintf(d, n, "h%llu %s %llu%s", h, peer[a[1] & 3], (unsigned long long)a[2],
+                 a[1] >= 2 ? " (status; pending ops follow)" : " bytes");
+        break;
+    case SIM_EV_SET_MODES:
+        snprintf(d, n, "h%llu flags %llu -> %s", h, (unsigned long long)a[1],
+                 a[3] ? "error" : a[2] ? "skip effective" : "skip not in effect");
+        break;
+    case SIM_EV_GET_RESULT:
+        snprintf(d, n, "h%llu %s -> %s%llu", h, ovname(a[1], ov, sizeof ov), a[2] ? "error " : "ok, bytes ",
+                 a[2] ? (unsigned long long)a[2] : (unsigned long long)a[3]);
+        break;
+    case SIM_EV_FAULT: snprintf(d, n, "family %llu fails with %llu", h, (unsigned long long)a[1]); break;
+    case SIM_EV_WAITPKT:
+        snprintf(d, n, "h%llu %s %llu %llu", h, wp[a[1] & 3], (unsigned long long)a[2], (unsigned long long)a[3]);
+        break;
+    case SIM_EV_TIMER:
+        snprintf(d, n, "h%llu %s %lld ns", h, a[1] < 3 ? tm[a[1]] : "?", (long long)a[2]);
+        break;
+    default: break;
+    }
 }
 
 size_t sim_event_format(const sim_ctx *s, const sim_event *e, char *buf, size_t len) {
@@ -157,6 +249,7 @@ size_t sim_event_format(const sim_ctx *s, const sim_event *e, char *buf, size_t 
         snprintf(detail, sizeof detail, "%s", (const char *)(uintptr_t)a[0]);
         break;
     default:
+        format_kernel(e, detail, sizeof detail);
         break;
     }
     const char *tname = e->thread == SIM_KERNEL ? "kernel" : e->thread < s->nthreads ? s->threads[e->thread].name : "?";

@@ -1,0 +1,659 @@
+/* sock.c - virtual connected socket pairs and their overlapped operations.
+ *
+ * Each end has a receive buffer (a retained byte ring). WSARecv/WSASend
+ * complete at once or stay pending (choice 's', §6); a pending one completes
+ * later as a kernel action, in submission order per socket and direction.
+ * Completion queues a packet to the associated port (§6's queuing rule),
+ * writes OVERLAPPED.Internal at completion or at dequeue (choice 'i', §3).
+ * CancelIoEx (§7), closesocket (§2), skip-on-success (§6), peer send,
+ * shutdown and reset, WSAGetOverlappedResult (§6) live here too, with the
+ * overlapped-lifetime monitor and the list of operations never completed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "world.h"
+
+#define WSAEINVAL 10022u
+
+/* ---- Byte rings ---- */
+
+static void bytes_push(sim_ctx *s, simw_bytes *b, const void *data, uint32_t n) {
+    if (b->len + n > SIMW_MAX_SOCKBUF)
+        simw_limit(s, "socket-buffer-limit", "limit: more than %u bytes buffered in one socket (SIMW_MAX_SOCKBUF)",
+                   SIMW_MAX_SOCKBUF);
+    if (b->len + n > b->cap) {
+        uint32_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n) cap *= 2;
+        unsigned char *nb = malloc(cap);
+        if (nb == NULL) abort();
+        for (uint32_t i = 0; i < b->len; i++) nb[i] = b->buf[(b->head + i) & (b->cap - 1)];
+        free(b->buf);
+        b->buf = nb;
+        b->cap = cap;
+        b->head = 0;
+    }
+    const unsigned char *d = data;
+    uint32_t tail = (b->head + b->len) & (b->cap - 1);
+    uint32_t first = b->cap - tail < n ? b->cap - tail : n;
+    memcpy(b->buf + tail, d, first);
+    memcpy(b->buf, d + first, n - first);
+    b->len += n;
+}
+
+/* Pops n bytes into out (NULL: discard). */
+static void bytes_pop(simw_bytes *b, void *out, uint32_t n) {
+    if (out != NULL) {
+        uint32_t first = b->cap - b->head < n ? b->cap - b->head : n;
+        memcpy(out, b->buf + b->head, first);
+        memcpy((unsigned char *)out + first, b->buf, n - first);
+    }
+    b->head = b->len == n ? 0 : (b->head + n) & (b->cap - 1);
+    b->len -= n;
+}
+
+static uint32_t bytes_peek32(const simw_bytes *b) {
+    uint32_t v = 0;
+    for (uint32_t i = 0; i < 4; i++) v |= (uint32_t)b->buf[(b->head + i) & (b->cap - 1)] << (8 * i);
+    return v;
+}
+
+/* ---- Tables ---- */
+
+void simw_sock_reset(simw_state *w) {
+    for (uint32_t i = 0; i < w->nsocks; i++) {
+        simw_sock *so = &w->socks[i];
+        simw_bytes rx = so->rx, msgs = so->msgs;
+        memset(so, 0, sizeof *so);
+        so->rx = (simw_bytes){rx.buf, rx.cap, 0, 0};
+        so->msgs = (simw_bytes){msgs.buf, msgs.cap, 0, 0};
+    }
+    w->nsocks = 0;
+    w->nops = 0;
+    w->free_op = 0;
+    w->ops_live = 0;
+    w->op_seq = 0;
+}
+
+void simw_sock_free_all(simw_state *w) {
+    for (uint32_t i = 0; i < SIMW_MAX_SOCKETS; i++) {
+        free(w->socks[i].rx.buf);
+        free(w->socks[i].msgs.buf);
+    }
+    free(w->socks);
+}
+
+static simw_op *op_new(sim_ctx *s, uint32_t *id) {
+    simw_state *w = simw(s);
+    uint32_t i;
+    if (w->free_op != 0) {
+        i = w->free_op - 1;
+        w->free_op = w->ops[i].next_free;
+    } else {
+        if (w->nops >= SIMW_MAX_OPS)
+            simw_limit(s, "operation-limit", "limit: more than %u overlapped operations in flight (SIMW_MAX_OPS)",
+                       SIMW_MAX_OPS);
+        i = w->nops++;
+    }
+    simw_op *op = &w->ops[i];
+    memset(op, 0, sizeof *op);
+    op->seq = w->op_seq++;
+    w->ops_live++;
+    *id = i;
+    return op;
+}
+
+static void op_free(sim_ctx *s, uint32_t id) {
+    simw_state *w = simw(s);
+    simw_op *op = &w->ops[id];
+    if (op->ov != NULL) simw_ov_slot(s, op->ov)->op = 0; /* the OVERLAPPED may be reused now */
+    op->state = SIMW_OP_FREE;
+    op->next_free = w->free_op;
+    w->free_op = id + 1;
+    w->ops_live--;
+}
+
+static bool sock_get(sim_ctx *s, shim_handle h, uint32_t *sid) { return simw_handle_get(simw(s), h, SIMW_H_SOCKET, sid); }
+
+/* ---- Completion ---- */
+
+static void write_status(shim_overlapped *ov, uint32_t status, uint32_t bytes) {
+    ov->internal = status;
+    ov->internal_high = bytes;
+}
+
+/* Ends operation `id` with (status, bytes). `pending`: it had returned 997.
+ * §6: a packet is queued if the socket is port-bound, the event's low bit is
+ * clear, and (pending or skip-on-success is not in effect) and (pending or the
+ * status is not an error). Returns whether a packet was queued. */
+static bool complete(sim_ctx *s, uint32_t id, uint32_t status, uint32_t bytes, bool pending) {
+    simw_state *w = simw(s);
+    simw_op *op = &w->ops[id];
+    simw_sock *so = &w->socks[op->sock];
+    if (pending) so->pending--;
+    bool is_error = (status >> 30) == 3;
+    bool packet = so->port != 0 && (op->ov->event & 1) == 0 && (pending || !(so->skip && so->skip_works)) &&
+                  (pending || !is_error);
+    if (packet) {
+        /* §3: Windows writes the status block when the packet is removed,
+         * Wine before queuing it. */
+        op->defer_internal = sim__choose(s, SIM_CHOICE_INTERNAL, 2, NULL, SIM_NO_CURRENT) == 1;
+        op->final_status = status;
+        op->final_bytes = bytes;
+        if (!op->defer_internal) write_status(op->ov, status, bytes);
+        op->state = SIMW_OP_QUEUED;
+        simw_packet pk = {so->key, op->ov, bytes, status, id + 1, op->ov_ord, 0};
+        sim__event(s, SIM_EV_IO_DONE, so->h, op->ov_ord, status, ((uint64_t)bytes << 1) | 1);
+        simw_port_queue(s, so->port - 1, &pk);
+    } else {
+        write_status(op->ov, status, bytes);
+        sim__event(s, SIM_EV_IO_DONE, so->h, op->ov_ord, status, (uint64_t)bytes << 1);
+        op_free(s, id);
+    }
+    w->dirty = true;
+    return packet;
+}
+
+void simw_op_dequeued(sim_ctx *s, const simw_packet *pk) {
+    simw_op *op = &simw(s)->ops[pk->op - 1];
+    if (op->defer_internal) write_status(op->ov, op->final_status, op->final_bytes);
+    op_free(s, pk->op - 1);
+}
+
+/* ---- Transfers ---- */
+
+static uint32_t buf_space(const simw_op *op) {
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < op->nbufs; i++) n += op->bufs[i].len;
+    return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+static bool recv_ready(const simw_sock *so) { return so->rx.len > 0 || so->reset || so->eof; }
+
+/* The oldest pending operation of its socket and direction: the kernel
+ * completes them in order (data goes to the first posted receive). */
+static bool is_head(sim_ctx *s, uint32_t id) {
+    simw_state *w = simw(s);
+    const simw_op *op = &w->ops[id];
+    for (uint32_t i = 0; i < w->nops; i++) {
+        const simw_op *o = &w->ops[i];
+        if (o->state == SIMW_OP_PENDING && o->sock == op->sock && o->send == op->send && !o->closing &&
+            o->seq < op->seq)
+            return false;
+    }
+    return true;
+}
+
+/* Scatters n bytes from the ring into the operation's buffers. */
+static void scatter(simw_bytes *b, const simw_op *op, uint32_t n) {
+    for (uint32_t i = 0; i < op->nbufs && n > 0; i++) {
+        uint32_t k = op->bufs[i].len < n ? op->bufs[i].len : n;
+        bytes_pop(b, op->bufs[i].buf, k);
+        n -= k;
+    }
+}
+
+/* Performs a receive that recv_ready allows; returns its status, *bytes. */
+static uint32_t do_recv(sim_ctx *s, uint32_t id, uint32_t *bytes) {
+    simw_state *w = simw(s);
+    simw_op *op = &w->ops[id];
+    simw_sock *so = &w->socks[op->sock];
+    uint32_t space = buf_space(op);
+    *bytes = 0;
+    if (so->rx.len > 0 && so->msg) {
+        uint32_t mlen = bytes_peek32(&so->msgs);
+        bytes_pop(&so->msgs, NULL, 4);
+        uint32_t k = mlen < space ? mlen : space;
+        scatter(&so->rx, op, k);
+        bytes_pop(&so->rx, NULL, mlen - k); /* a datagram's tail is dropped */
+        *bytes = k;
+        return mlen > space ? SHIM_STATUS_BUFFER_OVERFLOW : SHIM_STATUS_SUCCESS; /* §6: a warning */
+    }
+    if (so->rx.len > 0) {
+        uint32_t avail = so->rx.len < space ? so->rx.len : space;
+        uint32_t k = avail;
+        if (avail > 1) { /* partial reads: the data may have arrived in pieces */
+            uint32_t cand[4] = {avail, 1, avail / 2, avail - 1}, labels[4], n = 0;
+            for (uint32_t i = 0; i < 4; i++) {
+                bool dup = cand[i] == 0;
+                for (uint32_t j = 0; j < n; j++) dup = dup || cand[labels[j]] == cand[i];
+                if (!dup) labels[n++] = i;
+            }
+            if (n > 1) k = cand[labels[sim__choose(s, SIM_CHOICE_PARTIAL, n, labels, SIM_NO_CURRENT)]];
+        }
+        scatter(&so->rx, op, k);
+        *bytes = k;
+        return SHIM_STATUS_SUCCESS;
+    }
+    if (so->reset) return SHIM_STATUS_CONNECTION_RESET;
+    return SHIM_STATUS_SUCCESS; /* graceful close: 0 bytes */
+}
+
+static void deliver_to_peer(sim_ctx *s, simw_sock *so, const void *data, uint32_t n) {
+    simw_state *w = simw(s);
+    simw_sock *peer = &w->socks[so->peer];
+    if (!peer->open || peer->reset) return; /* nobody will read it */
+    bytes_push(s, &peer->rx, data, n);
+    if (peer->msg) {
+        unsigned char len[4] = {(unsigned char)n, (unsigned char)(n >> 8), (unsigned char)(n >> 16),
+                                (unsigned char)(n >> 24)};
+        bytes_push(s, &peer->msgs, len, 4);
+    }
+    w->dirty = true;
+}
+
+static uint32_t do_send(sim_ctx *s, uint32_t id, uint32_t *bytes) {
+    simw_state *w = simw(s);
+    simw_op *op = &w->ops[id];
+    simw_sock *so = &w->socks[op->sock];
+    *bytes = 0;
+    if (so->reset) return SHIM_STATUS_CONNECTION_RESET;
+    if (w->socks[so->peer].msg) {
+        /* one message: gather it first */
+        uint32_t total = buf_space(op);
+        unsigned char *tmp = sim_alloc(s, total ? total : 1);
+        uint32_t at = 0;
+        for (uint32_t i = 0; i < op->nbufs; i++) {
+            memcpy(tmp + at, op->bufs[i].buf, op->bufs[i].len);
+            at += op->bufs[i].len;
+        }
+        deliver_to_peer(s, so, tmp, total);
+        *bytes = total;
+        return SHIM_STATUS_SUCCESS;
+    }
+    for (uint32_t i = 0; i < op->nbufs; i++) {
+        deliver_to_peer(s, so, op->bufs[i].buf, op->bufs[i].len);
+        *bytes += op->bufs[i].len;
+    }
+    return SHIM_STATUS_SUCCESS;
+}
+
+/* ---- Kernel actions ---- */
+
+bool simw_op_actionable(sim_ctx *s, uint32_t id) {
+    simw_state *w = simw(s);
+    const simw_op *op = &w->ops[id];
+    if (op->closing || op->cancel) return true;
+    if (op->send) return is_head(s, id);
+    return recv_ready(&w->socks[op->sock]) && is_head(s, id);
+}
+
+void simw_op_fire(sim_ctx *s, uint32_t id) {
+    simw_state *w = simw(s);
+    simw_op *op = &w->ops[id];
+    simw_sock *so = &w->socks[op->sock];
+    if (op->closing) {
+        complete(s, id, op->close_status, 0, true);
+        return;
+    }
+    bool normal = op->send ? is_head(s, id) : recv_ready(so) && is_head(s, id);
+    if (op->cancel) {
+        /* §7: a cancel may come too late: the operation completes normally
+         * (with an error if the socket failed meanwhile), or ends with 995. */
+        if (!normal || sim__choose(s, SIM_CHOICE_CANCEL, 2, NULL, SIM_NO_CURRENT) == 0) {
+            complete(s, id, SHIM_STATUS_CANCELLED, 0, true);
+            return;
+        }
+    }
+    uint32_t bytes, st = op->send ? do_send(s, id, &bytes) : do_recv(s, id, &bytes);
+    complete(s, id, st, bytes, true);
+}
+
+/* ---- The seam: socket pairs and harness-side calls ---- */
+
+static uint32_t new_sock(sim_ctx *s) {
+    simw_state *w = simw(s);
+    if (w->nsocks >= SIMW_MAX_SOCKETS)
+        simw_limit(s, "socket-limit", "limit: more than %u sockets per execution (SIMW_MAX_SOCKETS)",
+                   SIMW_MAX_SOCKETS);
+    uint32_t id = w->nsocks++;
+    simw_sock *so = &w->socks[id];
+    so->open = true;
+    so->h = simw_handle_new(s, SIMW_H_SOCKET, id);
+    return id;
+}
+
+static bool socket_pair(void *ctx, shim_handle out[2]) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    uint32_t a = new_sock(s), b = new_sock(s);
+    simw_state *w = simw(s);
+    w->socks[a].peer = b;
+    w->socks[b].peer = a;
+    out[0] = w->socks[a].h;
+    out[1] = w->socks[b].h;
+    sim__event(s, SIM_EV_SOCK_PAIR, out[0], out[1], 0, 0);
+    return true;
+}
+
+bool sim_sock_message_mode(sim_ctx *s, shim_handle h) {
+    uint32_t sid;
+    if (s->world_state == NULL || !sock_get(s, h, &sid)) return false;
+    simw_state *w = simw(s);
+    w->socks[sid].msg = true;
+    w->socks[w->socks[sid].peer].msg = true;
+    return true;
+}
+
+static int send_sync(void *ctx, shim_handle h, const void *buf, uint32_t len) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    uint32_t sid;
+    if (!sock_get(s, h, &sid)) {
+        simw_set_error(s, SHIM_WSAENOTSOCK);
+        return -1;
+    }
+    simw_sock *so = &simw(s)->socks[sid];
+    if (so->shut_send || so->reset) {
+        simw_set_error(s, so->reset ? SHIM_WSAECONNRESET : SHIM_WSAESHUTDOWN);
+        return -1;
+    }
+    deliver_to_peer(s, so, buf, len);
+    sim__event(s, SIM_EV_SOCK_PEER, h, 0, len, 0);
+    return (int)len;
+}
+
+static bool shutdown_send(void *ctx, shim_handle h) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    uint32_t sid;
+    if (!sock_get(s, h, &sid)) {
+        simw_set_error(s, SHIM_WSAENOTSOCK);
+        return false;
+    }
+    simw_state *w = simw(s);
+    w->socks[sid].shut_send = true;
+    w->socks[w->socks[sid].peer].eof = true; /* reads give 0 after the data */
+    w->dirty = true;
+    sim__event(s, SIM_EV_SOCK_PEER, h, 1, 0, 0);
+    return true;
+}
+
+/* Closes socket sid (closesocket, CloseHandle, or an abortive close). §2:
+ * pending operations are cancelled; their packets are still queued, with a
+ * status chosen once per close ('k'), as kernel actions that may run after
+ * closesocket has returned. */
+void simw_sock_close(sim_ctx *s, shim_handle h, uint32_t sid, bool abortive) {
+    simw_state *w = simw(s);
+    simw_sock *so = &w->socks[sid];
+    simw_handle_free(w, h);
+    so->open = false;
+    uint32_t status = SHIM_STATUS_CANCELLED;
+    if (so->pending > 0) {
+        static const uint32_t st[3] = {SHIM_STATUS_CANCELLED, SHIM_STATUS_LOCAL_DISCONNECT, SHIM_STATUS_HANDLES_CLOSED};
+        status = st[sim__choose(s, SIM_CHOICE_CLOSE, 3, NULL, SIM_NO_CURRENT)];
+        for (uint32_t i = 0; i < w->nops; i++) {
+            simw_op *op = &w->ops[i];
+            if (op->state == SIMW_OP_PENDING && op->sock == sid) {
+                op->closing = true;
+                op->close_status = status;
+            }
+        }
+    }
+    simw_sock *peer = &w->socks[so->peer];
+    if (abortive || so->rx.len > 0) {
+        /* A reset (also what a close with unread data sends): the peer's
+         * buffered data is lost and reads fail. */
+        peer->reset = true;
+        bytes_pop(&peer->rx, NULL, peer->rx.len);
+        peer->msgs.len = peer->msgs.head = 0;
+    } else {
+        peer->eof = true;
+    }
+    w->dirty = true;
+    sim__event(s, SIM_EV_SOCK_PEER, h, abortive ? 2 : 3, status, so->pending);
+}
+
+static bool sock_abort(void *ctx, shim_handle h) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    uint32_t sid;
+    if (!sock_get(s, h, &sid)) {
+        simw_set_error(s, SHIM_WSAENOTSOCK);
+        return false;
+    }
+    simw_sock_close(s, h, sid, true);
+    return true;
+}
+
+static int closesocket_(void *ctx, shim_handle h) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    uint32_t sid;
+    if (!sock_get(s, h, &sid)) {
+        simw_set_error(s, SHIM_WSAENOTSOCK);
+        return SHIM_SOCKET_ERROR;
+    }
+    simw_sock_close(s, h, sid, false);
+    return 0;
+}
+
+/* ---- Overlapped recv / send (§6) ---- */
+
+/* Common start: validation, the overlapped-lifetime monitor, faults. Returns
+ * the new operation id, or UINT32_MAX with the last error set. */
+static uint32_t start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs, shim_overlapped *ov, bool send) {
+    simw_state *w = simw(s);
+    uint32_t sid;
+    if (!sock_get(s, h, &sid)) {
+        simw_set_error(s, SHIM_WSAENOTSOCK);
+        return UINT32_MAX;
+    }
+    if (ov == NULL || (nbufs > 0 && bufs == NULL)) {
+        simw_set_error(s, WSAEINVAL);
+        return UINT32_MAX;
+    }
+    if (nbufs > SIMW_MAX_BUFS)
+        simw_limit(s, "wsabuf-limit", "limit: more than %u WSABUFs in one request (SIMW_MAX_BUFS)", SIMW_MAX_BUFS);
+    simw_ovslot *slot = simw_ov_slot(s, ov);
+    if (slot->op != 0) {
+        /* Monitor: the OVERLAPPED of an operation still in flight (pending,
+         * or its packet not yet dequeued) must not be reused. */
+        const simw_op *old = &w->ops[slot->op - 1];
+        const char *msg = sim_arena_printf(
+            &s->arena, "T%u '%s' resubmits ov%u (%s on h%llu) while its %s on h%llu is still in flight (%s)",
+            s->current, s->threads[s->current].name, slot->ord + 1, send ? "WSASend" : "WSARecv",
+            (unsigned long long)h, old->send ? "WSASend" : "WSARecv", (unsigned long long)w->socks[old->sock].h,
+            old->state == SIMW_OP_PENDING ? "pending" : "its packet is not yet dequeued");
+        sim__event(s, SIM_EV_FAIL, (uint64_t)(uintptr_t)msg, 0, 0, 0);
+        sim__end(s, SIM_FAIL, "overlapped-lifetime", msg);
+    }
+    static const uint32_t errs[] = {10055u /* WSAENOBUFS */, SHIM_WSAECONNRESET};
+    uint32_t f = simw_fault(s, SIM_FAULT_SOCKIO, errs, 2);
+    if (f != 0) { /* §6: any other error: not started, no packet */
+        simw_set_error(s, f);
+        return UINT32_MAX;
+    }
+    uint32_t id;
+    simw_op *op = op_new(s, &id);
+    op->send = send;
+    op->sock = sid;
+    op->ov = ov;
+    op->ov_ord = slot->ord + 1;
+    op->nbufs = nbufs;
+    for (uint32_t i = 0; i < nbufs; i++) op->bufs[i] = bufs[i]; /* the WSABUF array is captured */
+    op->state = SIMW_OP_PENDING;
+    slot->op = id + 1;
+    write_status(ov, SHIM_STATUS_PENDING, 0); /* §3: STATUS_PENDING while in flight */
+    return id;
+}
+
+/* Finishes a started operation: at once (synchronous) or pending. */
+static int finish(sim_ctx *s, uint32_t id, bool can_now, uint32_t *bytes, shim_handle h) {
+    simw_state *w = simw(s);
+    simw_op *op = &w->ops[id];
+    bool send = op->send;
+    uint32_t ord = op->ov_ord;
+    bool sync = can_now && sim__choose(s, SIM_CHOICE_SYNC, 2, NULL, SIM_NO_CURRENT) == 0;
+    if (!sync) {
+        w->socks[op->sock].pending++;
+        w->dirty = true;
+        sim__event(s, SIM_EV_SOCK_IO, h, ord, ((uint64_t)send << 32) | SHIM_ERROR_IO_PENDING, 0);
+        simw_set_error(s, SHIM_ERROR_IO_PENDING);
+        return SHIM_SOCKET_ERROR;
+    }
+    uint32_t n, st = send ? do_send(s, id, &n) : do_recv(s, id, &n);
+    uint32_t err = simw_nt_failed(st) ? simw_nt_to_wsa(st) : 0;
+    sim__event(s, SIM_EV_SOCK_IO, h, ord, ((uint64_t)send << 32) | err, n);
+    complete(s, id, st, n, false);
+    if (err != 0) {
+        /* A synchronous error queues nothing; a synchronous warning
+         * (WSAEMSGSIZE) still queues a packet: the double completion (§6). */
+        if (st == SHIM_STATUS_BUFFER_OVERFLOW && bytes != NULL) *bytes = n;
+        simw_set_error(s, err);
+        return SHIM_SOCKET_ERROR;
+    }
+    if (bytes != NULL) *bytes = n;
+    return 0;
+}
+
+static int wsa_recv(void *ctx, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes, uint32_t *flags,
+                    shim_overlapped *ov) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    uint32_t id = start(s, h, bufs, nbufs, ov, false);
+    if (id == UINT32_MAX) return SHIM_SOCKET_ERROR;
+    if (flags != NULL) *flags = 0;
+    simw_state *w = simw(s);
+    bool can = recv_ready(&w->socks[w->ops[id].sock]) && is_head(s, id);
+    return finish(s, id, can, bytes, h);
+}
+
+static int wsa_send(void *ctx, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes, uint32_t flags,
+                    shim_overlapped *ov) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    (void)flags;
+    simw_state *w = simw(s);
+    uint32_t sid;
+    if (sock_get(s, h, &sid) && w->socks[sid].shut_send) {
+        simw_set_error(s, SHIM_WSAESHUTDOWN);
+        return SHIM_SOCKET_ERROR;
+    }
+    uint32_t id = start(s, h, bufs, nbufs, ov, true);
+    if (id == UINT32_MAX) return SHIM_SOCKET_ERROR;
+    return finish(s, id, is_head(s, id), bytes, h);
+}
+
+/* ---- CancelIoEx (§7) ---- */
+
+static bool cancel_io_ex(void *ctx, shim_handle h, shim_overlapped *ov) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    simw_state *w = simw(s);
+    uint8_t kind = simw_handle_kind(w, h);
+    uint32_t ord = ov != NULL ? simw_ov_ord(s, ov) : 0;
+    if (kind == SIMW_H_FREE) {
+        sim__event(s, SIM_EV_CANCEL, h, ord, 0, SHIM_ERROR_INVALID_HANDLE);
+        simw_set_error(s, SHIM_ERROR_INVALID_HANDLE);
+        return false;
+    }
+    uint32_t sid = UINT32_MAX, matched = 0;
+    if (kind == SIMW_H_SOCKET) simw_handle_get(w, h, SIMW_H_SOCKET, &sid);
+    /* Wine skips requests already terminated or cancelled: one that finished
+     * but whose packet is not yet dequeued is NOT_FOUND, and its packet still
+     * arrives (§7, §11). */
+    for (uint32_t i = 0; i < w->nops && sid != UINT32_MAX; i++) {
+        simw_op *op = &w->ops[i];
+        if (op->state != SIMW_OP_PENDING || op->sock != sid || op->cancel || op->closing) continue;
+        if (ov != NULL && op->ov != ov) continue;
+        op->cancel = true;
+        matched++;
+    }
+    sim__event(s, SIM_EV_CANCEL, h, ord, matched, matched ? 0 : SHIM_ERROR_NOT_FOUND);
+    if (matched == 0) {
+        simw_set_error(s, SHIM_ERROR_NOT_FOUND);
+        return false;
+    }
+    w->dirty = true;
+    return true;
+}
+
+/* ---- SetFileCompletionNotificationModes (§6) ---- */
+
+static bool set_modes(void *ctx, shim_handle h, uint8_t flags) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    simw_state *w = simw(s);
+    uint32_t sid;
+    uint32_t err = 0;
+    if (!sock_get(s, h, &sid))
+        err = simw_handle_kind(w, h) == SIMW_H_FREE ? SHIM_ERROR_INVALID_HANDLE : SHIM_ERROR_INVALID_PARAMETER;
+    else if ((flags & ~(SHIM_FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | SHIM_FILE_SKIP_SET_EVENT_ON_HANDLE)) != 0)
+        err = SHIM_ERROR_INVALID_PARAMETER;
+    if (err != 0) {
+        sim__event(s, SIM_EV_SET_MODES, h, flags, 0, err);
+        simw_set_error(s, err);
+        return false;
+    }
+    simw_sock *so = &w->socks[sid];
+    if ((flags & SHIM_FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) && !so->skip) {
+        /* Flags are only ever added (§6). A non-IFS LSP makes the flag
+         * ineffective (KB 2568167; Go issues 22149 and 77448). */
+        so->skip = true;
+        so->skip_works = sim__choose(s, SIM_CHOICE_SKIP, 2, NULL, SIM_NO_CURRENT) == 0;
+    }
+    sim__event(s, SIM_EV_SET_MODES, h, flags, so->skip && so->skip_works, 0);
+    return true;
+}
+
+/* ---- WSAGetOverlappedResult (§6) ---- */
+
+static bool get_result(void *ctx, shim_handle h, shim_overlapped *ov, uint32_t *bytes, bool wait, uint32_t *flags) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    (void)wait; /* fWait needs an event, which simulated requests never have: as FALSE */
+    uint32_t sid;
+    uint32_t ord = ov != NULL ? simw_ov_ord(s, ov) : 0;
+    if (!sock_get(s, h, &sid) || ov == NULL) {
+        uint32_t e = ov == NULL ? WSAEINVAL : SHIM_WSAENOTSOCK;
+        sim__event(s, SIM_EV_GET_RESULT, h, ord, e, 0);
+        simw_set_error(s, e);
+        return false;
+    }
+    /* It reads the status block: with Internal final only at dequeue, an
+     * operation already completed still reads as pending (§3). */
+    uint32_t st = (uint32_t)ov->internal;
+    if (st == SHIM_STATUS_PENDING || simw_nt_failed(st)) {
+        uint32_t e = simw_nt_to_wsa(st); /* 996 while pending; bytes not updated on failure */
+        sim__event(s, SIM_EV_GET_RESULT, h, ord, e, 0);
+        simw_set_error(s, e);
+        return false;
+    }
+    *bytes = (uint32_t)ov->internal_high;
+    if (flags != NULL) *flags = 0;
+    sim__event(s, SIM_EV_GET_RESULT, h, ord, 0, *bytes);
+    return true;
+}
+
+/* ---- Monitor: operations never completed ---- */
+
+const char *simw_op_leftovers(sim_ctx *s, uint32_t *count) {
+    simw_state *w = simw(s);
+    const char *out = "";
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < w->nops; i++) {
+        const simw_op *op = &w->ops[i];
+        if (op->state != SIMW_OP_PENDING) continue;
+        if (n++ < 32)
+            out = sim_arena_printf(&s->arena, "%s  socket h%llu: %s ov%u never completed%s\n", out,
+                                   (unsigned long long)w->socks[op->sock].h, op->send ? "WSASend" : "WSARecv",
+                                   op->ov_ord, op->cancel ? " (cancel requested)" : op->closing ? " (socket closed)" : "");
+    }
+    if (n > 32) out = sim_arena_printf(&s->arena, "%s  ... and %u more operations\n", out, n - 32);
+    *count = n;
+    return out;
+}
+
+void simw_sock_fill(shim *sh) {
+    sh->wsa_recv = wsa_recv;
+    sh->wsa_send = wsa_send;
+    sh->cancel_io_ex = cancel_io_ex;
+    sh->closesocket = closesocket_;
+    sh->set_file_completion_notification_modes = set_modes;
+    sh->wsa_get_overlapped_result = get_result;
+    sh->socket_pair = socket_pair;
+    sh->sock_send_sync = send_sync;
+    sh->sock_shutdown_send = shutdown_send;
+    sh->sock_abort = sock_abort;
+}
