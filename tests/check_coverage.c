@@ -1,0 +1,219 @@
+/* check_coverage.c - choice coverage of the simulated kernel.
+ *
+ * One workout touches every choice point; over a fixed set of seeds, every
+ * choice kind must take every outcome it documents (sim.h) at least once,
+ * as counted by sim_get_stats. A kind that never varies would mean a
+ * behaviour of Windows or Wine the simulator can no longer produce.
+ * Also checks fault injection: only the errors each call allows.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/sim.h"
+
+typedef struct wk {
+    const shim *sh;
+    shim_handle port;
+} wk;
+
+static void waiter(void *arg) {
+    wk *w = arg;
+    uint32_t b;
+    uintptr_t k;
+    shim_overlapped *ov;
+    w->sh->get_queued_completion_status(w->sh->ctx, w->port, &b, &k, &ov, 50);
+}
+
+/* Retries injected creation faults (the budget is finite). */
+static shim_handle port_new(const shim *sh, uint32_t conc) {
+    shim_handle p;
+    while ((p = sh->create_io_completion_port(sh->ctx, SHIM_INVALID_HANDLE, SHIM_NULL_HANDLE, 0, conc)) == 0) {
+    }
+    return p;
+}
+
+static void drain(const shim *sh, shim_handle p) {
+    shim_overlapped_entry e[8];
+    uint32_t n;
+    while (sh->get_queued_completion_status_ex(sh->ctx, p, e, 8, &n, 0, false)) {
+    }
+}
+
+/* waiters (w), concurrency (c), close under waiters (l), timeouts (o, n) */
+static void workout_port(sim_ctx *s, const shim *sh) {
+    wk w = {sh, port_new(sh, 1)};
+    shim_thread t[2];
+    sh->thread_spawn(sh->ctx, &t[0], waiter, &w, "A");
+    sh->thread_spawn(sh->ctx, &t[1], waiter, &w, "B");
+    sh->sleep_ns(sh->ctx, 1000000);
+    sh->post_queued_completion_status(sh->ctx, w.port, 0, 1, NULL);
+    sh->post_queued_completion_status(sh->ctx, w.port, 0, 2, NULL);
+    if (sim_choose_user(s, 2) == 0) sh->close_handle(sh->ctx, w.port);
+    sh->thread_join(sh->ctx, &t[0]);
+    sh->thread_join(sh->ctx, &t[1]);
+    shim_handle p = port_new(sh, 0);
+    for (uintptr_t k = 0; k < 4; k++) sh->post_queued_completion_status(sh->ctx, p, 0, k, NULL);
+    drain(sh, p);
+    shim_overlapped_entry e[1];
+    uint32_t n;
+    sh->get_queued_completion_status_ex(sh->ctx, p, e, 1, &n, 20, false);
+}
+
+/* sync (s), partial (p), internal (i), cancel (x), close status (k), skip (r), event (e) */
+static void workout_sock(const shim *sh) {
+    shim_handle p = port_new(sh, 0), a[2], b[2];
+    sh->socket_pair(sh->ctx, a);
+    sh->socket_pair(sh->ctx, b);
+    sh->create_io_completion_port(sh->ctx, a[0], p, 1, 0);
+    sh->create_io_completion_port(sh->ctx, b[0], p, 2, 0);
+    sh->set_file_completion_notification_modes(sh->ctx, b[0], SHIM_FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
+    char buf[2][8];
+    shim_wsabuf wb[2] = {{8, buf[0]}, {8, buf[1]}};
+    shim_overlapped ov[2];
+    memset(ov, 0, sizeof ov);
+    uint32_t n, fl;
+    sh->wsa_recv(sh->ctx, a[0], &wb[0], 1, &n, &fl, &ov[0]);
+    sh->wsa_recv(sh->ctx, b[0], &wb[1], 1, &n, &fl, &ov[1]);
+    sh->sock_send_sync(sh->ctx, a[1], "01234567", 8);
+    sh->sock_send_sync(sh->ctx, b[1], "01234567", 8);
+    sh->cancel_io_ex(sh->ctx, a[0], &ov[0]);
+    sh->sleep_ns(sh->ctx, 1000000);
+    drain(sh, p);
+    memset(ov, 0, sizeof ov);
+    sh->wsa_recv(sh->ctx, b[0], &wb[1], 1, &n, &fl, &ov[1]);
+    sh->wsa_recv(sh->ctx, a[0], &wb[0], 1, &n, &fl, &ov[0]);
+    sh->closesocket(sh->ctx, a[0]);
+    sh->sleep_ns(sh->ctx, 1000000);
+    drain(sh, p);
+}
+
+/* wait packets (a, g, y) */
+static void workout_waitpkt(const shim *sh) {
+    if (sh->nt_create_wait_completion_packet == NULL) return;
+    shim_handle p = port_new(sh, 0), t = sh->create_waitable_timer(sh->ctx, true), w = 0;
+    if (sh->nt_create_wait_completion_packet(sh->ctx, &w) != 0 || t == 0) return;
+    sh->set_waitable_timer(sh->ctx, t, -10000);
+    bool already;
+    sh->nt_associate_wait_completion_packet(sh->ctx, w, p, t, 5, 0, 0, 0, &already);
+    sh->sleep_ns(sh->ctx, 1000000);
+    sh->nt_cancel_wait_completion_packet(sh->ctx, w, true);
+    sh->sleep_ns(sh->ctx, 1000000);
+    drain(sh, p);
+}
+
+static void workout(sim_ctx *s, const shim *sh, void *arg) {
+    (void)arg;
+    workout_port(s, sh);
+    workout_sock(sh);
+    workout_waitpkt(sh);
+}
+
+START_TEST(test_every_outcome) {
+    sim_config cfg;
+    sim_config_default(&cfg);
+    cfg.wait_packets = SIM_WAITPKT_CHOOSE;
+    for (int f = 0; f < SIM_FAULT__COUNT; f++) cfg.fault_budget[f] = 1;
+    sim_ctx *sim = sim_create(&cfg);
+    ck_assert_ptr_nonnull(sim);
+    for (uint64_t seed = 0; seed < 3000; seed++) {
+        sim_random rnd;
+        sim_chooser ch = sim_random_chooser(&rnd, seed);
+        const sim_result *r = sim_run(sim, &ch, workout, NULL);
+        ck_assert_msg(r->verdict == SIM_PASS, "seed %llu: %s: %s", (unsigned long long)seed, r->property, r->message);
+    }
+    /* outcomes (labels) each kind documents in sim.h */
+    static const struct {
+        sim_choice_kind k;
+        uint32_t mask;
+    } want[] = {
+        {SIM_CHOICE_THREAD, 0x7},        {SIM_CHOICE_USER, 0x3},       {SIM_CHOICE_EVENT, 0x3},
+        {SIM_CHOICE_BATCH, 0x1E},        {SIM_CHOICE_WAITER, 0x7},     {SIM_CHOICE_CONCURRENCY, 0x3},
+        {SIM_CHOICE_INTERNAL, 0x3},      {SIM_CHOICE_CANCEL, 0x3},     {SIM_CHOICE_CLOSE, 0x7},
+        {SIM_CHOICE_TIMEOUT, 0x7},       {SIM_CHOICE_REMOVED, 0x3},    {SIM_CHOICE_ABANDON, 0x3},
+        {SIM_CHOICE_SYNC, 0x3},          {SIM_CHOICE_PARTIAL, 0xF},    {SIM_CHOICE_SKIP, 0x3},
+        {SIM_CHOICE_WAITPKT_API, 0x3},   {SIM_CHOICE_SIGNAL, 0x3},     {SIM_CHOICE_WPCANCEL, 0x3},
+        {SIM_CHOICE_FAULT, 0x7},
+    };
+    ck_assert_uint_eq(sizeof want / sizeof want[0], SIM_CHOICE__COUNT);
+    const sim_stats *st = sim_get_stats(sim);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        for (uint32_t o = 0; o < SIM_STATS_OUTCOMES; o++) {
+            if (!((want[i].mask >> o) & 1)) continue;
+            ck_assert_msg(st->outcome[want[i].k][o] > 0, "choice '%c' (%s) never took outcome %u",
+                          sim_choice_letter(want[i].k), sim_choice_name(want[i].k), o);
+        }
+    }
+    sim_destroy(sim);
+}
+END_TEST
+
+/* Faults: only the errors each call's contract allows, and no packet. */
+static void fault_body(sim_ctx *s, const shim *sh, void *arg) {
+    (void)s;
+    uint32_t *seen = arg;
+    shim_handle p = sh->create_io_completion_port(sh->ctx, SHIM_INVALID_HANDLE, SHIM_NULL_HANDLE, 0, 0);
+    if (p == SHIM_NULL_HANDLE) {
+        ck_assert_uint_eq(sh->get_last_error(sh->ctx), SHIM_ERROR_NOT_ENOUGH_MEMORY);
+        seen[0]++;
+        return;
+    }
+    if (!sh->post_queued_completion_status(sh->ctx, p, 0, 1, NULL)) {
+        ck_assert_uint_eq(sh->get_last_error(sh->ctx), 1450);
+        seen[1]++;
+    }
+    shim_handle a[2];
+    sh->socket_pair(sh->ctx, a);
+    sh->create_io_completion_port(sh->ctx, a[0], p, 1, 0);
+    char buf[4];
+    shim_wsabuf wb = {4, buf};
+    shim_overlapped ov;
+    memset(&ov, 0, sizeof ov);
+    uint32_t n, fl;
+    if (sh->wsa_recv(sh->ctx, a[0], &wb, 1, &n, &fl, &ov) != 0 && sh->get_last_error(sh->ctx) != SHIM_ERROR_IO_PENDING) {
+        uint32_t e = sh->get_last_error(sh->ctx);
+        ck_assert(e == 10055 || e == SHIM_WSAECONNRESET);
+        seen[2]++;
+        /* not started: the OVERLAPPED is free again */
+        sh->sock_send_sync(sh->ctx, a[1], "x", 1);
+        sh->wsa_recv(sh->ctx, a[0], &wb, 1, &n, &fl, &ov);
+    }
+}
+
+START_TEST(test_faults) {
+    sim_config cfg;
+    sim_config_default(&cfg);
+    for (int f = 0; f < SIM_FAULT__COUNT; f++) cfg.fault_budget[f] = 2;
+    sim_ctx *sim = sim_create(&cfg);
+    uint32_t seen[3] = {0, 0, 0};
+    for (uint64_t seed = 0; seed < 300; seed++) {
+        sim_random rnd;
+        sim_chooser ch = sim_random_chooser(&rnd, seed);
+        const sim_result *r = sim_run(sim, &ch, fault_body, seen);
+        ck_assert_msg(r->verdict == SIM_PASS, "seed %llu: %s: %s", (unsigned long long)seed, r->property, r->message);
+    }
+    ck_assert(seen[0] > 0 && seen[1] > 0 && seen[2] > 0);
+    sim_destroy(sim);
+    /* off by default: no 'f' choice at all */
+    sim = sim_create(NULL);
+    sim_chooser ch = sim_first_chooser();
+    sim_run(sim, &ch, fault_body, seen);
+    ck_assert_uint_eq(sim_get_stats(sim)->asked[SIM_CHOICE_FAULT], 0);
+    sim_destroy(sim);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("coverage");
+    TCase *tc = tcase_create("choices");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_every_outcome);
+    tcase_add_test(tc, test_faults);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
