@@ -233,6 +233,12 @@ struct shim {
      * unless a non-IFS provider makes the flag ineffective (KB 2568167). */
     bool (*set_file_completion_notification_modes)(void *ctx, shim_handle h, uint8_t flags);
 
+    /* Whether the socket's protocol provider is an IFS provider
+     * (XP1_IFS_HANDLES). Only then does skip-on-success work: a non-IFS
+     * layered provider leaves the flag set but ineffective (§6, KB 2568167;
+     * Go checks this per socket since #77448). */
+    bool (*socket_is_ifs)(void *ctx, shim_handle s);
+
     /* WSAGetOverlappedResult (§6) with fWait = FALSE: TRUE with the bytes
      * when done; FALSE with 996 while pending; on failure the status mapped to
      * a Win32/WSA code (STATUS_CANCELLED -> 995) and *bytes not updated. */
