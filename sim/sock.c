@@ -571,6 +571,28 @@ static bool cancel_io_ex(void *ctx, shim_handle h, shim_overlapped *ov) {
 
 /* ---- SetFileCompletionNotificationModes (§6) ---- */
 
+/* Whether the socket's provider is IFS, decided once per socket when first
+ * needed: a non-IFS LSP makes skip-on-success ineffective (KB 2568167; Go
+ * issues 22149 and 77448), and socket_is_ifs reports the same answer. */
+static bool provider_ifs(sim_ctx *s, simw_sock *so) {
+    if (!so->ifs_known) {
+        so->ifs_known = true;
+        so->skip_works = sim__choose(s, SIM_CHOICE_SKIP, 2, NULL, SIM_NO_CURRENT) == 0;
+    }
+    return so->skip_works;
+}
+
+static bool socket_is_ifs(void *ctx, shim_handle h) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    uint32_t sid;
+    if (!sock_get(s, h, &sid)) {
+        simw_set_error(s, SHIM_WSAENOTSOCK);
+        return false;
+    }
+    return provider_ifs(s, &simw(s)->socks[sid]);
+}
+
 static bool set_modes(void *ctx, shim_handle h, uint8_t flags) {
     sim_ctx *s = ctx;
     sim__sched_point(s);
@@ -588,10 +610,8 @@ static bool set_modes(void *ctx, shim_handle h, uint8_t flags) {
     }
     simw_sock *so = &w->socks[sid];
     if ((flags & SHIM_FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) && !so->skip) {
-        /* Flags are only ever added (§6). A non-IFS LSP makes the flag
-         * ineffective (KB 2568167; Go issues 22149 and 77448). */
-        so->skip = true;
-        so->skip_works = sim__choose(s, SIM_CHOICE_SKIP, 2, NULL, SIM_NO_CURRENT) == 0;
+        so->skip = true; /* flags are only ever added (§6) */
+        provider_ifs(s, so);
     }
     sim__event(s, SIM_EV_SET_MODES, h, flags, so->skip && so->skip_works, 0);
     return true;
@@ -651,6 +671,7 @@ void simw_sock_fill(shim *sh) {
     sh->cancel_io_ex = cancel_io_ex;
     sh->closesocket = closesocket_;
     sh->set_file_completion_notification_modes = set_modes;
+    sh->socket_is_ifs = socket_is_ifs;
     sh->wsa_get_overlapped_result = get_result;
     sh->socket_pair = socket_pair;
     sh->sock_send_sync = send_sync;

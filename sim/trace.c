@@ -110,8 +110,11 @@ static void format_kernel(const sim_event *e, char *d, size_t n) {
         snprintf(d, n, "h%llu concurrency %llu%s", h, (unsigned long long)a[1], a[2] ? " (enforced)" : "");
         break;
     case SIM_EV_PORT_ASSOC:
-        snprintf(d, n, "h%llu to port h%llu key %llu -> %s%llu", (unsigned long long)a[1], h,
-                 (unsigned long long)a[2], a[3] ? "error " : "ok", a[3] ? (unsigned long long)a[3] : 0ull);
+        if (a[3] != 0)
+            snprintf(d, n, "h%llu to port h%llu key %llu -> error %llu", (unsigned long long)a[1], h,
+                     (unsigned long long)a[2], (unsigned long long)a[3]);
+        else
+            snprintf(d, n, "h%llu to port h%llu key %llu -> ok", (unsigned long long)a[1], h, (unsigned long long)a[2]);
         break;
     case SIM_EV_PORT_POST:
         snprintf(d, n, "h%llu key %llu %s bytes %llu", h, (unsigned long long)a[1], ovname(a[2], ov, sizeof ov),
@@ -151,8 +154,11 @@ static void format_kernel(const sim_event *e, char *d, size_t n) {
                  (unsigned long long)a[2], a[3] ? " (FALSE)" : "");
         break;
     case SIM_EV_SOCK_PEER:
-        snprintf(d, n, "h%llu %s %llu%s", h, peer[a[1] & 3], (unsigned long long)a[2],
-                 a[1] >= 2 ? " (status; pending ops follow)" : " bytes");
+        if (a[1] >= 2)
+            snprintf(d, n, "h%llu %s: %llu pending op(s) end with 0x%08llX", h, peer[a[1] & 3],
+                     (unsigned long long)a[3], (unsigned long long)a[2]);
+        else
+            snprintf(d, n, "h%llu %s %llu bytes", h, peer[a[1] & 3], (unsigned long long)a[2]);
         break;
     case SIM_EV_SET_MODES:
         snprintf(d, n, "h%llu flags %llu -> %s", h, (unsigned long long)a[1],

@@ -104,7 +104,8 @@ typedef struct simw_sock {
     bool shut_send;    /* this end shut down sending */
     bool msg;          /* message-oriented */
     bool skip;         /* FILE_SKIP_COMPLETION_PORT_ON_SUCCESS set */
-    bool skip_works;   /* ... and effective (choice 'r') */
+    bool skip_works;   /* the provider is IFS: skip is effective (choice 'r') */
+    bool ifs_known;    /* skip_works has been decided */
     uint32_t peer;
     uint32_t port;     /* port id + 1, 0 = none */
     uintptr_t key;

@@ -613,6 +613,7 @@ static void body_skip(const shim *sh, cf_out *o) {
         o->outcome = 2;
     } else {
         o->outcome = packet ? 1 : 0; /* 1: the flag was ineffective: a second completion */
+        CF_EXPECT(o, sh->socket_is_ifs(sh->ctx, s[0]) == !packet, "the provider check predicts it");
         CF_EXPECT(o, !packet || (got == &ov && b == n), "the double packet repeats the result");
     }
 }
