@@ -58,6 +58,7 @@ const char *sim_verdict_name(sim_verdict v) {
     case SIM_NONDETERMINISM: return "nondeterminism";
     case SIM_LIMIT: return "limit";
     case SIM_USAGE: return "usage";
+    case SIM_CRASH: return "crash";
     }
     return "?";
 }
@@ -296,13 +297,16 @@ const char *sim__describe_threads(sim_ctx *s) {
 static void on_fault(int sig, siginfo_t *si, void *uc) {
     (void)uc;
     sim_ctx *s = sim__active;
-    if (s != NULL && !s->ended && s->current < s->nstacks &&
-        sim_stack_guard_hit(&s->stacks[s->current], si->si_addr)) {
+    if (s != NULL && !s->ended && s->current < s->nstacks) {
+        /* A fault while a virtual thread runs is a finding of the code under
+         * test (a wild pointer, a dereferenced foreign OVERLAPPED): end the
+         * execution with a replayable report instead of dying. */
         s->ended = true;
-        s->result.verdict = SIM_STACK_OVERFLOW;
+        s->crash_signal = sig;
+        s->result.verdict = sim_stack_guard_hit(&s->stacks[s->current], si->si_addr) ? SIM_STACK_OVERFLOW : SIM_CRASH;
         siglongjmp(s->overflow_jmp, 1);
     }
-    /* Not a guard page of ours: fall back to the default action. */
+    /* Not inside an execution: fall back to the default action. */
     signal(sig, SIG_DFL);
 }
 
@@ -320,6 +324,8 @@ static void install_fault_handler(sim_ctx *s) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, NULL);
     sigaction(SIGBUS, &sa, NULL);
+    sigaction(SIGFPE, &sa, NULL);
+    sigaction(SIGILL, &sa, NULL);
 }
 #endif
 
@@ -411,12 +417,22 @@ const sim_result *sim_run(sim_ctx *s, sim_chooser *chooser, sim_main_fn main_fn,
 #if !SIM_ASAN
     install_fault_handler(s);
     if (sigsetjmp(s->overflow_jmp, 0) != 0) {
-        /* Back from the fault handler: the overflowing thread is abandoned. */
+        /* Back from the fault handler: the faulting thread is abandoned. */
         sim_thread *t = &s->threads[s->current];
-        s->result.property = "stack-overflow";
-        s->result.message = sim_arena_printf(
-            &s->arena, "stack overflow: T%u '%s' ran past its %zu-byte stack into the guard page\n%s", t->id,
-            t->name, s->cfg.stack_size, sim__describe_threads(s));
+        if (s->result.verdict == SIM_STACK_OVERFLOW) {
+            s->result.property = "stack-overflow";
+            s->result.message = sim_arena_printf(
+                &s->arena, "stack overflow: T%u '%s' ran past its %zu-byte stack into the guard page\n%s", t->id,
+                t->name, s->cfg.stack_size, sim__describe_threads(s));
+        } else {
+            const char *what = s->crash_signal == SIGSEGV   ? "SIGSEGV (invalid memory access)"
+                               : s->crash_signal == SIGBUS  ? "SIGBUS (invalid memory access)"
+                               : s->crash_signal == SIGFPE  ? "SIGFPE (arithmetic fault)"
+                                                            : "SIGILL (illegal instruction)";
+            s->result.property = "crash";
+            s->result.message = sim_arena_printf(&s->arena, "crash: T%u '%s' faulted with %s\n%s", t->id, t->name,
+                                                 what, sim__describe_threads(s));
+        }
     } else
 #endif
     {

@@ -189,6 +189,7 @@ typedef enum sim_verdict {
     SIM_NONDETERMINISM,  /* a replay diverged from its schedule */
     SIM_LIMIT,           /* a resource limit (threads, objects) was exceeded */
     SIM_USAGE,           /* the code under test misused a primitive (e.g. unlock of a free mutex) */
+    SIM_CRASH,           /* a virtual thread faulted (SIGSEGV, SIGBUS, SIGFPE, SIGILL) */
 } sim_verdict;
 
 const char *sim_verdict_name(sim_verdict v);
@@ -365,6 +366,45 @@ const sim_event *sim_trace_events(const sim_ctx *sim);
 size_t sim_event_format(const sim_ctx *sim, const sim_event *e, char *buf, size_t buflen);
 /* Renders the whole kept trace, one event a line. */
 void sim_trace_write(const sim_ctx *sim, FILE *out);
+
+/* ---- The access log (for the explorer's partial-order reduction) --------
+ * Off by default (one branch per event). When on, every event of a run also
+ * logs which shared object it touched and whether it wrote it, so that an
+ * explorer can tell dependent steps from independent ones. Objects are
+ * numbered per execution, never by address. World (kernel) events name no
+ * finer object yet: they all touch SIM_ACC_WORLD, which is conservative. */
+
+typedef enum sim_access_class {
+    SIM_ACC_SYNC = 0, /* a mutex, semaphore or atomic word: creation / first-touch index */
+    SIM_ACC_THREAD,   /* one thread, by id: spawn, start, end, join */
+    SIM_ACC_THREADS,  /* the thread table: every spawn writes it (ids go in spawn order) */
+    SIM_ACC_CLOCK,    /* the virtual clock: read by now and sleep, written by timeouts */
+    SIM_ACC_WORLD,    /* the simulated kernel as a whole (ports, handles, sockets, timers) */
+} sim_access_class;
+
+#define SIM_ACC_OBJECT(cls, index) (((uint32_t)(cls) << 24) | ((uint32_t)(index) & 0xffffffu))
+#define SIM_ACC_CLASS(object) ((uint32_t)(object) >> 24)
+#define SIM_ACC_INDEX(object) ((uint32_t)(object) & 0xffffffu)
+
+typedef struct sim_access {
+    uint32_t pos;    /* decisions recorded before it: it belongs to the step after decision pos-1 */
+    uint32_t thread; /* thread id, or SIM_KERNEL_LABEL for a kernel action */
+    uint32_t object; /* SIM_ACC_OBJECT(class, index) */
+    uint8_t write;   /* 0 only for atomic loads and clock reads */
+    uint8_t event;   /* the sim_event_kind that logged it; SIM_ACC_NO_EVENT for a silent one */
+    uint16_t reserved;
+    uint64_t value;  /* atomic words: the value after the access (else 0) */
+} sim_access;
+
+#define SIM_ACC_NO_EVENT 0xffu
+
+/* limit > 0 turns the log on, keeping at most `limit` accesses a run (the
+ * rest are dropped and the run is marked truncated); 0 turns it off. */
+void sim_access_log(sim_ctx *sim, uint32_t limit);
+/* The accesses of the current (or last) run, in order; valid until the next run. */
+uint32_t sim_access_count(const sim_ctx *sim);
+const sim_access *sim_accesses(const sim_ctx *sim);
+bool sim_access_truncated(const sim_ctx *sim);
 
 #ifdef __cplusplus
 }

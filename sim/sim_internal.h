@@ -172,6 +172,12 @@ struct sim_ctx {
     sim_result result;
     const char *divergence; /* set by sim_report_divergence */
     jmp_buf overflow_jmp;
+    int crash_signal;       /* the signal that ended the execution as SIM_CRASH */
+
+    /* the access log (sim_access_log): retained buffer, rewound every run */
+    sim_access *accs;
+    uint32_t nacc, acc_cap, acc_limit;
+    bool acc_truncated;
 };
 
 /* sched.c */
@@ -200,6 +206,11 @@ uint32_t sim__choose(sim_ctx *s, sim_choice_kind kind, uint32_t n, const uint32_
 /* trace.c */
 void sim__event(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3);
 void sim__trace_reset(sim_ctx *s);
+/* Logs one access by the acting thread (or the kernel) when the log is on. */
+void sim__access_log(sim_ctx *s, uint32_t object, bool write, uint32_t event, uint64_t value);
+static inline void sim__access(sim_ctx *s, uint32_t object, bool write) {
+    if (s->acc_limit != 0) sim__access_log(s, object, write, SIM_ACC_NO_EVENT, 0);
+}
 
 /* sync.c */
 void sim__fill_sync(shim *sh);

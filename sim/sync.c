@@ -181,6 +181,7 @@ static void mutex_destroy(void *ctx, shim_mutex *m) {
               sim__obj_name(s, i, n, sizeof n));
     }
     m->opaque[0] = 0;
+    sim__access(s, SIM_ACC_OBJECT(SIM_ACC_SYNC, i), true); /* destroy leaves no event */
 }
 
 /* ---- Semaphore ---- */
@@ -242,6 +243,7 @@ static void sema_destroy(void *ctx, shim_sema *sem) {
               sim__obj_name(s, i, n, sizeof n));
     }
     sem->opaque[0] = 0;
+    sim__access(s, SIM_ACC_OBJECT(SIM_ACC_SYNC, i), true); /* destroy leaves no event */
 }
 
 /* ---- Time ---- */
@@ -282,7 +284,10 @@ static void thread_join(void *ctx, shim_thread *t) {
     if (t->opaque[1] != s->exec || t->opaque[0] == 0 || id >= s->nthreads)
         usage(s, "usage: T%u joins a thread that was not spawned in this execution", s->current);
     if (id == s->current) usage(s, "usage: T%u joins itself", s->current);
-    while (s->threads[id].state != SIM_T_DONE) sim__block(s, SIM_WAIT_JOIN, id, -1);
+    while (s->threads[id].state != SIM_T_DONE) {
+        sim__access(s, SIM_ACC_OBJECT(SIM_ACC_THREAD, id), true); /* the wait leaves no event */
+        sim__block(s, SIM_WAIT_JOIN, id, -1);
+    }
     sim__event(s, SIM_EV_JOIN, id, 0, 0, 0);
 }
 

@@ -45,6 +45,73 @@ static inline uint64_t mix(uint64_t h, uint64_t v) {
 void sim__trace_reset(sim_ctx *s) {
     s->nevents = 0;
     s->hash = 0xCBF29CE484222325ull;
+    s->nacc = 0;
+    s->acc_truncated = false;
+}
+
+/* ---- The access log ---- */
+
+void sim_access_log(sim_ctx *s, uint32_t limit) { s->acc_limit = limit; }
+uint32_t sim_access_count(const sim_ctx *s) { return s->nacc; }
+const sim_access *sim_accesses(const sim_ctx *s) { return s->accs; }
+bool sim_access_truncated(const sim_ctx *s) { return s->acc_truncated; }
+
+void sim__access_log(sim_ctx *s, uint32_t object, bool write, uint32_t event, uint64_t value) {
+    if (s->nacc >= s->acc_limit) {
+        s->acc_truncated = true;
+        return;
+    }
+    if (s->nacc == s->acc_cap) {
+        uint32_t cap = s->acc_cap ? s->acc_cap * 2 : 4096;
+        sim_access *a = realloc(s->accs, cap * sizeof *a);
+        if (a == NULL) abort();
+        s->accs = a;
+        s->acc_cap = cap;
+    }
+    sim_access *a = &s->accs[s->nacc++];
+    a->pos = s->ndecisions;
+    a->thread = s->in_kernel ? SIM_KERNEL : s->current;
+    a->object = object;
+    a->write = write;
+    a->event = (uint8_t)event;
+    a->reserved = 0;
+    a->value = value;
+}
+
+/* What an event touched: its object (the ordinal in a0) and whether it wrote
+ * it. Kernel events all touch one WORLD object until the world names finer
+ * ones; choices, notes and failures touch nothing. */
+static void event_access(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3) {
+    uint32_t sync = SIM_ACC_OBJECT(SIM_ACC_SYNC, a0), thr = SIM_ACC_OBJECT(SIM_ACC_THREAD, a0);
+    switch (kind) {
+    case SIM_EV_THREAD_START:
+    case SIM_EV_THREAD_END:
+    case SIM_EV_JOIN: sim__access_log(s, thr, true, kind, 0); break;
+    case SIM_EV_SPAWN:
+        sim__access_log(s, SIM_ACC_OBJECT(SIM_ACC_THREADS, 0), true, kind, 0);
+        sim__access_log(s, thr, true, kind, 0);
+        break;
+    case SIM_EV_ATOMIC_LOAD: sim__access_log(s, sync, false, kind, a1); break;
+    case SIM_EV_ATOMIC_STORE:
+    case SIM_EV_ATOMIC_SWAP: sim__access_log(s, sync, true, kind, a1); break;
+    case SIM_EV_ATOMIC_CAS: sim__access_log(s, sync, true, kind, a3 == a1 ? a2 : a3); break;
+    case SIM_EV_ATOMIC_ADD: sim__access_log(s, sync, true, kind, a2); break;
+    case SIM_EV_MUTEX_INIT:
+    case SIM_EV_MUTEX_LOCK:
+    case SIM_EV_MUTEX_BLOCK:
+    case SIM_EV_MUTEX_UNLOCK:
+    case SIM_EV_SEMA_INIT:
+    case SIM_EV_SEMA_WAIT:
+    case SIM_EV_SEMA_BLOCK:
+    case SIM_EV_SEMA_POST: sim__access_log(s, sync, true, kind, 0); break;
+    case SIM_EV_SLEEP:
+    case SIM_EV_NOW: sim__access_log(s, SIM_ACC_OBJECT(SIM_ACC_CLOCK, 0), false, kind, 0); break;
+    case SIM_EV_TIMEOUT: sim__access_log(s, SIM_ACC_OBJECT(SIM_ACC_CLOCK, 0), true, kind, 0); break;
+    case SIM_EV_CHOICE:
+    case SIM_EV_NOTE:
+    case SIM_EV_FAIL: break;
+    default: sim__access_log(s, SIM_ACC_OBJECT(SIM_ACC_WORLD, 0), true, kind, 0); break;
+    }
 }
 
 void sim__event(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3) {
@@ -60,6 +127,7 @@ void sim__event(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t a1, uint6
         h = mix(mix(mix(mix(h, a0), a1), a2), a3);
     }
     s->hash = h;
+    if (s->acc_limit != 0) event_access(s, kind, a0, a1, a2, a3);
     if (!s->cfg.record_trace || s->nevents >= s->cfg.max_trace_events) return;
     if (s->nevents == s->event_cap) {
         uint32_t cap = s->event_cap ? s->event_cap * 2 : 4096;

@@ -1,0 +1,200 @@
+/* fdio.c - the fd I/O layer: execIO and the close protocol.
+ *
+ * execIO: prepare (before submit: returns close/deadline errors early and
+ * wipes stale readiness), submit with the operation's own OVERLAPPED, then
+ * wait for its packet unless it completed synchronously with skip-on-success.
+ * If the wait fails (close or deadline): CancelIoEx, wait for the cancelled
+ * operation's packet anyway, and read the result; an I/O that completed
+ * despite the cancel returns its bytes.
+ *
+ * Close: mark closed, evict (waiters fail with "closing" and cancel their
+ * own I/O), and only when the last in-flight operation has consumed its
+ * packet close the pollDesc and the socket. A packet can therefore never
+ * reach a pollDesc slot that has been handed to another socket.
+ */
+#include <string.h>
+
+#include "np_internal.h"
+
+#define FD_CLOSED 1u
+#define FD_REF 2u
+
+static inline const shim *SH(const np_fd *fd) { return fd->p->sh; }
+static inline void *CTX(const np_fd *fd) { return fd->p->ctx; }
+
+np_fd *np_fd_open(np_poller *p, shim_handle sock, bool try_skip_sync, int *err) {
+    const shim *sh = p->sh;
+    np_fd *fd = p->cfg.alloc(p->cfg.alloc_arg, sizeof *fd);
+    if (fd == NULL) {
+        *err = NP_ERR_NO_MEMORY;
+        return NULL;
+    }
+    fd->p = p;
+    fd->sock = sock;
+    fd->pd = np__pd_open(p, sock, err);
+    if (fd->pd == NULL) {
+        p->cfg.free(p->cfg.alloc_arg, fd);
+        return NULL;
+    }
+    /* Skip-on-success only where the provider honours it: a non-IFS layered
+     * provider makes the flag silently ineffective (KB 2568167, Go #22149,
+     * #77448), and then a synchronous success still queues a packet that
+     * would satisfy the next wait. */
+    if (try_skip_sync && (NP_MUTANT_IS(SKIP_NO_IFS_CHECK) || sh->socket_is_ifs(p->ctx, sock))) {
+        fd->skip_sync = sh->set_file_completion_notification_modes(p->ctx, sock,
+                                                                  SHIM_FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
+    }
+    fd->rop.pd = fd->pd;
+    fd->rop.mode = 'r';
+    fd->wop.pd = fd->pd;
+    fd->wop.mode = 'w';
+    sh->mutex_init(p->ctx, &fd->rmu);
+    sh->mutex_init(p->ctx, &fd->wmu);
+    sh->sema_init(p->ctx, &fd->csema, 0);
+    *err = NP_OK;
+    return fd;
+}
+
+uint32_t np_fd_seq(const np_fd *fd) { return fd->pd->fdseq; }
+
+/* ---- References (Go's fdMutex, reduced to what the close protocol needs) ---- */
+
+static bool incref(np_fd *fd) {
+    for (;;) {
+        uint32_t s = SH(fd)->atomic_load32(CTX(fd), &fd->state);
+        if (s & FD_CLOSED) return false;
+        if (SH(fd)->atomic_cas32(CTX(fd), &fd->state, s, s + FD_REF)) return true;
+    }
+}
+
+static void destroy(np_fd *fd) {
+    /* Every operation has consumed its packet: now the slot may be reused. */
+    np__pd_close(fd->pd);
+    SH(fd)->closesocket(CTX(fd), fd->sock);
+    SH(fd)->sema_post(CTX(fd), &fd->csema);
+}
+
+static void decref(np_fd *fd) {
+    uint32_t s = SH(fd)->atomic_add32(CTX(fd), &fd->state, -(int32_t)FD_REF);
+    if (s == FD_CLOSED) destroy(fd);
+}
+
+/* ---- execIO ---- */
+
+typedef int (*submit_fn)(np_fd *fd, np_op *op, uint32_t *qty);
+
+static int submit_recv(np_fd *fd, np_op *op, uint32_t *qty) {
+    op->flags = 0;
+    return SH(fd)->wsa_recv(CTX(fd), fd->sock, &op->buf, 1, qty, &op->flags, &op->ov);
+}
+
+static int submit_send(np_fd *fd, np_op *op, uint32_t *qty) {
+    return SH(fd)->wsa_send(CTX(fd), fd->sock, &op->buf, 1, qty, 0, &op->ov);
+}
+
+/* The operation's final result after its packet was consumed. */
+static int op_result(np_fd *fd, np_op *op, uint32_t *n) {
+    uint32_t flags = 0, qty = 0;
+    if (SH(fd)->wsa_get_overlapped_result(CTX(fd), fd->sock, &op->ov, &qty, false, &flags)) {
+        *n = qty;
+        return NP_OK;
+    }
+    int err = (int)SH(fd)->get_last_error(CTX(fd));
+    if (err == (int)SHIM_ERROR_MORE_DATA || err == (int)SHIM_WSAEMSGSIZE) *n = qty;
+    return err;
+}
+
+static int exec_io(np_fd *fd, np_op *op, submit_fn submit, uint32_t *n) {
+    const shim *sh = SH(fd);
+    void *ctx = CTX(fd);
+    *n = 0;
+    int err;
+    if (!NP_MUTANT_IS(PREPARE_AFTER_SUBMIT)) {
+        err = np__pd_reset(fd->pd, op->mode);
+        if (err != NP_OK) return err;
+    }
+    memset(&op->ov, 0, sizeof op->ov);
+    uint32_t qty = 0;
+    int rc = submit(fd, op, &qty);
+    if (NP_MUTANT_IS(PREPARE_AFTER_SUBMIT)) {
+        err = np__pd_reset(fd->pd, op->mode);
+        if (err != NP_OK && rc != 0 && sh->get_last_error(ctx) != SHIM_ERROR_IO_PENDING) return err;
+    }
+    if (rc == 0) {
+        if (fd->skip_sync) {
+            *n = qty; /* no packet will follow */
+            return NP_OK;
+        }
+    } else {
+        uint32_t e = sh->get_last_error(ctx);
+        if (e != SHIM_ERROR_IO_PENDING) return (int)e; /* not started: no packet */
+    }
+    err = np__pd_wait(fd->pd, op->mode);
+    if (err == NP_OK) return op_result(fd, op, n);
+    if (err != NP_ERR_CLOSING && err != NP_ERR_TIMEOUT) np__fatal(fd->p, "unexpected runtime.pollWait error");
+    /* Close or deadline: cancel, then wait for the packet anyway. The
+     * operation may have finished first (NOT_FOUND): its packet still comes. */
+    if (!sh->cancel_io_ex(ctx, fd->sock, &op->ov)) {
+        uint32_t e = sh->get_last_error(ctx);
+        if (e != SHIM_ERROR_NOT_FOUND) np__fatal(fd->p, "CancelIoEx failed");
+        if (NP_MUTANT_IS(CANCEL_SKIP_WAIT)) return err;
+    }
+    np__pd_wait_canceled(fd->pd, op->mode);
+    if (NP_MUTANT_IS(CANCEL_NO_RESULT)) return err;
+    int res = op_result(fd, op, n);
+    if (res == (int)SHIM_ERROR_OPERATION_ABORTED) {
+        *n = 0;
+        return err;
+    }
+    return res; /* success despite the cancel: these bytes must not be lost */
+}
+
+static int rw(np_fd *fd, np_op *op, shim_mutex *mu, submit_fn submit, uint32_t *n) {
+    *n = 0;
+    if (!incref(fd)) return NP_ERR_CLOSING;
+    SH(fd)->mutex_lock(CTX(fd), mu);
+    int err = NP_ERR_CLOSING;
+    if ((SH(fd)->atomic_load32(CTX(fd), &fd->state) & FD_CLOSED) == 0) err = exec_io(fd, op, submit, n);
+    SH(fd)->mutex_unlock(CTX(fd), mu);
+    decref(fd);
+    return err;
+}
+
+int np_fd_read(np_fd *fd, void *buf, uint32_t len, uint32_t *n) {
+    fd->rop.buf.buf = buf;
+    fd->rop.buf.len = len;
+    return rw(fd, &fd->rop, &fd->rmu, submit_recv, n);
+}
+
+int np_fd_write(np_fd *fd, const void *buf, uint32_t len, uint32_t *n) {
+    fd->wop.buf.buf = (char *)(uintptr_t)buf;
+    fd->wop.buf.len = len;
+    return rw(fd, &fd->wop, &fd->wmu, submit_send, n);
+}
+
+void np_fd_set_deadline(np_fd *fd, int64_t d_ns, int mode) {
+    if (!incref(fd)) return;
+    np__pd_set_deadline(fd->pd, d_ns, mode);
+    decref(fd);
+}
+
+int np_fd_close(np_fd *fd) {
+    const shim *sh = SH(fd);
+    void *ctx = CTX(fd);
+    /* increfAndClose: mark closed and hold a reference through the evict. */
+    for (;;) {
+        uint32_t s = sh->atomic_load32(ctx, &fd->state);
+        if (s & FD_CLOSED) return NP_ERR_CLOSING;
+        if (sh->atomic_cas32(ctx, &fd->state, s, (s | FD_CLOSED) + FD_REF)) break;
+    }
+    np__pd_evict(fd->pd);
+    if (NP_MUTANT_IS(CLOSE_NO_WAIT)) {
+        /* Frees the slot and closes the socket while operations may still be
+         * waiting for their packets. */
+        destroy(fd);
+        return NP_OK;
+    }
+    decref(fd);
+    sh->sema_wait(ctx, &fd->csema, -1);
+    return NP_OK;
+}

@@ -1,0 +1,139 @@
+/* netpoll.h - the poller under test: Go's Windows network poller in C.
+ *
+ * Three layers, as in Go (poller/README.md explains them in a page):
+ *   port core   (netpoll.c)  the completion port, break, poll(delay), dispatch
+ *   pollDesc    (polldesc.c) per-descriptor readiness (rg/wg), deadlines, close
+ *   fd I/O      (fdio.c)     execIO: prepare, submit, wait, cancel; the close protocol
+ * and the small runtime loop that plays Go's scheduler (runtime.c): a timer
+ * heap for deadlines, poll with the delay it gives, ready the woken waiters.
+ *
+ * CONTRACT
+ *  - Everything goes through the shim given to np_init: the same code runs on
+ *    the simulator and on real Win32.
+ *  - No address is ever stored in an atomic word, a completion key or any
+ *    value the shim sees: keys carry a pollDesc's slot number and waiter words
+ *    carry waiter numbers, so traces are identical from run to run. A key's
+ *    pollDesc is only compared, never dereferenced, until it matches.
+ *  - np_poll never returns an empty list with a non-zero delta; callers ready
+ *    the list (np_ready) and then apply the delta (np_adjust_waiters).
+ *  - Spurious wakeups are allowed; lost ones are not.
+ *  - Impossible states call the fatal hook (Go's throw); the default hook
+ *    prints and aborts, tests install one that reports a property failure.
+ */
+#ifndef IOCPCHECK_NETPOLL_H
+#define IOCPCHECK_NETPOLL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iocp_shim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct np_poller np_poller;
+typedef struct np_pd np_pd;
+typedef struct np_fd np_fd;
+typedef struct np_m np_m;
+
+/* Results of fd operations: 0, one of these, or a positive Win32 error. */
+#define NP_OK 0
+#define NP_ERR_CLOSING (-1)      /* the descriptor is closed or closing (Go: ErrNetClosing) */
+#define NP_ERR_TIMEOUT (-2)      /* the deadline passed (Go: ErrDeadlineExceeded) */
+#define NP_ERR_NOT_POLLABLE (-3) /* Go's ErrNotPollable (eventErr); unused on Windows */
+#define NP_ERR_NO_MEMORY (-4)    /* the pollDesc cache is exhausted */
+
+const char *np_strerror(int err);
+
+/* Called on an impossible state with Go's throw message. Must not return
+ * (the simulator's hook ends the execution; the default aborts). */
+typedef void (*np_fatal_fn)(void *arg, const char *msg);
+
+typedef struct np_config {
+    uint32_t procs;    /* GOMAXPROCS: the batch size is max(8, 64 / procs) */
+    uint32_t max_fds;  /* pollDesc cache size (pollDescs are recycled, never freed) */
+    np_fatal_fn fatal; /* NULL: print and abort */
+    void *fatal_arg;
+    /* Memory for the poller and its descriptors (zeroed). NULL: calloc/free.
+     * The simulator hands out per-execution arena memory, so an execution
+     * abandoned mid-way leaks nothing. */
+    void *(*alloc)(void *arg, size_t size);
+    void (*free)(void *arg, void *ptr);
+    void *alloc_arg;
+} np_config;
+
+/* netpollinit: creates the completion port (concurrency: unlimited). NULL on
+ * failure (the shim's last error says why). */
+np_poller *np_init(const shim *sh, const np_config *cfg);
+/* Closes the port; every descriptor must be closed first. */
+void np_destroy(np_poller *p);
+const shim *np_shim(const np_poller *p);
+
+/* ---- Waiters: a parked goroutine is a thread blocked on its semaphore ---- */
+
+typedef struct np_waiter np_waiter;
+typedef struct np_list {
+    np_waiter *head;
+    uint32_t n;
+} np_list;
+
+/* ---- Port core ---- */
+
+/* Per-thread poller state (Go's per-M wait packet and high-resolution timer,
+ * used when the shim has SHIM_CAP_WAIT_PACKETS). NULL is allowed: then only
+ * the millisecond timeout of GetQueuedCompletionStatusEx is used. */
+np_m *np_m_create(np_poller *p);
+void np_m_destroy(np_poller *p, np_m *m);
+
+/* netpoll(delay): delay < 0 blocks until something happens, 0 does not block,
+ * > 0 blocks at most about `delay` ns (1 ms granularity, clamped to 1e15 ns).
+ * Appends the waiters made ready to `ready` and returns the waiter delta. */
+int32_t np_poll(np_poller *p, np_m *m, int64_t delay_ns, np_list *ready);
+/* netpollBreak: wakes a blocked np_poll; at most one break packet is queued. */
+void np_break(np_poller *p);
+/* goready for every waiter of the list (empties it). */
+void np_ready(np_poller *p, np_list *list);
+/* netpollAdjustWaiters. */
+void np_adjust_waiters(np_poller *p, int32_t delta);
+/* netpollWaiters: threads parked in the poller right now. */
+uint32_t np_waiters(np_poller *p);
+
+/* ---- The runtime loop (runtime.c) ---- */
+
+/* Runs the scheduler loop on the calling thread until np_stop: fire due
+ * deadline timers, poll with the delay to the next one, ready the waiters. */
+void np_run(np_poller *p, np_m *m);
+/* Makes np_run return (breaks a blocked poll). */
+void np_stop(np_poller *p);
+/* Runs the timers that are due now, and returns the time to the next one
+ * (-1: none). For a harness that drives polls itself. */
+int64_t np_run_timers(np_poller *p);
+
+/* ---- Descriptors (fdio.c) ---- */
+
+/* Opens a socket for polled I/O: allocates a pollDesc, associates the socket
+ * with the port, and enables skip-on-success when `try_skip_sync` is set and
+ * the provider is known to honour it. NULL with *err set on failure. */
+np_fd *np_fd_open(np_poller *p, shim_handle sock, bool try_skip_sync, int *err);
+/* Overlapped read/write of up to `len` bytes. Returns NP_OK with *n set, or
+ * an error; ERROR_MORE_DATA comes with *n set too. A read whose I/O completed
+ * although its wait timed out or was closed returns the bytes. */
+int np_fd_read(np_fd *fd, void *buf, uint32_t len, uint32_t *n);
+int np_fd_write(np_fd *fd, const void *buf, uint32_t len, uint32_t *n);
+/* Deadline relative to now: 0 clears it, < 0 means already expired. mode is
+ * 'r', 'w' or 'r'+'w'. */
+void np_fd_set_deadline(np_fd *fd, int64_t d_ns, int mode);
+/* Close: evict (wake readers and writers with NP_ERR_CLOSING), cancel, wait
+ * until every in-flight operation has consumed its packet, then close the
+ * pollDesc and the socket. Returns NP_OK, or NP_ERR_CLOSING if already closed. */
+int np_fd_close(np_fd *fd);
+/* The descriptor's pollDesc sequence (changes when its slot is reused). */
+uint32_t np_fd_seq(const np_fd *fd);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

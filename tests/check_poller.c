@@ -1,0 +1,623 @@
+/* check_poller.c - the poller on the simulated port, fuzzed over many seeds.
+ *
+ * Each test is a small multi-threaded program (a runtime loop thread, readers,
+ * writers, a peer) run under seeded random scheduling; every seed must pass.
+ * Properties are checked in the program and reported with sim_fail under the
+ * names of DESIGN.md (break-delivered, close, deadline, bytes-conserved,
+ * foreign-packets, no-lost-wakeup, poll-delay, no-fatal); the simulator adds
+ * deadlock, overlapped-lifetime and the rest.
+ *
+ * Built once against the correct poller (CTest "poller") and once per mutant
+ * (CTest "mutant-<name>", run with --expect-fail: passes only if some test
+ * fails by an assertion, which is how a mutant is caught).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <check.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netpoll.h"
+#include "sim/sim.h"
+
+#define MS 1000000LL
+
+/* ---- The harness ---- */
+
+typedef struct env {
+    sim_ctx *sim;
+    const shim *sh;
+    void *ctx;
+    np_poller *p;
+    shim_thread loop;
+    bool looping;
+} env;
+
+static void fatal_hook(void *arg, const char *msg) { sim_fail(arg, "no-fatal", "the poller threw: %s", msg); }
+static void *arena_alloc(void *arg, size_t n) { return sim_alloc(arg, n); }
+static void arena_free(void *arg, void *ptr) {
+    (void)arg;
+    (void)ptr; /* arena memory goes with the execution */
+}
+
+static void loop_main(void *arg) {
+    env *e = arg;
+    np_m *m = np_m_create(e->p);
+    np_run(e->p, m);
+    np_m_destroy(e->p, m);
+}
+
+static void env_init(env *e, sim_ctx *sim, const shim *sh, bool loop) {
+    memset(e, 0, sizeof *e);
+    e->sim = sim;
+    e->sh = sh;
+    e->ctx = sh->ctx;
+    np_config cfg = {.procs = 1, .max_fds = 8, .fatal = fatal_hook, .fatal_arg = sim,
+                     .alloc = arena_alloc, .free = arena_free, .alloc_arg = sim};
+    e->p = np_init(sh, &cfg);
+    if (e->p == NULL) sim_fail(sim, "setup", "np_init failed: %u", sh->get_last_error(sh->ctx));
+    if (loop) {
+        sh->thread_spawn(sh->ctx, &e->loop, loop_main, e, "netpoll");
+        e->looping = true;
+    }
+}
+
+static void env_pair(env *e, shim_handle s[2]) {
+    if (!e->sh->socket_pair(e->ctx, s)) sim_fail(e->sim, "setup", "socket_pair failed");
+}
+
+static np_fd *env_open(env *e, shim_handle s, bool skip) {
+    int err;
+    np_fd *fd = np_fd_open(e->p, s, skip, &err);
+    if (fd == NULL) sim_fail(e->sim, "setup", "np_fd_open failed: %d", err);
+    return fd;
+}
+
+/* Stops the loop and checks the waiter count at quiescence. */
+static void env_finish(env *e) {
+    if (e->looping) {
+        np_stop(e->p);
+        e->sh->thread_join(e->ctx, &e->loop);
+    }
+    uint32_t w = np_waiters(e->p);
+    if (w != 0) sim_fail(e->sim, "no-lost-wakeup", "netpollWaiters = %u at quiescence, expected 0", w);
+    np_destroy(e->p);
+}
+
+static void poll_once(env *e, np_m *m, int64_t delay) {
+    np_list l = {0};
+    int32_t d = np_poll(e->p, m, delay, &l);
+    np_ready(e->p, &l);
+    np_adjust_waiters(e->p, d);
+}
+
+/* Reads until `want` bytes arrived (a recv may return part of what is
+ * buffered, as TCP may). Returns NP_OK or the first error. */
+static int read_exact(np_fd *fd, char *buf, uint32_t want, uint32_t *got) {
+    *got = 0;
+    while (*got < want) {
+        uint32_t n = 0;
+        int r = np_fd_read(fd, buf + *got, want - *got, &n);
+        if (r != NP_OK) return r;
+        if (n == 0) return NP_OK; /* end of stream */
+        *got += n;
+    }
+    return NP_OK;
+}
+
+static bool expect_fail_mode;
+
+static void run_seeds(const char *name, sim_main_fn fn, uint32_t seeds) {
+    sim_config cfg;
+    sim_config_default(&cfg);
+    cfg.max_steps = 200000;
+    sim_ctx *sim = sim_create(&cfg);
+    ck_assert_ptr_nonnull(sim);
+    for (uint32_t seed = 0; seed < seeds; seed++) {
+        sim_random rnd;
+        sim_chooser ch = sim_random_chooser(&rnd, seed);
+        const sim_result *r = sim_run(sim, &ch, fn, NULL);
+        if (r->verdict != SIM_PASS) {
+            size_t need = sim_schedule_format(r->decisions, r->ndecisions, NULL, 0) + 1;
+            char *sched = malloc(need);
+            sim_schedule_format(r->decisions, r->ndecisions, sched, need);
+            if (!expect_fail_mode) sim_trace_write(sim, stderr);
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s: seed %u: %s: %.600s\nschedule (%u decisions): %.200s%s", name, seed,
+                     r->property, r->message, r->ndecisions, sched, need > 200 ? "..." : "");
+            free(sched);
+            sim_destroy(sim);
+            ck_abort_msg("%s", msg);
+        }
+    }
+    sim_destroy(sim);
+}
+
+/* ---- Break ---- */
+
+typedef struct poll_arg {
+    env *e;
+    int64_t delay;
+    volatile uint32_t done;
+} poll_arg;
+
+static void blocking_poller(void *arg) {
+    poll_arg *a = arg;
+    poll_once(a->e, NULL, a->delay);
+    a->e->sh->atomic_store32(a->e->ctx, &a->done, 1);
+}
+
+static void break_blocked_main(sim_ctx *sim, const shim *sh, void *arg) {
+    (void)arg;
+    env e;
+    env_init(&e, sim, sh, false);
+    poll_arg a = {&e, -1, 0};
+    shim_thread t;
+    sh->thread_spawn(sh->ctx, &t, blocking_poller, &a, "poller");
+    if (sim_choose_user(sim, 2)) sh->sleep_ns(sh->ctx, 1 * MS);
+    np_break(e.p);
+    sh->thread_join(sh->ctx, &t); /* a lost break leaves the poller blocked: deadlock */
+    env_finish(&e);
+}
+START_TEST(test_break_wakes_blocked_poll) { run_seeds("break-wakes-blocked", break_blocked_main, 400); }
+END_TEST
+
+static void nonblocking_poller(void *arg) {
+    env *e = arg;
+    for (int i = 0; i < 3; i++) poll_once(e, NULL, 0);
+}
+
+/* Go #42237: a non-blocking poll may take the break meant for the blocked one. */
+static void break_stolen_main(sim_ctx *sim, const shim *sh, void *arg) {
+    (void)arg;
+    env e;
+    env_init(&e, sim, sh, false);
+    poll_arg a = {&e, -1, 0};
+    shim_thread t1, t2;
+    sh->thread_spawn(sh->ctx, &t1, blocking_poller, &a, "blocked");
+    sh->thread_spawn(sh->ctx, &t2, nonblocking_poller, &e, "nonblock");
+    np_break(e.p);
+    sh->thread_join(sh->ctx, &t2);
+    sh->thread_join(sh->ctx, &t1);
+    env_finish(&e);
+}
+START_TEST(test_break_taken_by_nonblocking_poll) { run_seeds("break-forwarded", break_stolen_main, 1500); }
+END_TEST
+
+static void twice_poller(void *arg) {
+    poll_arg *a = arg;
+    poll_once(a->e, NULL, -1);
+    a->e->sh->atomic_store32(a->e->ctx, &a->done, 1);
+    poll_once(a->e, NULL, -1);
+}
+
+/* The wake flag is cleared when its packet is consumed: a later break works. */
+static void break_twice_main(sim_ctx *sim, const shim *sh, void *arg) {
+    (void)arg;
+    env e;
+    env_init(&e, sim, sh, false);
+    poll_arg a = {&e, -1, 0};
+    shim_thread t;
+    sh->thread_spawn(sh->ctx, &t, twice_poller, &a, "poller");
+    np_break(e.p);
+    while (sh->atomic_load32(sh->ctx, &a.done) == 0) sh->sleep_ns(sh->ctx, 1 * MS);
+    np_break(e.p);
+    sh->thread_join(sh->ctx, &t);
+    env_finish(&e);
+}
+START_TEST(test_break_twice) { run_seeds("break-twice", break_twice_main, 300); }
+END_TEST
+
+static void breaker(void *arg) {
+    env *e = arg;
+    np_break(e->p);
+}
+
+/* At most one break packet is queued at any time. */
+static void break_flood_main(sim_ctx *sim, const shim *sh, void *arg) {
+    (void)arg;
+    env e;
+    env_init(&e, sim, sh, false);
+    shim_thread t[3];
+    for (int i = 0; i < 3; i++) sh->thread_spawn(sh->ctx, &t[i], breaker, &e, "breaker");
+    for (int i = 0; i < 3; i++) sh->thread_join(sh->ctx, &t[i]);
+    uint32_t posts = 0;
+    const sim_event *ev = sim_trace_events(sim);
+    for (uint32_t i = 0; i < sim_trace_count(sim); i++)
+        if (ev[i].kind == SIM_EV_PORT_POST) posts++;
+    if (posts != 1) sim_fail(sim, "break-delivered", "%u break packets queued at once, at most 1 allowed", posts);
+    poll_once(&e, NULL, 0); /* consume it */
+    env_finish(&e);
+}
+START_TEST(test_break_at_most_one_packet) { run_seeds("break-flood", break_flood_main, 200); }
+END_TEST
+
+/* ---- Close ---- */
+
+typedef struct io_arg {
+    env *e;
+    np_fd *fd;
+    int result;
+    uint32_t n;
+    uint32_t total;
+    int64_t at;
+    char buf[64];
+} io_arg;
+
+static void reader_once(void *arg) {
+    io_arg *a = arg;
+    a->result = np_fd_read(a->fd, a->buf, sizeof a->buf, &a->n);
+    a->at = a->e->sh->now_ns(a->e->ctx);
+}
+
+static void writer_loop(void *arg) {
+    io_arg *a = arg;
+    for (int i = 0; i < 4; i++) {
+        a->result = np_fd_write(a->fd, "abcdefgh", 8, &a->n);
+        if (a->result != NP_OK) return;
+    }
+}
+
+static void close_main(sim_ctx *sim, const shim *sh, void *arg) {
+    (void)arg;
+    env e;
+    env_init(&e, sim, sh, true);
+    shim_handle s[2];
+    env_pair(&e, s);
+    np_fd *fd = env_open(&e, s[0], false);
+    io_arg r = {.e = &e, .fd = fd}, w = {.e = &e, .fd = fd};
+    shim_thread tr, tw;
+    sh->thread_spawn(sh->ctx, &tr, reader_once, &r, "reader");
+    sh->thread_spawn(sh->ctx, &tw, writer_loop, &w, "writer");
+    if (sim_choose_user(sim, 2)) sh->sleep_ns(sh->ctx, 2 * MS);
+    if (np_fd_close(fd) != NP_OK) sim_fail(sim, "close", "the first close failed");
+    sh->thread_join(sh->ctx, &tr);
+    sh->thread_join(sh->ctx, &tw);
+    /* No data was ever sent: the reader can only have been closed. */
+    if (r.result != NP_ERR_CLOSING)
+        sim_fail(sim, "close", "reader got %d (%s), expected the closing error", r.result, np_strerror(r.result));
+    if (w.result != NP_OK && w.result != NP_ERR_CLOSING)
+        sim_fail(sim, "close", "writer got %d (%s)", w.result, np_strerror(w.result));
+    if (np_fd_close(fd) != NP_ERR_CLOSING) sim_fail(sim, "close", "a second close did not fail");
+    sh->closesocket(sh->ctx, s[1]);
+    env_finish(&e);
+}
+START_TEST(test_close_wakes_reader_and_writer) { run_seeds("close", close_main, 1500); }
+END_TEST
+
+/* ---- Deadlines ---- */
+
+static void deadline_main(sim_ctx *sim, const shim *sh, void *arg) {
+    (void)arg;
+    env e;
+    env_init(&e, sim, sh, true);
+    shim_handle s[2];
+    env_pair(&e, s);
+    np_fd *fd = env_open(&e, s[0], false);
+    np_fd_set_deadline(fd, 50 * MS, 'r');
+    io_arg r = {.e = &e, .fd = fd};
+    reader_once(&r);
+    if (r.result != NP_ERR_TIMEOUT) sim_fail(sim, "deadline", "read got %d, expected a timeout", r.result);
+    if (r.at < 50 * MS) sim_fail(sim, "deadline", "timed out at %" PRId64 " ns, before the 50 ms deadline", r.at);
+    /* Late by at most two ticks of the coarse poll timeout. */
+    if (r.at > 50 * MS + 32 * MS) sim_fail(sim, "poll-delay", "timed out at %" PRId64 " ns, late", r.at);
+    np_fd_close(fd);
+    sh->closesocket(sh->ctx, s[1]);
+    env_finish(&e);
+}
+START_TEST(test_deadline_times_out) { run_seeds("deadline", deadline_main, 400); }
+END_TEST
+
+typedef struct peer_arg {
+    env *e;
+    shim_handle s;
+    int64_t delay;
+    const char *data;
+    bool shutdown;
+} peer_arg;
+
+static void peer(void *arg) {
+    peer_arg *a = arg;
+    if (a->delay > 0) a->e->sh->sleep_ns(a->e->ctx, a->delay);
+    if (a->data != NULL) a->e->sh->sock_send_sync(a->e->ctx, a->s, a->data, (uint32_t)strlen(a->data));
+    if (a->shutdown) a->e->sh->sock_shutdown_send(a->e->ctx, a->s);
+}
+
+/* Bytes that arrive exactly at the deadline are returned now or by the next
+ * read, never lost (the cancel race of execIO). */
+static void data_at_deadline_main(sim_ctx *sim, const shim *sh, void *arg) {
+    (void)arg;
+    env e;
+    env_init(&e, sim, sh, true);
+    shim_handle s[2];
+    env_pair(&e, s);
+    np_fd *fd = env_open(&e, s[0], false);
+    np_fd_set_deadline(fd, 50 * MS, 'r');
+    peer_arg pa = {&e, s[1], 50 * MS, "hello", true};
+    shim_thread tp;
+    sh->thread_spawn(sh->ctx, &tp, peer, &pa, "peer");
+    uint32_t total = 0;
+    for (int i = 0; i < 10; i++) {
+        char buf[16];
+        uint32_t n = 0;
+        int r = np_fd_read(fd, buf, sizeof buf, &n);
+        if (r == NP_ERR_TIMEOUT) {
+            if (sh->now_ns(sh->ctx) < 50 * MS) sim_fail(sim, "deadline", "timeout before the deadline");
+            np_fd_set_deadline(fd, 0, 'r');
+            continue;
+        }
+        if (r != NP_OK) sim_fail(sim, "bytes-conserved", "read failed with %d (%s)", r, np_strerror(r));
+        if (n == 0) break;
+        total += n;
+    }
+    if (total != 5) sim_fail(sim, "bytes-conserved", "read %u bytes of the 5 sent", total);
+    sh->thread_join(sh->ctx, &tp);
+    np_fd_close(fd);
+    sh->closesocket(sh->ctx, s[1]);
+    env_finish(&e);
+}
+START_TEST(test_data_at_deadline_not_lost) { run_seeds("data-at-deadline", data_at_deadline_main, 1500); }
+END_TEST
+
+/* A deadline timer of a closed descriptor never fires into the descriptor
+ * that reuses its pollDesc slot. */
+static void stale_timer_main(sim_ctx *sim, const shim *sh, void *arg) {
+    (void)arg;
+    env e;
+    env_init(&e, sim, sh, true);
+    shim_handle a[2], b[2];
+    env_pair(&e, a);
+    np_fd *fa = env_open(&e, a[0], false);
+    np_fd_set_deadline(fa, 50 * MS, 'r');
+    sh->sleep_ns(sh->ctx, 50 * MS); /* wake together with the timer */
+    np_fd_close(fa);
+    env_pair(&e, b);
+    np_fd *fb = env_open(&e, b[0], false);
+    np_fd_set_deadline(fb, 10000 * MS, 'r');
+    peer_arg pa = {&e, b[1], 100 * MS, "abc", false};
+    shim_thread tp;
+    sh->thread_spawn(sh->ctx, &tp, peer, &pa, "peer");
+    char buf[8];
+    uint32_t n = 0;
+    int r = read_exact(fb, buf, 3, &n);
+    if (r == NP_ERR_TIMEOUT)
+        sim_fail(sim, "deadline", "timeout at %" PRId64 " ns on a descriptor whose deadline is 10 s",
+                 sh->now_ns(sh->ctx));
+    if (r != NP_OK || n != 3) sim_fail(sim, "bytes-conserved", "read got %d with %u bytes", r, n);
+    sh->thread_join(sh->ctx, &tp);
+    np_fd_close(fb);
+    sh->closesocket(sh->ctx, a[1]);
+    sh->closesocket(sh->ctx, b[1]);
+    env_finish(&e);
+}
+START_TEST(test_stale_deadline_timer) { run_seeds("stale-timer", stale_timer_main, 1500); }
+END_TEST
+
+/* ---- Foreign completions ---- */
+
+/* A user's own overlapped I/O on a socket the poller associated: its packet
+ * carries the poller's key but an OVERLAPPED the poller does not own, whose
+ * trailing bytes point at a decoy. */
+typedef struct foreign_op {
+    shim_overlapped ov;
+    void *decoy;
+    int32_t mode;
+    char pad[64];
+} foreign_op;
+
+static void foreign_main(sim_ctx *sim, const shim *sh, void *arg) {
+    (void)arg;
+    env e;
+    env_init(&e, sim, sh, true);
+    shim_handle s[2];
+    env_pair(&e, s);
+    np_fd *fd = env_open(&e, s[0], false);
+    enum { DECOY = 4096 };
+    unsigned char *decoy = sim_alloc(sim, DECOY);
+    foreign_op *fop = sim_alloc(sim, sizeof *fop);
+    fop->decoy = decoy;
+    fop->mode = 'r';
+    char fbuf[1]; /* one byte: the foreign recv takes exactly the one byte sent */
+    shim_wsabuf wb = {sizeof fbuf, fbuf};
+    uint32_t fn = 0, flags = 0;
+    int rc = sh->wsa_recv(sh->ctx, s[0], &wb, 1, &fn, &flags, &fop->ov);
+    if (rc != 0 && sh->get_last_error(sh->ctx) != SHIM_ERROR_IO_PENDING) sim_fail(sim, "setup", "foreign recv failed");
+    sh->sock_send_sync(sh->ctx, s[1], "x", 1); /* completes the foreign recv */
+    sh->sleep_ns(sh->ctx, 1 * MS);               /* the loop dequeues its packet */
+    peer_arg pa = {&e, s[1], 2 * MS, "four", false};
+    shim_thread tp;
+    sh->thread_spawn(sh->ctx, &tp, peer, &pa, "peer");
+    char buf[8];
+    uint32_t n = 0;
+    int r = read_exact(fd, buf, 4, &n);
+    if (r != NP_OK || n != 4 || memcmp(buf, "four", 4) != 0)
+        sim_fail(sim, "foreign-packets", "the poller's read got %d with %u bytes after a foreign completion", r, n);
+    for (int i = 0; i < DECOY; i++)
+        if (decoy[i] != 0) sim_fail(sim, "foreign-packets", "a foreign packet's trailing bytes were used as a pollDesc");
+    sh->thread_join(sh->ctx, &tp);
+    np_fd_close(fd);
+    sh->closesocket(sh->ctx, s[1]);
+    env_finish(&e);
+}
+START_TEST(test_foreign_completion_ignored) { run_seeds("foreign", foreign_main, 400); }
+END_TEST
+
+/* ---- Reuse ---- */
+
+static void reuse_main(sim_ctx *sim, const shim *sh, void *arg) {
+    (void)arg;
+    env e;
+    env_init(&e, sim, sh, true);
+    shim_handle a[2], b[2];
+    env_pair(&e, a);
+    np_fd *fa = env_open(&e, a[0], false);
+    uint32_t seq = np_fd_seq(fa);
+    io_arg r = {.e = &e, .fd = fa};
+    shim_thread tr;
+    sh->thread_spawn(sh->ctx, &tr, reader_once, &r, "old-reader");
+    if (sim_choose_user(sim, 2)) sh->sleep_ns(sh->ctx, 1 * MS);
+    np_fd_close(fa);
+    env_pair(&e, b);
+    np_fd *fb = env_open(&e, b[0], false);
+    if (np_fd_seq(fb) == seq) sim_fail(sim, "close", "a reused pollDesc kept its sequence number");
+    peer_arg pa = {&e, b[1], 0, "new", false};
+    shim_thread tp;
+    sh->thread_spawn(sh->ctx, &tp, peer, &pa, "peer");
+    char buf[8];
+    uint32_t n = 0;
+    int rr = read_exact(fb, buf, 3, &n);
+    if (rr != NP_OK || n != 3 || memcmp(buf, "new", 3) != 0)
+        sim_fail(sim, "close", "the reused descriptor's read got %d with %u bytes", rr, n);
+    sh->thread_join(sh->ctx, &tr);
+    if (r.result != NP_ERR_CLOSING) sim_fail(sim, "close", "the old reader got %d, expected closing", r.result);
+    sh->thread_join(sh->ctx, &tp);
+    np_fd_close(fb);
+    sh->closesocket(sh->ctx, a[1]);
+    sh->closesocket(sh->ctx, b[1]);
+    env_finish(&e);
+}
+START_TEST(test_reused_descriptor_gets_no_old_completion) { run_seeds("reuse", reuse_main, 1500); }
+END_TEST
+
+/* ---- Synchronous completions and skip-on-success ---- */
+
+static void sync_main(sim_ctx *sim, const shim *sh, void *arg) {
+    (void)arg;
+    env e;
+    env_init(&e, sim, sh, true);
+    shim_handle s[2];
+    env_pair(&e, s);
+    sh->sock_send_sync(sh->ctx, s[1], "0123456789", 10);
+    np_fd *fd = env_open(&e, s[0], sim_choose_user(sim, 2) == 1);
+    peer_arg pa = {&e, s[1], 5 * MS, NULL, true};
+    shim_thread tp;
+    sh->thread_spawn(sh->ctx, &tp, peer, &pa, "peer");
+    uint32_t total = 0;
+    for (int i = 0; i < 12; i++) {
+        char buf[4];
+        uint32_t n = 0;
+        int r = np_fd_read(fd, buf, sizeof buf, &n);
+        if (r != NP_OK) sim_fail(sim, "bytes-conserved", "read %d failed with %d (%s)", i, r, np_strerror(r));
+        if (n == 0) break;
+        total += n;
+    }
+    if (total != 10) sim_fail(sim, "bytes-conserved", "read %u bytes of the 10 sent", total);
+    sh->thread_join(sh->ctx, &tp);
+    np_fd_close(fd);
+    sh->closesocket(sh->ctx, s[1]);
+    env_finish(&e);
+}
+START_TEST(test_synchronous_completions) { run_seeds("sync", sync_main, 1000); }
+END_TEST
+
+/* ---- Delay conversion ---- */
+
+static void delays_main(sim_ctx *sim, const shim *sh, void *arg) {
+    (void)arg;
+    env e;
+    env_init(&e, sim, sh, false);
+    const int64_t tick = 15625000;
+    /* Huge delays are clamped to 1e15 ns, not wrapped into a u32 of ms. */
+    int64_t t0 = sh->now_ns(sh->ctx);
+    poll_once(&e, NULL, 1000000000000000000LL);
+    int64_t el = sh->now_ns(sh->ctx) - t0;
+    if (el < 1000000000000000LL - tick || el > 1000000000000000LL + 2 * tick)
+        sim_fail(sim, "poll-delay", "poll(1e18 ns) returned after %" PRId64 " ns, expected the 1e15 ns clamp", el);
+    /* Under 1 ms rounds up to 1 ms, never 0 (a 0 ms wait would spin). */
+    uint32_t before = sim_trace_count(sim);
+    poll_once(&e, NULL, 500000);
+    const sim_event *ev = sim_trace_events(sim);
+    bool seen = false;
+    for (uint32_t i = before; i < sim_trace_count(sim); i++) {
+        if (ev[i].kind != SIM_EV_PORT_WAIT) continue;
+        seen = true;
+        if (ev[i].arg[1] != 1) sim_fail(sim, "poll-delay", "poll(500 us) waited %" PRIu64 " ms, expected 1", ev[i].arg[1]);
+    }
+    if (!seen) sim_fail(sim, "poll-delay", "poll(500 us) did not wait at all");
+    /* Zero does not wait. */
+    before = sim_trace_count(sim);
+    poll_once(&e, NULL, 0);
+    for (uint32_t i = before; i < sim_trace_count(sim); i++)
+        if (ev[i].kind == SIM_EV_PORT_WAIT && ev[i].arg[1] != 0) sim_fail(sim, "poll-delay", "poll(0) waited");
+    env_finish(&e);
+}
+START_TEST(test_delay_conversion) { run_seeds("delays", delays_main, 50); }
+END_TEST
+
+/* ---- The high-resolution timer path ---- */
+
+static void timer_poller(void *arg) {
+    poll_arg *a = arg;
+    env *e = a->e;
+    np_m *m = np_m_create(e->p);
+    for (int i = 0; i < 3; i++) {
+        int64_t t0 = e->sh->now_ns(e->ctx);
+        poll_once(e, m, 5 * MS);
+        int64_t el = e->sh->now_ns(e->ctx) - t0;
+        /* Without the precise timer a 5 ms poll may take a whole tick or two. */
+        if (el > 5 * MS + 32 * MS) sim_fail(e->sim, "poll-delay", "poll(5 ms) took %" PRId64 " ns", el);
+    }
+    np_m_destroy(e->p, m);
+    e->sh->atomic_store32(e->ctx, &a->done, 1);
+}
+
+static void timer_main(sim_ctx *sim, const shim *sh, void *arg) {
+    (void)arg;
+    env e;
+    env_init(&e, sim, sh, false);
+    poll_arg a = {&e, 0, 0};
+    shim_thread t;
+    sh->thread_spawn(sh->ctx, &t, timer_poller, &a, "timed");
+    /* Another poller may take the timer packet (any poller may). */
+    while (sh->atomic_load32(sh->ctx, &a.done) == 0) {
+        poll_once(&e, NULL, 0);
+        sh->sleep_ns(sh->ctx, 2 * MS);
+    }
+    sh->thread_join(sh->ctx, &t);
+    env_finish(&e);
+}
+START_TEST(test_high_resolution_timer) { run_seeds("timer", timer_main, 600); }
+END_TEST
+
+/* ---- Runner ---- */
+
+int main(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--expect-fail") == 0) {
+            expect_fail_mode = true;
+        } else {
+            fprintf(stderr, "usage: %s [--expect-fail]\n", argv[0]);
+            return 2;
+        }
+    }
+    Suite *s = suite_create("poller");
+    TCase *tc = tcase_create("netpoll");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_break_wakes_blocked_poll);
+    tcase_add_test(tc, test_break_taken_by_nonblocking_poll);
+    tcase_add_test(tc, test_break_twice);
+    tcase_add_test(tc, test_break_at_most_one_packet);
+    tcase_add_test(tc, test_close_wakes_reader_and_writer);
+    tcase_add_test(tc, test_deadline_times_out);
+    tcase_add_test(tc, test_data_at_deadline_not_lost);
+    tcase_add_test(tc, test_stale_deadline_timer);
+    tcase_add_test(tc, test_foreign_completion_ignored);
+    tcase_add_test(tc, test_reused_descriptor_gets_no_old_completion);
+    tcase_add_test(tc, test_synchronous_completions);
+    tcase_add_test(tc, test_delay_conversion);
+    tcase_add_test(tc, test_high_resolution_timer);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, expect_fail_mode ? CK_NORMAL : CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    if (expect_fail_mode) {
+        /* A mutant is caught when at least one test fails (by assertion: a
+         * crash would not get here). */
+        printf("%s: %d test(s) caught the mutant\n", failed > 0 ? "caught" : "NOT CAUGHT", failed);
+        return failed > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    }
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
