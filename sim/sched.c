@@ -373,6 +373,7 @@ void sim_destroy(sim_ctx *s) {
     free(s->events);
     free(s->altstack);
     free(s);
+    free(s->accs);
 }
 
 const sim_config *sim_get_config(const sim_ctx *s) { return &s->cfg; }
