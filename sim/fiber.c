@@ -12,8 +12,10 @@
 
 #include <stdint.h>
 #include <string.h>
+#if !defined(_WIN32) /* Windows: stacks come from fiber_win32.c */
 #include <sys/mman.h>
 #include <unistd.h>
+#endif
 
 #include "fiber.h"
 #include "fiber_bench.h"
@@ -67,6 +69,7 @@
  * the stack: one large frame (a big local array) can skip the guard page. */
 #define GUARD_REACH ((size_t)64 * 1024)
 
+#if !defined(_WIN32)
 bool sim_stack_alloc(sim_stack *s, size_t size)
 {
     memset(s, 0, sizeof *s);
@@ -102,6 +105,7 @@ void sim_stack_free(sim_stack *s)
         munmap(s->map, s->map_size);
     memset(s, 0, sizeof *s);
 }
+#endif
 
 bool sim_stack_guard_hit(const sim_stack *s, const void *addr)
 {
@@ -185,7 +189,9 @@ const char *sim_fiber_impl_name(int use_ucontext)
 {
     if (pick_uc(use_ucontext))
         return "ucontext";
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(_WIN32)
+    return "asm-win64";
+#elif defined(__x86_64__)
     return "asm-x86_64";
 #else
     return "asm-aarch64";
@@ -224,7 +230,11 @@ void sim_fiber_make_impl(sim_fiber *f, const sim_stack *stack, sim_fiber_entry e
 
 #if FIBER_HAVE_ASM
     if (!pick_uc(use_ucontext)) {
+#if defined(_WIN32) && defined(__x86_64__)
+        f->sp = sim_fiber_win64_prepare(top, entry, arg, stack->base, stack->map);
+#else
         f->sp = sim_fiber_asm_prepare(top, entry, arg);
+#endif
         return;
     }
 #else

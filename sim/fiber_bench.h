@@ -33,6 +33,10 @@ void sim_fiber_switch_final_impl(sim_fiber *from, sim_fiber *to, int use_ucontex
 void *sim_fiber_asm_prepare(void *stack_top, sim_fiber_entry entry, void *arg);
 /* Saves the callee-saved state and the stack pointer to *save_sp, resumes load_sp. */
 void sim_fiber_asm_switch(void **save_sp, void *load_sp);
+/* Windows x64 (fiber_win64.S): the frame also carries the TIB stack fields,
+ * so prepare needs the stack's low end and its allocation base too. */
+void *sim_fiber_win64_prepare(void *stack_top, sim_fiber_entry entry, void *arg, void *stack_limit,
+                              void *dealloc_base);
 
 /* Raw backend: fiber_ucontext.c. make/init_main allocate f->uc, or reuse the
  * one f already has. */

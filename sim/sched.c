@@ -13,7 +13,9 @@
  * overflow caught by the guard page.
  */
 #define _GNU_SOURCE
+#if !defined(_WIN32)
 #include <signal.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -293,7 +295,7 @@ const char *sim__describe_threads(sim_ctx *s) {
 
 /* ---- Stack overflow ---- */
 
-#if !SIM_ASAN
+#if !SIM_ASAN && !defined(_WIN32) /* Windows: an overflow kills the process (fiber_win32.c) */
 static void on_fault(int sig, siginfo_t *si, void *uc) {
     (void)uc;
     sim_ctx *s = sim__active;
@@ -415,7 +417,7 @@ const sim_result *sim_run(sim_ctx *s, sim_chooser *chooser, sim_main_fn main_fn,
     sim__spawn(s, NULL, NULL, "main");
     s->current = 0;
     sim__active = s;
-#if !SIM_ASAN
+#if !SIM_ASAN && !defined(_WIN32) /* Windows: an overflow kills the process (fiber_win32.c) */
     install_fault_handler(s);
     if (sigsetjmp(s->overflow_jmp, 0) != 0) {
         /* Back from the fault handler: the faulting thread is abandoned. */
