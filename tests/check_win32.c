@@ -1,0 +1,547 @@
+/* check_win32.c - the real backend (poller/shim_win32.c) against real
+ * completion ports and loopback sockets, on Windows or under Wine.
+ *
+ * Written against the seam only (const shim *), like the poller. Where Wine
+ * and Windows differ (iocp-facts.md §9, §11) a test accepts exactly the set
+ * {Windows outcome, Wine outcome} and prints by name which one it saw
+ * ("check_win32: OUTCOME-NAME ..."), so a log says what the host did and a
+ * third behaviour fails instead of being skipped.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "poller/iocp_shim.h"
+#include "poller/shim_win32.h"
+
+#define WAIT_MS 5000u /* generous bound for a packet that must come */
+
+static const shim *W;
+static void *C; /* W->ctx */
+
+static void setup(void)
+{
+    W = shim_win32_create();
+    ck_assert_ptr_nonnull(W);
+    C = W->ctx;
+}
+
+static void teardown(void)
+{
+    shim_win32_destroy(W);
+    W = NULL;
+}
+
+static void saw(const char *test, const char *outcome, const char *why)
+{
+    printf("check_win32: %-28s %s (%s)\n", test, outcome, why);
+    fflush(stdout);
+}
+
+static bool host_is_wine(void)
+{
+    return strncmp(shim_win32_host(), "wine", 4) == 0;
+}
+
+static shim_handle new_port(void)
+{
+    /* Concurrency 4, not 0 (= CPUs): two waiters must be releasable at once
+     * even on a one-CPU Windows machine (§4; Wine ignores the limit). */
+    shim_handle port = W->create_io_completion_port(C, SHIM_INVALID_HANDLE, SHIM_NULL_HANDLE, 0, 4);
+    ck_assert_msg(port != SHIM_NULL_HANDLE, "CreateIoCompletionPort: error %u", W->get_last_error(C));
+    return port;
+}
+
+/* A loopback pair; s[0] is associated with `port` under `key`, s[1] is the peer. */
+static void pair_on_port(shim_handle port, uintptr_t key, shim_handle s[2])
+{
+    ck_assert_msg(W->socket_pair(C, s), "socket_pair: error %u", W->get_last_error(C));
+    ck_assert_msg(W->create_io_completion_port(C, s[0], port, key, 0) == port,
+                  "associate: error %u", W->get_last_error(C));
+}
+
+/* One packet within WAIT_MS, through GQCSEx so that its status is seen too. */
+static shim_overlapped_entry one_packet(shim_handle port)
+{
+    shim_overlapped_entry e;
+    memset(&e, 0, sizeof e);
+    uint32_t n = 0;
+    ck_assert_msg(W->get_queued_completion_status_ex(C, port, &e, 1, &n, WAIT_MS, false),
+                  "no packet within %u ms: error %u", WAIT_MS, W->get_last_error(C));
+    ck_assert_uint_eq(n, 1);
+    return e;
+}
+
+/* A WSARecv of up to `cap` bytes into `buf`; returns 0 (synchronous) or -1 with 997. */
+static int recv_into(shim_handle s, char *buf, uint32_t cap, shim_overlapped *ov, uint32_t *bytes)
+{
+    memset(ov, 0, sizeof *ov);
+    shim_wsabuf b = {cap, buf};
+    uint32_t flags = 0;
+    *bytes = 0;
+    int r = W->wsa_recv(C, s, &b, 1, bytes, &flags, ov);
+    if (r != 0)
+        ck_assert_msg(W->get_last_error(C) == SHIM_ERROR_IO_PENDING, "WSARecv: error %u",
+                      W->get_last_error(C));
+    return r;
+}
+
+/* ---- Ports: posting, order, batches, timeouts (§3, §5) ---- */
+
+START_TEST(test_post_fifo_in_ex_batches)
+{
+    shim_handle port = new_port();
+    for (uintptr_t k = 3; k <= 5; k++)
+        ck_assert(W->post_queued_completion_status(C, port, (uint32_t)(10 * k), k, NULL));
+
+    /* Windows may hand out fewer than asked ("up to", §3): collect in batches. */
+    shim_overlapped_entry e[8];
+    uint32_t got = 0, batches = 0;
+    uintptr_t keys[3];
+    while (got < 3) {
+        uint32_t n = 0;
+        ck_assert_msg(W->get_queued_completion_status_ex(C, port, e, 8, &n, 0, false), "error %u",
+                      W->get_last_error(C));
+        ck_assert(n >= 1 && n <= 3 - got);
+        for (uint32_t i = 0; i < n; i++) {
+            ck_assert_ptr_null(e[i].overlapped);
+            ck_assert_uint_eq(e[i].bytes, 10 * e[i].key);
+            keys[got++] = e[i].key;
+        }
+        batches++;
+    }
+    ck_assert_uint_eq(keys[0], 3);
+    ck_assert_uint_eq(keys[1], 4);
+    ck_assert_uint_eq(keys[2], 5);
+    saw("post-fifo", batches == 1 ? "one-batch-of-3" : "several-batches",
+        "FIFO keys 3,4,5; Wine 8 returns all queued at once (§11)");
+
+    /* Empty port: 258, and *removed is 0 or 1, unspecified (§3). */
+    uint32_t removed = 99;
+    ck_assert(!W->get_queued_completion_status_ex(C, port, e, 8, &removed, 0, false));
+    ck_assert_uint_eq(W->get_last_error(C), SHIM_WAIT_TIMEOUT);
+    ck_assert_msg(removed <= 1, "removed = %u", removed);
+    saw("ex-timeout-removed", removed == 1 ? "removed-1" : "removed-0",
+        "unspecified on failure; Wine 8 writes 1 (§3, §11)");
+
+    /* ulCount == 0 is an invalid parameter (§3, read from newer Wine code).
+     * Wine 8.0 instead returns TRUE with *removed = 1 and a meaningless
+     * entry, without taking a packet (observed; not in §11 yet). */
+    ck_assert(W->post_queued_completion_status(C, port, 0, 6, NULL));
+    removed = 99;
+    bool ok = W->get_queued_completion_status_ex(C, port, e, 0, &removed, 0, false);
+    if (!ok) {
+        ck_assert_uint_eq(W->get_last_error(C), SHIM_ERROR_INVALID_PARAMETER);
+        saw("ex-count-0", "error-87", "ulCount 0 is invalid (§3)");
+    } else {
+        ck_assert_uint_eq(removed, 1);
+        saw("ex-count-0", "wine-count0-true", "Wine 8: TRUE, 1 entry written, nothing dequeued");
+    }
+    /* Either way the queued packet is still there. */
+    ck_assert(W->get_queued_completion_status_ex(C, port, e, 8, &removed, 0, false));
+    ck_assert_uint_eq(removed, 1);
+    ck_assert_uint_eq(e[0].key, 6);
+    ck_assert(W->close_handle(C, port));
+}
+END_TEST
+
+START_TEST(test_gqcs_timeout_258)
+{
+    shim_handle port = new_port();
+    uint32_t bytes = 1;
+    uintptr_t key = 1;
+    shim_overlapped *ov = (shim_overlapped *)&key; /* must come back NULL */
+    int64_t t0 = W->now_ns(C);
+    ck_assert(!W->get_queued_completion_status(C, port, &bytes, &key, &ov, 20));
+    int64_t ms = (W->now_ns(C) - t0) / 1000000;
+    ck_assert_uint_eq(W->get_last_error(C), SHIM_WAIT_TIMEOUT);
+    ck_assert_ptr_null(ov);
+    ck_assert_msg(ms < 2000, "a 20 ms wait took %lld ms", (long long)ms);
+    char what[64];
+    snprintf(what, sizeof what, "timeout-after-%lld-ms", (long long)ms);
+    saw("gqcs-timeout", what, "20 ms asked; Windows: tick-quantized, may be early; Wine: not (§3)");
+    ck_assert(W->close_handle(C, port));
+}
+END_TEST
+
+/* ---- Sockets: pending recv, skip-on-success (§6) ---- */
+
+START_TEST(test_pending_recv_completed_by_peer_send)
+{
+    shim_handle port = new_port(), s[2];
+    pair_on_port(port, 7, s);
+    char buf[16];
+    shim_overlapped ov;
+    uint32_t bytes;
+    ck_assert_int_eq(recv_into(s[0], buf, sizeof buf, &ov, &bytes), SHIM_SOCKET_ERROR);
+    ck_assert_int_eq(W->sock_send_sync(C, s[1], "hello", 5), 5);
+
+    uint32_t n = 0;
+    uintptr_t key = 0;
+    shim_overlapped *got = NULL;
+    ck_assert(W->get_queued_completion_status(C, port, &n, &key, &got, WAIT_MS));
+    ck_assert_ptr_eq(got, &ov);
+    ck_assert_uint_eq(key, 7);
+    ck_assert_uint_eq(n, 5);
+    ck_assert(memcmp(buf, "hello", 5) == 0);
+    ck_assert_uint_eq(ov.internal, SHIM_STATUS_SUCCESS);
+    ck_assert_uint_eq(ov.internal_high, 5);
+    uint32_t flags = 0;
+    ck_assert(W->wsa_get_overlapped_result(C, s[0], &ov, &n, false, &flags));
+    ck_assert_uint_eq(n, 5);
+
+    /* Graceful close of the peer: the next recv completes with 0 bytes. */
+    ck_assert(W->sock_shutdown_send(C, s[1]));
+    if (recv_into(s[0], buf, sizeof buf, &ov, &bytes) == 0)
+        ck_assert_uint_eq(bytes, 0);
+    shim_overlapped_entry e = one_packet(port); /* no skip flag: a packet either way */
+    ck_assert_ptr_eq(e.overlapped, &ov);
+    ck_assert_uint_eq(e.bytes, 0);
+
+    ck_assert_int_eq(W->closesocket(C, s[0]), 0);
+    ck_assert_int_eq(W->closesocket(C, s[1]), 0);
+    ck_assert(W->close_handle(C, port));
+}
+END_TEST
+
+/* Sends 3 bytes from the peer and issues recvs until one completes
+ * synchronously (data already buffered); a recv that went pending instead is
+ * drained and the round repeated. Returns whether a synchronous one happened. */
+static bool sync_recv(shim_handle port, shim_handle s[2], shim_overlapped *ov)
+{
+    char buf[8];
+    uint32_t bytes;
+    for (int round = 0; round < 20; round++) {
+        ck_assert_int_eq(W->sock_send_sync(C, s[1], "abc", 3), 3);
+        W->sleep_ns(C, 20 * 1000000); /* let loopback deliver before the recv */
+        if (recv_into(s[0], buf, sizeof buf, ov, &bytes) == 0) {
+            ck_assert_uint_eq(bytes, 3);
+            return true;
+        }
+        shim_overlapped_entry e = one_packet(port);
+        ck_assert_ptr_eq(e.overlapped, ov);
+    }
+    return false;
+}
+
+START_TEST(test_skip_on_success)
+{
+    shim_handle port = new_port(), s[2];
+    shim_overlapped ov;
+
+    /* Without the flag, a synchronous success still queues a packet (§6). */
+    pair_on_port(port, 1, s);
+    ck_assert_msg(sync_recv(port, s, &ov), "no recv completed synchronously in 20 tries");
+    shim_overlapped_entry e = one_packet(port);
+    ck_assert_ptr_eq(e.overlapped, &ov);
+    ck_assert_uint_eq(e.key, 1);
+    ck_assert_uint_eq(e.bytes, 3);
+    ck_assert_int_eq(W->closesocket(C, s[0]), 0);
+    ck_assert_int_eq(W->closesocket(C, s[1]), 0);
+
+    /* With it, none, unless a non-IFS provider makes it ineffective (§6). */
+    pair_on_port(port, 2, s);
+    bool ifs = W->socket_is_ifs(C, s[0]);
+    ck_assert(W->set_file_completion_notification_modes(C, s[0],
+                                                        SHIM_FILE_SKIP_COMPLETION_PORT_ON_SUCCESS));
+    ck_assert_msg(sync_recv(port, s, &ov), "no recv completed synchronously in 20 tries");
+    shim_overlapped_entry e2;
+    uint32_t n = 0;
+    if (W->get_queued_completion_status_ex(C, port, &e2, 1, &n, 100, false)) {
+        ck_assert_msg(!ifs, "an IFS provider queued a packet despite skip-on-success");
+        saw("skip-on-success", "flag-ineffective", "non-IFS provider, KB 2568167 (§6)");
+    } else {
+        ck_assert_uint_eq(W->get_last_error(C), SHIM_WAIT_TIMEOUT);
+        saw("skip-on-success", ifs ? "no-packet" : "no-packet-non-ifs",
+            "synchronous success, flag set: no packet (§6, §11)");
+    }
+    ck_assert_int_eq(W->closesocket(C, s[0]), 0);
+    ck_assert_int_eq(W->closesocket(C, s[1]), 0);
+    ck_assert(W->close_handle(C, port));
+}
+END_TEST
+
+/* ---- Cancel and close under a pending recv (§7, §2) ---- */
+
+START_TEST(test_cancel_pending_recv)
+{
+    shim_handle port = new_port(), s[2];
+    pair_on_port(port, 9, s);
+    char buf[16];
+    shim_overlapped ov;
+    uint32_t bytes;
+    ck_assert_int_eq(recv_into(s[0], buf, sizeof buf, &ov, &bytes), SHIM_SOCKET_ERROR);
+    ck_assert_msg(W->cancel_io_ex(C, s[0], &ov), "CancelIoEx: error %u", W->get_last_error(C));
+
+    uint32_t n = 1;
+    uintptr_t key = 0;
+    shim_overlapped *got = NULL;
+    bool ok = W->get_queued_completion_status(C, port, &n, &key, &got, WAIT_MS);
+    uint32_t err = W->get_last_error(C);
+    ck_assert_ptr_eq(got, &ov); /* a failed packet, not a timeout */
+    ck_assert_uint_eq(key, 9);
+    ck_assert_msg(!ok && err == SHIM_ERROR_OPERATION_ABORTED, "ok %d, error %u", ok, err);
+    ck_assert_uint_eq(ov.internal, SHIM_STATUS_CANCELLED);
+    ck_assert_uint_eq(n, 0);
+    saw("cancel-pending-recv", "aborted-995", "STATUS_CANCELLED, on Windows and Wine alike (§7)");
+
+    /* Nothing left to cancel: FALSE with 1168 (§7). */
+    ck_assert(!W->cancel_io_ex(C, s[0], &ov));
+    ck_assert_uint_eq(W->get_last_error(C), SHIM_ERROR_NOT_FOUND);
+    ck_assert_int_eq(W->closesocket(C, s[0]), 0);
+    ck_assert_int_eq(W->closesocket(C, s[1]), 0);
+    ck_assert(W->close_handle(C, port));
+}
+END_TEST
+
+START_TEST(test_closesocket_pending_recv)
+{
+    shim_handle port = new_port(), s[2];
+    pair_on_port(port, 11, s);
+    char buf[16];
+    shim_overlapped ov;
+    uint32_t bytes;
+    ck_assert_int_eq(recv_into(s[0], buf, sizeof buf, &ov, &bytes), SHIM_SOCKET_ERROR);
+    ck_assert_int_eq(W->closesocket(C, s[0]), 0);
+
+    /* The packet is still queued, possibly after closesocket returned (§2). */
+    shim_overlapped_entry e = one_packet(port);
+    ck_assert_ptr_eq(e.overlapped, &ov);
+    ck_assert_uint_eq(e.key, 11);
+    ck_assert_uint_eq(e.bytes, 0);
+    uint32_t st = (uint32_t)e.internal;
+    if (st == SHIM_STATUS_CANCELLED)
+        saw("closesocket-pending-recv", "windows-cancelled", "STATUS_CANCELLED, 995 (§2)");
+    else if (st == SHIM_STATUS_LOCAL_DISCONNECT)
+        saw("closesocket-pending-recv", "windows-netname-deleted", "a 64-class status (§2)");
+    else if (st == SHIM_STATUS_HANDLES_CLOSED)
+        saw("closesocket-pending-recv", "wine-handles-closed", "STATUS_HANDLES_CLOSED (§2, §11)");
+    else
+        ck_abort_msg("closesocket: packet status 0x%08x is neither Windows' nor Wine's", st);
+    ck_assert_int_eq(W->closesocket(C, s[1]), 0);
+    ck_assert(W->close_handle(C, port));
+}
+END_TEST
+
+/* ---- Waiters: wake order, close under a waiter (§4, §2) ---- */
+
+typedef struct waiter {
+    shim_handle port;
+    uint32_t timeout_ms;
+    bool ok;
+    uint32_t err;
+    uintptr_t key;
+    shim_overlapped *ov;
+    int64_t ms;
+} waiter;
+
+/* Runs on its own thread: no Check calls here (they must stay on the test's thread). */
+static void waiter_main(void *arg)
+{
+    waiter *w = arg;
+    uint32_t bytes = 0;
+    int64_t t0 = W->now_ns(C);
+    w->ok = W->get_queued_completion_status(C, w->port, &bytes, &w->key, &w->ov, w->timeout_ms);
+    w->err = w->ok ? 0 : W->get_last_error(C);
+    w->ms = (W->now_ns(C) - t0) / 1000000;
+}
+
+static const int64_t SETTLE_NS = 200 * 1000000; /* long enough for a thread to block */
+
+START_TEST(test_waiter_wake_order)
+{
+    /* §4, §11: waiters A (earlier) and B (later) blocked; posts 3, 4, 5. */
+    shim_handle port = new_port();
+    waiter a = {port, WAIT_MS, false, 0, 0, NULL, 0}, b = a;
+    shim_thread ta, tb;
+    ck_assert(W->thread_spawn(C, &ta, waiter_main, &a, "A"));
+    W->sleep_ns(C, SETTLE_NS);
+    ck_assert(W->thread_spawn(C, &tb, waiter_main, &b, "B"));
+    W->sleep_ns(C, SETTLE_NS);
+    for (uintptr_t k = 3; k <= 5; k++)
+        ck_assert(W->post_queued_completion_status(C, port, 0, k, NULL));
+    W->thread_join(C, &ta);
+    W->thread_join(C, &tb);
+    ck_assert(a.ok && b.ok);
+
+    /* The one left over is the third post either way. */
+    uint32_t bytes;
+    uintptr_t key = 0;
+    shim_overlapped *ov;
+    ck_assert(W->get_queued_completion_status(C, port, &bytes, &key, &ov, 0));
+    ck_assert_uint_eq(key, 5);
+    if (b.key == 3 && a.key == 4)
+        saw("waiter-wake-order", "windows-lifo-wake", "the newest waiter gets the oldest packet (§4)");
+    else if (a.key == 3 && b.key == 4)
+        saw("waiter-wake-order", "wine-fifo-wake", "the oldest waiter first, as Wine 8 (§4, §11)");
+    else
+        ck_abort_msg("A got %u, B got %u: neither LIFO nor FIFO", (unsigned)a.key, (unsigned)b.key);
+    ck_assert(W->close_handle(C, port));
+}
+END_TEST
+
+START_TEST(test_port_close_under_waiter)
+{
+    shim_handle port = new_port();
+    waiter a = {port, 1500, true, 0, 0, NULL, 0};
+    shim_thread ta;
+    ck_assert(W->thread_spawn(C, &ta, waiter_main, &a, "A"));
+    W->sleep_ns(C, SETTLE_NS);
+    ck_assert(W->close_handle(C, port));
+    W->thread_join(C, &ta);
+    ck_assert(!a.ok);
+    ck_assert_ptr_null(a.ov);
+    if (a.err == SHIM_ERROR_ABANDONED_WAIT_0) {
+        ck_assert_msg(a.ms < 1400, "abandoned only after %lld ms", (long long)a.ms);
+        saw("port-close-under-waiter", "windows-abandoned-735", "the waiter fails at once (§2)");
+    } else if (a.err == SHIM_ERROR_INVALID_HANDLE) {
+        saw("port-close-under-waiter", "windows-close-won-6", "the close beat the wait (§2)");
+    } else if (a.err == SHIM_WAIT_TIMEOUT) {
+        ck_assert_msg(a.ms >= 1000, "timed out after only %lld ms", (long long)a.ms);
+        saw("port-close-under-waiter", "wine-not-abandoned-258",
+            "the waiter keeps waiting until its timeout, as Wine 8 (§2, §11)");
+    } else {
+        ck_abort_msg("waiter failed with %u after %lld ms", a.err, (long long)a.ms);
+    }
+}
+END_TEST
+
+/* ---- Association and optional capabilities (§1, §8) ---- */
+
+START_TEST(test_second_association_fails)
+{
+    shim_handle port = new_port(), other = new_port(), s[2];
+    pair_on_port(port, 1, s);
+    W->set_last_error(C, 12345);
+    ck_assert(W->create_io_completion_port(C, s[0], other, 2, 0) == SHIM_NULL_HANDLE);
+    uint32_t err = W->get_last_error(C);
+    /* §11 reports Wine 8 leaving the error at 0; Wine 8.0 on Debian 12 gave
+     * 87 here, like Windows. Both are accepted, by name. */
+    if (err == SHIM_ERROR_INVALID_PARAMETER)
+        saw("second-association", "error-87", "one port per handle (§1)");
+    else if (err == SHIM_ERROR_SUCCESS || err == 12345)
+        saw("second-association", "wine-no-error-set", "NULL but no error (§11)");
+    else
+        ck_abort_msg("second association: error %u", err);
+    ck_assert_int_eq(W->closesocket(C, s[0]), 0);
+    ck_assert_int_eq(W->closesocket(C, s[1]), 0);
+    ck_assert(W->close_handle(C, port));
+    ck_assert(W->close_handle(C, other));
+}
+END_TEST
+
+START_TEST(test_wait_packet_probe)
+{
+    const char *host = shim_win32_host();
+    bool present = (W->caps & SHIM_CAP_WAIT_PACKETS) != 0;
+    /* All or nothing, and NULL when absent (the seam's contract, §8). */
+    bool any = W->nt_create_wait_completion_packet != NULL ||
+               W->nt_associate_wait_completion_packet != NULL ||
+               W->nt_cancel_wait_completion_packet != NULL || W->create_waitable_timer != NULL ||
+               W->set_waitable_timer != NULL;
+    bool all = W->nt_create_wait_completion_packet != NULL &&
+               W->nt_associate_wait_completion_packet != NULL &&
+               W->nt_cancel_wait_completion_packet != NULL && W->create_waitable_timer != NULL &&
+               W->set_waitable_timer != NULL;
+    ck_assert(present ? all : !any);
+    if (strncmp(host, "wine 8.", 7) == 0)
+        ck_assert_msg(!present, "%s: wait packets present, but Wine 8 has none (§8)", host);
+    if (!present) {
+        saw("wait-packets", host_is_wine() ? "wine-absent" : "windows-absent",
+            "GetProcAddress gives NULL: the poller's fallback path runs (§8)");
+        return;
+    }
+
+    /* Present: a high-resolution timer armed 10 ms ahead fires one packet. */
+    shim_handle port = new_port();
+    shim_handle timer = W->create_waitable_timer(C, true);
+    ck_assert(timer != SHIM_NULL_HANDLE);
+    shim_handle pkt = SHIM_NULL_HANDLE;
+    ck_assert_uint_eq(W->nt_create_wait_completion_packet(C, &pkt), SHIM_STATUS_SUCCESS);
+    bool already = true;
+    ck_assert_uint_eq(W->nt_associate_wait_completion_packet(C, pkt, port, timer, 42, 0,
+                                                             SHIM_STATUS_SUCCESS, 0, &already),
+                      SHIM_STATUS_SUCCESS);
+    ck_assert(!already);
+    ck_assert(W->set_waitable_timer(C, timer, -10 * 10000)); /* 10 ms, relative */
+    shim_overlapped_entry e = one_packet(port);
+    ck_assert_uint_eq(e.key, 42);
+    /* Already delivered: cancelling now reports CANCELLED (§8). */
+    ck_assert_uint_eq(W->nt_cancel_wait_completion_packet(C, pkt, true), SHIM_STATUS_CANCELLED);
+    saw("wait-packets", host_is_wine() ? "wine-present" : "windows-present",
+        "timer -> wait packet -> port works (§8)");
+    ck_assert(W->close_handle(C, pkt));
+    ck_assert(W->close_handle(C, timer));
+    ck_assert(W->close_handle(C, port));
+}
+END_TEST
+
+/* ---- Sync primitives ---- */
+
+START_TEST(test_sync_primitives)
+{
+    volatile uint32_t u = 5;
+    ck_assert_uint_eq(W->atomic_load32(C, &u), 5);
+    ck_assert(W->atomic_cas32(C, &u, 5, 6));
+    ck_assert(!W->atomic_cas32(C, &u, 5, 7));
+    ck_assert_uint_eq(W->atomic_swap32(C, &u, 1), 6);
+    ck_assert_uint_eq(W->atomic_add32(C, &u, -2), UINT32_MAX);
+    W->atomic_store32(C, &u, 9);
+    ck_assert_uint_eq(u, 9);
+    volatile uintptr_t p = 10;
+    ck_assert_uint_eq(W->atomic_add_ptr(C, &p, 5), 15);
+    ck_assert(W->atomic_cas_ptr(C, &p, 15, UINTPTR_MAX));
+    ck_assert_uint_eq(W->atomic_swap_ptr(C, &p, 3), UINTPTR_MAX);
+    W->atomic_store_ptr(C, &p, 4);
+    ck_assert_uint_eq(W->atomic_load_ptr(C, &p), 4);
+
+    shim_mutex m;
+    W->mutex_init(C, &m);
+    W->mutex_lock(C, &m);
+    W->mutex_unlock(C, &m);
+    W->mutex_destroy(C, &m);
+
+    shim_sema s;
+    W->sema_init(C, &s, 1);
+    ck_assert(W->sema_wait(C, &s, 0));
+    ck_assert(!W->sema_wait(C, &s, 0));
+    int64_t t0 = W->now_ns(C);
+    ck_assert(!W->sema_wait(C, &s, 1500000)); /* 1.5 ms: rounded up, never down */
+    ck_assert(W->now_ns(C) - t0 >= 1000000);
+    W->sema_post(C, &s);
+    ck_assert(W->sema_wait(C, &s, -1));
+    W->sema_destroy(C, &s);
+}
+END_TEST
+
+static Suite *win32_suite(void)
+{
+    Suite *s = suite_create("win32");
+    TCase *tc = tcase_create("real-backend");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_post_fifo_in_ex_batches);
+    tcase_add_test(tc, test_gqcs_timeout_258);
+    tcase_add_test(tc, test_pending_recv_completed_by_peer_send);
+    tcase_add_test(tc, test_skip_on_success);
+    tcase_add_test(tc, test_cancel_pending_recv);
+    tcase_add_test(tc, test_closesocket_pending_recv);
+    tcase_add_test(tc, test_waiter_wake_order);
+    tcase_add_test(tc, test_port_close_under_waiter);
+    tcase_add_test(tc, test_second_association_fails);
+    tcase_add_test(tc, test_wait_packet_probe);
+    tcase_add_test(tc, test_sync_primitives);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    printf("check_win32: host %s\n", shim_win32_host());
+    SRunner *sr = srunner_create(win32_suite());
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
