@@ -1,0 +1,47 @@
+/* props.h - the ten properties, checked on an execution's model trace.
+ *
+ * Each property has a name that failure reports quote (DESIGN.md "Models"):
+ *   one-completion, no-lost-wakeup, break-delivered, overlapped-lifetime,
+ *   bytes-conserved, deadline, close, poll-delay, foreign-packets, no-fatal.
+ * Properties are always on; a scenario cannot turn them off. The checkers
+ * read only the trace (models/trace.h), so real-backend traces are checked
+ * by the same code; the options say how much real-time slack to allow.
+ */
+#ifndef IOCPCHECK_MODELS_PROPS_H
+#define IOCPCHECK_MODELS_PROPS_H
+
+#include "trace.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MODEL_PROPERTIES 10
+extern const char *const model_property_names[MODEL_PROPERTIES];
+
+typedef struct model_options {
+    int64_t tick_ns;        /* the port's timer tick: waits may end a tick early or late */
+    int64_t slack_ns;       /* extra lateness allowed (real backend: scheduling jitter); 0 on the simulator */
+    bool virtual_time;      /* time is virtual: properties stated "in virtual time only" are checked exactly */
+} model_options;
+
+void model_options_default(model_options *o); /* simulator defaults: tick 15.625 ms, no slack, virtual */
+
+typedef struct model_violation {
+    const char *property;  /* one of model_property_names */
+    char message[512];     /* what broke, in words */
+    uint64_t events[4];    /* seq of the events that break it */
+    uint32_t nevents;
+} model_violation;
+
+/* Checks every property; returns true when all hold, else fills `v` with the
+ * first violation (in the order of model_property_names). */
+bool model_check(const model_trace *t, const model_options *o, model_violation *v);
+/* Checks one property by index. */
+bool model_check_one(const model_trace *t, const model_options *o, uint32_t property, model_violation *v);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
