@@ -47,6 +47,10 @@ typedef struct sim_swarm {
 sim_chooser sim_swarm_chooser(sim_swarm *w, uint64_t seed);
 /* Draws per-family fault budgets in [0, max[f]] from the seed. */
 void sim_swarm_faults(uint64_t seed, const uint32_t max[4], uint32_t out[4]);
+/* Knobs that may change between executions of one simulator (sim/knobs.c);
+ * the rest of the config is fixed at sim_create. */
+void sim_set_fault_budget(sim_ctx *sim, const uint32_t budget[4]);
+void sim_set_record_trace(sim_ctx *sim, bool on);
 /* Prints the configuration drawn for `seed` (snprintf-style). */
 size_t sim_swarm_describe(const sim_swarm *w, char *buf, size_t len);
 
