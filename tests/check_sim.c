@@ -557,6 +557,30 @@ START_TEST(test_stack_overflow_reported) {
 }
 END_TEST
 
+/* A wild pointer in the code under test is a finding, not the end of the run. */
+static void wild_worker(void *arg) {
+    volatile int *volatile p = (volatile int *)arg;
+    *p = 1;
+}
+static void wild_main(sim_ctx *s, const shim *sh, void *arg) {
+    (void)s;
+    (void)arg;
+    shim_thread t;
+    sh->thread_spawn(sh->ctx, &t, wild_worker, NULL, "wild");
+    sh->thread_join(sh->ctx, &t);
+}
+START_TEST(test_crash_reported) {
+#ifndef UNDER_ASAN
+    const sim_result *r = run_seed(wild_main, NULL, 1);
+    ck_assert_int_eq(r->verdict, SIM_CRASH);
+    ck_assert_str_eq(r->property, "crash");
+    ck_assert_msg(strstr(r->message, "T1 'wild' faulted with SIGSEGV") != NULL, "%s", r->message);
+    counter_prog p = {.threads = 2, .increments = 2, .locked = true};
+    ck_assert_int_eq(run_seed(counter_main, &p, 1)->verdict, SIM_PASS);
+#endif
+}
+END_TEST
+
 static Suite *sim_suite(void) {
     Suite *s = suite_create("sim");
     TCase *tc = tcase_create("engine");
@@ -578,6 +602,7 @@ static Suite *sim_suite(void) {
     tcase_add_test(tc, test_thousand_seeds_twice);
     tcase_add_test(tc, test_user_choice_and_stats);
     tcase_add_test(tc, test_stack_overflow_reported);
+    tcase_add_test(tc, test_crash_reported);
     suite_add_tcase(s, tc);
     return s;
 }
