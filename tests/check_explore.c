@@ -1,0 +1,378 @@
+/* check_explore.c - soundness of the explorer on programs whose numbers of
+ * interleavings and of equivalence classes are counted by hand.
+ *
+ * How the engine cuts a thread into steps (this fixes the counts): a thread
+ * is asked for at a scheduling point before each seam call, and a decision
+ * is recorded only when two or more threads could run. A worker that does
+ * one store has two steps: [start] (up to the scheduling point before the
+ * store) and [store, end] (it returns without another scheduling point).
+ * main, which spawns n workers and returns, has n steps: [start, spawn T1]
+ * (alone, no decision), [spawn T2], ..., [spawn Tn, end]. An execution is a
+ * word over these steps that respects: each thread's steps in order, a
+ * worker's steps after the spawn that creates it. So:
+ *
+ *   INDEP2 (T1: x=1 | T2: y=1): after main's first step, the chain
+ *     (spawn T2, T2 start, T2 store) and the chain (T1 start, T1 store)
+ *     interleave freely: C(5,2) = 10 executions; 1 class (nothing conflicts).
+ *   SAME2 (T1: x=1; x=2 | T2: x=3; x=4): chains of 4 and 3: C(7,3) = 35
+ *     executions; classes = orders of the 4 stores keeping each thread's
+ *     order: C(4,2) = 6; final states: x = 2 or x = 4.
+ *   INDEP3 (three workers, three words): main (spawn T2, spawn T3) with
+ *     T2 and T3 chains hanging off it: 1 x C(5,2) = 10 orders; T1's 2-step
+ *     chain placed anywhere among the 8 steps: C(8,2) = 28; 10 x 28 = 280
+ *     executions, 1 class.
+ *   With K = 0 (no preemption) a running thread goes on until it ends, and
+ *     only the choice of who runs next at an end is free: INDEP2 and SAME2
+ *     have 2 executions (T1 or T2 first after main ends), INDEP3 has 3! = 6.
+ *   WINDOW (T1: x=1; x=2 | T2: fails if it loads 1): the failure needs T2's
+ *     load between T1's stores, that is, a preemption of T1: none at K = 0,
+ *     found at K = 1. Classes: the load before, between or after = 3.
+ *   WORLD (T1: u = choose(3); x = u | T2: y = 1): 3 values of u, each with
+ *     1 class: 3 classes, whatever the reduction.
+ *   MUTEX2 (lock; c = c + 1; unlock in two threads): 2 classes (who enters
+ *     first); never fails. LOST2: 'lost-update' exists (both load 0).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/explore.h"
+#include "tests/explore_progs.h"
+
+static sim_ctx *sim;
+
+static void setup(void) {
+    sim_config cfg;
+    sim_config_default(&cfg);
+    cfg.record_trace = false;
+    cfg.stack_size = 64 * 1024;
+    sim = sim_create(&cfg);
+    ck_assert_ptr_nonnull(sim);
+}
+
+static void teardown(void) { sim_destroy(sim); }
+
+/* ---- A small set of 64-bit values ---- */
+
+#define SET_MAX 8192
+typedef struct vset {
+    uint64_t v[SET_MAX];
+    uint32_t n;
+} vset;
+
+static bool vset_add(vset *s, uint64_t v) {
+    for (uint32_t i = 0; i < s->n; i++)
+        if (s->v[i] == v) return false;
+    ck_assert_uint_lt(s->n, SET_MAX);
+    s->v[s->n++] = v;
+    return true;
+}
+static bool vset_has(const vset *s, uint64_t v) {
+    for (uint32_t i = 0; i < s->n; i++)
+        if (s->v[i] == v) return true;
+    return false;
+}
+static bool vset_subset(const vset *a, const vset *b) {
+    for (uint32_t i = 0; i < a->n; i++)
+        if (!vset_has(b, a->v[i])) return false;
+    return true;
+}
+
+/* ---- Running one exploration and collecting what it saw ---- */
+
+typedef struct seen {
+    ep_prog prog;
+    vset classes, states, schedules, users;
+    uint64_t violations;
+    explore_result res;
+} seen;
+
+static uint64_t schedule_hash(const sim_result *r) {
+    uint64_t h = 1;
+    for (uint32_t i = 0; i < r->ndecisions; i++)
+        h = ep_mix(h, (uint64_t)r->decisions[i].kind << 32 | r->decisions[i].label);
+    return h;
+}
+
+static void on_exec(void *user, sim_ctx *s, const sim_result *r) {
+    (void)s;
+    seen *sn = user;
+    vset_add(&sn->classes, ep_class(&sn->prog));
+    vset_add(&sn->states, ep_state(&sn->prog, r));
+    ck_assert_msg(vset_add(&sn->schedules, schedule_hash(r)), "an execution was visited twice");
+    if (sn->prog.user) vset_add(&sn->users, sn->prog.user);
+    if (r->verdict != SIM_PASS) sn->violations++;
+}
+
+static uint64_t state_of(void *user, sim_ctx *s, const sim_result *r) {
+    (void)s;
+    return ep_state(&((seen *)user)->prog, r);
+}
+
+static seen *explore(ep_kind k, explore_por por, int32_t bound, const explore_options *base) {
+    seen *sn = calloc(1, sizeof *sn);
+    ck_assert_ptr_nonnull(sn);
+    sn->prog.kind = k;
+    explore_options o;
+    if (base != NULL)
+        o = *base;
+    else
+        explore_options_default(&o);
+    o.por = por;
+    o.preemption_bound = bound;
+    o.stop_on_violation = false;
+    o.on_execution = on_exec;
+    o.exec_user = sn;
+    o.state_hash = state_of;
+    o.state_user = sn;
+    ck_assert(explore_run(sim, ep_main, &sn->prog, &o, &sn->res));
+    return sn;
+}
+
+static void done(seen *sn) {
+    explore_result_free(&sn->res);
+    free(sn);
+}
+
+/* ---- Naive DFS: exactly the hand counts ---- */
+
+START_TEST(test_naive_counts) {
+    static const struct {
+        ep_kind k;
+        int32_t bound;
+        uint64_t execs, classes;
+    } want[] = {
+        {EP_INDEP2, -1, 10, 1}, {EP_SAME2, -1, 35, 6}, {EP_INDEP3, -1, 280, 1},
+        {EP_INDEP2, 0, 2, 1},   {EP_SAME2, 0, 2, 2},   {EP_INDEP3, 0, 6, 1},
+        {EP_WINDOW, -1, 0, 3},  {EP_WORLD, -1, 0, 3},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        seen *sn = explore(want[i].k, EXPLORE_POR_NONE, want[i].bound, NULL);
+        if (want[i].execs != 0)
+            ck_assert_msg(sn->res.stats.executions == want[i].execs, "program %d K=%d: %llu executions, want %llu",
+                          want[i].k, want[i].bound, (unsigned long long)sn->res.stats.executions,
+                          (unsigned long long)want[i].execs);
+        ck_assert_msg(sn->classes.n == want[i].classes, "program %d K=%d: %u classes, want %llu", want[i].k,
+                      want[i].bound, sn->classes.n, (unsigned long long)want[i].classes);
+        ck_assert(sn->res.stats.complete);
+        ck_assert_ptr_null(sn->res.stats.stopped_by);
+        done(sn);
+    }
+}
+END_TEST
+
+/* ---- Reduction: every class and every violation naive DFS finds ---- */
+
+static const ep_kind all_progs[] = {EP_INDEP2, EP_SAME2, EP_INDEP3, EP_LOST2, EP_LOST3, EP_WINDOW,
+                                    EP_WORLD,  EP_MUTEX2, EP_MUTEX3, EP_READERS3};
+
+START_TEST(test_reduction_sound) {
+    static const int32_t bounds[] = {0, 1, 2, -1};
+    for (size_t b = 0; b < sizeof bounds / sizeof bounds[0]; b++) {
+        for (size_t i = 0; i < sizeof all_progs / sizeof all_progs[0]; i++) {
+            ep_kind k = all_progs[i];
+            if (bounds[b] < 0 && (k == EP_LOST3 || k == EP_MUTEX3)) continue; /* large unbounded: K <= 2 suffices */
+            seen *naive = explore(k, EXPLORE_POR_NONE, bounds[b], NULL);
+            for (explore_por por = EXPLORE_POR_SLEEP; por <= EXPLORE_POR_DPOR; por++) {
+                seen *red = explore(k, por, bounds[b], NULL);
+                ck_assert_msg(vset_subset(&naive->classes, &red->classes),
+                              "%s misses a class of program %d at K=%d (%u of %u)", explore_por_name(por), k,
+                              bounds[b], red->classes.n, naive->classes.n);
+                ck_assert_msg(vset_subset(&naive->states, &red->states), "%s misses a final state", explore_por_name(por));
+                ck_assert_msg((naive->violations > 0) == (red->violations > 0),
+                              "%s: violation found by naive DFS but not by reduction (program %d, K=%d)",
+                              explore_por_name(por), k, bounds[b]);
+                ck_assert_uint_le(red->res.stats.executions, naive->res.stats.executions);
+                ck_assert(red->res.stats.complete);
+                done(red);
+            }
+            done(naive);
+        }
+    }
+}
+END_TEST
+
+/* DPOR on independent threads: one execution per class, not 280. */
+START_TEST(test_dpor_independent) {
+    seen *sn = explore(EP_INDEP3, EXPLORE_POR_DPOR, -1, NULL);
+    ck_assert_uint_eq(sn->classes.n, 1);
+    ck_assert_uint_le(sn->res.stats.executions, 2);
+    done(sn);
+    sn = explore(EP_SAME2, EXPLORE_POR_DPOR, -1, NULL);
+    ck_assert_uint_eq(sn->classes.n, 6);
+    ck_assert_uint_lt(sn->res.stats.executions, 35);
+    done(sn);
+}
+END_TEST
+
+/* World choices are never pruned: all three values in every mode. */
+START_TEST(test_world_choices_explored) {
+    for (explore_por por = EXPLORE_POR_NONE; por <= EXPLORE_POR_DPOR; por++) {
+        for (int32_t k = 0; k <= 1; k++) {
+            seen *sn = explore(EP_WORLD, por, k, NULL);
+            ck_assert_uint_eq(sn->users.n, 3);
+            ck_assert_uint_eq(sn->classes.n, 3);
+            done(sn);
+        }
+    }
+}
+END_TEST
+
+/* ---- Bounds, iterative deepening, limits ---- */
+
+START_TEST(test_bound_and_deepening) {
+    for (explore_por por = EXPLORE_POR_NONE; por <= EXPLORE_POR_DPOR; por++) {
+        seen *sn = explore(EP_WINDOW, por, 0, NULL);
+        ck_assert_uint_eq(sn->violations, 0); /* needs one preemption */
+        ck_assert_uint_gt(sn->res.stats.pruned_bound, 0);
+        done(sn);
+
+        explore_options o;
+        explore_options_default(&o);
+        o.por = por;
+        o.preemption_bound = 3;
+        o.iterative = true;
+        ep_prog p = {.kind = EP_WINDOW};
+        explore_result r;
+        ck_assert(explore_run(sim, ep_main, &p, &o, &r));
+        ck_assert(r.violation.found);
+        ck_assert_str_eq(r.violation.property, "window");
+        ck_assert_int_eq(r.violation.bound, 1);
+        ck_assert_uint_eq(r.violation.preemptions, 1);
+        ck_assert_str_eq(r.stats.stopped_by, "violation");
+        ck_assert(!r.stats.complete);
+        /* The schedule replays to the same failure. */
+        sim_replay rp;
+        sim_chooser ch = sim_replay_chooser(&rp, r.violation.decisions, NULL, r.violation.ndecisions, NULL);
+        const sim_result *res = sim_run(sim, &ch, ep_main, &p);
+        ck_assert_int_eq(res->verdict, SIM_FAIL);
+        ck_assert_str_eq(res->property, "window");
+        explore_result_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(test_lost_update_every_mode) {
+    for (explore_por por = EXPLORE_POR_NONE; por <= EXPLORE_POR_DPOR; por++) {
+        explore_options o;
+        explore_options_default(&o);
+        o.por = por;
+        o.preemption_bound = 2;
+        o.iterative = true;
+        ep_prog p = {.kind = EP_LOST2};
+        explore_result r;
+        ck_assert(explore_run(sim, ep_main, &p, &o, &r));
+        ck_assert(r.violation.found);
+        ck_assert_str_eq(r.violation.property, "lost-update");
+        ck_assert_int_eq(r.violation.bound, 1);
+        explore_result_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(test_limits_and_completeness) {
+    explore_options o;
+    explore_options_default(&o);
+    o.max_executions = 5;
+    seen *sn = explore(EP_INDEP3, EXPLORE_POR_NONE, -1, &o);
+    ck_assert_uint_eq(sn->res.stats.executions, 5);
+    ck_assert(!sn->res.stats.complete);
+    ck_assert_str_eq(sn->res.stats.stopped_by, "max-executions");
+    done(sn);
+    explore_options_default(&o);
+    o.max_depth = 3;
+    sn = explore(EP_INDEP3, EXPLORE_POR_NONE, -1, &o);
+    ck_assert(!sn->res.stats.complete);
+    ck_assert_str_eq(sn->res.stats.stopped_by, "max-depth");
+    done(sn);
+    sn = explore(EP_MUTEX2, EXPLORE_POR_DPOR, 2, NULL);
+    ck_assert(sn->res.stats.complete);
+    ck_assert_uint_eq(sn->violations, 0);
+    ck_assert_uint_eq(sn->res.stats.distinct_states, 1);
+    done(sn);
+}
+END_TEST
+
+START_TEST(test_deterministic) {
+    for (explore_por por = EXPLORE_POR_NONE; por <= EXPLORE_POR_DPOR; por++) {
+        seen *a = explore(EP_MUTEX3, por, 1, NULL);
+        seen *b = explore(EP_MUTEX3, por, 1, NULL);
+        ck_assert_uint_eq(a->res.stats.executions, b->res.stats.executions);
+        ck_assert_uint_eq(a->res.stats.partial, b->res.stats.partial);
+        ck_assert_uint_eq(a->res.stats.pruned_por, b->res.stats.pruned_por);
+        ck_assert_uint_eq(a->schedules.n, b->schedules.n);
+        for (uint32_t i = 0; i < a->schedules.n; i++) ck_assert_uint_eq(a->schedules.v[i], b->schedules.v[i]);
+        done(a);
+        done(b);
+    }
+}
+END_TEST
+
+/* ---- Sharding: the shards partition the executions of the unsharded run
+ * with the same shard_depth (whose first levels are expanded fully) ---- */
+
+START_TEST(test_shards_union) {
+    static const ep_kind progs[] = {EP_SAME2, EP_INDEP3, EP_MUTEX2, EP_WORLD};
+    for (size_t pi = 0; pi < sizeof progs / sizeof progs[0]; pi++) {
+        for (explore_por por = EXPLORE_POR_NONE; por <= EXPLORE_POR_DPOR; por++) {
+            explore_options wo;
+            explore_options_default(&wo);
+            wo.shard_depth = 3;
+            seen *whole = explore(progs[pi], por, 2, &wo);
+            seen *plain = explore(progs[pi], EXPLORE_POR_NONE, 2, NULL);
+            vset *u = calloc(1, sizeof *u), *uc = calloc(1, sizeof *uc);
+            uint64_t total = 0;
+            const uint32_t shards = 3;
+            for (uint32_t k = 0; k < shards; k++) {
+                explore_options o;
+                explore_options_default(&o);
+                o.shard_index = k;
+                o.shard_count = shards;
+                o.shard_depth = 3;
+                seen *part = explore(progs[pi], por, 2, &o);
+                ck_assert(part->res.stats.complete);
+                total += part->res.stats.executions;
+                for (uint32_t i = 0; i < part->schedules.n; i++)
+                    ck_assert_msg(vset_add(u, part->schedules.v[i]), "an execution is in two shards");
+                for (uint32_t i = 0; i < part->classes.n; i++) vset_add(uc, part->classes.v[i]);
+                done(part);
+            }
+            /* The same tree, cut in three; and still every class. */
+            ck_assert_uint_eq(total, whole->res.stats.executions);
+            ck_assert(vset_subset(&whole->schedules, u) && vset_subset(u, &whole->schedules));
+            ck_assert(vset_subset(&plain->classes, uc));
+            free(u);
+            free(uc);
+            done(whole);
+            done(plain);
+        }
+    }
+}
+END_TEST
+
+static Suite *explore_suite(void) {
+    Suite *s = suite_create("explore");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_naive_counts);
+    tcase_add_test(tc, test_reduction_sound);
+    tcase_add_test(tc, test_dpor_independent);
+    tcase_add_test(tc, test_world_choices_explored);
+    tcase_add_test(tc, test_bound_and_deepening);
+    tcase_add_test(tc, test_lost_update_every_mode);
+    tcase_add_test(tc, test_limits_and_completeness);
+    tcase_add_test(tc, test_deterministic);
+    tcase_add_test(tc, test_shards_union);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(explore_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
