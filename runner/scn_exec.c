@@ -1,0 +1,179 @@
+/* scn_exec.c - runs one execution of a scenario on a shim (both backends).
+ *
+ * Order of an execution:
+ *   1. per-execution state from hooks->alloc; the poller on the given shim
+ *      (its fatal hook emits MEV_FATAL and reports "no-fatal");
+ *   2. a socket pair per socket; np_fd_open of each non-deferred one;
+ *   3. one shim thread per scenario thread, spawned in file order;
+ *   4. join the threads that do not run the poller loop, check the
+ *      top-level expectations, then stop the loop (np_stop) and join it;
+ *   5. MEV_QUIESCENT with netpollWaiters, the foreign operations' decoys,
+ *      and the teardown: close every descriptor and peer, destroy the poller.
+ * Nothing here allocates with malloc, parses or formats on the success path.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scn_exec_int.h"
+
+static void fatal_hook(void *arg, const char *msg) {
+    scn_exec_st *x = arg;
+    model_emit_text(x->tr, MEV_FATAL, msg);
+    char m[300];
+    snprintf(m, sizeof m, "the poller threw: %s", msg);
+    x->hk->fail(x->hk->arg, "no-fatal", m);
+    /* A backend whose fail returns (Win32): the poller's state is broken
+     * and np_fatal_fn must not return, as Go's throw does not. */
+    fprintf(stderr, "iocpcheck: %s: %s\n", x->s->path, m);
+    abort();
+}
+
+static void thread_main(void *arg) {
+    scn_xthread *t = arg;
+    scn_exec_st *x = t->x;
+    const scn_thread *th = &x->s->threads[t->idx];
+    if (th->polls) t->m = np_m_create(x->p); /* Go's per-M wait packet and timer; NULL without them */
+    for (uint32_t i = 0; i < th->count && atomic_load(&x->stop) == 0; i++)
+        scn__run_step(x, t, &x->s->steps[th->first + i]);
+    if (t->m != NULL) np_m_destroy(x->p, t->m);
+}
+
+static void *zalloc(scn_exec_st *x, size_t n) {
+    if (n == 0) return NULL;
+    void *p = x->hk->alloc(x->hk->arg, n);
+    if (p == NULL) {
+        x->hk->fail(x->hk->arg, "setup", "out of memory for the execution's state");
+        return NULL;
+    }
+    return p;
+}
+
+static bool alloc_state(scn_exec_st *x) {
+    const scn_scenario *s = x->s;
+    x->fds = zalloc(x, s->nsockets * sizeof *x->fds);
+    x->res = zalloc(x, s->nresults * sizeof *x->res);
+    x->th = zalloc(x, s->nthreads * sizeof *x->th);
+    x->fo = zalloc(x, s->nforeign * sizeof *x->fo);
+    if (s->nforeign > 0) x->decoy = zalloc(x, SCN_DECOY_BYTES);
+    if ((s->nsockets && !x->fds) || (s->nresults && !x->res) || !x->th || (s->nforeign && (!x->fo || !x->decoy)))
+        return false;
+    for (uint32_t k = 0; k < s->nsockets; k++) {
+        if (s->sockets[k].stream == 0) continue;
+        x->fds[k].stream = zalloc(x, s->sockets[k].stream);
+        if (x->fds[k].stream == NULL) return false;
+    }
+    for (uint32_t i = 0; i < s->nthreads; i++) {
+        x->th[i].x = x;
+        x->th[i].idx = i;
+        if (s->threads[i].buf_len == 0) continue;
+        x->th[i].buf = zalloc(x, s->threads[i].buf_len);
+        if (x->th[i].buf == NULL) return false;
+    }
+    for (uint32_t i = 0; i < s->nforeign; i++) x->fo[i].fd = -1;
+    return true;
+}
+
+static bool setup(scn_exec_st *x) {
+    const scn_scenario *s = x->s;
+    np_config cfg = {.procs = s->procs, .max_fds = s->max_fds, .fatal = fatal_hook, .fatal_arg = x,
+                     .alloc = x->hk->alloc, .free = x->hk->free, .alloc_arg = x->hk->arg};
+    x->p = np_init(x->sh, &cfg);
+    if (x->p == NULL) {
+        scn__fail(x, "setup", "np_init failed: error %u", x->sh->get_last_error(x->ctx));
+        return false;
+    }
+    if (s->timed) x->t0 = x->sh->now_ns(x->ctx);
+    for (uint32_t k = 0; k < s->nsockets; k++) {
+        if (!x->sh->socket_pair(x->ctx, x->fds[k].h)) {
+            x->fds[k].h[0] = x->fds[k].h[1] = SHIM_INVALID_HANDLE;
+            scn__fail(x, "setup", "socket_pair for '%s' failed: error %u", s->sockets[k].name,
+                      x->sh->get_last_error(x->ctx));
+            return false;
+        }
+    }
+    for (uint32_t k = 0; k < s->nsockets; k++) {
+        if (s->sockets[k].deferred) continue;
+        scn__open_fd(x, k);
+        if (x->fds[k].fd == NULL) return false;
+    }
+    return true;
+}
+
+/* The user's foreign OVERLAPPEDs: the poller must never have taken their
+ * trailing bytes for one of its operations (Go #21172, #58870). */
+static void check_foreign(scn_exec_st *x) {
+    for (uint32_t i = 0; i < x->s->nforeign; i++) {
+        scn_xforeign *fo = &x->fo[i];
+        if (fo->fd < 0) continue;
+        bool intact = fo->decoy == x->decoy && fo->mode == 'r';
+        for (uint32_t j = 0; intact && j < SCN_DECOY_BYTES; j++) intact = x->decoy[j] == 0;
+        model_emit(x->tr, MEV_FOREIGN, (uint64_t)fo->fd, model_ov(x->tr, &fo->ov), intact, 0, 0);
+        if (!intact)
+            scn__fail(x, "foreign-packets", "%s: the trailing bytes of a foreign OVERLAPPED (on '%s') were used as a "
+                      "poller operation", x->s->path, x->s->sockets[fo->fd].name);
+    }
+}
+
+static void teardown(scn_exec_st *x) {
+    const scn_scenario *s = x->s;
+    for (uint32_t k = 0; k < s->nsockets; k++) {
+        scn_xfd *f = &x->fds[k];
+        if (f->fd != NULL) np_fd_close(f->fd); /* closes h[0] too (NP_ERR_CLOSING if the scenario did) */
+        else if (f->h[0] != SHIM_INVALID_HANDLE && f->h[0] != SHIM_NULL_HANDLE) x->sh->closesocket(x->ctx, f->h[0]);
+        if (f->h[1] != SHIM_INVALID_HANDLE && f->h[1] != SHIM_NULL_HANDLE) x->sh->closesocket(x->ctx, f->h[1]);
+    }
+    np_destroy(x->p);
+}
+
+void scn_exec_ex(const scn_scenario *s, const shim *sh, model_trace *trace, const scn_hooks *hooks,
+                 const scn_exec_opts *opts) {
+    scn_exec_st *x = hooks->alloc(hooks->arg, sizeof *x);
+    if (x == NULL) {
+        hooks->fail(hooks->arg, "setup", "out of memory for the execution's state");
+        return;
+    }
+    x->s = s;
+    x->sh = sh;
+    x->ctx = sh->ctx;
+    x->tr = trace;
+    x->hk = hooks;
+    if (opts != NULL) x->opts = *opts;
+    if (!alloc_state(x)) return;
+    for (uint32_t k = 0; k < s->nsockets; k++) x->fds[k].h[0] = x->fds[k].h[1] = SHIM_INVALID_HANDLE;
+    if (!setup(x)) {
+        if (x->p != NULL) teardown(x);
+        return;
+    }
+    for (uint32_t i = 0; i < s->nthreads; i++) {
+        if (!sh->thread_spawn(sh->ctx, &x->th[i].t, thread_main, &x->th[i], s->threads[i].name)) {
+            scn__fail(x, "setup", "cannot start thread '%s'", s->threads[i].name);
+            return; /* threads already started may still run: nothing safe to tear down */
+        }
+    }
+    bool loops = false;
+    for (uint32_t i = 0; i < s->nthreads; i++) {
+        if (s->threads[i].runs_poller) loops = true;
+        else sh->thread_join(sh->ctx, &x->th[i].t);
+    }
+    for (uint32_t i = 0; i < s->nfinals && atomic_load(&x->stop) == 0; i++) scn__check(x, &s->finals[i]);
+    if (loops) {
+        np_stop(x->p);
+        for (uint32_t i = 0; i < s->nthreads; i++)
+            if (s->threads[i].runs_poller) sh->thread_join(sh->ctx, &x->th[i].t);
+    }
+    uint32_t waiters = np_waiters(x->p);
+    model_emit(trace, MEV_QUIESCENT, waiters, atomic_load(&x->inflight), 0, 0, 0);
+    if (waiters != 0 && atomic_load(&x->stop) == 0)
+        scn__fail(x, "no-lost-wakeup", "%s: netpollWaiters = %u at quiescence, expected 0", s->path, waiters);
+    check_foreign(x);
+    teardown(x);
+}
+
+void scn_exec(const scn_scenario *s, const shim *sh, model_trace *trace, const scn_hooks *hooks) {
+    scn_exec_ex(s, sh, trace, hooks, NULL);
+}
+
+uint32_t scn_thread_count(const scn_scenario *s) { return s->nthreads; }
+uint32_t scn_socket_count(const scn_scenario *s) { return s->nsockets; }
+uint32_t scn_step_count(const scn_scenario *s) { return s->nsteps; }

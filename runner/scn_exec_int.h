@@ -1,0 +1,88 @@
+/* scn_exec_int.h - one execution's state, shared by the interpreter's files:
+ * scn_exec.c (set up, threads, tear down), scn_ops.c (the steps),
+ * scn_expect.c (expectations and failure messages).
+ *
+ * All of it comes from hooks->alloc (the simulator's arena), sized from the
+ * scenario's counts once per execution. Counters read by other threads are
+ * C11 atomics: on the simulator only one thread runs at a time, on Win32
+ * they are real threads.
+ */
+#ifndef IOCPCHECK_RUNNER_SCN_EXEC_INT_H
+#define IOCPCHECK_RUNNER_SCN_EXEC_INT_H
+
+#include <stdatomic.h>
+
+#include "../poller/netpoll.h"
+#include "scn_ast.h"
+#include "scn_ext.h"
+
+typedef struct scn_xfd {
+    np_fd *fd;            /* NULL until opened */
+    shim_handle h[2];     /* h[0] the poller side, h[1] the peer */
+    _Atomic uint32_t sent; /* numbered bytes the peer has sent (reserved before each send) */
+    uint32_t rd;          /* bytes the poller's reads returned (the reader thread's alone) */
+    _Atomic uint32_t lossy; /* a peer send failed: offsets past it are not checked */
+    char *stream;         /* a copy of every numbered byte the peer sent, for the order check */
+} scn_xfd;
+
+typedef struct scn_xres {
+    uint8_t outcome; /* MOUT_*; 0 while unassigned */
+    uint64_t value;
+    int64_t at_ns;   /* completion time since the start (timed results only) */
+} scn_xres;
+
+/* The user's own overlapped recv (Go #21172, #58870): an OVERLAPPED the
+ * poller does not own, followed by what a careless poller would take for
+ * its operation (a pointer to a decoy and a mode). */
+typedef struct scn_xforeign {
+    shim_overlapped ov;
+    void *decoy;
+    int32_t mode;
+    char pad[64];
+    char byte[1];
+    int32_t fd; /* socket index, -1 while unused */
+} scn_xforeign;
+
+#define SCN_DECOY_BYTES 4096
+
+typedef struct scn_exec_st scn_exec_st;
+
+typedef struct scn_xthread {
+    scn_exec_st *x;
+    uint32_t idx;
+    shim_thread t;
+    np_m *m;
+    char *buf;
+} scn_xthread;
+
+struct scn_exec_st {
+    const scn_scenario *s;
+    const shim *sh;
+    void *ctx;
+    model_trace *tr;
+    const scn_hooks *hk;
+    scn_exec_opts opts;
+    np_poller *p;
+    scn_xfd *fds;
+    scn_xres *res;
+    scn_xthread *th;
+    scn_xforeign *fo;
+    unsigned char *decoy;
+    int64_t t0;
+    _Atomic uint32_t stop;     /* a failure was reported on a backend whose fail returns */
+    _Atomic uint32_t inflight; /* operations begun and not ended */
+};
+
+/* scn_ops.c */
+void scn__run_step(scn_exec_st *x, scn_xthread *t, const scn_step *st);
+void scn__open_fd(scn_exec_st *x, uint32_t k);
+
+/* scn_expect.c */
+void scn__check(scn_exec_st *x, const scn_step *st);
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 3, 4)))
+#endif
+void scn__fail(scn_exec_st *x, const char *property, const char *fmt, ...);
+int64_t scn__since_start(scn_exec_st *x);
+
+#endif

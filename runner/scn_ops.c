@@ -1,0 +1,238 @@
+/* scn_ops.c - what each scenario step does, with the harness events of
+ * models/trace.h around it.
+ *
+ * Events that announce a cause (a deadline, a peer's send, shutdown or
+ * reset) are emitted before the call that causes it, so that on a real
+ * backend no effect (a timeout, the bytes read, EOF) can appear in the trace
+ * ahead of its cause. Operation ends are emitted before any check of their
+ * result, so a failure report shows the result that broke the check.
+ */
+#include <string.h>
+
+#include "scn_exec_int.h"
+
+#define NO_FD UINT64_MAX
+
+static void begin(scn_exec_st *x, const scn_step *st, uint32_t op, uint64_t fd, uint64_t arg) {
+    atomic_fetch_add(&x->inflight, 1);
+    model_emit(x->tr, MEV_OP_BEGIN, st->slot, op, fd, arg, 0);
+}
+
+static void end(scn_exec_st *x, const scn_step *st, uint32_t op, uint8_t out, uint64_t val, uint64_t off) {
+    model_emit(x->tr, MEV_OP_END, st->slot, op, out, val, off);
+    atomic_fetch_sub(&x->inflight, 1);
+}
+
+/* Maps a poller result to an outcome of the language. */
+static uint8_t outcome(int rc, uint32_t n, bool is_read, uint64_t *val) {
+    *val = 0;
+    switch (rc) {
+    case NP_OK:
+        *val = n;
+        return is_read && n == 0 ? MOUT_EOF : MOUT_OK;
+    case NP_ERR_TIMEOUT: return MOUT_TIMEOUT;
+    case NP_ERR_CLOSING: return MOUT_CLOSED;
+    default:
+        *val = (uint64_t)(int64_t)rc; /* a Win32 error, or another NP_ERR_* (negative) */
+        return MOUT_ERROR;
+    }
+}
+
+void scn__open_fd(scn_exec_st *x, uint32_t k) {
+    const scn_socket *so = &x->s->sockets[k];
+    scn_xfd *f = &x->fds[k];
+    int err = 0;
+    f->fd = np_fd_open(x->p, f->h[0], so->skip_sync, &err);
+    if (f->fd == NULL) {
+        scn__fail(x, "setup", "np_fd_open of socket '%s' failed: %d (%s)", so->name, err, np_strerror(err));
+        return;
+    }
+    model_emit(x->tr, MEV_FD_OPEN, k, model_handle(x->tr, f->h[0]), np_fd_seq(f->fd), so->skip_sync, 0);
+}
+
+/* One np_fd_read; checks the bytes against what the peer sent at that
+ * offset (bytes-conserved: in order, none twice, none invented). */
+static uint8_t one_read(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint32_t len, uint64_t *val) {
+    uint32_t k = (uint32_t)st->sock;
+    scn_xfd *f = &x->fds[k];
+    begin(x, st, MOP_READ, k, len);
+    uint32_t n = 0;
+    int rc = np_fd_read(f->fd, t->buf, len, &n);
+    uint8_t out = outcome(rc, n, true, val);
+    uint32_t off = f->rd;
+    end(x, st, MOP_READ, out, *val, off);
+    if (out == MOUT_OK && n > 0) {
+        f->rd += n;
+        if (atomic_load(&f->lossy) == 0) {
+            uint32_t sent = atomic_load(&f->sent);
+            if (off + n > sent)
+                scn__fail(x, "bytes-conserved", "%s:%u: read of '%s' returned %u bytes at stream offset %u, but its peer sent only %u",
+                          x->s->path, st->line, x->s->sockets[k].name, n, off, sent);
+            else if (memcmp(t->buf, f->stream + off, n) != 0)
+                scn__fail(x, "bytes-conserved", "%s:%u: read of '%s' returned %u bytes at stream offset %u that differ from "
+                          "what its peer sent there (reordered, duplicated or stale)", x->s->path, st->line,
+                          x->s->sockets[k].name, n, off);
+        }
+    } else if (out == MOUT_EOF && atomic_load(&f->lossy) == 0 && f->rd != atomic_load(&f->sent)) {
+        scn__fail(x, "bytes-conserved", "%s:%u: '%s' reached EOF after %u bytes, but its peer sent %u", x->s->path, st->line,
+                  x->s->sockets[k].name, f->rd, atomic_load(&f->sent));
+    }
+    return out;
+}
+
+static void set_deadline(scn_exec_st *x, uint32_t k, int mode, int64_t d_ns) {
+    /* The absolute deadline for the models, read before the poller reads
+     * the clock: the poller's own deadline is never earlier than this one. */
+    uint64_t abs = d_ns == 0 ? 0 : d_ns < 0 ? UINT64_MAX : (uint64_t)(x->sh->now_ns(x->ctx) + d_ns);
+    model_emit(x->tr, MEV_DEADLINE, k, (uint64_t)mode, abs, 0, 0);
+    np_fd_set_deadline(x->fds[k].fd, d_ns, mode);
+}
+
+/* read_all: to EOF; a timeout clears the read deadline and goes on (the
+ * bytes of a read that completed despite its timeout come back from the
+ * poller, the next read gets the rest). */
+static uint8_t read_all(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint64_t *val) {
+    uint32_t k = (uint32_t)st->sock;
+    uint32_t start = x->fds[k].rd;
+    uint32_t limit = x->s->sockets[k].stream + 64; /* each round reads a byte or ends a deadline */
+    for (uint32_t i = 0; i < limit; i++) {
+        uint8_t out = one_read(x, t, st, (uint32_t)st->arg, val);
+        if (out == MOUT_OK) continue;
+        if (out == MOUT_TIMEOUT) {
+            set_deadline(x, k, 'r', 0);
+            continue;
+        }
+        if (out != MOUT_EOF) return out;
+        *val = x->fds[k].rd - start;
+        return MOUT_OK;
+    }
+    scn__fail(x, "expect", "%s:%u: read_all of '%s' did not reach EOF in %u reads", x->s->path, st->line,
+              x->s->sockets[k].name, limit);
+    return MOUT_ERROR;
+}
+
+static uint8_t read_exact(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint64_t *val) {
+    uint32_t want = (uint32_t)st->arg, got = 0;
+    while (got < want) {
+        uint8_t out = one_read(x, t, st, want - got, val);
+        if (out != MOUT_OK) return out;
+        got += (uint32_t)*val;
+    }
+    *val = got;
+    return MOUT_OK;
+}
+
+static void peer_send(scn_exec_st *x, const scn_step *st) {
+    uint32_t k = (uint32_t)st->sock;
+    scn_xfd *f = &x->fds[k];
+    /* Reserve the offsets and copy the bytes before sending, so a reader
+     * that gets them at once finds them accounted for. */
+    uint32_t off = atomic_load(&f->sent);
+    memcpy(f->stream + off, x->s->bytes + st->data, st->len);
+    atomic_store(&f->sent, off + st->len);
+    model_emit(x->tr, MEV_PEER_SEND, k, st->len, off, 0, 0);
+    int n = x->sh->sock_send_sync(x->ctx, f->h[1], x->s->bytes + st->data, st->len);
+    if (n != (int)st->len) {
+        atomic_store(&f->lossy, 1);
+        model_emit_text(x->tr, MEV_NOTE, "a peer send failed: later stream offsets of this socket are not checked");
+    }
+}
+
+static void foreign(scn_exec_st *x, const scn_step *st) {
+    uint32_t k = (uint32_t)st->sock;
+    scn_xforeign *fo = &x->fo[st->data];
+    fo->decoy = x->decoy;
+    fo->mode = 'r';
+    fo->fd = (int32_t)k;
+    shim_wsabuf wb = {sizeof fo->byte, fo->byte};
+    uint32_t n = 0, flags = 0;
+    int rc = x->sh->wsa_recv(x->ctx, x->fds[k].h[0], &wb, 1, &n, &flags, &fo->ov);
+    if (rc != 0 && x->sh->get_last_error(x->ctx) != SHIM_ERROR_IO_PENDING) {
+        model_emit_text(x->tr, MEV_NOTE, "the foreign recv did not start");
+        return;
+    }
+    /* Its byte is not numbered: it is the user's, not the poller's. The
+     * recv is pending and no poller read of this socket can be (the same
+     * thread does both), so the byte goes to it. */
+    x->sh->sock_send_sync(x->ctx, x->fds[k].h[1], "!", 1);
+}
+
+/* Runs one execution of the step (no repeat, no maybe); returns its outcome. */
+static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint64_t *val) {
+    const shim *sh = x->sh;
+    uint32_t k = st->sock >= 0 ? (uint32_t)st->sock : 0;
+    uint32_t n = 0;
+    int rc;
+    *val = 0;
+    switch (st->op) {
+    case SCN_READ: return one_read(x, t, st, (uint32_t)st->arg, val);
+    case SCN_READ_EXACT: return read_exact(x, t, st, val);
+    case SCN_READ_ALL: return read_all(x, t, st, val);
+    case SCN_WRITE:
+        begin(x, st, MOP_WRITE, k, st->len);
+        rc = np_fd_write(x->fds[k].fd, x->s->bytes + st->data, st->len, &n);
+        {
+            uint8_t out = outcome(rc, n, false, val);
+            end(x, st, MOP_WRITE, out, *val, 0);
+            return out;
+        }
+    case SCN_DEADLINE: set_deadline(x, k, st->mode, st->arg); return MOUT_OK;
+    case SCN_SEND: peer_send(x, st); return MOUT_OK;
+    case SCN_SHUTDOWN:
+        model_emit(x->tr, MEV_PEER_SHUTDOWN, k, 0, 0, 0, 0);
+        sh->sock_shutdown_send(x->ctx, x->fds[k].h[1]);
+        return MOUT_OK;
+    case SCN_RESET:
+        model_emit(x->tr, MEV_PEER_RESET, k, 0, 0, 0, 0);
+        atomic_store(&x->fds[k].lossy, 1); /* the poller side may lose what was buffered */
+        sh->sock_abort(x->ctx, x->fds[k].h[1]);
+        return MOUT_OK;
+    case SCN_CLOSE: {
+        begin(x, st, MOP_CLOSE, k, 0);
+        rc = np_fd_close(x->fds[k].fd);
+        uint8_t out = rc == NP_OK ? MOUT_OK : MOUT_CLOSED;
+        end(x, st, MOP_CLOSE, out, 0, 0);
+        return out;
+    }
+    case SCN_OPEN: scn__open_fd(x, k); return MOUT_OK;
+    case SCN_BREAK:
+        begin(x, st, MOP_BREAK, NO_FD, 0);
+        np_break(x->p);
+        end(x, st, MOP_BREAK, MOUT_OK, 0, 0);
+        return MOUT_OK;
+    case SCN_SLEEP:
+        begin(x, st, MOP_SLEEP, NO_FD, (uint64_t)st->arg);
+        sh->sleep_ns(x->ctx, st->arg);
+        end(x, st, MOP_SLEEP, MOUT_OK, 0, 0);
+        return MOUT_OK;
+    case SCN_POLL: {
+        begin(x, st, MOP_POLL, NO_FD, (uint64_t)st->arg);
+        np_list l = {0};
+        int32_t d = np_poll(x->p, t->m, st->arg, &l);
+        *val = l.n;
+        np_ready(x->p, &l);
+        np_adjust_waiters(x->p, d);
+        end(x, st, MOP_POLL, MOUT_OK, *val, 0);
+        return MOUT_OK;
+    }
+    case SCN_FOREIGN: foreign(x, st); return MOUT_OK;
+    case SCN_RUN_POLLER: np_run(x->p, t->m); return MOUT_OK;
+    default: scn__check(x, st); return MOUT_OK;
+    }
+}
+
+void scn__run_step(scn_exec_st *x, scn_xthread *t, const scn_step *st) {
+    /* maybe: 1 runs the step (a 'u' decision on the simulator). */
+    if (st->maybe && x->opts.choose != NULL && x->opts.choose(x->opts.choose_arg, 2) == 0) return;
+    uint8_t out = MOUT_OK;
+    uint64_t val = 0;
+    for (uint32_t i = 0; i < st->repeat && atomic_load(&x->stop) == 0; i++) {
+        out = run_once(x, t, st, &val);
+        if (out != MOUT_OK) break;
+    }
+    if (st->result < 0) return;
+    scn_xres *r = &x->res[st->result];
+    r->outcome = out;
+    r->value = val;
+    if (st->timed) r->at_ns = scn__since_start(x);
+}
