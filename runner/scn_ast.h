@@ -43,6 +43,7 @@ typedef enum scn_opcode {
     SCN_EXPECT_IN,  /* expect R in {...} */
     SCN_EXPECT_AT,  /* expect R at <=|>= DUR */
     SCN_EXPECT_ELAPSED, /* expect elapsed <=|>= DUR */
+    SCN_EXPECT_TOOK,    /* expect R took <=|>= DUR */
 } scn_opcode;
 
 /* One outcome of an `expect R in {...}` set. */
@@ -56,7 +57,7 @@ typedef struct scn_step {
     uint8_t op;        /* scn_opcode */
     uint8_t mode;      /* deadline: 'r', 'w' or 'r'+'w'; expect at/elapsed: '<' (<=) or '>' (>=) */
     bool maybe;        /* runs only if the harness choice says so */
-    bool timed;        /* the result's completion time is needed by an `at` expectation */
+    bool timed;        /* the result's start and end times are needed by an `at` or `took` expectation */
     uint32_t repeat;   /* >= 1: repeated until a result other than ok */
     int32_t sock;      /* socket index, -1 if none */
     int32_t result;    /* result index assigned (or expected), -1 if none */

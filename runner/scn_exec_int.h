@@ -29,6 +29,7 @@ typedef struct scn_xres {
     uint8_t outcome; /* MOUT_*; 0 while unassigned */
     uint64_t value;
     int64_t at_ns;   /* completion time since the start (timed results only) */
+    int64_t took_ns; /* from the step's start to its completion (timed results only) */
 } scn_xres;
 
 /* The user's own overlapped recv (Go #21172, #58870): an OVERLAPPED the

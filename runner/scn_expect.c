@@ -99,7 +99,8 @@ void scn__check(scn_exec_st *x, const scn_step *st) {
         check_in(x, st);
         return;
     }
+    bool took = st->op == SCN_EXPECT_TOOK;
     char what[80];
-    snprintf(what, sizeof what, "%s at", s->results[st->result].name);
-    check_bound(x, st, what, r->at_ns);
+    snprintf(what, sizeof what, "%s %s", s->results[st->result].name, took ? "took" : "at");
+    check_bound(x, st, what, took ? r->took_ns : r->at_ns);
 }

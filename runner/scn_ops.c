@@ -226,6 +226,7 @@ void scn__run_step(scn_exec_st *x, scn_xthread *t, const scn_step *st) {
     if (st->maybe && x->opts.choose != NULL && x->opts.choose(x->opts.choose_arg, 2) == 0) return;
     uint8_t out = MOUT_OK;
     uint64_t val = 0;
+    int64_t start = st->timed ? scn__since_start(x) : 0;
     for (uint32_t i = 0; i < st->repeat && atomic_load(&x->stop) == 0; i++) {
         out = run_once(x, t, st, &val);
         if (out != MOUT_OK) break;
@@ -234,5 +235,8 @@ void scn__run_step(scn_exec_st *x, scn_xthread *t, const scn_step *st) {
     scn_xres *r = &x->res[st->result];
     r->outcome = out;
     r->value = val;
-    if (st->timed) r->at_ns = scn__since_start(x);
+    if (st->timed) {
+        r->at_ns = scn__since_start(x);
+        r->took_ns = r->at_ns - start;
+    }
 }

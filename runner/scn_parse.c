@@ -429,10 +429,6 @@ static bool finish(scn_parser *P) {
     }
     if (s->procs == 0) s->procs = 1;
     if (s->max_fds == 0) s->max_fds = s->nsockets > 8 ? s->nsockets : 8;
-    if (s->max_fds < s->nsockets) {
-        P->line = 1;
-        return scn__err(P, 1, "poller fds %u is fewer than the %u sockets", s->max_fds, s->nsockets);
-    }
     return true;
 }
 

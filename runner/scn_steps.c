@@ -141,7 +141,7 @@ static bool expect_bound(scn_parser *P, const scn_tok *t, uint32_t i, scn_step *
     return scn__end(P, &t[i + 2]);
 }
 
-/* expect R in {...} | expect R at <=|>= DUR | expect elapsed <=|>= DUR.
+/* expect R in {...} | expect R at|took <=|>= DUR | expect elapsed <=|>= DUR.
  * t[0] is `expect`; `thread` is the current thread or -1 (top level). */
 static bool parse_expect(scn_parser *P, const scn_tok *t, scn_step *st) {
     scn_scenario *s = P->s;
@@ -162,13 +162,13 @@ static bool parse_expect(scn_parser *P, const scn_tok *t, scn_step *st) {
                         s->results[r].name, s->threads[s->results[r].thread].name);
     st->result = r;
     if (t[2].kind == SCN_T_IDENT && scn__tok_eq(&t[2], "in")) return expect_in(P, t, 3, st);
-    if (t[2].kind == SCN_T_IDENT && scn__tok_eq(&t[2], "at")) {
-        st->op = SCN_EXPECT_AT;
+    if (t[2].kind == SCN_T_IDENT && (scn__tok_eq(&t[2], "at") || scn__tok_eq(&t[2], "took"))) {
+        st->op = scn__tok_eq(&t[2], "at") ? SCN_EXPECT_AT : SCN_EXPECT_TOOK;
         s->results[r].timed = true;
         s->steps[s->results[r].step].timed = true;
         return expect_bound(P, t, 3, st);
     }
-    return scn__err(P, t[2].col, "expected 'in {...}' or 'at <= DUR' after the result");
+    return scn__err(P, t[2].col, "expected 'in {...}', 'at <= DUR' or 'took <= DUR' after the result");
 }
 
 bool scn__final_expect(scn_parser *P, const scn_tok *t) {
