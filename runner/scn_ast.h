@@ -38,7 +38,7 @@ typedef enum scn_opcode {
     SCN_BREAK,      /* break */
     SCN_SLEEP,      /* sleep DUR */
     SCN_POLL,       /* poll DUR|0|forever */
-    SCN_FOREIGN,    /* foreign SOCK */
+    SCN_FOREIGN,    /* foreign SOCK [pending] (arg 1: no byte follows) */
     SCN_RUN_POLLER, /* run_poller */
     SCN_EXPECT_IN,  /* expect R in {...} */
     SCN_EXPECT_AT,  /* expect R at <=|>= DUR */
@@ -78,6 +78,8 @@ typedef struct scn_socket {
     int32_t opener;                 /* deferred: the thread that opens it */
     uint32_t stream;                /* bytes the peer sends in total (upper bound), foreign bytes included */
     uint32_t line;
+    uint32_t pending_line; /* a `foreign NAME pending` step (its peer may not send) */
+    uint32_t send_line;    /* the first `send NAME.peer` */
 } scn_socket;
 
 typedef struct scn_thread {

@@ -154,6 +154,7 @@ static void foreign(scn_exec_st *x, const scn_step *st) {
     /* Its byte is not numbered: it is the user's, not the poller's. The
      * recv is pending and no poller read of this socket can be (the same
      * thread does both), so the byte goes to it. */
+    if (st->arg == 1) return; /* `foreign s pending`: stays outstanding */
     x->sh->sock_send_sync(x->ctx, x->fds[k].h[1], "!", 1);
 }
 

@@ -228,6 +228,10 @@ static bool op_args(scn_parser *P, const scn_tok *t, uint32_t i, scn_step *st) {
         st->op = SCN_SEND;
         if (!sock_ref(P, &t[i + 1], true, &k)) return false;
         if (!claim(P, &t[i + 1], k, &s->sockets[k].sender, "driven from its peer")) return false;
+        if (s->sockets[k].pending_line != 0)
+            return scn__err(P, w->col, "the peer of '%s' cannot send: the pending foreign recv of line %u would take the bytes",
+                            s->sockets[k].name, s->sockets[k].pending_line);
+        if (s->sockets[k].send_line == 0) s->sockets[k].send_line = P->line;
         if (!data_arg(P, &t[i + 2], st)) return false;
         i += 3;
     } else if (scn__tok_eq(w, "shutdown") || scn__tok_eq(w, "reset")) {
@@ -244,6 +248,15 @@ static bool op_args(scn_parser *P, const scn_tok *t, uint32_t i, scn_step *st) {
             /* One OVERLAPPED per foreign step: repeating it would resubmit it while its packet may be queued. */
             if (st->repeat > 1) return scn__err(P, w->col, "`foreign` cannot be repeated (write several foreign steps)");
             st->data = s->nforeign++;
+            /* `pending`: no byte follows, the recv stays outstanding (until a close cancels it). */
+            if (t[i + 2].kind == SCN_T_IDENT && scn__tok_eq(&t[i + 2], "pending")) {
+                st->arg = 1;
+                i++;
+                if (s->sockets[k].send_line != 0)
+                    return scn__err(P, t[i + 1].col, "a pending foreign recv on '%s' would take the bytes its peer sends (line %u)",
+                                    s->sockets[k].name, s->sockets[k].send_line);
+                s->sockets[k].pending_line = P->line;
+            }
         }
         i += 2;
     } else if (scn__tok_eq(w, "open")) {
