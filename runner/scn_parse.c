@@ -424,7 +424,7 @@ static bool parse_lines(scn_parser *P, const char *text, size_t len, scn_line *L
 static bool finish(scn_parser *P) {
     scn_scenario *s = P->s;
     if (s->nthreads == 0) {
-        P->line = P->line > 0 ? P->line : 1;
+        P->line = 1;
         return scn__err(P, 1, "no threads: a scenario needs at least one `thread NAME:` with steps");
     }
     if (s->procs == 0) s->procs = 1;

@@ -14,6 +14,7 @@
  *
  * Also a small driver for development:
  *   check_scenario --run FILE [--seeds N] [--first S]  (prints exec/s)
+ *   check_scenario --run FILE --trace SEED              (one seed's model trace)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
@@ -292,7 +293,7 @@ START_TEST(test_parse_details) {
         {"thread t:\n  sleep 1.5ns\n", "m.scn:2:9: bad duration '1.5ns': not a whole number of nanoseconds"},
         {"thread t:\n  sleep 1.ms\n", "m.scn:2:9: bad duration '1.ms' (a number and a unit: ns, us, ms or s)"},
         {"thread t:\n\tbreak\n", "m.scn:2:1: bad indentation: tabs are not allowed, indent with spaces"},
-        {"socket s\nthread t:\n  write s \"a\\qb\"\n", "m.scn:3:14: unknown escape '\\q' (known: \\n \\t \\r \\0 \\\\ \\\" \\xHH)"},
+        {"socket s\nthread t:\n  write s \"a\\qb\"\n", "m.scn:3:13: unknown escape '\\q' (known: \\n \\t \\r \\0 \\\\ \\\" \\xHH)"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s = scn_parse("m.scn", bad[i][0], err, sizeof err);
@@ -365,6 +366,19 @@ static int dev_run(int argc, char **argv) {
     if (s == NULL) {
         fprintf(stderr, "%s\n", err);
         return 2;
+    }
+    if (argc >= 5 && strcmp(argv[3], "--trace") == 0) { /* one seed, its model trace on stdout */
+        drv d;
+        drv_init(&d, s, true);
+        sim_random rnd;
+        sim_chooser ch = sim_random_chooser(&rnd, strtoull(argv[4], NULL, 10));
+        char msg[800];
+        const sim_result *r;
+        printf("%s: %s\n", drv_run(&d, &ch, msg, sizeof msg, &r), msg);
+        model_trace_write(d.tr, stdout);
+        drv_destroy(&d);
+        scn_free(s);
+        return 0;
     }
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
