@@ -7,7 +7,7 @@
  * Parser: each tests/scenarios/bad/<name>.scn starts with the line
  *   # error: <path>:<line>:<col>: <message>
  * and must fail with exactly that message; each tests/scenarios/good/<name>.scn
- * must parse. Library: each scenario runs SEEDS seeds of random scheduling
+ * must parse. Library: each scenario runs SEEDS (1,000) seeds of random scheduling
  * on the simulator, through the recording shim, with the models checked on
  * every trace; any verdict but pass fails the test. Stored schedules are
  * replayed and must end as their `expect` says.
@@ -30,7 +30,7 @@
 #include "runner/scn_ext.h"
 #include "sim/sim.h"
 
-#define SEEDS 200
+#define SEEDS 1000
 
 /* ---- The simulator driver ---- */
 
