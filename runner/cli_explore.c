@@ -1,0 +1,211 @@
+/* cli_explore.c - the explore command: every schedule within a bound.
+ *
+ * Runs the systematic explorer (sim/explore.h) over a scenario: thread
+ * choices under a preemption bound with sleep sets or DPOR, every kernel
+ * choice in full. The ten properties are checked inside each execution (the
+ * scenario's main thread runs the models before it returns), so a property
+ * violation is a failing execution to the explorer like a deadlock is.
+ * --jobs J splits the tree into J shards (by the first decisions) explored by
+ * J processes; their union is the whole bounded space.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#if !defined(_WIN32)
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
+#include "../sim/explore.h"
+#include "../sim/strategies.h"
+#include "cli.h"
+#include "wallclock.h"
+
+#define SHARD_DEPTH 3u
+
+typedef struct explore_report {
+    explore_stats stats;
+    bool found;
+    uint32_t preemptions, ndecisions;
+    int32_t bound;
+    uint64_t execution;
+    char schedule[8192];
+} explore_report;
+
+typedef struct budget {
+    double deadline;
+} budget;
+
+static bool keep_going(void *user, const explore_stats *st) {
+    (void)st;
+    budget *b = user;
+    return b->deadline <= 0 || wall_seconds() < b->deadline;
+}
+
+static void explore_one(const cli_opts *o, cli_target *t, uint32_t shard, uint32_t shards, explore_report *rep) {
+    memset(rep, 0, sizeof *rep);
+    explore_options eo;
+    explore_options_default(&eo);
+    eo.por = o->por;
+    eo.preemption_bound = o->preemptions;
+    eo.iterative = true;
+    eo.max_executions = o->max_execs;
+    budget b = {o->time_s > 0 ? wall_seconds() + o->time_s : 0};
+    eo.keep_going = keep_going;
+    eo.keep_user = &b;
+    if (shards > 1) {
+        eo.shard_index = shard;
+        eo.shard_count = shards;
+        eo.shard_depth = SHARD_DEPTH;
+    }
+    explore_result er;
+    memset(&er, 0, sizeof er);
+    explore_run(t->sim, cli_exec_main, t, &eo, &er);
+    rep->stats = er.stats;
+    rep->stats.stopped_by = NULL; /* a pointer: not meaningful across processes */
+    if (er.violation.found) {
+        rep->found = true;
+        rep->preemptions = er.violation.preemptions;
+        rep->ndecisions = er.violation.ndecisions;
+        rep->bound = er.violation.bound;
+        rep->execution = er.violation.execution;
+        sim_schedule_format(er.violation.decisions, er.violation.ndecisions, rep->schedule, sizeof rep->schedule);
+    }
+    if (er.stats.stopped_by != NULL) snprintf(rep->schedule + strlen(rep->schedule) + 1,
+                                              sizeof rep->schedule - strlen(rep->schedule) - 1, "%s",
+                                              er.stats.stopped_by);
+    explore_result_free(&er);
+}
+
+static const char *stopped_by(const explore_report *r) { return r->schedule + strlen(r->schedule) + 1; }
+
+#if defined(_WIN32)
+static int explore_jobs(const cli_opts *o, cli_target *t, explore_report *sum) {
+    (void)o, (void)t, (void)sum;
+    fprintf(stderr, "iocpcheck: --jobs needs fork(), which Windows lacks\n");
+    return CLI_EXIT_USAGE;
+}
+#else
+static int explore_jobs(const cli_opts *o, cli_target *t, explore_report *sum) {
+    uint32_t jobs = o->jobs;
+    int fds[64][2];
+    pid_t pids[64];
+    for (uint32_t j = 0; j < jobs; j++) {
+        if (pipe(fds[j]) != 0) return CLI_EXIT_INTERNAL;
+        fflush(NULL);
+        pids[j] = fork();
+        if (pids[j] < 0) return CLI_EXIT_INTERNAL;
+        if (pids[j] == 0) {
+            close(fds[j][0]);
+            explore_report *mine = malloc(sizeof *mine);
+            explore_one(o, t, j, jobs, mine);
+            ssize_t w = write(fds[j][1], mine, sizeof *mine);
+            _exit(w == (ssize_t)sizeof *mine ? 0 : 3);
+        }
+        close(fds[j][1]);
+    }
+    memset(sum, 0, sizeof *sum);
+    sum->stats.complete = true;
+    int rc = 0;
+    explore_report *part = malloc(sizeof *part);
+    for (uint32_t j = 0; j < jobs; j++) {
+        size_t got = 0;
+        while (got < sizeof *part) {
+            ssize_t r = read(fds[j][0], (char *)part + got, sizeof *part - got);
+            if (r <= 0) break;
+            got += (size_t)r;
+        }
+        close(fds[j][0]);
+        int status;
+        waitpid(pids[j], &status, 0);
+        if (got != sizeof *part || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            rc = CLI_EXIT_INTERNAL;
+            continue;
+        }
+        sum->stats.executions += part->stats.executions;
+        sum->stats.partial += part->stats.partial;
+        sum->stats.distinct_states += part->stats.distinct_states; /* an upper bound: shards may share states */
+        sum->stats.pruned_bound += part->stats.pruned_bound;
+        sum->stats.pruned_sleep += part->stats.pruned_sleep;
+        sum->stats.pruned_por += part->stats.pruned_por;
+        if (part->stats.max_depth > sum->stats.max_depth) sum->stats.max_depth = part->stats.max_depth;
+        if (part->stats.bound > sum->stats.bound) sum->stats.bound = part->stats.bound;
+        sum->stats.complete &= part->stats.complete;
+        /* Keep the violation with the fewest preemptions, then decisions. */
+        if (part->found && (!sum->found || part->preemptions < sum->preemptions ||
+                            (part->preemptions == sum->preemptions && part->ndecisions < sum->ndecisions))) {
+            sum->found = true;
+            sum->preemptions = part->preemptions;
+            sum->ndecisions = part->ndecisions;
+            sum->bound = part->bound;
+            sum->execution = part->execution;
+            memcpy(sum->schedule, part->schedule, sizeof sum->schedule);
+        }
+    }
+    free(part);
+    return rc;
+}
+#endif
+
+int cli_cmd_explore(const cli_opts *o) {
+    int rc = CLI_EXIT_PASS;
+    uint32_t passed = 0, failed = 0;
+    uint64_t total = 0;
+    double t_all = wall_seconds();
+    if (!o->json)
+        printf("%-48s %2s %5s %10s %8s %9s %10s %6s %9s %s\n", "scenario", "K", "por", "execs", "states", "pruned",
+               "races", "depth", "time", "complete");
+    for (uint32_t f = 0; f < o->nfiles; f++) {
+        cli_target t;
+        int orc = cli_target_open(&t, o->files[f]);
+        if (orc != 0) return orc;
+        double t0 = wall_seconds();
+        explore_report *rep = malloc(sizeof *rep);
+        if (o->jobs > 1) {
+            if (explore_jobs(o, &t, rep) != 0) rc = CLI_EXIT_INTERNAL;
+        } else {
+            explore_one(o, &t, 0, 1, rep);
+        }
+        double el = wall_seconds() - t0;
+        total += rep->stats.executions;
+        uint64_t pruned = rep->stats.pruned_bound + rep->stats.pruned_sleep + rep->stats.pruned_por;
+        if (o->json) {
+            printf("{\"scenario\":\"%s\",\"file\":\"%s\",\"backend\":\"sim\",\"preemptions\":%d,\"por\":\"%s\","
+                   "\"executions\":%" PRIu64 ",\"distinct_states\":%" PRIu64 ",\"pruned\":%" PRIu64
+                   ",\"max_depth\":%u,\"complete\":%s,\"elapsed_s\":%.3f,\"verdict\":\"%s\"}\n",
+                   scn_name(t.scn), t.path, rep->stats.bound, explore_por_name(o->por), rep->stats.executions,
+                   rep->stats.distinct_states, pruned, rep->stats.max_depth, rep->stats.complete ? "true" : "false",
+                   el, rep->found ? "fail" : "pass");
+        } else {
+            printf("%-48s %2d %5s %10" PRIu64 " %8" PRIu64 " %9" PRIu64 " %10" PRIu64 " %6u %8.2fs %s\n", t.path,
+                   rep->stats.bound, explore_por_name(o->por), rep->stats.executions, rep->stats.distinct_states,
+                   pruned, rep->stats.races, rep->stats.max_depth, el,
+                   rep->stats.complete ? "yes" : (o->jobs > 1 ? "no" : stopped_by(rep)));
+        }
+        if (rep->found) {
+            failed++;
+            if (rc == CLI_EXIT_PASS) rc = CLI_EXIT_FAIL;
+            sim_set_record_trace(t.sim, true);
+            cli_outcome oc = {0};
+            cli_exec_schedule(&t, rep->schedule, true, &oc);
+            if (o->json)
+                cli_json_outcome(stdout, &t, &oc);
+            else
+                cli_report_failure(stdout, o, &t, &oc, rep->execution, oc.ndecisions, oc.preemptions);
+            if (o->trace_path != NULL) cli_trace_text(o->trace_path, &t);
+            if (o->trace_json != NULL) cli_trace_json(o->trace_json, &t);
+            cli_outcome_clear(&oc);
+        } else {
+            passed++;
+        }
+        free(rep);
+        cli_target_close(&t);
+    }
+    double el = wall_seconds() - t_all;
+    if (o->json)
+        cli_json_summary(stdout, total, failed, el);
+    else
+        printf("\n%u passed, %u failed\n", passed, failed);
+    return rc;
+}
