@@ -62,7 +62,9 @@ static mw *checker(const model_trace *t) {
     for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) model_map_clear(maps[i]);
     w->open_ops = w->out_op = 0;
     w->quiescent = false;
-    w->brk_open = 0;
+    w->last_thread = UINT32_MAX;
+    w->last_time = w->other_time = INT64_MIN;
+    w->brk_open = w->brk_handlers = 0;
     w->brk_ended = w->brk_ports_many = false;
     w->brk_end_time = 0;
     w->brk_end_seq = w->brk_port = 0;

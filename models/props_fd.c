@@ -33,11 +33,19 @@ static mw_op *running(mw *w, const model_event *e, uint32_t *index) {
  *      deadline before the poller reads the clock, so the poller's expiry is
  *      never earlier than E: on virtual time, a timeout before E is always a
  *      bug; on a real clock `slack_ns` covers the two clock reads.
- *  (b) Only reads and writes end with timeout.
+ *  (b) Only reads and writes end with timeout; and a read/write that begins
+ *      after its own thread set its mode's deadline to past (and nothing
+ *      replaced it) ends with timeout or closed: a negative deadline expires
+ *      at once (GN §2 pollSetDeadline) and prepare (pollReset) returns the
+ *      error before any I/O is submitted (GN §3 execIO step 2, GN §4 row 10).
+ *      Only the own thread's setting counts: another thread's may not have
+ *      reached the poller yet, and a future deadline expires only when the
+ *      runtime's timer has fired, which may be a tick after it.
  *  (c) A read/write ends with closed only if a close of its fd had begun
  *      before it ended (GN §2 netpollcheckerr: Closing once closing is set);
  *      a close ends with closed only if another close of that fd had begun
- *      before it began; other operations never end with closed.
+ *      (since the fd was opened) before it ended: of two racing closes, the
+ *      one that began first may lose; other operations never end with closed.
  * Not checked: how late a timeout comes (a reader may wait behind another
  * one for the fd's read lock for any time). Vacuous for an operation that
  * began while MW_FD_OPEN_OPS others were running on its fd.
@@ -50,6 +58,14 @@ void mp_deadline(mw *w, const model_event *e) {
     if (op == NULL) return;
     bool rw = op->kind == MOP_READ || op->kind == MOP_WRITE;
     char t1[32], t2[32];
+    if (rw && op->past_own && a[2] != MOUT_TIMEOUT && a[2] != MOUT_CLOSED) {
+        mw_fail(w, MP_DEADLINE, MW_SEQS(op->past_seq, op->begin_seq, e->seq),
+                "#%llu (%s on fd%llu) began at [%llu] with its deadline past (set at [%llu] by the same thread) but "
+                "did not end with timeout at [%llu]: prepare must fail before any I/O",
+                (unsigned long long)op->slot, mw_op_name(op->kind), (unsigned long long)op->fd,
+                (unsigned long long)op->begin_seq, (unsigned long long)op->past_seq, (unsigned long long)e->seq);
+        return;
+    }
     if (a[2] == MOUT_TIMEOUT) {
         if (!rw) {
             mw_fail(w, MP_DEADLINE, MW_SEQS(op->begin_seq, e->seq), "#%llu, a %s, ended with timeout at [%llu]",
@@ -79,9 +95,9 @@ void mp_deadline(mw *w, const model_event *e) {
                         (unsigned long long)op->slot, mw_op_name(op->kind), (unsigned long long)op->fd,
                         (unsigned long long)e->seq, (unsigned long long)op->fd);
         } else if (op->kind == MOP_CLOSE) {
-            if (op->close_before_at == 0)
+            if (mw_fd_get(w, op->fd)->closes < 2)
                 mw_fail(w, MP_DEADLINE, MW_SEQS(op->begin_seq, e->seq),
-                        "#%llu, the first close of fd%llu, ended with closed at [%llu]", (unsigned long long)op->slot,
+                        "#%llu, the only close of fd%llu, ended with closed at [%llu]", (unsigned long long)op->slot,
                         (unsigned long long)op->fd, (unsigned long long)e->seq);
         } else {
             mw_fail(w, MP_DEADLINE, MW_SEQS(op->begin_seq, e->seq), "#%llu, a %s, ended with closed at [%llu]",

@@ -37,17 +37,23 @@ void mp_no_lost_wakeup(mw *w, const model_event *e) {
  * A break packet is a successful MEV_POST with the Break key of no pollDesc
  * (source 2, slot 0: key 2). A blocking wait is a MEV_WAIT_BEGIN with a
  * timeout other than 0; it returns at its thread's next MEV_DEQUEUE or
- * MEV_DEQUEUE_FAIL.
+ * MEV_DEQUEUE_FAIL. A break packet is being handled from its dequeue by a
+ * blocking wait until that thread begins its next wait: the thread is awake
+ * and clears the wake flag before it blocks again (Go's "being handled").
  *  (a) Per port, at most one break packet is posted and not yet dequeued.
- *  (b) Once a break (MOP_BREAK) has begun, consider the first blocking wait
- *      on the poller's port (the port of the break posts) to return after
- *      that. If the break has ended by then, at time Tb, a wait begun at Tw
- *      must return by max(Tb, Tw) + slack: a packet posted to a port with a
- *      waiter wakes it at once, and a non-blocking poll that takes the break
- *      forwards it at once, so no virtual time may pass (slack_ns on a real
- *      clock). That return delivers every break begun before it.
+ *  (b) A break (MOP_BREAK) that begins while no break packet is being
+ *      handled is owed a wakeup: the first blocking wait on the poller's port
+ *      (the port of the break posts) to return after the break began delivers
+ *      it, and every break owed before. If the break has ended by then, at
+ *      time Tb, that wait, begun at Tw, must return by max(Tb, Tw) + slack: a
+ *      packet posted to a port with a waiter wakes it at once, and a
+ *      non-blocking poll that takes the break forwards it at once, so no
+ *      virtual time may pass (slack_ns on a real clock). A break that begins
+ *      while one is being handled may find the flag still set and post
+ *      nothing, legitimately: the awake thread re-checks before blocking.
  * Vacuous: a wait that never returns is the simulator's deadlock; (b) is not
- * checked when break packets go to more than one port.
+ * checked when break packets go to more than one port; a lost flag is only
+ * seen once a break begins after its handler has blocked again.
  */
 void mp_break_delivered(mw *w, const model_event *e) {
     if (e == NULL) return;
@@ -66,8 +72,16 @@ void mp_break_delivered(mw *w, const model_event *e) {
                 (unsigned long long)a[0], (unsigned long long)e->seq, (unsigned long long)p->break_seq);
         return;
     }
+    case MEV_WAIT_BEGIN: {
+        mw_thread *th = mw_thread_get(w, e->thread);
+        if (th->brk_handling) {
+            th->brk_handling = false;
+            w->brk_handlers--;
+        }
+        return;
+    }
     case MEV_OP_BEGIN:
-        if (a[1] == MOP_BREAK) w->brk_open++;
+        if (a[1] == MOP_BREAK && w->brk_handlers == 0) w->brk_open++;
         return;
     case MEV_OP_END:
         if (a[1] == MOP_BREAK && w->brk_open > 0 && !w->brk_ended) {
@@ -79,8 +93,13 @@ void mp_break_delivered(mw *w, const model_event *e) {
     case MEV_DEQUEUE:
     case MEV_DEQUEUE_FAIL: {
         mw_thread *th = mw_thread_get(w, e->thread);
-        if (!th->waiting || th->wait_timeout == 0 || w->brk_ports_many) return;
+        if (th->wait_timeout == 0 || w->brk_ports_many) return;
         if (w->brk_port != 0 && th->wait_port != w->brk_port) return;
+        if (e->kind == MEV_DEQUEUE && a[1] == MW_BREAK_KEY && !th->brk_handling) {
+            th->brk_handling = true;
+            w->brk_handlers++;
+        }
+        if (!th->waiting) return; /* not the first entry of its batch */
         if (w->brk_ended) {
             int64_t by = w->brk_end_time > th->wait_time ? w->brk_end_time : th->wait_time;
             int64_t slack = w->opt->virtual_time ? 0 : w->opt->slack_ns;
@@ -112,18 +131,23 @@ static uint64_t go_timeout_ms(int64_t d) {
  * allowed lateness; GN §1 netpoll steps 2-4 (clamp at 1e15 ns; INFINITE, 0,
  * 1 ms under a millisecond, else truncated ms; the millisecond wait stays
  * as a backstop with the precise timer); GN §4 rows 6, 7 and 17; IF §3
- * timeouts are quantized to the tick and end at most one tick late).
- * For a direct poll (MOP_POLL with delay d = a3 of its MEV_OP_BEGIN):
+ * timeouts are quantized to the tick and end at most one tick late; IF §4
+ * older Wine: a waiter woken for a packet that another thread takes waits
+ * again, restarting its full timeout).
+ * For a direct poll (MOP_POLL with delay d = a3 of its MEV_OP_BEGIN), let
+ * D = min(d, 1e15 ns), or 1 ms when 0 < d < 1 ms (the wait it asks for):
  *  (a) each wait it makes (MEV_WAIT_BEGIN on its thread while it runs) asks
  *      for Go's timeout of d: INFINITE if d < 0, 0 if d = 0, 1 ms if
- *      0 < d < 1 ms, else min(d, 1e15 ns) / 1 ms, truncated;
- *  (b) if d >= 0, it ends (MEV_OP_END) by its begin + min(d, 1e15 ns) +
- *      tick_ns + slack_ns (slack only when time is not virtual): the port
- *      may end the wait up to a tick after its due time, the precise timer
- *      never later.
+ *      0 < d < 1 ms, else D / 1 ms, truncated;
+ *  (b) if d >= 0, it ends (MEV_OP_END) by max(its begin, R) + D + tick_ns
+ *      (+ slack_ns when time is not virtual), where R is the time of the last
+ *      event of another thread before the end: the port may end a wait up to
+ *      a tick after its due time, and restart it once more when a packet it
+ *      was woken for is taken; whatever takes it acts, and records an event,
+ *      at that moment. The precise timer is never later.
  * A poll with d < 0 may block for ever (a lost wakeup is break-delivered's or
  * the simulator's deadlock). Vacuous for the runtime loop's polls, which the
- * harness does not announce.
+ * harness does not announce; (b) is weak while other threads are busy.
  */
 void mp_poll_delay(mw *w, const model_event *e) {
     if (e == NULL) return;
@@ -145,14 +169,16 @@ void mp_poll_delay(mw *w, const model_event *e) {
         if (i == 0) return;
         mw_op *op = mw_op_at(w, i);
         if (op->ended || op->kind != MOP_POLL || op->arg < 0) return;
-        int64_t d = op->arg > MW_MAX_DELAY_NS ? MW_MAX_DELAY_NS : op->arg;
+        int64_t d = op->arg > MW_MAX_DELAY_NS ? MW_MAX_DELAY_NS : op->arg > 0 && op->arg < 1000000 ? 1000000 : op->arg;
         int64_t slack = w->opt->virtual_time ? 0 : w->opt->slack_ns;
-        int64_t by = op->begin_time + d + w->opt->tick_ns + slack;
+        int64_t from = mw_other_time(w, e) > op->begin_time ? mw_other_time(w, e) : op->begin_time;
+        int64_t by = from + d + w->opt->tick_ns + slack;
         if (e->time_ns <= by) return;
         mw_fail(w, MP_POLL_DELAY, MW_SEQS(op->begin_seq, e->seq),
-                "#%llu poll(%" PRId64 " ns) begun at [%llu] returned at %s ([%llu]), later than %s (delay + one tick%s)",
+                "#%llu poll(%" PRId64 " ns) begun at [%llu] returned at %s ([%llu]), later than %s (delay + one tick "
+                "after the last thing another thread did%s)",
                 (unsigned long long)op->slot, op->arg, (unsigned long long)op->begin_seq, mw_ms(e->time_ns, t1),
-                (unsigned long long)e->seq, mw_ms(by, t2), slack ? " + slack" : "");
+                (unsigned long long)e->seq, mw_ms(by, t2), slack ? ", + slack" : "");
     }
 }
 

@@ -174,16 +174,20 @@ static void op_begin(mw *w, const model_event *e) {
     mw_thread_get(w, e->thread)->op = i;
     if (op->fd == MW_NO_FD) return;
     mw_fd *f = mw_fd_get(w, op->fd);
-    op->close_before_at = f->close_begin_at;
     op->closed_before_at = f->close_end_at;
     if (op->kind == MOP_READ || op->kind == MOP_WRITE) {
         uint32_t m = op->kind == MOP_WRITE;
         op->min_exp = f->exp[m];
         op->min_exp_seq = f->exp_seq[m];
+        op->past_own = f->exp[m] == MW_EXPIRED && f->exp_thread[m] == e->thread;
+        op->past_seq = f->exp_seq[m];
         if (f->nopen < MW_FD_OPEN_OPS) f->open_ops[f->nopen++] = i;
         else op->exp_untracked = true;
     }
-    if (op->kind == MOP_CLOSE && f->close_begin_at == 0) f->close_begin_at = e->seq + 1;
+    if (op->kind == MOP_CLOSE) {
+        if (f->close_begin_at == 0) f->close_begin_at = e->seq + 1;
+        f->closes++;
+    }
 }
 
 static void op_end(mw *w, const model_event *e) {
@@ -214,6 +218,7 @@ static void deadline(mw *w, const model_event *e) {
         if (!(m == 0 ? r : wr)) continue;
         f->exp[m] = x;
         f->exp_seq[m] = e->seq;
+        f->exp_thread[m] = e->thread;
     }
     /* The operations running now had this deadline in force too. */
     for (uint32_t k = 0; k < f->nopen; k++) {
@@ -228,6 +233,11 @@ static void deadline(mw *w, const model_event *e) {
 
 void mw_apply(mw *w, const model_event *e) {
     const uint64_t *a = e->a;
+    if (e->thread != w->last_thread) {
+        w->other_time = w->last_time;
+        w->last_thread = e->thread;
+    }
+    w->last_time = e->time_ns;
     switch (e->kind) {
     case MEV_ASSOCIATE:
         if (a[3] && MW_KEY_SRC(a[2]) == MW_SRC_READY) {
@@ -270,6 +280,7 @@ void mw_apply(mw *w, const model_event *e) {
         f->sock = a[1];
         f->exp[0] = f->exp[1] = MW_NEVER;
         f->close_begin_at = f->close_end_at = 0;
+        f->closes = 0;
         mw_sock_get(w, a[1])->fd = a[0];
         break;
     }

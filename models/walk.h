@@ -85,7 +85,8 @@ typedef struct mw_op {
     int64_t min_exp;     /* earliest expiry in force for its fd and mode while it ran */
     uint64_t min_exp_seq;
     bool exp_untracked;  /* too many operations open on its fd to follow (then vacuous) */
-    uint64_t close_before_at;  /* seq + 1 of a close of its fd begun before it began (0: none) */
+    bool past_own;       /* began with its mode's deadline "past", set by its own thread */
+    uint64_t past_seq;   /* ... by that MEV_DEADLINE */
     uint64_t closed_before_at; /* seq + 1 of a close of its fd that had returned before it began (0: none) */
 } mw_op;
 
@@ -96,6 +97,7 @@ typedef struct mw_thread {
     int64_t wait_time;
     uint64_t wait_timeout;
     uint64_t wait_port;
+    bool brk_handling;   /* break-delivered: took a break packet in a blocking wait, has not waited again */
 } mw_thread;
 
 #define MW_FD_OPEN_OPS 8
@@ -104,7 +106,9 @@ typedef struct mw_fd {
     uint64_t sock;
     int64_t exp[2];        /* read, write: expiry in force (MW_NEVER / MW_EXPIRED / absolute ns) */
     uint64_t exp_seq[2];
+    uint32_t exp_thread[2]; /* the thread that set it */
     uint64_t close_begin_at, close_end_at; /* seq + 1 of its first close's begin / end since opened (0: none) */
+    uint32_t closes;       /* closes begun since opened */
     uint32_t open_ops[MW_FD_OPEN_OPS];
     uint32_t nopen;
     /* bytes-conserved */
@@ -141,8 +145,13 @@ typedef struct mw {
     uint32_t open_ops;     /* operations begun and not ended */
     uint32_t out_op;       /* operations' packets not yet dequeued, all sockets */
     bool quiescent;        /* a MEV_QUIESCENT was seen */
+    /* The latest event's thread and time, and the time of the latest event of
+     * another thread than that one (for "the last time another thread acted"). */
+    uint32_t last_thread;
+    int64_t last_time, other_time;
     /* break-delivered */
-    uint32_t brk_open;     /* break operations begun and not yet followed by a blocking poll's return */
+    uint32_t brk_open;     /* break operations owed a blocking poll's return */
+    uint32_t brk_handlers; /* threads with brk_handling */
     bool brk_ended;
     int64_t brk_end_time;
     uint64_t brk_end_seq;
@@ -164,6 +173,11 @@ mw_port *mw_port_get(mw *w, uint64_t port);
 mw_op *mw_op_at(mw *w, uint32_t index); /* index >= 1 */
 /* The latest operation begun with this slot number (0: none). */
 uint32_t mw_op_of_slot(const mw *w, uint64_t slot);
+
+/* The time of the latest event before `e` made by another thread than e's. */
+static inline int64_t mw_other_time(const mw *w, const model_event *e) {
+    return e->thread != w->last_thread ? w->last_time : w->other_time;
+}
 
 /* Applies one event to the shared state. */
 void mw_apply(mw *w, const model_event *e);
