@@ -373,9 +373,9 @@ void sim_destroy(sim_ctx *s) {
     free(s->timers);
     free(s->decisions);
     free(s->events);
+    free(s->accs);
     free(s->altstack);
     free(s);
-    free(s->accs);
 }
 
 const sim_config *sim_get_config(const sim_ctx *s) { return &s->cfg; }
