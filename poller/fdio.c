@@ -149,10 +149,14 @@ static int exec_io(np_fd *fd, np_op *op, submit_fn submit, uint32_t *n) {
     return res; /* success despite the cancel: these bytes must not be lost */
 }
 
-static int rw(np_fd *fd, np_op *op, shim_mutex *mu, submit_fn submit, uint32_t *n) {
+static int rw(np_fd *fd, np_op *op, shim_mutex *mu, submit_fn submit, char *buf, uint32_t len, uint32_t *n) {
     *n = 0;
     if (!incref(fd)) return NP_ERR_CLOSING;
     SH(fd)->mutex_lock(CTX(fd), mu);
+    /* The operation is this reader's (or writer's) only while the lock is
+     * held: set its buffer here, not before. */
+    op->buf.buf = buf;
+    op->buf.len = len;
     int err = NP_ERR_CLOSING;
     if ((SH(fd)->atomic_load32(CTX(fd), &fd->state) & FD_CLOSED) == 0) err = exec_io(fd, op, submit, n);
     SH(fd)->mutex_unlock(CTX(fd), mu);
@@ -161,15 +165,11 @@ static int rw(np_fd *fd, np_op *op, shim_mutex *mu, submit_fn submit, uint32_t *
 }
 
 int np_fd_read(np_fd *fd, void *buf, uint32_t len, uint32_t *n) {
-    fd->rop.buf.buf = buf;
-    fd->rop.buf.len = len;
-    return rw(fd, &fd->rop, &fd->rmu, submit_recv, n);
+    return rw(fd, &fd->rop, &fd->rmu, submit_recv, buf, len, n);
 }
 
 int np_fd_write(np_fd *fd, const void *buf, uint32_t len, uint32_t *n) {
-    fd->wop.buf.buf = (char *)(uintptr_t)buf;
-    fd->wop.buf.len = len;
-    return rw(fd, &fd->wop, &fd->wmu, submit_send, n);
+    return rw(fd, &fd->wop, &fd->wmu, submit_send, (char *)(uintptr_t)buf, len, n);
 }
 
 void np_fd_set_deadline(np_fd *fd, int64_t d_ns, int mode) {

@@ -11,6 +11,7 @@
 
 #include "../sim/strategies.h"
 #include "cli.h"
+#include "scn_ext.h"
 
 void cli_outcome_clear(cli_outcome *o) {
     free(o->schedule);
@@ -33,6 +34,8 @@ static void hook_fail(void *arg, const char *property, const char *message) {
     sim_fail(arg, property, "%s", message);
 }
 static void *hook_alloc(void *arg, size_t size) { return sim_alloc(arg, size); }
+/* `maybe` steps: a 'u' decision, so replays repeat it. */
+static uint32_t hook_choose(void *arg, uint32_t n) { return sim_choose_user(arg, n); }
 static void hook_free(void *arg, void *ptr) {
     (void)arg;
     (void)ptr; /* arena memory: freed with the execution */
@@ -45,7 +48,8 @@ void cli_exec_main(sim_ctx *sim, const shim *sh, void *arg) {
     shim *rec = sim_alloc(sim, sizeof *rec);
     model_record_wrap(rec, sh, t->trace);
     scn_hooks hooks = {sim, hook_fail, hook_alloc, hook_free};
-    scn_exec(t->scn, rec, t->trace, &hooks);
+    scn_exec_opts opts = {hook_choose, sim};
+    scn_exec_ex(t->scn, rec, t->trace, &hooks, &opts);
     /* The properties, inside the execution: a violation fails it like a
      * deadlock would, which is what the explorer and the shrinker need. */
     if (!model_check(t->trace, &t->mopt, &t->violation)) {
