@@ -24,6 +24,27 @@ static const mw_prop_fn props[MODEL_PROPERTIES] = {
     mp_deadline,       mp_close,          mp_poll_delay,      mp_foreign_packets,     mp_no_fatal,
 };
 
+/* Which properties look at each kind of event (the cases of their
+ * functions); the others are not called for it. Every property is also
+ * called once at the end. */
+#define B(p) (1u << (p))
+static const uint32_t interest[MEV__COUNT] = {
+    [MEV_POST] = B(MP_BREAK_DELIVERED),
+    [MEV_DEQUEUE] = B(MP_ONE_COMPLETION) | B(MP_BREAK_DELIVERED) | B(MP_CLOSE),
+    [MEV_DEQUEUE_FAIL] = B(MP_BREAK_DELIVERED),
+    [MEV_WAIT_BEGIN] = B(MP_BREAK_DELIVERED) | B(MP_POLL_DELAY),
+    [MEV_SUBMIT] = B(MP_OVERLAPPED_LIFETIME),
+    [MEV_GET_RESULT] = B(MP_ONE_COMPLETION) | B(MP_FOREIGN_PACKETS),
+    [MEV_CLOSESOCKET] = B(MP_CLOSE),
+    [MEV_OP_BEGIN] = B(MP_ONE_COMPLETION) | B(MP_BREAK_DELIVERED),
+    [MEV_OP_END] = B(MP_ONE_COMPLETION) | B(MP_BREAK_DELIVERED) | B(MP_OVERLAPPED_LIFETIME) | B(MP_BYTES_CONSERVED) |
+                   B(MP_DEADLINE) | B(MP_CLOSE) | B(MP_POLL_DELAY),
+    [MEV_FOREIGN] = B(MP_FOREIGN_PACKETS),
+    [MEV_FATAL] = B(MP_NO_FATAL),
+    [MEV_QUIESCENT] = B(MP_ONE_COMPLETION) | B(MP_NO_LOST_WAKEUP),
+};
+#undef B
+
 void model_options_default(model_options *o) {
     o->tick_ns = 15625000; /* 64 Hz, iocp-facts §3 */
     o->slack_ns = 0;
@@ -83,8 +104,9 @@ static mw *run(const model_trace *t, const model_options *o, uint32_t want) {
     uint32_t top = want & (~want + 1); /* nothing can outrank the first wanted property */
     for (uint32_t i = 0; i < w->n && (w->failed & top) == 0; i++) {
         const model_event *e = &w->ev[i];
-        for (uint32_t p = 0; p < MODEL_PROPERTIES; p++)
-            if (mw_live(w, p)) props[p](w, e);
+        uint32_t look = e->kind < MEV__COUNT ? interest[e->kind] & w->want & ~w->failed : 0;
+        for (uint32_t p = 0; look != 0; p++, look >>= 1)
+            if (look & 1u) props[p](w, e);
         mw_apply(w, e);
     }
     for (uint32_t p = 0; p < MODEL_PROPERTIES; p++)
