@@ -52,6 +52,7 @@ typedef struct cli_opts {
     bool progress;
     bool stats;
     bool no_shrink;
+    bool report_all; /* --all: report every execution, not only failures */
     /* explore */
     int32_t preemptions; /* < 0: unbounded */
     int por;             /* explore_por */

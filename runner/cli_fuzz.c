@@ -68,6 +68,7 @@ static void fuzz_slice(const cli_opts *o, cli_target *t, uint32_t job, uint32_t 
             }
         }
         cli_exec_seed(t, o->strategy, o->pct_depth, o->seed + i, &oc);
+        if (o->report_all && o->json) cli_json_outcome(stdout, t, &oc);
         tally->executions++;
         tally->steps += oc.steps;
         if (oc.failed) {

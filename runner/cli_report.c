@@ -77,7 +77,7 @@ void cli_json_outcome(FILE *out, const cli_target *t, const cli_outcome *oc) {
 void cli_json_summary(FILE *out, uint64_t executions, uint64_t failures, double elapsed_s) {
     fprintf(out,
             "{\"summary\":true,\"executions\":%" PRIu64 ",\"failures\":%" PRIu64
-            ",\"exec_per_s\":%.1f,\"elapsed_s\":%.3f}\n",
+            ",\"exec_per_s\":%.1f,\"elapsed_s\":%.6f}\n",
             executions, failures, elapsed_s > 0 ? (double)executions / elapsed_s : 0.0, elapsed_s);
     fflush(out);
 }

@@ -26,7 +26,7 @@ static void usage(FILE *out) {
             "commands:\n"
             "  run FILE... [--seed N] [--strategy S]     one execution each\n"
             "  fuzz FILE... [--runs N | --time DUR] [--strategy random|pct:D|swarm] [--seed S]\n"
-            "               [--jobs J] [--shard K/N] [--keep-going] [--no-shrink]\n"
+            "               [--jobs J] [--shard K/N] [--keep-going] [--no-shrink] [--all]\n"
             "                                            many executions; a failure is shrunk and reported\n"
             "  replay FILE --schedule STR [--swarm SEED] exactly one execution again\n"
             "  shrink FILE --schedule STR [--swarm SEED] a failing schedule made as small as possible\n"
@@ -34,7 +34,8 @@ static void usage(FILE *out) {
             "  demo                                      the engine's demonstration programs\n"
             "  version | help\n"
             "\n"
-            "output: --json (one JSON object per line), --junit FILE, --trace FILE|-, --trace-json FILE\n"
+            "output: --json (one JSON object per line; with --all, every execution, not only failures),\n"
+            "        --junit FILE, --trace FILE|-, --trace-json FILE\n"
             "A DIR argument means every *.scn file under it, in name order.\n"
             "exit codes: 0 passed, 1 a property failed, 2 bad usage or input, 3 internal error\n");
 }
@@ -179,6 +180,8 @@ static int parse_opts(int argc, char **argv, cli_opts *o, file_list *files) {
             o->shard_n = n;
         } else if (strcmp(a, "--keep-going") == 0) {
             o->keep_going = true;
+        } else if (strcmp(a, "--all") == 0) {
+            o->report_all = true;
         } else if (strcmp(a, "--no-shrink") == 0) {
             o->no_shrink = true;
         } else if (strcmp(a, "--json") == 0) {
@@ -284,6 +287,16 @@ int main(int argc, char **argv) {
     if (files.n == 0) return bad("%s needs at least one scenario file or directory", cmd);
     o.files = (const char **)files.v;
     o.nfiles = files.n;
+    /* Every file must parse before anything runs. */
+    for (uint32_t i = 0; i < files.n; i++) {
+        char err[1024];
+        scn_scenario *s = scn_load(files.v[i], err, sizeof err);
+        if (s == NULL) {
+            fprintf(stderr, "%s\n", err);
+            return CLI_EXIT_USAGE;
+        }
+        scn_free(s);
+    }
     bool is_explore = strcmp(cmd, "explore") == 0;
     if (strcmp(cmd, "fuzz") == 0 && !o.runs_set && o.time_s <= 0) {
         o.runs = 1000;
