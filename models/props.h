@@ -35,7 +35,10 @@ typedef struct model_violation {
 } model_violation;
 
 /* Checks every property; returns true when all hold, else fills `v` with the
- * first violation (in the order of model_property_names). */
+ * first violation (in the order of model_property_names). `o` NULL: the
+ * defaults. One linear pass; the checker's tables are kept on the trace, so
+ * do not check one trace from two threads at once. The definition of each
+ * property is the comment above its function in models/props_*.c. */
 bool model_check(const model_trace *t, const model_options *o, model_violation *v);
 /* Checks one property by index. */
 bool model_check_one(const model_trace *t, const model_options *o, uint32_t property, model_violation *v);

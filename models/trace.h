@@ -41,15 +41,20 @@ typedef enum model_ev_kind {
     MEV_DEQUEUE_FAIL,    /* a0 port h, a1 error (258 timeout, 735 abandoned, ...), a2 timeout ms */
     MEV_WAIT_BEGIN,      /* a0 port h, a1 timeout ms, a2 batch size asked */
     MEV_SUBMIT,          /* WSARecv/WSASend: a0 socket h, a1 ov, a2 'r' or 'w', a3 result: 0 sync, 997 pending,
-                          * else the error (no packet), a4 bytes when sync */
+                          * else the error (no packet, except the synchronous warnings WSAEMSGSIZE and
+                          * ERROR_MORE_DATA, which queue one like a success: iocp-facts §6), a4 bytes when sync */
     MEV_CANCEL,          /* CancelIoEx: a0 handle h, a1 ov, a2 ok, a3 error */
     MEV_GET_RESULT,      /* WSAGetOverlappedResult: a0 socket h, a1 ov, a2 ok, a3 error, a4 bytes */
-    MEV_SET_MODES,       /* a0 socket h, a1 flags, a2 ok, a3 provider is IFS (1/0, 2 unknown) */
+    MEV_SET_MODES,       /* a0 socket h, a1 flags, a2 ok, a3 provider is IFS (1/0, 2 unknown): the socket's
+                          * last socket_is_ifs answer, which the recorder keeps without an event */
     MEV_CLOSESOCKET,     /* a0 socket h, a1 result */
     MEV_CLOSE_HANDLE,    /* a0 handle h, a1 ok */
 
     /* ---- harness events, from the scenario interpreter ----
-     * fd = the scenario socket's index; slot = the step's result slot. */
+     * fd = the scenario socket's index; slot = the step's result slot.
+     * One MEV_OP_BEGIN/END pair surrounds one poller call, on the calling
+     * thread: the checkers take a thread's submissions between the two as
+     * that operation's (the poller's own OVERLAPPEDs). */
     MEV_FD_OPEN,       /* a0 fd, a1 socket h, a2 pollDesc sequence, a3 skip_sync asked */
     MEV_OP_BEGIN,      /* a0 slot, a1 op (MOP_*), a2 fd (or -1), a3 argument (length, delay ns) */
     MEV_OP_END,        /* a0 slot, a1 op, a2 outcome (MOUT_*), a3 value (bytes, error code, ready count),
@@ -110,11 +115,14 @@ void model_trace_reset(model_trace *t);
 uint32_t model_trace_count(const model_trace *t);
 const model_event *model_trace_events(const model_trace *t);
 
-/* Appends an event stamped with the clock's thread and time. */
+/* Appends an event stamped with the clock's thread and time. Appends and
+ * ordinal lookups may come from several OS threads at once (real backend). */
 void model_emit(model_trace *t, model_ev_kind kind, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4);
 void model_emit_text(model_trace *t, model_ev_kind kind, const char *text);
 /* Ordinals of OVERLAPPEDs and handles, numbered on first sight from 1
- * (0 = NULL / invalid). Lookups only: never iterated in address order. */
+ * (0 = NULL / invalid). Lookups only: never iterated in address order. A
+ * handle the recording shim saw closed successfully gets a new ordinal when
+ * seen again (Win32 reuses handle values for new objects). */
 uint64_t model_ov(model_trace *t, const shim_overlapped *ov);
 uint64_t model_handle(model_trace *t, shim_handle h);
 
