@@ -38,8 +38,9 @@ void mp_no_lost_wakeup(mw *w, const model_event *e) {
  * (source 2, slot 0: key 2). A blocking wait is a MEV_WAIT_BEGIN with a
  * timeout other than 0; it returns at its thread's next MEV_DEQUEUE or
  * MEV_DEQUEUE_FAIL. A break packet is being handled from its dequeue by a
- * blocking wait until that thread begins its next wait: the thread is awake
- * and clears the wake flag before it blocks again (Go's "being handled").
+ * blocking wait until that thread begins its next wait or ends its direct
+ * poll (MOP_POLL): the thread is awake and clears the wake flag before it
+ * blocks again or returns (Go's "being handled").
  *  (a) Per port, at most one break packet is posted and not yet dequeued.
  *  (b) A break (MOP_BREAK) that begins while no break packet is being
  *      handled is owed a wakeup: the first blocking wait on the poller's port
@@ -84,6 +85,13 @@ void mp_break_delivered(mw *w, const model_event *e) {
         if (a[1] == MOP_BREAK && w->brk_handlers == 0) w->brk_open++;
         return;
     case MEV_OP_END:
+        if (a[1] == MOP_POLL) {
+            mw_thread *th = mw_thread_get(w, e->thread);
+            if (th->brk_handling) {
+                th->brk_handling = false;
+                w->brk_handlers--;
+            }
+        }
         if (a[1] == MOP_BREAK && w->brk_open > 0 && !w->brk_ended) {
             w->brk_ended = true;
             w->brk_end_time = e->time_ns;
