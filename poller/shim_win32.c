@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "shim_win32.h"
 
@@ -572,14 +573,73 @@ static void w_sema_destroy(void *ctx, shim_sema *s)
 
 /* ---- Time -------------------------------------------------------------- */
 
-static int64_t w_now_ns(void *ctx)
+static int64_t qpc_ns(int64_t freq)
 {
-    win32_ctx *c = ctx;
     LARGE_INTEGER t;
     QueryPerformanceCounter(&t);
     /* Split so that counter * 1e9 cannot overflow for any uptime. */
-    int64_t f = c->qpc_freq.QuadPart;
-    return (t.QuadPart / f) * 1000000000 + (t.QuadPart % f) * 1000000000 / f;
+    return (t.QuadPart / freq) * 1000000000 + (t.QuadPart % freq) * 1000000000 / freq;
+}
+
+static int64_t w_now_ns(void *ctx)
+{
+    win32_ctx *c = ctx;
+    return qpc_ns(c->qpc_freq.QuadPart);
+}
+
+int64_t shim_win32_now_ns(void)
+{
+    /* The frequency is fixed at boot; reading it each time keeps this free of
+     * initialization order (it is a plain read of shared user data). */
+    LARGE_INTEGER f;
+    QueryPerformanceFrequency(&f);
+    return qpc_ns(f.QuadPart);
+}
+
+/* Thread numbers: a TLS slot holds (generation << 32 | number + 1); a value
+ * from an older generation counts as unnumbered. TlsAlloc, not _Thread_local,
+ * so MSVC and MinGW agree and nothing runs at thread exit. */
+static INIT_ONCE tls_once = INIT_ONCE_STATIC_INIT;
+static DWORD tls_slot = TLS_OUT_OF_INDEXES;
+static volatile LONG thread_generation = 1;
+static volatile LONG thread_next;
+
+static BOOL CALLBACK tls_init(INIT_ONCE *once, void *param, void **ctx)
+{
+    (void)once, (void)param, (void)ctx;
+    tls_slot = TlsAlloc();
+    return tls_slot != TLS_OUT_OF_INDEXES;
+}
+
+uint32_t shim_win32_thread_number(void)
+{
+    if (!InitOnceExecuteOnce(&tls_once, tls_init, NULL, NULL))
+        return 0;
+    uint64_t gen = (uint32_t)InterlockedCompareExchange(&thread_generation, 0, 0);
+    uint64_t v = (uint64_t)(uintptr_t)TlsGetValue(tls_slot);
+    if (v != 0 && v >> 32 == gen)
+        return (uint32_t)(v & 0xffffffffu) - 1;
+    uint32_t n = (uint32_t)InterlockedIncrement(&thread_next) - 1;
+    TlsSetValue(tls_slot, (void *)(uintptr_t)(gen << 32 | (uint64_t)(n + 1)));
+    return n;
+}
+
+void shim_win32_thread_renumber(void)
+{
+    /* Callers renumber between executions, when no other thread of theirs runs. */
+    InterlockedExchange(&thread_next, 0);
+    InterlockedIncrement(&thread_generation);
+}
+
+int64_t shim_win32_tick_ns(void)
+{
+    if (strncmp(shim_win32_host(), "wine", 4) == 0)
+        return 0; /* Wine's waits are not quantized (§11) */
+    DWORD adjustment = 0, increment = 0;
+    BOOL disabled = FALSE;
+    if (!GetSystemTimeAdjustment(&adjustment, &increment, &disabled) || increment == 0)
+        return 15625000;
+    return (int64_t)increment * 100; /* 100 ns units */
 }
 
 static void w_sleep_ns(void *ctx, int64_t ns)

@@ -25,6 +25,23 @@ void shim_win32_destroy(const shim *s);
  * (iocp-facts.md §9, §11) they observed; the poller never looks at it. */
 const char *shim_win32_host(void);
 
+/* For the recording shim's model_clock and the CLI, which must not make seam
+ * calls (the recorder stays invisible) and cannot include <windows.h>:
+ *  - shim_win32_now_ns: the same clock as the seam's now_ns
+ *    (QueryPerformanceCounter), so trace times and the harness's deadlines
+ *    compare; callable before any shim_win32_create;
+ *  - shim_win32_thread_number: a small number for the calling thread,
+ *    given on its first call since the last shim_win32_thread_renumber
+ *    (0, 1, 2, ... in that order), so traces name threads like the
+ *    simulator's, not by Windows thread ids;
+ *  - shim_win32_tick_ns: how the host quantizes timed waits: Windows' clock
+ *    interrupt interval (15.625 ms unless raised), 0 under Wine, whose waits
+ *    end to the millisecond (iocp-facts.md §9.6, §11). */
+int64_t shim_win32_now_ns(void);
+uint32_t shim_win32_thread_number(void);
+void shim_win32_thread_renumber(void);
+int64_t shim_win32_tick_ns(void);
+
 #ifdef __cplusplus
 }
 #endif

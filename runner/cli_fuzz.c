@@ -84,7 +84,9 @@ static void fuzz_slice(const cli_opts *o, cli_target *t, uint32_t job, uint32_t 
 /* Forks `jobs` processes over the slice; sums their tallies. */
 #if defined(_WIN32)
 static int fuzz_jobs(const cli_opts *o, cli_target *t, fuzz_tally *sum) {
-    (void)o, (void)t, (void)sum;
+    (void)o, (void)t;
+    memset(sum, 0, sizeof *sum); /* the caller reads it even on failure */
+    sum->first_fail = UINT64_MAX;
     fprintf(stderr, "iocpcheck: --jobs needs fork(), which Windows lacks: use --shard K/N in several processes\n");
     return CLI_EXIT_USAGE;
 }

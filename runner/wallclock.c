@@ -4,12 +4,17 @@
 
 #include "wallclock.h"
 
+#if defined(_WIN32)
+/* Windows: the real backend's QueryPerformanceCounter. MinGW's msvcrt has
+ * neither timespec_get nor (without winpthreads) clock_gettime, and the CLI
+ * links the real backend on Windows anyway. */
+#include "../poller/shim_win32.h"
+
+double wall_seconds(void) { return (double)shim_win32_now_ns() * 1e-9; }
+#else
 double wall_seconds(void) {
     struct timespec ts;
-#if defined(_WIN32)
-    timespec_get(&ts, TIME_UTC); /* MinGW: no CLOCK_MONOTONIC without winpthreads */
-#else
     clock_gettime(CLOCK_MONOTONIC, &ts);
-#endif
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
+#endif
