@@ -177,3 +177,19 @@ void scn_exec(const scn_scenario *s, const shim *sh, model_trace *trace, const s
 uint32_t scn_thread_count(const scn_scenario *s) { return s->nthreads; }
 uint32_t scn_socket_count(const scn_scenario *s) { return s->nsockets; }
 uint32_t scn_step_count(const scn_scenario *s) { return s->nsteps; }
+
+uint32_t scn_step_line(const scn_scenario *s, uint32_t slot) {
+    for (uint32_t i = 0; i < s->nsteps; i++)
+        if (s->steps[i].slot == slot) return s->steps[i].line;
+    return 0;
+}
+
+int64_t scn_longest_wait_ns(const scn_scenario *s) {
+    int64_t m = 0;
+    for (uint32_t i = 0; i < s->nsteps; i++) {
+        const scn_step *st = &s->steps[i];
+        bool waits = st->op == SCN_SLEEP || st->op == SCN_POLL || st->op == SCN_DEADLINE;
+        if (waits && st->arg > m) m = st->arg;
+    }
+    return m;
+}

@@ -8,6 +8,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "scn_exec_int.h"
 
@@ -73,13 +74,19 @@ static void check_in(scn_exec_st *x, const scn_step *st) {
 }
 
 static void check_bound(scn_exec_st *x, const scn_step *st, const char *what, int64_t actual) {
-    bool ok = st->mode == '<' ? actual <= st->arg : actual >= st->arg;
+    int64_t tol = st->mode == '<' ? x->opts.late_ns : x->opts.early_ns;
+    bool ok = st->mode == '<' ? actual <= st->arg + tol : actual >= st->arg - tol;
     if (ok) return;
-    char want[32], got[32];
+    char want[32], got[32], slack[48] = "";
     fmt_dur(want, sizeof want, st->arg);
     fmt_dur(got, sizeof got, actual);
-    scn__fail(x, "expect", "%s:%u: expect %s %s %s: it was %s", x->s->path, st->line, what, st->mode == '<' ? "<=" : ">=",
-              want, got);
+    if (tol != 0) {
+        int n = snprintf(slack, sizeof slack, " (tolerance ");
+        fmt_dur(slack + n, sizeof slack - (size_t)n - 1, tol);
+        strcat(slack, ")");
+    }
+    scn__fail(x, "expect", "%s:%u: expect %s %s %s%s: it was %s", x->s->path, st->line, what,
+              st->mode == '<' ? "<=" : ">=", want, slack, got);
 }
 
 void scn__check(scn_exec_st *x, const scn_step *st) {

@@ -76,7 +76,7 @@ static bool drv_init(drv *d, const scn_scenario *s, bool trace) {
     model_record_wrap(&d->rec, sim_shim(d->sim), d->tr);
     d->s = s;
     d->hk = (scn_hooks){d, drv_fail, drv_alloc, drv_free};
-    d->opts = (scn_exec_opts){drv_choose, d};
+    d->opts = (scn_exec_opts){.choose = drv_choose, .choose_arg = d};
     return true;
 }
 
