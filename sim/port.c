@@ -267,11 +267,16 @@ static int64_t wait_deadline(sim_ctx *s, uint32_t timeout_ms) {
     int64_t tick = s->cfg.tick_ns;
     if (tick <= 0) return due;
     int64_t early = due / tick * tick, late = early + tick;
-    if (early < s->now_ns) early = s->now_ns;
     int64_t when[3] = {early, due, late};
     uint32_t labels[3], n = 0;
-    for (uint32_t i = 0; i < 3; i++)
+    for (uint32_t i = 0; i < 3; i++) {
+        /* "Early" is the tick boundary before the due time, and only if it is
+         * still ahead: some time always passes in a finite wait, or a loop
+         * of short waits could spin forever at one instant, which real time
+         * never allows. */
+        if (i == 0 && early <= s->now_ns) continue;
         if (n == 0 || when[labels[n - 1]] != when[i]) labels[n++] = i;
+    }
     uint32_t pick = n > 1 ? labels[sim__choose(s, SIM_CHOICE_TIMEOUT, n, labels, SIM_NO_CURRENT)] : labels[0];
     return when[pick];
 }
