@@ -18,8 +18,11 @@ target_link_libraries(iocpcheck_win32 PUBLIC ws2_32)
 if(MINGW)
   target_compile_definitions(iocpcheck_win32 PUBLIC __USE_MINGW_ANSI_STDIO=1)
 endif()
-# One Windows binary runs scenarios on both backends.
+# One Windows binary runs scenarios on both backends (validate, bench --backend win32).
 target_link_libraries(iocpcheck PRIVATE iocpcheck_win32)
+foreach(name IN LISTS IOCPCHECK_MUTANT_NAMES)
+  target_link_libraries(iocpcheck-mutant-${name} PRIVATE iocpcheck_win32)
+endforeach()
 
 if(NOT IOCPCHECK_TESTS)
   return()

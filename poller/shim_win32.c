@@ -591,9 +591,12 @@ int64_t shim_win32_now_ns(void)
 {
     /* The frequency is fixed at boot; reading it each time keeps this free of
      * initialization order (it is a plain read of shared user data). */
+    DWORD err = GetLastError(); /* as in shim_win32_thread_number: the recorder's clock changes nothing */
     LARGE_INTEGER f;
     QueryPerformanceFrequency(&f);
-    return qpc_ns(f.QuadPart);
+    int64_t ns = qpc_ns(f.QuadPart);
+    SetLastError(err);
+    return ns;
 }
 
 /* Thread numbers: a TLS slot holds (generation << 32 | number + 1); a value
@@ -613,14 +616,21 @@ static BOOL CALLBACK tls_init(INIT_ONCE *once, void *param, void **ctx)
 
 uint32_t shim_win32_thread_number(void)
 {
-    if (!InitOnceExecuteOnce(&tls_once, tls_init, NULL, NULL))
-        return 0;
-    uint64_t gen = (uint32_t)InterlockedCompareExchange(&thread_generation, 0, 0);
-    uint64_t v = (uint64_t)(uintptr_t)TlsGetValue(tls_slot);
-    if (v != 0 && v >> 32 == gen)
-        return (uint32_t)(v & 0xffffffffu) - 1;
-    uint32_t n = (uint32_t)InterlockedIncrement(&thread_next) - 1;
-    TlsSetValue(tls_slot, (void *)(uintptr_t)(gen << 32 | (uint64_t)(n + 1)));
+    /* The recorder calls this between a failed call and the caller's
+     * GetLastError, and TlsGetValue clears the last error on success: keep it. */
+    DWORD err = GetLastError();
+    uint32_t n = 0;
+    if (InitOnceExecuteOnce(&tls_once, tls_init, NULL, NULL)) {
+        uint64_t gen = (uint32_t)InterlockedCompareExchange(&thread_generation, 0, 0);
+        uint64_t v = (uint64_t)(uintptr_t)TlsGetValue(tls_slot);
+        if (v != 0 && v >> 32 == gen) {
+            n = (uint32_t)(v & 0xffffffffu) - 1;
+        } else {
+            n = (uint32_t)InterlockedIncrement(&thread_next) - 1;
+            TlsSetValue(tls_slot, (void *)(uintptr_t)(gen << 32 | (uint64_t)(n + 1)));
+        }
+    }
+    SetLastError(err);
     return n;
 }
 

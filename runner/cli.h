@@ -57,6 +57,9 @@ typedef struct cli_opts {
     int32_t preemptions; /* < 0: unbounded */
     int por;             /* explore_por */
     uint64_t max_execs;
+    /* validate, bench --backend win32 (cli_validate.c) */
+    double tolerance_ms; /* < 0: the default */
+    bool conformance;
 } cli_opts;
 
 /* A scenario loaded on the simulator. */
@@ -98,6 +101,9 @@ void cli_outcome_clear(cli_outcome *o);
 /* cli_target.c */
 /* Loads a scenario: 0, or CLI_EXIT_USAGE with the message printed. */
 int cli_target_open(cli_target *t, const char *path);
+/* The same, with `adjust` called on the configuration after the scenario's
+ * knobs (validate --conformance: the simulator set up like the real host). */
+int cli_target_open_with(cli_target *t, const char *path, void (*adjust)(sim_config *cfg, void *arg), void *arg);
 void cli_target_close(cli_target *t);
 /* Sets the fault budgets for the next executions. */
 void cli_target_faults(cli_target *t, const uint32_t budget[4]);

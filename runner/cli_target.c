@@ -58,7 +58,9 @@ void cli_exec_main(sim_ctx *sim, const shim *sh, void *arg) {
     }
 }
 
-int cli_target_open(cli_target *t, const char *path) {
+int cli_target_open(cli_target *t, const char *path) { return cli_target_open_with(t, path, NULL, NULL); }
+
+int cli_target_open_with(cli_target *t, const char *path, void (*adjust)(sim_config *cfg, void *arg), void *arg) {
     memset(t, 0, sizeof *t);
     char err[1024];
     t->path = path;
@@ -71,6 +73,7 @@ int cli_target_open(cli_target *t, const char *path) {
     t->cfg.max_steps = 1000000;
     t->cfg.record_trace = false; /* the hash is enough while fuzzing; replays turn it on */
     scn_apply_knobs(t->scn, &t->cfg);
+    if (adjust != NULL) adjust(&t->cfg, arg);
     memcpy(t->fault_max, t->cfg.fault_budget, sizeof t->fault_max);
     t->sim = sim_create(&t->cfg);
     if (t->sim == NULL) {

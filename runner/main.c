@@ -15,6 +15,7 @@
 
 #include "../sim/explore.h"
 #include "cli.h"
+#include "cli_real.h"
 #include "demo.h"
 
 #define IOCPCHECK_VERSION "0.2.0"
@@ -31,6 +32,11 @@ static void usage(FILE *out) {
             "  replay FILE --schedule STR [--swarm SEED] exactly one execution again\n"
             "  shrink FILE --schedule STR [--swarm SEED] a failing schedule made as small as possible\n"
             "  bench [FILE...] [--time DUR]              executions and steps per second per scenario\n"
+            "  validate FILE... --backend win32 [--runs N] [--tolerance-ms T] [--conformance [--max-execs N]]\n"
+            "                                            the scenarios on the real backend (Windows build),\n"
+            "                                            traces checked by the models; --conformance: every real\n"
+            "                                            outcome must be one the simulator can produce\n"
+            "  bench --backend win32 [FILE...]           real and simulated executions per second, side by side\n"
             "  demo                                      the engine's demonstration programs\n"
             "  version | help\n"
             "\n"
@@ -204,9 +210,16 @@ static int parse_opts(int argc, char **argv, cli_opts *o, file_list *files) {
             o->swarm_set = true;
         } else if (strcmp(a, "--backend") == 0) {
             NEED_VALUE();
-            if (strcmp(v, "sim") != 0)
-                return bad("--backend '%s' is not available in this build (the real backend runs via the mingw build)", v);
+            if (strcmp(v, "sim") != 0 && strcmp(v, "win32") != 0) return bad("unknown backend '%s' (sim, win32)", v);
             o->backend = v;
+        } else if (strcmp(a, "--tolerance-ms") == 0) {
+            NEED_VALUE();
+            char *end;
+            o->tolerance_ms = strtod(v, &end);
+            if (*end != 0 || end == v || !(o->tolerance_ms >= 0 && o->tolerance_ms <= 600000))
+                return bad("--tolerance-ms needs milliseconds from 0 to 600000, got '%s'", v);
+        } else if (strcmp(a, "--conformance") == 0) {
+            o->conformance = true;
         } else if (strcmp(a, "--preemptions") == 0) {
             NEED_VALUE();
             uint64_t k;
@@ -279,6 +292,7 @@ int main(int argc, char **argv) {
     o.time_s = 0;
     o.preemptions = 2;
     o.por = EXPLORE_POR_DPOR;
+    o.tolerance_ms = -1;
     file_list files = {0};
     int rc = parse_opts(argc - 2, argv + 2, &o, &files);
     if (rc != 0) return rc;
@@ -304,6 +318,9 @@ int main(int argc, char **argv) {
     }
     if (o.runs_set && o.time_s > 0) return bad("%s", "--runs and --time are exclusive");
     o.progress = isatty(2) && !o.json;
+    bool real = o.backend != NULL && strcmp(o.backend, "win32") == 0;
+    if (real && strcmp(cmd, "validate") != 0 && strcmp(cmd, "bench") != 0)
+        return bad("--backend win32: only validate and bench run on the real backend (%s runs on the simulator)", cmd);
     if (strcmp(cmd, "run") == 0)
         rc = cli_cmd_run(&o);
     else if (strcmp(cmd, "fuzz") == 0)
@@ -313,7 +330,9 @@ int main(int argc, char **argv) {
     else if (strcmp(cmd, "shrink") == 0)
         rc = cli_cmd_shrink(&o);
     else if (strcmp(cmd, "bench") == 0)
-        rc = cli_cmd_bench(&o);
+        rc = real ? cli_cmd_bench_real(&o) : cli_cmd_bench(&o);
+    else if (strcmp(cmd, "validate") == 0)
+        rc = cli_cmd_validate(&o);
     else if (is_explore)
         rc = cli_cmd_explore(&o);
     else
