@@ -142,6 +142,7 @@ bool cli_junit_write(const char *file, const cli_junit_case *cases, uint32_t n, 
 bool cli_trace_text(const char *file, cli_target *t);
 bool cli_trace_json(const char *file, cli_target *t);
 const char *cli_strategy_name(cli_strategy s);
+void cli_print_stats(FILE *out, const cli_target *t);
 
 /* cli_fuzz.c */
 int cli_cmd_run(const cli_opts *o);

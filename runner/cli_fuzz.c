@@ -198,6 +198,7 @@ int cli_cmd_fuzz(const cli_opts *o) {
                 printf("PASS %-52s %8" PRIu64 " executions (%s) %9.0f exec/s\n", t.path, tally.executions,
                        cli_strategy_name(o->strategy), el > 0 ? (double)tally.executions / el : 0.0);
         }
+        if (o->stats && !o->json) cli_print_stats(stdout, &t); /* this process's executions (not --jobs children) */
         fflush(stdout);
         cli_target_close(&t);
     }

@@ -229,3 +229,20 @@ bool cli_trace_json(const char *file, cli_target *t) {
     fputs("\n]}\n", f);
     return close_out(f);
 }
+
+/* --stats: how often each choice kind was asked, and its outcomes, over every
+ * execution this simulator ran (choice coverage at a glance). */
+void cli_print_stats(FILE *out, const cli_target *t) {
+    const sim_stats *st = sim_get_stats(t->sim);
+    fprintf(out, "  choices over %" PRIu64 " executions (%" PRIu64 " steps): kind asked [outcome 0, 1, ...]\n",
+            st->executions, st->steps);
+    for (int k = 0; k < SIM_CHOICE__COUNT; k++) {
+        if (st->asked[k] == 0) continue;
+        fprintf(out, "    %c %-12s %12" PRIu64 "  [", sim_choice_letter((sim_choice_kind)k),
+                sim_choice_name((sim_choice_kind)k), st->asked[k]);
+        int last = SIM_STATS_OUTCOMES - 1;
+        while (last > 0 && st->outcome[k][last] == 0) last--;
+        for (int i = 0; i <= last; i++) fprintf(out, "%s%" PRIu64, i ? ", " : "", st->outcome[k][i]);
+        fprintf(out, "]\n");
+    }
+}

@@ -27,7 +27,7 @@ static void usage(FILE *out) {
             "commands:\n"
             "  run FILE... [--seed N] [--strategy S]     one execution each\n"
             "  fuzz FILE... [--runs N | --time DUR] [--strategy random|pct:D|swarm] [--seed S]\n"
-            "               [--jobs J] [--shard K/N] [--keep-going] [--no-shrink] [--all]\n"
+            "               [--jobs J] [--shard K/N] [--keep-going] [--no-shrink] [--all] [--stats]\n"
             "                                            many executions; a failure is shrunk and reported\n"
             "  replay FILE --schedule STR [--swarm SEED] exactly one execution again\n"
             "  shrink FILE --schedule STR [--swarm SEED] a failing schedule made as small as possible\n"
