@@ -55,6 +55,8 @@ typedef struct cli_opts {
     bool report_all; /* --all: report every execution, not only failures */
     /* explore */
     int32_t preemptions; /* < 0: unbounded */
+    int32_t world_bound; /* deviations of world choices from their first alternative; < 0: unbounded */
+    bool bench_explore;  /* bench --explore */
     int por;             /* explore_por */
     uint64_t max_execs;
     /* validate, bench --backend win32 (cli_validate.c) */
@@ -74,6 +76,7 @@ typedef struct cli_target {
     uint32_t pct_k; /* PCT's step estimate, from a calibration run */
     model_violation violation; /* the last execution's, when a model property failed */
     bool violated;
+    bool sleeps_yield; /* scn_exec_opts.sleeps_yield (validate --conformance) */
 } cli_target;
 
 /* One execution's result. */

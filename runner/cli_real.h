@@ -77,6 +77,7 @@ typedef struct cli_outcome_entry {
     char *text;
     uint32_t real;      /* real executions that showed it */
     uint64_t sim_first; /* the first simulator execution that produced it (1-based), 0 if none */
+    uint64_t sim_timing; /* the same, in the search with sleeps made yields (a timing gap) */
 } cli_outcome_entry;
 typedef struct cli_outcome_set {
     cli_outcome_entry *v;
@@ -90,19 +91,20 @@ void cli_outcome_set_free(cli_outcome_set *set);
 /* ---- cli_conform.c (portable: the simulator) ---- */
 
 typedef struct cli_conform_host {
-    int64_t tick_ns;   /* the host's wait quantization (0: none) */
     bool wait_packets; /* the host has wait completion packets */
 } cli_conform_host;
 
 typedef struct cli_conform_stats {
     uint64_t executions; /* simulator executions run */
     uint64_t failures;   /* of them, failing (their outcomes are not counted) */
-    uint32_t missing;    /* real outcomes not produced: fidelity gaps */
+    uint32_t timing;     /* real outcomes produced only with sleeps made yields: timing gaps */
+    uint32_t missing;    /* real outcomes not produced at all: fidelity gaps */
 } cli_conform_stats;
 
 /* Runs the simulator on `path`, set up like `host`, up to `budget`
- * executions (even indices random, odd swarm, seeds from `seed`), until
- * every outcome of `set` has been produced; marks each entry's sim_first.
+ * executions (random, swarm and PCT in turn, seeds from `seed`), until
+ * every outcome of `set` has been produced (sim_first); then, for those
+ * left, up to `budget` more with every sleep a yield (sim_timing).
  * Returns 0, or CLI_EXIT_USAGE / CLI_EXIT_INTERNAL (printed). */
 int cli_conform(const char *path, const cli_conform_host *host, cli_outcome_set *set, uint64_t budget, uint64_t seed,
                 cli_conform_stats *out);

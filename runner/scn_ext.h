@@ -28,6 +28,10 @@ typedef struct scn_exec_opts {
      * up to early_ns early (scheduling jitter; a wait that ends a tick
      * early). 0 on the simulator, whose virtual time is exact. */
     int64_t late_ns, early_ns;
+    /* Every `sleep` is a 0 ns sleep (a yield). validate --conformance uses
+     * it to tell real outcomes that only need a thread to be delayed while
+     * it was runnable (which virtual time never does) from the others. */
+    bool sleeps_yield;
 } scn_exec_opts;
 
 void scn_exec_ex(const scn_scenario *s, const shim *sh, model_trace *trace, const scn_hooks *hooks,

@@ -203,7 +203,7 @@ static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
         return MOUT_OK;
     case SCN_SLEEP:
         begin(x, st, MOP_SLEEP, NO_FD, (uint64_t)st->arg);
-        sh->sleep_ns(x->ctx, st->arg);
+        sh->sleep_ns(x->ctx, x->opts.sleeps_yield ? 0 : st->arg);
         end(x, st, MOP_SLEEP, MOUT_OK, 0, 0);
         return MOUT_OK;
     case SCN_POLL: {
