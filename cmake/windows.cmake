@@ -72,6 +72,21 @@ add_executable(check_win32 tests/check_win32.c)
 target_link_libraries(check_win32 PRIVATE iocpcheck_win32 iocpcheck_checkshim)
 iocpcheck_add_wine_test(win32 check_win32)
 
+# The scenario library on the real backend (README, "The real backend"):
+# every trace checked by the models in real time, 5 runs per scenario; the
+# scenarios this host cannot run (fault injection, wait packets on Wine 8,
+# virtual-time-only waits) are named NOT-RUN with the reason, and the Wine
+# differences the traces show are named too. Then --conformance: every real
+# outcome must be one the simulator produces (a fidelity gap fails).
+iocpcheck_add_wine_test(validate iocpcheck validate scenarios --backend win32 --runs 5)
+iocpcheck_add_wine_test(conformance iocpcheck validate scenarios --backend win32 --runs 5 --conformance)
+# The side-by-side benchmark prints (a few scenarios, short budget).
+iocpcheck_add_wine_test(bench-real iocpcheck bench --backend win32 --time 0.1
+  scenarios/break/break-wakes-blocked.scn scenarios/close/close-data-race.scn scenarios/timeout/deadline-past.scn)
+foreach(t validate conformance bench-real)
+  set_tests_properties(wine-${t} PROPERTIES WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR} TIMEOUT 600)
+endforeach()
+
 # The simulator on Windows: the Win64 fiber switch (the demo runs virtual
 # threads) and a portable unit suite.
 iocpcheck_add_wine_test(cli-demo iocpcheck demo)
