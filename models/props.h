@@ -19,6 +19,19 @@ extern "C" {
 #define MODEL_PROPERTIES 10
 extern const char *const model_property_names[MODEL_PROPERTIES];
 
+/* Real time (virtual_time false: traces from the Win32 backend, `validate`).
+ * Three clauses hold exactly only in virtual time, where nothing runs while
+ * the clock is read and a woken thread runs before time moves; on a real
+ * clock each is relaxed by slack_ns (scheduling jitter; `--tolerance-ms`):
+ *   deadline (a)         a timeout ends no earlier than its deadline
+ *                        (real: no earlier than deadline - slack_ns);
+ *   break-delivered (b)  a blocked poll returns at once after a break
+ *                        (real: within slack_ns);
+ *   poll-delay (b)       poll(d) returns by d + one tick after the last
+ *                        thing another thread did (real: + slack_ns).
+ * tick_ns applies on both clocks (the host's tick on Windows; `validate`
+ * allows 15.625 ms under Wine too, whose waits are not quantized). Nothing
+ * else in the ten properties reads a time; none is skipped in real time. */
 typedef struct model_options {
     int64_t tick_ns;        /* the port's timer tick: waits may end a tick early or late */
     int64_t slack_ns;       /* extra lateness allowed (real backend: scheduling jitter); 0 on the simulator */
