@@ -1,8 +1,9 @@
 /* cli_explore.c - the explore command: every schedule within a bound.
  *
  * Runs the systematic explorer (sim/explore.h) over a scenario: thread
- * choices under a preemption bound with sleep sets or DPOR, every kernel
- * choice in full. The ten properties are checked inside each execution (the
+ * choices under a preemption bound K with sleep sets or DPOR, the kernel's
+ * (world) choices under a deviation bound D (--world-bound; inf: every
+ * alternative of every world choice), iterative deepening on K + D. The ten properties are checked inside each execution (the
  * scenario's main thread runs the models before it returns), so a property
  * violation is a failing execution to the explorer like a deadlock is.
  * --jobs J splits the tree into J shards (by the first decisions) explored by
@@ -27,8 +28,8 @@
 typedef struct explore_report {
     explore_stats stats;
     bool found;
-    uint32_t preemptions, ndecisions;
-    int32_t bound;
+    uint32_t preemptions, deviations, ndecisions;
+    int32_t bound, world_bound;
     uint64_t execution;
     char schedule[8192];
 } explore_report;
@@ -49,6 +50,7 @@ static void explore_one(const cli_opts *o, cli_target *t, uint32_t shard, uint32
     explore_options_default(&eo);
     eo.por = o->por;
     eo.preemption_bound = o->preemptions;
+    eo.world_bound = o->world_bound;
     eo.iterative = true;
     eo.max_executions = o->max_execs;
     budget b = {o->time_s > 0 ? wall_seconds() + o->time_s : 0};
@@ -67,6 +69,8 @@ static void explore_one(const cli_opts *o, cli_target *t, uint32_t shard, uint32
     if (er.violation.found) {
         rep->found = true;
         rep->preemptions = er.violation.preemptions;
+        rep->deviations = er.violation.deviations;
+        rep->world_bound = er.violation.world_bound;
         rep->ndecisions = er.violation.ndecisions;
         rep->bound = er.violation.bound;
         rep->execution = er.violation.execution;
@@ -127,16 +131,28 @@ static int explore_jobs(const cli_opts *o, cli_target *t, explore_report *sum) {
         sum->stats.partial += part->stats.partial;
         sum->stats.distinct_states += part->stats.distinct_states; /* an upper bound: shards may share states */
         sum->stats.pruned_bound += part->stats.pruned_bound;
+        sum->stats.pruned_world += part->stats.pruned_world;
         sum->stats.pruned_sleep += part->stats.pruned_sleep;
         sum->stats.pruned_por += part->stats.pruned_por;
         if (part->stats.max_depth > sum->stats.max_depth) sum->stats.max_depth = part->stats.max_depth;
-        if (part->stats.bound > sum->stats.bound) sum->stats.bound = part->stats.bound;
+        /* The last round of the shard that got furthest (K + D, then K). */
+        if (j == 0 || part->stats.bound + part->stats.world_bound > sum->stats.bound + sum->stats.world_bound ||
+            (part->stats.bound + part->stats.world_bound == sum->stats.bound + sum->stats.world_bound &&
+             part->stats.bound > sum->stats.bound)) {
+            sum->stats.bound = part->stats.bound;
+            sum->stats.world_bound = part->stats.world_bound;
+        }
         sum->stats.complete &= part->stats.complete;
-        /* Keep the violation with the fewest preemptions, then decisions. */
-        if (part->found && (!sum->found || part->preemptions < sum->preemptions ||
-                            (part->preemptions == sum->preemptions && part->ndecisions < sum->ndecisions))) {
+        /* Keep the violation with the fewest preemptions + deviations, then
+         * preemptions, then decisions. */
+        uint32_t pc = part->preemptions + part->deviations, sc = sum->preemptions + sum->deviations;
+        if (part->found && (!sum->found || pc < sc || (pc == sc && part->preemptions < sum->preemptions) ||
+                            (pc == sc && part->preemptions == sum->preemptions &&
+                             part->ndecisions < sum->ndecisions))) {
             sum->found = true;
             sum->preemptions = part->preemptions;
+            sum->deviations = part->deviations;
+            sum->world_bound = part->world_bound;
             sum->ndecisions = part->ndecisions;
             sum->bound = part->bound;
             sum->execution = part->execution;
@@ -154,8 +170,8 @@ int cli_cmd_explore(const cli_opts *o) {
     uint64_t total = 0;
     double t_all = wall_seconds();
     if (!o->json)
-        printf("%-48s %2s %5s %10s %8s %9s %10s %6s %9s %s\n", "scenario", "K", "por", "execs", "states", "pruned",
-               "races", "depth", "time", "complete");
+        printf("%-48s %2s %3s %5s %10s %8s %9s %10s %6s %9s %s\n", "scenario", "K", "D", "por", "execs", "states",
+               "pruned", "races", "depth", "time", "complete");
     for (uint32_t f = 0; f < o->nfiles; f++) {
         cli_target t;
         int orc = cli_target_open(&t, o->files[f]);
@@ -169,17 +185,22 @@ int cli_cmd_explore(const cli_opts *o) {
         }
         double el = wall_seconds() - t0;
         total += rep->stats.executions;
-        uint64_t pruned = rep->stats.pruned_bound + rep->stats.pruned_sleep + rep->stats.pruned_por;
+        uint64_t pruned =
+            rep->stats.pruned_bound + rep->stats.pruned_world + rep->stats.pruned_sleep + rep->stats.pruned_por;
         if (o->json) {
-            printf("{\"scenario\":\"%s\",\"file\":\"%s\",\"backend\":\"sim\",\"preemptions\":%d,\"por\":\"%s\","
+            printf("{\"scenario\":\"%s\",\"file\":\"%s\",\"backend\":\"sim\",\"preemptions\":%d,\"world_bound\":%d,"
+                   "\"por\":\"%s\","
                    "\"executions\":%" PRIu64 ",\"distinct_states\":%" PRIu64 ",\"pruned\":%" PRIu64
                    ",\"max_depth\":%u,\"complete\":%s,\"elapsed_s\":%.3f,\"verdict\":\"%s\"}\n",
-                   scn_name(t.scn), t.path, rep->stats.bound, explore_por_name(o->por), rep->stats.executions,
+                   scn_name(t.scn), t.path, rep->stats.bound, rep->stats.world_bound, explore_por_name(o->por),
+                   rep->stats.executions,
                    rep->stats.distinct_states, pruned, rep->stats.max_depth, rep->stats.complete ? "true" : "false",
                    el, rep->found ? "fail" : "pass");
         } else {
-            printf("%-48s %2d %5s %10" PRIu64 " %8" PRIu64 " %9" PRIu64 " %10" PRIu64 " %6u %8.2fs %s\n", t.path,
-                   rep->stats.bound, explore_por_name(o->por), rep->stats.executions, rep->stats.distinct_states,
+            char dbuf[8];
+            snprintf(dbuf, sizeof dbuf, "%d", rep->stats.world_bound);
+            printf("%-48s %2d %3s %5s %10" PRIu64 " %8" PRIu64 " %9" PRIu64 " %10" PRIu64 " %6u %8.2fs %s\n", t.path,
+                   rep->stats.bound, rep->stats.world_bound < 0 ? "inf" : dbuf, explore_por_name(o->por), rep->stats.executions, rep->stats.distinct_states,
                    pruned, rep->stats.races, rep->stats.max_depth, el,
                    rep->stats.complete ? "yes" : (o->jobs > 1 ? "no" : stopped_by(rep)));
         }

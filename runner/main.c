@@ -31,7 +31,12 @@ static void usage(FILE *out) {
             "                                            many executions; a failure is shrunk and reported\n"
             "  replay FILE --schedule STR [--swarm SEED] exactly one execution again\n"
             "  shrink FILE --schedule STR [--swarm SEED] a failing schedule made as small as possible\n"
-            "  bench [FILE...] [--time DUR]              executions and steps per second per scenario\n"
+            "  explore FILE... [--preemptions K|inf] [--world-bound D|inf] [--por none|sleep|dpor]\n"
+            "               [--max-execs N] [--time DUR] [--jobs J]\n"
+            "                                            every schedule within K preemptions and D world\n"
+            "                                            deviations (iterative deepening on K + D)\n"
+            "  bench [FILE...] [--time DUR] [--explore]  executions and steps per second per scenario;\n"
+            "                                            --explore: explored executions/s, DPOR vs naive\n"
             "  validate FILE... --backend win32 [--runs N] [--tolerance-ms T] [--conformance [--max-execs N]]\n"
             "                                            the scenarios on the real backend (Windows build),\n"
             "                                            traces checked by the models; --conformance: every real\n"
@@ -229,6 +234,17 @@ static int parse_opts(int argc, char **argv, cli_opts *o, file_list *files) {
                 return bad("--preemptions needs an integer from 0 to 64 or 'inf', got '%s'", v);
             else
                 o->preemptions = (int32_t)k;
+        } else if (strcmp(a, "--world-bound") == 0) {
+            NEED_VALUE();
+            uint64_t d;
+            if (strcmp(v, "inf") == 0 || strcmp(v, "unbounded") == 0)
+                o->world_bound = -1;
+            else if (!parse_u64(v, &d) || d > 64)
+                return bad("--world-bound needs an integer from 0 to 64 or 'inf', got '%s'", v);
+            else
+                o->world_bound = (int32_t)d;
+        } else if (strcmp(a, "--explore") == 0) {
+            o->bench_explore = true;
         } else if (strcmp(a, "--por") == 0) {
             NEED_VALUE();
             explore_por p;
@@ -291,6 +307,7 @@ int main(int argc, char **argv) {
     o.shard_k = o.shard_n = 1;
     o.time_s = 0;
     o.preemptions = 2;
+    o.world_bound = 2;
     o.por = EXPLORE_POR_DPOR;
     o.tolerance_ms = -1;
     file_list files = {0};

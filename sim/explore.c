@@ -7,7 +7,12 @@
  * allowed. After the run the deepest node that still has an alternative to
  * try is advanced, and everything below it is popped.
  *
- * Reduction (thread choices only; world choices always take every value):
+ * World choices are bounded, not reduced: with a world bound D, a world
+ * node past its first alternative costs one deviation, and a node whose
+ * path already has D deviations keeps only its first alternative (counted
+ * in pruned_world). No run is ever cut for D: the default is free.
+ *
+ * Reduction (thread choices only):
  *  - preemption bound (CHESS): an alternative that switches away from a
  *    thread that could go on costs one preemption, exactly as the engine's
  *    sim_decision.preempt counts it ("tk" included); paths over K are cut.
@@ -55,6 +60,7 @@ void explore_options_default(explore_options *o) {
     memset(o, 0, sizeof *o);
     o->por = EXPLORE_POR_DPOR;
     o->preemption_bound = 2;
+    o->world_bound = 2;
     o->stop_on_violation = true;
     o->max_executions = 1000000;
     o->max_depth = 1u << 16;
@@ -78,6 +84,14 @@ static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
 
 uint32_t ex_cost(const ex_node *nd, uint32_t idx) {
     return nd->kind == SIM_CHOICE_THREAD && nd->cur != SIM_NO_CURRENT && idx != nd->cur;
+}
+
+/* A world choice's first alternative is its default; any other costs one
+ * deviation (thread choices cost none here). */
+uint32_t ex_wcost(const ex_node *nd, uint32_t idx) { return nd->kind != SIM_CHOICE_THREAD && idx != 0; }
+
+static bool world_allowed(const explorer *ex, const ex_node *nd, uint32_t idx) {
+    return ex->wbound < 0 || nd->pre_dev + ex_wcost(nd, idx) <= (uint32_t)ex->wbound;
 }
 
 bool ex_allowed(const explorer *ex, const ex_node *nd, uint32_t idx) {
@@ -206,6 +220,7 @@ static uint32_t new_node(explorer *ex, sim_ctx *sim, const sim_choice_point *pt)
     if (pos > 0) {
         const ex_node *up = &ex->nodes[pos - 1];
         nd->pre_preempt = up->pre_preempt + ex_cost(up, up->chosen);
+        nd->pre_dev = up->pre_dev + ex_wcost(up, up->chosen);
     }
     bool shallow = pos < ex->o->shard_depth;
     nd->full = pt->kind != SIM_CHOICE_THREAD || ex->por != EXPLORE_POR_DPOR || shallow;
@@ -325,8 +340,12 @@ static bool backtrack(explorer *ex) {
         ex->npool = nd->pool_end;
         if (nd->kind != SIM_CHOICE_THREAD) {
             if (nd->chosen + 1 < nd->n) {
-                nd->chosen++;
-                return true;
+                if (world_allowed(ex, nd, nd->chosen + 1)) {
+                    nd->chosen++;
+                    return true;
+                }
+                /* Every later alternative costs the same deviation. */
+                ex->res->stats.pruned_world += nd->n - 1 - nd->chosen;
             }
             ex->nnodes--;
             continue;
@@ -431,7 +450,11 @@ static void keep_violation(explorer *ex, const sim_result *r) {
     v->decisions = malloc((r->ndecisions ? r->ndecisions : 1) * sizeof *v->decisions);
     if (v->decisions != NULL && r->ndecisions) memcpy(v->decisions, r->decisions, r->ndecisions * sizeof *v->decisions);
     v->preemptions = r->preemptions;
+    v->deviations = 0;
+    for (uint32_t i = 0; i < r->ndecisions; i++)
+        v->deviations += r->decisions[i].kind != SIM_CHOICE_THREAD && r->decisions[i].index != 0;
     v->bound = ex->bound;
+    v->world_bound = ex->wbound;
     v->execution = ex->res->stats.executions;
     v->trace_hash = r->trace_hash;
 }
@@ -461,7 +484,10 @@ static bool explore_round(explorer *ex, sim_main_fn main_fn, void *arg) {
             st->stopped_by = "nondeterminism";
             return false;
         }
-        if (sim_access_truncated(ex->sim) && (ex->por != EXPLORE_POR_NONE || o->state_hash == NULL)) {
+        /* A truncated log leaves the reduction blind, but a failing run is
+         * a real execution all the same: report it below before stopping. */
+        bool truncated = sim_access_truncated(ex->sim) && (ex->por != EXPLORE_POR_NONE || o->state_hash == NULL);
+        if (truncated && (ex->cut != NULL || r->verdict == SIM_PASS)) {
             st->stopped_by = "max-accesses";
             return false;
         }
@@ -485,6 +511,10 @@ static bool explore_round(explorer *ex, sim_main_fn main_fn, void *arg) {
         } else {
             st->partial++;
         }
+        if (truncated) {
+            st->stopped_by = "max-accesses";
+            return false;
+        }
         if (ex->por == EXPLORE_POR_DPOR && !ex_analyze(ex)) {
             st->stopped_by = "memory";
             return false;
@@ -502,6 +532,52 @@ static bool explore_round(explorer *ex, sim_main_fn main_fn, void *arg) {
     return true;
 }
 
+/* One round at (k, d); *cut_k says whether the preemption bound cut
+ * anything. Returns false when the whole search must stop. */
+static bool explore_bounds(explorer *ex, sim_main_fn main_fn, void *arg, int32_t k, int32_t d, bool *cut_k) {
+    explore_stats *st = &ex->res->stats;
+    ex->bound = k;
+    ex->wbound = d;
+    st->bound = k;
+    st->world_bound = d;
+    st->rounds++;
+    uint64_t pb = st->pruned_bound;
+    bool go = explore_round(ex, main_fn, arg);
+    if (cut_k != NULL) *cut_k = st->pruned_bound != pb;
+    return go;
+}
+
+/* Iterative deepening on K alone, every world choice in full (the
+ * behaviour before the world bound). */
+static bool deepen_k(explorer *ex, sim_main_fn main_fn, void *arg, const explore_options *o) {
+    for (int32_t k = 0;; k++) {
+        bool cut_k;
+        int32_t kk = o->preemption_bound >= 0 && k > o->preemption_bound ? o->preemption_bound : k;
+        if (!explore_bounds(ex, main_fn, arg, kk, -1, &cut_k)) return false;
+        if (ex->res->violation.found) return true; /* the smallest bound with a violation */
+        if (kk == o->preemption_bound || (o->preemption_bound < 0 && !cut_k)) return true;
+    }
+}
+
+/* Iterative deepening on (k, d) by diagonals k + d = s, d first within one
+ * (a world deviation is cheaper to try than a preemption: no run is cut),
+ * up to (K, D). Every round repeats the smaller ones (the search is
+ * stateless), so the total is at most (rounds) x the last round. With K
+ * unbounded, the rounds at d = D go on until K no longer cuts. */
+static bool deepen_kd(explorer *ex, sim_main_fn main_fn, void *arg, const explore_options *o) {
+    int32_t K = o->preemption_bound, D = o->world_bound;
+    for (int32_t s = 0;; s++) {
+        for (int32_t d = s < D ? s : D; d >= 0; d--) {
+            int32_t k = s - d;
+            if (K >= 0 && k > K) break;
+            bool cut_k;
+            if (!explore_bounds(ex, main_fn, arg, k, d, &cut_k)) return false;
+            if (ex->res->violation.found) return true;
+            if (d == D && (k == K || (K < 0 && !cut_k))) return true; /* the last round: (K, D) covered */
+        }
+    }
+}
+
 bool explore_run(sim_ctx *sim, sim_main_fn main_fn, void *arg, const explore_options *opt, explore_result *out) {
     explore_options o = *opt;
     if (o.max_depth == 0) o.max_depth = 1u << 16;
@@ -516,18 +592,13 @@ bool explore_run(sim_ctx *sim, sim_main_fn main_fn, void *arg, const explore_opt
     ex.por = o.por;
     ex.res = out;
     sim_access_log(sim, o.max_accesses);
-    int32_t first = o.iterative ? 0 : o.preemption_bound;
     bool go = true;
-    for (int32_t b = first; go; b++) {
-        ex.bound = o.iterative && o.preemption_bound < 0 ? b : (b > o.preemption_bound ? o.preemption_bound : b);
-        out->stats.bound = ex.bound;
-        uint64_t pb = out->stats.pruned_bound;
-        go = explore_round(&ex, main_fn, arg);
-        if (!go) break;
-        if (out->violation.found) break; /* iterative: the smallest bound with a violation */
-        if (!o.iterative || ex.bound == o.preemption_bound) break;
-        if (o.preemption_bound < 0 && out->stats.pruned_bound == pb) break; /* the bound no longer cuts */
-    }
+    if (!o.iterative)
+        go = explore_bounds(&ex, main_fn, arg, o.preemption_bound, o.world_bound, NULL);
+    else if (o.world_bound < 0)
+        go = deepen_k(&ex, main_fn, arg, &o);
+    else
+        go = deepen_kd(&ex, main_fn, arg, &o);
     out->stats.complete = go && out->stats.stopped_by == NULL;
     if (ex.states_full && out->stats.complete) {
         out->stats.complete = false;

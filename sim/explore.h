@@ -8,8 +8,25 @@
  * keeps an explicit stack (no recursion) and is deterministic: the same
  * program and options give the same counts and the same first violation.
  *
- * Thread choices ('t') are reduced; every other kind is a "world choice"
- * and always has all its alternatives explored.
+ * Thread choices ('t') are reduced; every other kind is a "world choice".
+ *
+ * Two bounds, both optional (< 0: none):
+ *  - K, the preemption bound (CHESS): a thread choice that switches away
+ *    from a thread that could go on costs one preemption.
+ *  - D, the world bound: a world choice whose chosen alternative is not
+ *    index 0 (the first, lowest label; for most kinds the Windows-typical
+ *    outcome, see sim/FACTS.md) costs one deviation. Index 0 is also what
+ *    the explorer picks first, so every prefix can be completed at no cost.
+ * An execution is "within (K, D)" when its schedule has at most K
+ * preemptions and at most D deviations. complete == true after a round at
+ * (K, D) means: every execution within (K, D) was run, or is equivalent
+ * (same Mazurkiewicz trace over the access log, hence the same final state
+ * and verdict) to one that was. With D < 0 every alternative of every world
+ * choice is taken (the exhaustive behaviour); with K < 0 and D < 0 the whole
+ * tree is covered. Equivalent executions have the same deviations (their
+ * world choices are the same steps seeing the same state), so sleep sets
+ * and DPOR need no special care for D; the preemption bound needs some
+ * (see explore.c).
  */
 #ifndef IOCPCHECK_EXPLORE_H
 #define IOCPCHECK_EXPLORE_H
@@ -34,8 +51,14 @@ struct explore_stats;
 
 typedef struct explore_options {
     explore_por por;
-    int32_t preemption_bound;  /* < 0: unbounded */
-    bool iterative;            /* run bounds 0, 1, ... preemption_bound; stop after the first with a violation */
+    int32_t preemption_bound;  /* K; < 0: unbounded */
+    int32_t world_bound;       /* D: deviations from world choices' first alternative; < 0: unbounded */
+    /* Iterative deepening: rounds (k, d) in order of k + d, then of k (a
+     * diagonal tries world deviations before preemptions), k <= K, d <= D,
+     * stopping after the first round with a violation. With D < 0 the rounds
+     * are k = 0, 1, ... K with d unbounded (as before the world bound). An
+     * unbounded K stops growing when a round's K no longer cuts anything. */
+    bool iterative;
     bool stop_on_violation;    /* stop at the first violation (default true) */
     uint64_t max_executions;   /* complete executions; 0 = no limit */
     uint32_t max_depth;        /* decisions per execution; deeper runs are cut and make the result incomplete */
@@ -67,11 +90,14 @@ typedef struct explore_stats {
     uint64_t partial;         /* runs cut short: sleep-blocked, over the bound, other shard, too deep */
     uint64_t distinct_states; /* distinct final-state hashes (up to max_states) */
     uint64_t pruned_bound;    /* alternatives not taken: over the preemption bound */
+    uint64_t pruned_world;    /* ... over the world bound */
     uint64_t pruned_sleep;    /* ... in the sleep set */
     uint64_t pruned_por;      /* ... not in a DPOR backtrack set */
     uint64_t races;           /* reversible races the DPOR analysis found */
     uint32_t max_depth;       /* most decisions in one execution */
     int32_t bound;            /* the last preemption bound explored (-1: unbounded) */
+    int32_t world_bound;      /* the last world bound explored (-1: unbounded) */
+    uint32_t rounds;          /* rounds of iterative deepening run */
     bool complete;            /* the bounded space was covered completely */
     const char *stopped_by;   /* why not complete: "max-executions", "max-depth", "max-accesses",
                                * "max-states", "keep-going", "violation", "nondeterminism"; NULL if complete */
@@ -85,7 +111,9 @@ typedef struct explore_violation {
     sim_decision *decisions;  /* the schedule: format with sim_schedule_format */
     uint32_t ndecisions;
     uint32_t preemptions;
-    int32_t bound;            /* the round that found it */
+    uint32_t deviations;      /* world choices not at their first alternative */
+    int32_t bound;            /* the round that found it: K */
+    int32_t world_bound;      /* ... and D */
     uint64_t execution;       /* 1-based count of complete executions when found */
     uint64_t trace_hash;
 } explore_violation;

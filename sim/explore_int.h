@@ -26,6 +26,7 @@ typedef struct ex_node {
     uint32_t cur;         /* index of the thread that may go on, or SIM_NO_CURRENT */
     uint32_t chosen;      /* index being explored */
     uint32_t pre_preempt; /* preemptions on the path before this decision */
+    uint32_t pre_dev;     /* world deviations on the path before this decision */
     uint32_t acc_at;      /* access-log length when the decision was asked */
     uint32_t obj_base;    /* sync objects / threads that existed at this decision */
     uint32_t thr_base;
@@ -54,6 +55,7 @@ typedef struct explorer {
     const explore_options *o;
     explore_por por;
     int32_t bound;          /* < 0: none */
+    int32_t wbound;         /* the world bound; < 0: none */
     explore_result *res;
 
     ex_node *nodes;
@@ -90,6 +92,7 @@ typedef struct explorer {
 } explorer;
 
 uint32_t ex_cost(const ex_node *nd, uint32_t idx);
+uint32_t ex_wcost(const ex_node *nd, uint32_t idx);
 bool ex_allowed(const explorer *ex, const ex_node *nd, uint32_t idx);
 lset ex_sleep_set(const explorer *ex, const ex_node *nd);
 

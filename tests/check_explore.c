@@ -31,6 +31,21 @@
  *     1 class: 3 classes, whatever the reduction.
  *   MUTEX2 (lock; c = c + 1; unlock in two threads): 2 classes (who enters
  *     first); never fails. LOST2: 'lost-update' exists (both load 0).
+ *
+ * World bound D (a world choice past its first alternative is a deviation):
+ *   CHOICES (main alone: a in 0..2, b in 0..1, c in 0..2; fails if a = 2
+ *     and c = 1): one execution per tuple with at most D non-zero values.
+ *     Non-zero alternatives: a 2, b 1, c 2. D = 0: 1. D = 1: 1 + 2 + 1 + 2
+ *     = 6. D = 2: 6 + (a,b) 2x1 + (a,c) 2x2 + (b,c) 1x2 = 14. D = 3: 6 + 8
+ *     + 2x1x2 = 18 = 3 x 2 x 3, as with no bound. Failing tuples: (2,0,1)
+ *     from D = 2, (2,1,1) from D = 3.
+ *   WRACE (T1: u = choose(2); u ? x=1; x=2 : x=2 | T2: fails if it loads 1):
+ *     the failure needs u = 1 (one deviation) and T2 between the stores (one
+ *     preemption): found in round (K, D) = (1, 1), the fifth round of the
+ *     diagonals (0,0) (0,1) (1,0) (0,2) (1,1).
+ *
+ * Tests that predate the world bound run with D = inf (world_bound = -1):
+ * their counts are the exhaustive behaviour, unchanged.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
@@ -115,10 +130,12 @@ static seen *explore(ep_kind k, explore_por por, int32_t bound, const explore_op
     ck_assert_ptr_nonnull(sn);
     sn->prog.kind = k;
     explore_options o;
-    if (base != NULL)
+    if (base != NULL) {
         o = *base;
-    else
+    } else {
         explore_options_default(&o);
+        o.world_bound = -1; /* every world alternative: the exhaustive behaviour */
+    }
     o.por = por;
     o.preemption_bound = bound;
     o.stop_on_violation = false;
@@ -164,8 +181,8 @@ END_TEST
 
 /* ---- Reduction: every class and every violation naive DFS finds ---- */
 
-static const ep_kind all_progs[] = {EP_INDEP2, EP_SAME2, EP_INDEP3, EP_LOST2, EP_LOST3, EP_WINDOW,
-                                    EP_WORLD,  EP_MUTEX2, EP_MUTEX3, EP_READERS3};
+static const ep_kind all_progs[] = {EP_INDEP2, EP_SAME2, EP_INDEP3,   EP_LOST2,   EP_LOST3, EP_WINDOW,
+                                    EP_WORLD,  EP_MUTEX2, EP_MUTEX3, EP_READERS3, EP_CHOICES, EP_WRACE};
 
 START_TEST(test_reduction_sound) {
     static const int32_t bounds[] = {0, 1, 2, 3, -1};
@@ -310,6 +327,145 @@ START_TEST(test_deterministic) {
 }
 END_TEST
 
+/* ---- The world bound ---- */
+
+static seen *explore_kd(ep_kind k, explore_por por, int32_t bound, int32_t world) {
+    explore_options o;
+    explore_options_default(&o);
+    o.world_bound = world;
+    return explore(k, por, bound, &o);
+}
+
+START_TEST(test_world_bound_default) {
+    explore_options o;
+    explore_options_default(&o);
+    ck_assert_int_eq(o.world_bound, 2);
+}
+END_TEST
+
+/* CHOICES at each D: the hand counts, in every mode (no thread choices). */
+START_TEST(test_world_bound_counts) {
+    static const struct {
+        int32_t d;
+        uint64_t execs, violations;
+    } want[] = {{0, 1, 0}, {1, 6, 0}, {2, 14, 1}, {3, 18, 2}, {64, 18, 2}, {-1, 18, 2}};
+    for (explore_por por = EXPLORE_POR_NONE; por <= EXPLORE_POR_DPOR; por++) {
+        for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+            seen *sn = explore_kd(EP_CHOICES, por, 0, want[i].d);
+            ck_assert_msg(sn->res.stats.executions == want[i].execs, "%s D=%d: %llu executions, want %llu",
+                          explore_por_name(por), want[i].d, (unsigned long long)sn->res.stats.executions,
+                          (unsigned long long)want[i].execs);
+            ck_assert_uint_eq(sn->classes.n, want[i].execs);
+            ck_assert_uint_eq(sn->violations, want[i].violations);
+            ck_assert(sn->res.stats.complete);
+            /* Cut alternatives are counted until the bound stops cutting. */
+            ck_assert((sn->res.stats.pruned_world > 0) == (want[i].d >= 0 && want[i].d < 3));
+            ck_assert_int_eq(sn->res.stats.world_bound, want[i].d);
+            done(sn);
+        }
+    }
+}
+END_TEST
+
+/* At every (K, D), sleep sets and DPOR see every class, final state and
+ * violation that naive DFS sees at the same (K, D), in no more executions;
+ * naive DFS at D sees a subset of D + 1; D = inf is D = 64 exactly. */
+START_TEST(test_world_bound_sound) {
+    static const ep_kind progs[] = {EP_WORLD, EP_WRACE, EP_CHOICES, EP_SAME2, EP_LOST2, EP_WINDOW, EP_READERS3};
+    static const int32_t ks[] = {0, 1, 2, -1};
+    static const int32_t ds[] = {0, 1, 2, -1};
+    for (size_t pi = 0; pi < sizeof progs / sizeof progs[0]; pi++) {
+        for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
+            seen *prev = NULL;
+            for (size_t di = 0; di < sizeof ds / sizeof ds[0]; di++) {
+                seen *naive = explore_kd(progs[pi], EXPLORE_POR_NONE, ks[ki], ds[di]);
+                ck_assert(naive->res.stats.complete);
+                if (prev != NULL) {
+                    ck_assert(vset_subset(&prev->schedules, &naive->schedules));
+                    done(prev);
+                }
+                for (explore_por por = EXPLORE_POR_SLEEP; por <= EXPLORE_POR_DPOR; por++) {
+                    seen *red = explore_kd(progs[pi], por, ks[ki], ds[di]);
+                    ck_assert_msg(vset_subset(&naive->classes, &red->classes),
+                                  "%s misses a class of program %d at (K, D) = (%d, %d)", explore_por_name(por),
+                                  progs[pi], ks[ki], ds[di]);
+                    ck_assert(vset_subset(&naive->states, &red->states));
+                    ck_assert_msg((naive->violations > 0) == (red->violations > 0),
+                                  "%s: a violation naive DFS finds is missed (program %d, (K, D) = (%d, %d))",
+                                  explore_por_name(por), progs[pi], ks[ki], ds[di]);
+                    ck_assert_uint_le(red->res.stats.executions, naive->res.stats.executions);
+                    ck_assert(red->res.stats.complete);
+                    done(red);
+                }
+                prev = naive;
+            }
+            seen *wide = explore_kd(progs[pi], EXPLORE_POR_NONE, ks[ki], 64);
+            ck_assert_uint_eq(wide->res.stats.executions, prev->res.stats.executions);
+            ck_assert(vset_subset(&wide->schedules, &prev->schedules) && vset_subset(&prev->schedules, &wide->schedules));
+            done(wide);
+            done(prev);
+        }
+    }
+}
+END_TEST
+
+/* Iterative deepening on (K, D): the diagonals in order, the first round
+ * with a violation, its schedule's preemptions and deviations. */
+START_TEST(test_world_bound_deepening) {
+    for (explore_por por = EXPLORE_POR_NONE; por <= EXPLORE_POR_DPOR; por++) {
+        explore_options o;
+        explore_options_default(&o);
+        o.por = por;
+        o.preemption_bound = 3;
+        o.world_bound = 3;
+        o.iterative = true;
+        ep_prog p = {.kind = EP_WRACE};
+        explore_result r;
+        ck_assert(explore_run(sim, ep_main, &p, &o, &r));
+        ck_assert(r.violation.found);
+        ck_assert_str_eq(r.violation.property, "window");
+        ck_assert_int_eq(r.violation.bound, 1);
+        ck_assert_int_eq(r.violation.world_bound, 1);
+        ck_assert_uint_eq(r.violation.preemptions, 1);
+        ck_assert_uint_eq(r.violation.deviations, 1);
+        ck_assert_uint_eq(r.stats.rounds, 5);
+        explore_result_free(&r);
+
+        /* D = inf: rounds on K alone, as before the world bound. */
+        o.world_bound = -1;
+        ck_assert(explore_run(sim, ep_main, &p, &o, &r));
+        ck_assert(r.violation.found);
+        ck_assert_int_eq(r.violation.bound, 1);
+        ck_assert_int_eq(r.violation.world_bound, -1);
+        ck_assert_uint_eq(r.stats.rounds, 2);
+        explore_result_free(&r);
+
+        /* No thread choices: (0,0) (0,1) (1,0) (0,2) finds it, two deviations. */
+        p.kind = EP_CHOICES;
+        o.world_bound = 3;
+        ck_assert(explore_run(sim, ep_main, &p, &o, &r));
+        ck_assert(r.violation.found);
+        ck_assert_int_eq(r.violation.world_bound, 2);
+        ck_assert_int_eq(r.violation.bound, 0);
+        ck_assert_uint_eq(r.violation.deviations, 2);
+        ck_assert_uint_eq(r.stats.rounds, 4);
+        explore_result_free(&r);
+
+        /* A passing program covers the whole grid: the last round is (K, D). */
+        p.kind = EP_MUTEX2;
+        o.preemption_bound = 2;
+        o.world_bound = 1;
+        ck_assert(explore_run(sim, ep_main, &p, &o, &r));
+        ck_assert(!r.violation.found);
+        ck_assert(r.stats.complete);
+        ck_assert_int_eq(r.stats.bound, 2);
+        ck_assert_int_eq(r.stats.world_bound, 1);
+        ck_assert_uint_eq(r.stats.rounds, 6); /* (0,0) (0,1) (1,0) (1,1) (2,0) (2,1) */
+        explore_result_free(&r);
+    }
+}
+END_TEST
+
 /* ---- Sharding: the shards partition the executions of the unsharded run
  * with the same shard_depth (whose first levels are expanded fully) ---- */
 
@@ -366,6 +522,10 @@ static Suite *explore_suite(void) {
     tcase_add_test(tc, test_limits_and_completeness);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_shards_union);
+    tcase_add_test(tc, test_world_bound_default);
+    tcase_add_test(tc, test_world_bound_counts);
+    tcase_add_test(tc, test_world_bound_sound);
+    tcase_add_test(tc, test_world_bound_deepening);
     suite_add_tcase(s, tc);
     return s;
 }

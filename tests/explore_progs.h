@@ -29,6 +29,8 @@ typedef enum ep_kind {
     EP_MUTEX2,  /* T1, T2: lock; v=load c; c=v+1; unlock; main joins, checks c == 2 */
     EP_MUTEX3,  /* the same with three threads */
     EP_READERS3,/* T1: x=1 | T2: load x | T3: load x */
+    EP_CHOICES, /* main alone: a=choose(3); b=choose(2); c=choose(3); fails if a == 2 and c == 1 */
+    EP_WRACE,   /* T1: u=choose(2); u ? (x=1; x=2) : x=2 | T2: fails if it loads 1 */
 } ep_kind;
 
 typedef struct ep_prog ep_prog;
@@ -114,6 +116,17 @@ static void ep_worker_fn(void *arg) {
         p->sh->mutex_unlock(p->sh->ctx, &p->mu);
         break;
     }
+    case EP_WRACE:
+        if (me == 1) {
+            uint32_t u = sim_choose_user(p->sim, 2);
+            p->user = u + 1;
+            if (u == 1) ep_store(p, me, 0, 1);
+            ep_store(p, me, 0, 2);
+        } else if (ep_load(p, me, 0) == 1) {
+            sim_fail(p->sim, "window", "T2 saw the intermediate value");
+        }
+        break;
+    case EP_CHOICES: break; /* no workers */
     case EP_READERS3:
         if (me == 1)
             ep_store(p, me, 0, 1);
@@ -130,6 +143,7 @@ static inline uint32_t ep_threads(ep_kind k) {
     case EP_MUTEX3:
     case EP_READERS3: return 3;
     case EP_INDEP4: return 4;
+    case EP_CHOICES: return 0;
     default: return 2;
     }
 }
@@ -145,6 +159,14 @@ static void ep_main(sim_ctx *s, const shim *sh, void *arg) {
     p->sim = s;
     bool join = k == EP_LOST2 || k == EP_LOST3 || k == EP_MUTEX2 || k == EP_MUTEX3;
     if (k == EP_MUTEX2 || k == EP_MUTEX3) sh->mutex_init(sh->ctx, &p->mu);
+    if (k == EP_CHOICES) {
+        /* Only world choices: each tuple (a, b, c) is one execution. */
+        uint32_t a = sim_choose_user(s, 3), b = sim_choose_user(s, 2), c = sim_choose_user(s, 3);
+        p->user = 1 + a * 6 + b * 3 + c;
+        ep_store(p, 0, 0, p->user);
+        if (a == 2 && c == 1) sim_fail(s, "choices", "a = 2 and c = 1");
+        return;
+    }
     uint32_t n = ep_threads(k);
     shim_thread t[4];
     for (uint32_t i = 0; i < n; i++) {
