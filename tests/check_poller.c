@@ -85,6 +85,13 @@ static void env_finish(env *e) {
     np_destroy(e->p);
 }
 
+/* Closes the poller's side and the peer, then env_finish. */
+static void env_close(env *e, np_fd *fd, shim_handle peer) {
+    np_fd_close(fd);
+    e->sh->closesocket(e->ctx, peer);
+    env_finish(e);
+}
+
 static void poll_once(env *e, np_m *m, int64_t delay) {
     np_list l = {0};
     int32_t d = np_poll(e->p, m, delay, &l);
@@ -302,9 +309,7 @@ static void deadline_main(sim_ctx *sim, const shim *sh, void *arg) {
     if (r.at < 50 * MS) sim_fail(sim, "deadline", "timed out at %" PRId64 " ns, before the 50 ms deadline", r.at);
     /* Late by at most two ticks of the coarse poll timeout. */
     if (r.at > 50 * MS + 32 * MS) sim_fail(sim, "poll-delay", "timed out at %" PRId64 " ns, late", r.at);
-    np_fd_close(fd);
-    sh->closesocket(sh->ctx, s[1]);
-    env_finish(&e);
+    env_close(&e, fd, s[1]);
 }
 START_TEST(test_deadline_times_out) { run_seeds("deadline", deadline_main, 400); }
 END_TEST
@@ -353,9 +358,7 @@ static void data_at_deadline_main(sim_ctx *sim, const shim *sh, void *arg) {
     }
     if (total != 5) sim_fail(sim, "bytes-conserved", "read %u bytes of the 5 sent", total);
     sh->thread_join(sh->ctx, &tp);
-    np_fd_close(fd);
-    sh->closesocket(sh->ctx, s[1]);
-    env_finish(&e);
+    env_close(&e, fd, s[1]);
 }
 START_TEST(test_data_at_deadline_not_lost) { run_seeds("data-at-deadline", data_at_deadline_main, 1500); }
 END_TEST
@@ -436,9 +439,7 @@ static void foreign_main(sim_ctx *sim, const shim *sh, void *arg) {
     for (int i = 0; i < DECOY; i++)
         if (decoy[i] != 0) sim_fail(sim, "foreign-packets", "a foreign packet's trailing bytes were used as a pollDesc");
     sh->thread_join(sh->ctx, &tp);
-    np_fd_close(fd);
-    sh->closesocket(sh->ctx, s[1]);
-    env_finish(&e);
+    env_close(&e, fd, s[1]);
 }
 START_TEST(test_foreign_completion_ignored) { run_seeds("foreign", foreign_main, 400); }
 END_TEST
@@ -504,9 +505,7 @@ static void sync_main(sim_ctx *sim, const shim *sh, void *arg) {
     }
     if (total != 10) sim_fail(sim, "bytes-conserved", "read %u bytes of the 10 sent", total);
     sh->thread_join(sh->ctx, &tp);
-    np_fd_close(fd);
-    sh->closesocket(sh->ctx, s[1]);
-    env_finish(&e);
+    env_close(&e, fd, s[1]);
 }
 START_TEST(test_synchronous_completions) { run_seeds("sync", sync_main, 1000); }
 END_TEST
