@@ -153,6 +153,8 @@ int cli_cmd_fuzz(const cli_opts *o);
 int cli_cmd_bench(const cli_opts *o);
 /* cli_explore.c */
 int cli_cmd_explore(const cli_opts *o);
+/* bench --explore: explored executions per second, DPOR vs naive DFS. */
+int cli_bench_explore(const cli_opts *o);
 /* cli_shrink.c */
 int cli_cmd_replay(const cli_opts *o);
 int cli_cmd_shrink(const cli_opts *o);

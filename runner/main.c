@@ -347,7 +347,7 @@ int main(int argc, char **argv) {
     else if (strcmp(cmd, "shrink") == 0)
         rc = cli_cmd_shrink(&o);
     else if (strcmp(cmd, "bench") == 0)
-        rc = real ? cli_cmd_bench_real(&o) : cli_cmd_bench(&o);
+        rc = real ? cli_cmd_bench_real(&o) : o.bench_explore ? cli_bench_explore(&o) : cli_cmd_bench(&o);
     else if (strcmp(cmd, "validate") == 0)
         rc = cli_cmd_validate(&o);
     else if (is_explore)
