@@ -218,6 +218,9 @@ void cli_real_exec(cli_real *r, const scn_scenario *s, uint64_t run, cli_real_ru
         printf("HANG %s: run %" PRIu64 " did not finish within %.0f s on the real backend (%s): a lost wakeup or a "
                "deadlock; its threads are stuck, stopping\n",
                scn_path(s), run + 1, (double)limit / 1e9, shim_win32_host());
+        /* The trace so far says where each thread stopped (they are blocked
+         * in the OS, not appending). */
+        model_trace_write(r->trace, stdout);
         fflush(stdout);
         exit(CLI_EXIT_FAIL);
     }
