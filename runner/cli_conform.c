@@ -8,18 +8,21 @@
  * packets), with random, swarm and PCT seeds in turn, until each real
  * outcome has been produced or the budget is spent.
  *
- * Outcomes still missing get a second search with every `sleep` made a
- * yield. The simulator's time moves only when no thread can run, so a
- * `sleep 1ms` there always outlasts the work of every runnable thread; on a
- * real machine a runnable thread can be kept waiting longer than that (a
- * slow thread start, a preemption). An outcome found only this way is a
- * timing gap (named, not a failure); one found by neither search is a
- * fidelity gap. Only passing simulator executions count: a failing one
+ * Outcomes still missing get a second search with time jumps on
+ * (sim_config.time_jumps): by default the simulator's time moves only when
+ * no thread can run, so a `sleep 1ms` always outlasts the work of every
+ * runnable thread, while on a real machine a runnable thread can be kept
+ * waiting longer than that (a slow thread start, a preemption); with time
+ * jumps the kernel may let time pass while threads could run, which is the
+ * simulator producing that outcome. Still missing: a third search with every
+ * `sleep` made a yield; an outcome found only this way is a timing gap
+ * (named, not a failure); one found by none is a fidelity gap. Only passing simulator executions count: a failing one
  * stops early, so its outcome is partial.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "../sim/strategies.h"
 #include "cli_real.h"
 
 static void like_host(sim_config *cfg, void *arg) {
@@ -33,7 +36,8 @@ static void like_host(sim_config *cfg, void *arg) {
     if (cfg->wait_packets == SIM_WAITPKT_PRESENT && !h->wait_packets) cfg->wait_packets = SIM_WAITPKT_ABSENT;
 }
 
-/* One search; `stage` 1 marks sim_first, 2 marks sim_timing. */
+/* One search; stages 1 (plain) and 2 (time jumps) mark sim_first, 3 (sleeps
+ * as yields) marks sim_timing. */
 static int search(cli_target *t, cli_outcome_set *set, uint32_t *missing, int stage, uint64_t budget, uint64_t seed,
                   cli_conform_stats *out) {
     cli_outcome oc = {0};
@@ -56,7 +60,7 @@ static int search(cli_target *t, cli_outcome_set *set, uint32_t *missing, int st
         cli_outcome_entry *e = cli_outcome_set_find(set, text);
         free(text);
         if (e == NULL || e->sim_first != 0 || e->sim_timing != 0) continue;
-        if (stage == 1) e->sim_first = i + 1;
+        if (stage <= 2) e->sim_first = i + 1;
         else e->sim_timing = i + 1;
         (*missing)--;
     }
@@ -75,10 +79,15 @@ int cli_conform(const char *path, const cli_conform_host *host, cli_outcome_set 
     int rc = cli_target_open_with(&t, path, like_host, &h);
     if (rc != 0) return rc;
     rc = search(&t, set, &missing, 1, budget, seed, out);
+    if (rc == 0 && missing > 0) {
+        sim_set_time_jumps(t.sim, true);
+        rc = search(&t, set, &missing, 2, budget, seed, out);
+        sim_set_time_jumps(t.sim, false);
+    }
     uint32_t after_first = missing;
     if (rc == 0 && missing > 0) {
         t.sleeps_yield = true;
-        rc = search(&t, set, &missing, 2, budget, seed, out);
+        rc = search(&t, set, &missing, 3, budget, seed, out);
     }
     out->timing = after_first - missing;
     out->missing = missing;

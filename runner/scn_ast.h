@@ -116,6 +116,7 @@ typedef enum scn_knob_id {
     SCN_KNOB_MAX_STEPS,
     SCN_KNOB_MAX_DECISIONS,
     SCN_KNOB_MAX_OBJECTS,
+    SCN_KNOB_TIME_JUMPS,
 } scn_knob_id;
 
 typedef struct scn_knob {

@@ -227,6 +227,7 @@ static const struct {
     {"max_steps", SCN_KNOB_MAX_STEPS},
     {"max_decisions", SCN_KNOB_MAX_DECISIONS},
     {"max_objects", SCN_KNOB_MAX_OBJECTS},
+    {"time_jumps", SCN_KNOB_TIME_JUMPS},
 };
 
 static bool st_knob(scn_parser *P, const scn_tok *t) {
@@ -238,7 +239,7 @@ static bool st_knob(scn_parser *P, const scn_tok *t) {
     if (id == 0)
         return scn__err(P, t[1].col,
                         "unknown knob '%s' (known: tick, wait_packets, faults, faults_port, faults_post, "
-                        "faults_sockio, faults_waitpkt, max_steps, max_decisions, max_objects)",
+                        "faults_sockio, faults_waitpkt, max_steps, max_decisions, max_objects, time_jumps)",
                         scn__text(P, &t[1]));
     if (t[2].kind == SCN_T_END) return scn__err(P, t[2].col, "knob '%s' needs a value", scn__text(P, &t[1]));
     int64_t v = 0;
@@ -255,6 +256,11 @@ static bool st_knob(scn_parser *P, const scn_tok *t) {
     case SCN_KNOB_MAX_STEPS:
     case SCN_KNOB_MAX_DECISIONS:
         if (!scn__int(P, &t[2], 1, 2000000000, "the knob's value", &v)) return false;
+        break;
+    case SCN_KNOB_TIME_JUMPS:
+        if (scn__tok_eq(&t[2], "on")) v = 1;
+        else if (scn__tok_eq(&t[2], "off")) v = 0;
+        else return scn__err(P, t[2].col, "time_jumps is on or off, not '%s'", scn__text(P, &t[2]));
         break;
     default:
         if (!scn__int(P, &t[2], 0, 1000000, "the knob's value", &v)) return false;
@@ -565,6 +571,7 @@ void scn_apply_knobs(const scn_scenario *s, sim_config *cfg) {
         case SCN_KNOB_MAX_STEPS: cfg->max_steps = (uint64_t)v; break;
         case SCN_KNOB_MAX_DECISIONS: cfg->max_decisions = (uint32_t)v; break;
         case SCN_KNOB_MAX_OBJECTS: cfg->max_objects = (uint32_t)v; break;
+        case SCN_KNOB_TIME_JUMPS: cfg->time_jumps = v != 0; break;
         default: break;
         }
     }

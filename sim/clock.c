@@ -77,6 +77,11 @@ void sim__timer_add(sim_ctx *s, uint32_t thread, int64_t deadline_ns) {
 
 void sim__world_timer_add(sim_ctx *s, uint32_t id, int64_t deadline_ns) { timer_push(s, SIM_KERNEL, id, deadline_ns); }
 
+bool sim__clock_pending(sim_ctx *s) {
+    while (s->ntimers > 0 && !timer_live(s, &s->timers[0])) heap_pop(s);
+    return s->ntimers > 0;
+}
+
 bool sim__clock_advance(sim_ctx *s) {
     while (s->ntimers > 0 && !timer_live(s, &s->timers[0])) heap_pop(s);
     if (s->ntimers == 0) return false;

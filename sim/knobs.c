@@ -11,3 +11,5 @@ void sim_set_fault_budget(sim_ctx *s, const uint32_t budget[4]) {
 }
 
 void sim_set_record_trace(sim_ctx *s, bool on) { s->cfg.record_trace = on; }
+
+void sim_set_time_jumps(sim_ctx *s, bool on) { s->cfg.time_jumps = on; }

@@ -79,14 +79,28 @@ static void switch_to(sim_ctx *s, uint32_t next, bool final) {
 
 static inline uint32_t world_pending(sim_ctx *s) { return s->world != NULL ? s->world->pending(s) : 0; }
 
-/* One kernel action: which one is an 'e' choice when several are enabled. */
-static void kernel_step(sim_ctx *s, uint32_t pending) {
+/* With time jumps on, "time passes" is one more kernel action while some
+ * thread could run: the clock jumps to the earliest pending deadline. A real
+ * machine may keep a runnable thread waiting that long (a preemption, a slow
+ * thread start); the default virtual clock never does. */
+static inline uint32_t clock_jump(sim_ctx *s) {
+    return s->cfg.time_jumps && s->runnable != 0 && sim__clock_pending(s) ? 1u : 0u;
+}
+
+/* One kernel action: which one is an 'e' choice when several are enabled;
+ * with a clock jump on offer it is the last alternative. */
+static void kernel_step(sim_ctx *s, uint32_t world, uint32_t jump) {
     if (++s->steps > s->cfg.max_steps) {
         sim__end(s, SIM_LIVELOCK, NULL,
                  sim_arena_printf(&s->arena, "livelock: step limit %llu reached\n%s",
                                   (unsigned long long)s->cfg.max_steps, sim__describe_threads(s)));
     }
-    uint32_t which = pending > 1 ? sim__choose(s, SIM_CHOICE_EVENT, pending, NULL, SIM_NO_CURRENT) : 0;
+    uint32_t total = world + jump;
+    uint32_t which = total > 1 ? sim__choose(s, SIM_CHOICE_EVENT, total, NULL, SIM_NO_CURRENT) : 0;
+    if (which == world) {
+        sim__clock_advance(s);
+        return;
+    }
     s->in_kernel = true;
     s->world->fire(s, which);
     s->in_kernel = false;
@@ -99,8 +113,8 @@ static void kernel_step(sim_ctx *s, uint32_t pending) {
 static uint32_t pick(sim_ctx *s, uint32_t current) {
     for (;;) {
         uint64_t m = s->runnable;
-        uint32_t kernel = world_pending(s);
-        if (kernel == 0) {
+        uint32_t world = world_pending(s), jump = clock_jump(s);
+        if (world + jump == 0) {
             if (m == 0) return SIM_NO_CURRENT;
             if ((m & (m - 1)) == 0) return sim__ctz64(m);
         }
@@ -112,10 +126,10 @@ static uint32_t pick(sim_ctx *s, uint32_t current) {
             labels[n++] = tid;
             m &= m - 1;
         }
-        if (kernel > 0) labels[n++] = SIM_KERNEL;
+        if (world + jump > 0) labels[n++] = SIM_KERNEL;
         uint32_t chosen = n == 1 ? labels[0] : labels[sim__choose(s, SIM_CHOICE_THREAD, n, labels, cur)];
         if (chosen != SIM_KERNEL) return chosen;
-        kernel_step(s, kernel);
+        kernel_step(s, world, jump);
     }
 }
 
@@ -154,7 +168,7 @@ void sim__sched_point(sim_ctx *s) {
                                   (unsigned long long)s->cfg.max_steps, sim__describe_threads(s)));
     }
     uint64_t m = s->runnable;
-    if ((m & (m - 1)) == 0 && world_pending(s) == 0) return; /* nobody else can act */
+    if ((m & (m - 1)) == 0 && world_pending(s) == 0 && clock_jump(s) == 0) return; /* nobody else can act */
     switch_to(s, pick(s, s->current), false);
 }
 

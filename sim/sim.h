@@ -43,6 +43,12 @@ typedef struct sim_config {
     int64_t tick_ns;           /* timer tick for wait timeouts (15.625 ms, §3); 0 = none (Wine) */
     uint8_t wait_packets;      /* SIM_WAITPKT_*: wait completion packets present, absent or a choice (§8) */
     uint32_t fault_budget[4];  /* per sim_fault_family: faults injectable per execution; 0 = off */
+    /* Time jumps: while a thread could run, the kernel may let time pass to
+     * the earliest pending deadline (one more 'e' alternative, the last).
+     * Models a runnable thread kept waiting by a real machine (preemption, a
+     * slow thread start). Off by default: the clock then moves only when
+     * nothing can run. */
+    bool time_jumps;
 } sim_config;
 
 /* sim_config.wait_packets */

@@ -198,6 +198,8 @@ void sim__world_timer_add(sim_ctx *s, uint32_t id, int64_t deadline_ns);
 /* Advances the clock to the earliest live timer and wakes its threads;
  * false when no timer is pending. */
 bool sim__clock_advance(sim_ctx *s);
+/* Whether a live timer is pending (drops dead ones at the top). */
+bool sim__clock_pending(sim_ctx *s);
 
 /* choose.c */
 uint32_t sim__choose(sim_ctx *s, sim_choice_kind kind, uint32_t n, const uint32_t *labels,

@@ -51,6 +51,7 @@ void sim_swarm_faults(uint64_t seed, const uint32_t max[4], uint32_t out[4]);
  * the rest of the config is fixed at sim_create. */
 void sim_set_fault_budget(sim_ctx *sim, const uint32_t budget[4]);
 void sim_set_record_trace(sim_ctx *sim, bool on);
+void sim_set_time_jumps(sim_ctx *sim, bool on);
 /* Prints the configuration drawn for `seed` (snprintf-style). */
 size_t sim_swarm_describe(const sim_swarm *w, char *buf, size_t len);
 

@@ -356,6 +356,54 @@ START_TEST(test_time_frozen_while_runnable) {
 }
 END_TEST
 
+/* Time jumps (opt-in): time may pass while a thread can run, as on a real
+ * machine, but only to a pending deadline, and timers still fire on time. */
+typedef struct jump_prog {
+    const shim *sh;
+    int64_t busy_saw, sleeper_woke;
+} jump_prog;
+static void jump_sleeper(void *arg) {
+    jump_prog *p = arg;
+    p->sh->sleep_ns(p->sh->ctx, 10000000);
+    p->sleeper_woke = p->sh->now_ns(p->sh->ctx);
+}
+static void jump_main(sim_ctx *s, const shim *sh, void *arg) {
+    (void)s;
+    jump_prog *p = arg;
+    p->sh = sh;
+    shim_thread t;
+    sh->thread_spawn(sh->ctx, &t, jump_sleeper, p, "sleeper");
+    volatile uint32_t w = 0;
+    for (int i = 0; i < 20; i++) sh->atomic_add32(sh->ctx, &w, 1);
+    p->busy_saw = sh->now_ns(sh->ctx);
+    sh->thread_join(sh->ctx, &t);
+}
+START_TEST(test_time_jumps) {
+    sim_config cfg;
+    sim_config_default(&cfg);
+    for (int on = 0; on < 2; on++) {
+        cfg.time_jumps = on;
+        sim_ctx *j = sim_create(&cfg);
+        int jumped = 0;
+        for (uint64_t seed = 0; seed < 300; seed++) {
+            jump_prog p = {0};
+            sim_random rnd;
+            sim_chooser ch = sim_random_chooser(&rnd, seed);
+            const sim_result *r = sim_run(j, &ch, jump_main, &p);
+            ck_assert_int_eq(r->verdict, SIM_PASS);
+            ck_assert_int_eq(p.sleeper_woke, 10000000); /* the timer fires on time either way */
+            ck_assert(p.busy_saw == 0 || p.busy_saw == 10000000);
+            jumped += p.busy_saw != 0;
+        }
+        if (on)
+            ck_assert_int_gt(jumped, 0); /* the runnable thread was sometimes kept waiting */
+        else
+            ck_assert_int_eq(jumped, 0); /* time never moves while a thread can run */
+        sim_destroy(j);
+    }
+}
+END_TEST
+
 /* ---- Replay, divergence, determinism ---- */
 
 START_TEST(test_replay_same_hash) {
@@ -599,6 +647,7 @@ static Suite *sim_suite(void) {
     tcase_add_test(tc, test_thread_limit);
     tcase_add_test(tc, test_timed_waits);
     tcase_add_test(tc, test_time_frozen_while_runnable);
+    tcase_add_test(tc, test_time_jumps);
     tcase_add_test(tc, test_replay_same_hash);
     tcase_add_test(tc, test_divergence_reported);
     tcase_add_test(tc, test_replay_prefix_then_rest);
