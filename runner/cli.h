@@ -91,6 +91,7 @@ typedef struct cli_outcome {
     int64_t virtual_ns;
     uint64_t trace_hash;
     uint32_t ndecisions, preemptions;
+    uint32_t deviations; /* kernel choices that did not take their first outcome */
     char *schedule; /* malloc'd; cli_outcome_clear frees it */
     bool swarm;
     uint64_t swarm_seed;

@@ -63,9 +63,9 @@ void cli_json_outcome(FILE *out, const cli_target *t, const cli_outcome *oc) {
     fputs(",\"schedule\":", out);
     json_string(out, oc->schedule);
     fprintf(out,
-            ",\"decisions\":%u,\"preemptions\":%u,\"steps\":%" PRIu64 ",\"virtual_ns\":%" PRId64
+            ",\"decisions\":%u,\"preemptions\":%u,\"deviations\":%u,\"steps\":%" PRIu64 ",\"virtual_ns\":%" PRId64
             ",\"trace_hash\":\"%016" PRIx64 "\"",
-            oc->ndecisions, oc->preemptions, oc->steps, oc->virtual_ns, oc->trace_hash);
+            oc->ndecisions, oc->preemptions, oc->deviations, oc->steps, oc->virtual_ns, oc->trace_hash);
     if (oc->swarm) {
         fprintf(out, ",\"swarm_seed\":%" PRIu64 ",\"swarm\":", oc->swarm_seed);
         json_string(out, oc->swarm_desc);
@@ -130,7 +130,8 @@ void cli_report_failure(FILE *out, const cli_opts *o, cli_target *t, const cli_o
     if (decisions_before != oc->ndecisions || preemptions_before != oc->preemptions)
         fprintf(out, "  shrunk: %u -> %u decisions, %u -> %u preemptions\n", decisions_before, oc->ndecisions,
                 preemptions_before, oc->preemptions);
-    fprintf(out, "  schedule: %s\n", oc->schedule);
+    fprintf(out, "  schedule: %s\n  (%u decisions: %u preemptions, %u other choices (kernel, scenario) off their first outcome)\n",
+            oc->schedule, oc->ndecisions, oc->preemptions, oc->deviations);
     fprintf(out, "  trace (model events; >> marks the ones the property names):\n");
     print_relevant(out, t, oc);
     fprintf(out, "  replay: %s replay %s --schedule '%s'", o && o->argv0 ? o->argv0 : "iocpcheck", t->path,

@@ -121,6 +121,9 @@ void cli_exec(cli_target *t, sim_chooser *chooser, cli_outcome *out) {
     out->trace_hash = r->trace_hash;
     out->ndecisions = r->ndecisions;
     out->preemptions = r->preemptions;
+    out->deviations = 0;
+    for (uint32_t i = 0; i < r->ndecisions; i++)
+        out->deviations += r->decisions[i].kind != SIM_CHOICE_THREAD && r->decisions[i].index != 0;
     out->schedule = format_schedule(r);
     out->nviolation_events = 0;
     if (r->verdict != SIM_PASS) {
