@@ -24,7 +24,7 @@ static const char *const kind_names[MEV__COUNT] = {
     [MEV_QUIESCENT] = "quiescent",     [MEV_NOTE] = "note",
 };
 
-static const char *op_name(uint64_t op) {
+const char *model_op_name(uint64_t op) {
     switch (op) {
     case MOP_READ: return "read";
     case MOP_WRITE: return "write";
@@ -36,13 +36,14 @@ static const char *op_name(uint64_t op) {
     }
 }
 
-static const char *outcome_name(uint64_t o) {
+const char *model_outcome_name(uint64_t o) {
     switch (o) {
     case MOUT_OK: return "ok";
     case MOUT_EOF: return "eof";
     case MOUT_TIMEOUT: return "timeout";
     case MOUT_CLOSED: return "closed";
     case MOUT_ERROR: return "error";
+    case 0: return "unassigned"; /* a result slot before its step ran */
     default: return "outcome?";
     }
 }
@@ -108,15 +109,15 @@ static int args(const model_event *e, char *d, size_t n) {
                         a[3]);
     case MEV_OP_BEGIN:
         if (a[2] == UINT64_MAX)
-            return snprintf(d, n, "#%" PRIu64 " %s arg %" PRId64, a[0], op_name(a[1]), (int64_t)a[3]);
-        return snprintf(d, n, "#%" PRIu64 " %s fd%" PRIu64 " arg %" PRId64, a[0], op_name(a[1]), a[2], (int64_t)a[3]);
+            return snprintf(d, n, "#%" PRIu64 " %s arg %" PRId64, a[0], model_op_name(a[1]), (int64_t)a[3]);
+        return snprintf(d, n, "#%" PRIu64 " %s fd%" PRIu64 " arg %" PRId64, a[0], model_op_name(a[1]), a[2], (int64_t)a[3]);
     case MEV_OP_END:
         if (a[1] == MOP_READ && (a[2] == MOUT_OK || a[2] == MOUT_EOF))
-            return snprintf(d, n, "#%" PRIu64 " %s %s %" PRIu64 " offset %" PRIu64, a[0], op_name(a[1]),
-                            outcome_name(a[2]), a[3], a[4]);
+            return snprintf(d, n, "#%" PRIu64 " %s %s %" PRIu64 " offset %" PRIu64, a[0], model_op_name(a[1]),
+                            model_outcome_name(a[2]), a[3], a[4]);
         if (a[2] == MOUT_ERROR)
-            return snprintf(d, n, "#%" PRIu64 " %s error %" PRId64, a[0], op_name(a[1]), (int64_t)a[3]);
-        return snprintf(d, n, "#%" PRIu64 " %s %s %" PRIu64, a[0], op_name(a[1]), outcome_name(a[2]), a[3]);
+            return snprintf(d, n, "#%" PRIu64 " %s error %" PRId64, a[0], model_op_name(a[1]), (int64_t)a[3]);
+        return snprintf(d, n, "#%" PRIu64 " %s %s %" PRIu64, a[0], model_op_name(a[1]), model_outcome_name(a[2]), a[3]);
     case MEV_DEADLINE:
         if (a[2] == 0) return snprintf(d, n, "fd%" PRIu64 " %s none", a[0], mode_name(a[1]));
         if (a[2] == UINT64_MAX) return snprintf(d, n, "fd%" PRIu64 " %s past", a[0], mode_name(a[1]));

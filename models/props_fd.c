@@ -62,27 +62,27 @@ void mp_deadline(mw *w, const model_event *e) {
         mw_fail(w, MP_DEADLINE, MW_SEQS(op->past_seq, op->begin_seq, e->seq),
                 "#%llu (%s on fd%llu) began at [%llu] with its deadline past (set at [%llu] by the same thread) but "
                 "did not end with timeout at [%llu]: prepare must fail before any I/O",
-                (unsigned long long)op->slot, mw_op_name(op->kind), (unsigned long long)op->fd,
+                (unsigned long long)op->slot, model_op_name(op->kind), (unsigned long long)op->fd,
                 (unsigned long long)op->begin_seq, (unsigned long long)op->past_seq, (unsigned long long)e->seq);
         return;
     }
     if (a[2] == MOUT_TIMEOUT) {
         if (!rw) {
             mw_fail(w, MP_DEADLINE, MW_SEQS(op->begin_seq, e->seq), "#%llu, a %s, ended with timeout at [%llu]",
-                    (unsigned long long)op->slot, mw_op_name(op->kind), (unsigned long long)e->seq);
+                    (unsigned long long)op->slot, model_op_name(op->kind), (unsigned long long)e->seq);
         } else if (op->exp_untracked) {
             return;
         } else if (op->min_exp == MW_NEVER) {
             mw_fail(w, MP_DEADLINE, MW_SEQS(op->begin_seq, e->seq),
                     "#%llu (%s on fd%llu) ended with timeout at [%llu], but no %s deadline was in force while it ran",
-                    (unsigned long long)op->slot, mw_op_name(op->kind), (unsigned long long)op->fd,
-                    (unsigned long long)e->seq, mw_op_name(op->kind));
+                    (unsigned long long)op->slot, model_op_name(op->kind), (unsigned long long)op->fd,
+                    (unsigned long long)e->seq, model_op_name(op->kind));
         } else if (op->min_exp != MW_EXPIRED) {
             int64_t slack = w->opt->virtual_time ? 0 : w->opt->slack_ns;
             if (e->time_ns < op->min_exp - slack)
                 mw_fail(w, MP_DEADLINE, MW_SEQS(op->min_exp_seq, op->begin_seq, e->seq),
                         "#%llu (%s on fd%llu) timed out at %s ([%llu]), before its deadline %s set at [%llu]",
-                        (unsigned long long)op->slot, mw_op_name(op->kind), (unsigned long long)op->fd,
+                        (unsigned long long)op->slot, model_op_name(op->kind), (unsigned long long)op->fd,
                         mw_ms(e->time_ns, t1), (unsigned long long)e->seq, mw_ms(op->min_exp, t2),
                         (unsigned long long)op->min_exp_seq);
         }
@@ -92,7 +92,7 @@ void mp_deadline(mw *w, const model_event *e) {
             if (f->close_begin_at == 0)
                 mw_fail(w, MP_DEADLINE, MW_SEQS(op->begin_seq, e->seq),
                         "#%llu (%s on fd%llu) ended with closed at [%llu], but no close of fd%llu had begun",
-                        (unsigned long long)op->slot, mw_op_name(op->kind), (unsigned long long)op->fd,
+                        (unsigned long long)op->slot, model_op_name(op->kind), (unsigned long long)op->fd,
                         (unsigned long long)e->seq, (unsigned long long)op->fd);
         } else if (op->kind == MOP_CLOSE) {
             if (mw_fd_get(w, op->fd)->closes < 2)
@@ -101,7 +101,7 @@ void mp_deadline(mw *w, const model_event *e) {
                         (unsigned long long)op->fd, (unsigned long long)e->seq);
         } else {
             mw_fail(w, MP_DEADLINE, MW_SEQS(op->begin_seq, e->seq), "#%llu, a %s, ended with closed at [%llu]",
-                    (unsigned long long)op->slot, mw_op_name(op->kind), (unsigned long long)e->seq);
+                    (unsigned long long)op->slot, model_op_name(op->kind), (unsigned long long)e->seq);
         }
     }
 }
@@ -150,7 +150,7 @@ void mp_close(mw *w, const model_event *e) {
             mw_fail(w, MP_CLOSE, MW_SEQS(op->closed_before_at - 1, op->begin_seq, e->seq),
                     "#%llu (%s on fd%llu) began at [%llu], after fd%llu's close had returned at [%llu], yet did not end "
                     "with closed",
-                    (unsigned long long)op->slot, mw_op_name(op->kind), (unsigned long long)op->fd,
+                    (unsigned long long)op->slot, model_op_name(op->kind), (unsigned long long)op->fd,
                     (unsigned long long)op->begin_seq, (unsigned long long)op->fd,
                     (unsigned long long)(op->closed_before_at - 1));
             return;

@@ -109,18 +109,18 @@ void mp_one_completion(mw *w, const model_event *e) {
         mw_op *op = mw_op_at(w, i);
         mw_fail(w, MP_ONE_COMPLETION, MW_SEQS(op->begin_seq, e->seq),
                 "#%llu began again at [%llu] while its %s begun at [%llu] had not ended", (unsigned long long)a[0],
-                (unsigned long long)e->seq, mw_op_name(op->kind), (unsigned long long)op->begin_seq);
+                (unsigned long long)e->seq, model_op_name(op->kind), (unsigned long long)op->begin_seq);
         return;
     }
     case MEV_OP_END: {
         mw_op *op;
         if (op_for_end(w, e, &op) == 0) {
             mw_fail(w, MP_ONE_COMPLETION, MW_SEQS(e->seq), "#%llu ended at [%llu] with no %s of that slot running",
-                    (unsigned long long)a[0], (unsigned long long)e->seq, mw_op_name((uint32_t)a[1]));
+                    (unsigned long long)a[0], (unsigned long long)e->seq, model_op_name((uint32_t)a[1]));
         } else if (op->kind != a[1]) {
             mw_fail(w, MP_ONE_COMPLETION, MW_SEQS(op->begin_seq, e->seq),
                     "#%llu began as a %s at [%llu] but ended as a %s at [%llu]", (unsigned long long)a[0],
-                    mw_op_name(op->kind), (unsigned long long)op->begin_seq, mw_op_name((uint32_t)a[1]),
+                    model_op_name(op->kind), (unsigned long long)op->begin_seq, model_op_name((uint32_t)a[1]),
                     (unsigned long long)e->seq);
         }
         return;
@@ -132,7 +132,7 @@ void mp_one_completion(mw *w, const model_event *e) {
                 if (op->ended) continue;
                 mw_fail(w, MP_ONE_COMPLETION, MW_SEQS(op->begin_seq, e->seq),
                         "#%llu (a %s begun at [%llu]) never ended, though the scenario reached its end at [%llu]",
-                        (unsigned long long)op->slot, mw_op_name(op->kind), (unsigned long long)op->begin_seq,
+                        (unsigned long long)op->slot, model_op_name(op->kind), (unsigned long long)op->begin_seq,
                         (unsigned long long)e->seq);
                 return;
             }
@@ -188,7 +188,7 @@ void mp_overlapped_lifetime(mw *w, const model_event *e) {
         mw_fail(w, MP_OVERLAPPED_LIFETIME, MW_SEQS(op->last_sub_seq, e->seq),
                 "#%llu (%s on fd%llu) ended at [%llu] while the packet of its submission of ov%llu at [%llu] was "
                 "still queued: the OVERLAPPED was released with its completion outstanding",
-                (unsigned long long)op->slot, mw_op_name(op->kind), (unsigned long long)op->fd,
+                (unsigned long long)op->slot, model_op_name(op->kind), (unsigned long long)op->fd,
                 (unsigned long long)e->seq, (unsigned long long)op->last_ov, (unsigned long long)op->last_sub_seq);
     }
 }
@@ -247,7 +247,7 @@ void mp_bytes_conserved(mw *w, const model_event *e) {
             mw_fail(w, MP_BYTES_CONSERVED, MW_SEQS(op->last_sub_seq, o->done_seq, e->seq),
                     "#%llu (%s on fd%llu) ended with %s at [%llu], but its I/O (ov%llu, submitted at [%llu]) had "
                     "completed with %u bytes at [%llu]: they were lost",
-                    (unsigned long long)op->slot, mw_op_name(op->kind), (unsigned long long)op->fd,
+                    (unsigned long long)op->slot, model_op_name(op->kind), (unsigned long long)op->fd,
                     a[2] == MOUT_TIMEOUT ? "timeout" : "closed", (unsigned long long)e->seq,
                     (unsigned long long)op->last_ov, (unsigned long long)op->last_sub_seq, o->bytes,
                     (unsigned long long)o->done_seq);

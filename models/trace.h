@@ -130,6 +130,11 @@ uint64_t model_handle(model_trace *t, shim_handle h);
  * recorded into `t`. `out` is caller storage that must outlive its use. */
 void model_record_wrap(shim *out, const shim *inner, model_trace *t);
 
+/* Names of model_op and model_outcome values, as the scenario language and
+ * the reports spell them. */
+const char *model_op_name(uint64_t op);
+const char *model_outcome_name(uint64_t outcome);
+
 /* Renders one event as text (no newline); snprintf-style length. */
 size_t model_event_format(const model_event *e, char *buf, size_t len);
 void model_trace_write(const model_trace *t, FILE *out);

@@ -49,17 +49,6 @@ mw_fd *mw_fd_get(mw *w, uint64_t fd) {
 mw_op *mw_op_at(mw *w, uint32_t index) { return &w->ops.v[index - 1]; }
 uint32_t mw_op_of_slot(const mw *w, uint64_t slot) { return model_map_find(&w->ops.map, slot); }
 
-const char *mw_op_name(uint32_t kind) {
-    switch (kind) {
-    case MOP_READ: return "read";
-    case MOP_WRITE: return "write";
-    case MOP_CLOSE: return "close";
-    case MOP_BREAK: return "break";
-    case MOP_POLL: return "poll";
-    case MOP_SLEEP: return "sleep";
-    default: return "operation";
-    }
-}
 
 const char *mw_ms(int64_t ns, char buf[32]) {
     uint64_t u = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;

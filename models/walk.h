@@ -224,7 +224,6 @@ void mp_no_fatal(mw *w, const model_event *e);
 
 /* Helpers shared by the properties. */
 static inline bool mw_live(const mw *w, uint32_t p) { return (w->want & ~w->failed) & (1u << p); }
-const char *mw_op_name(uint32_t kind);
 /* A completion status that delivered its bytes (success or a warning). */
 static inline bool mw_status_ok(uint32_t st) { return st < 0xC0000000u; }
 

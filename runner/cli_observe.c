@@ -27,17 +27,6 @@ typedef struct step_seen {
     bool more;
 } step_seen;
 
-static const char *op_name(uint64_t op) {
-    switch (op) {
-    case MOP_READ: return "read";
-    case MOP_WRITE: return "write";
-    case MOP_CLOSE: return "close";
-    case MOP_BREAK: return "break";
-    case MOP_POLL: return "poll";
-    case MOP_SLEEP: return "sleep";
-    default: return "op";
-    }
-}
 
 /* One outcome, abstracted: bytes of reads and writes dropped. */
 static void token(const model_event *e, char *buf, size_t n) {
@@ -108,7 +97,7 @@ char *cli_observe(const model_trace *t, const scn_scenario *s) {
         /* The set must not depend on the order the outcomes came in. */
         qsort(st->also, st->nalso, sizeof st->also[0], cmp_tok);
         len += (size_t)snprintf(out + len, cap - len, "%sL%u %s %s", k ? "; " : "", scn_step_line(s, st->slot),
-                                op_name(st->op), st->last);
+                                model_op_name(st->op), st->last);
         for (uint32_t j = 0; j < st->nalso; j++)
             len += (size_t)snprintf(out + len, cap - len, "%s%s", j ? ", " : " (also ", st->also[j]);
         if (st->nalso > 0) len += (size_t)snprintf(out + len, cap - len, "%s)", st->more ? ", ..." : "");

@@ -34,21 +34,11 @@ static int fmt_dur(char *b, size_t n, int64_t ns) {
     return snprintf(b, n, "%lldns", (long long)ns);
 }
 
-static const char *outcome_name(uint8_t o) {
-    switch (o) {
-    case MOUT_OK: return "ok";
-    case MOUT_EOF: return "eof";
-    case MOUT_TIMEOUT: return "timeout";
-    case MOUT_CLOSED: return "closed";
-    case MOUT_ERROR: return "error";
-    default: return "unassigned";
-    }
-}
 
 static int fmt_outcome(char *b, size_t n, uint8_t o, bool has_value, uint64_t v) {
-    if (!has_value) return snprintf(b, n, "%s", outcome_name(o));
+    if (!has_value) return snprintf(b, n, "%s", model_outcome_name(o));
     if (o == MOUT_ERROR && (int64_t)v < 0) return snprintf(b, n, "error(%lld)", (long long)(int64_t)v);
-    return snprintf(b, n, "%s(%llu)", outcome_name(o), (unsigned long long)v);
+    return snprintf(b, n, "%s(%llu)", model_outcome_name(o), (unsigned long long)v);
 }
 
 static bool item_matches(const scn_item *it, const scn_xres *r) {
