@@ -148,6 +148,15 @@ bool cli_trace_json(const char *file, cli_target *t);
 const char *cli_strategy_name(cli_strategy s);
 void cli_print_stats(FILE *out, const cli_target *t);
 
+/* cli_jobs.c: runs `work` in `jobs` forked processes (at most CLI_MAX_JOBS);
+ * each fills a zeroed result of `size` bytes, which `done` receives in the
+ * parent, in job order. 0, CLI_EXIT_INTERNAL if a job died, or CLI_EXIT_USAGE
+ * where there is no fork (Windows). */
+#define CLI_MAX_JOBS 64
+typedef void (*cli_job_fn)(void *arg, uint32_t job, uint32_t jobs, void *result);
+typedef void (*cli_job_done)(void *arg, uint32_t job, const void *result);
+int cli_run_jobs(uint32_t jobs, size_t size, cli_job_fn work, cli_job_done done, void *arg);
+
 /* cli_fuzz.c */
 int cli_cmd_run(const cli_opts *o);
 int cli_cmd_fuzz(const cli_opts *o);

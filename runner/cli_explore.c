@@ -13,10 +13,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#if !defined(_WIN32)
-#include <sys/wait.h>
-#include <unistd.h>
-#endif
 
 #include "../sim/explore.h"
 #include "../sim/strategies.h"
@@ -84,86 +80,62 @@ static void explore_one(const cli_opts *o, cli_target *t, uint32_t shard, uint32
 
 static const char *stopped_by(const explore_report *r) { return r->schedule + strlen(r->schedule) + 1; }
 
-#if defined(_WIN32)
-static int explore_jobs(const cli_opts *o, cli_target *t, explore_report *sum) {
-    (void)o, (void)t, (void)sum;
-    fprintf(stderr, "iocpcheck: --jobs needs fork(), which Windows lacks\n");
-    return CLI_EXIT_USAGE;
+/* --jobs: each process explores one shard; the reports add up, and the
+ * violation with the fewest preemptions + deviations is kept. */
+typedef struct explore_job {
+    const cli_opts *o;
+    cli_target *t;
+    explore_report *sum;
+} explore_job;
+
+static void explore_job_work(void *arg, uint32_t job, uint32_t jobs, void *result) {
+    explore_job *ej = arg;
+    explore_one(ej->o, ej->t, job, jobs, result);
 }
-#else
-static int explore_jobs(const cli_opts *o, cli_target *t, explore_report *sum) {
-    uint32_t jobs = o->jobs;
-    int fds[64][2];
-    pid_t pids[64];
-    for (uint32_t j = 0; j < jobs; j++) {
-        if (pipe(fds[j]) != 0) return CLI_EXIT_INTERNAL;
-        fflush(NULL);
-        pids[j] = fork();
-        if (pids[j] < 0) return CLI_EXIT_INTERNAL;
-        if (pids[j] == 0) {
-            close(fds[j][0]);
-            explore_report *mine = malloc(sizeof *mine);
-            explore_one(o, t, j, jobs, mine);
-            ssize_t w = write(fds[j][1], mine, sizeof *mine);
-            _exit(w == (ssize_t)sizeof *mine ? 0 : 3);
-        }
-        close(fds[j][1]);
+
+static void explore_job_done(void *arg, uint32_t j, const void *result) {
+    explore_report *sum = ((explore_job *)arg)->sum;
+    const explore_report *part = result;
+    sum->stats.executions += part->stats.executions;
+    sum->stats.partial += part->stats.partial;
+    sum->stats.distinct_states += part->stats.distinct_states; /* an upper bound: shards may share states */
+    sum->stats.pruned_bound += part->stats.pruned_bound;
+    sum->stats.pruned_world += part->stats.pruned_world;
+    sum->stats.pruned_sleep += part->stats.pruned_sleep;
+    sum->stats.pruned_por += part->stats.pruned_por;
+    sum->stats.races += part->stats.races;
+    if (part->stats.max_depth > sum->stats.max_depth) sum->stats.max_depth = part->stats.max_depth;
+    /* The last round of the shard that got furthest (K + D, then K). */
+    if (j == 0 || part->stats.bound + part->stats.world_bound > sum->stats.bound + sum->stats.world_bound ||
+        (part->stats.bound + part->stats.world_bound == sum->stats.bound + sum->stats.world_bound &&
+         part->stats.bound > sum->stats.bound)) {
+        sum->stats.bound = part->stats.bound;
+        sum->stats.world_bound = part->stats.world_bound;
     }
+    sum->stats.complete &= part->stats.complete;
+    /* Keep the violation with the fewest preemptions + deviations, then
+     * preemptions, then decisions. */
+    uint32_t pc = part->preemptions + part->deviations, sc = sum->preemptions + sum->deviations;
+    if (part->found && (!sum->found || pc < sc || (pc == sc && part->preemptions < sum->preemptions) ||
+                        (pc == sc && part->preemptions == sum->preemptions &&
+                         part->ndecisions < sum->ndecisions))) {
+        sum->found = true;
+        sum->preemptions = part->preemptions;
+        sum->deviations = part->deviations;
+        sum->world_bound = part->world_bound;
+        sum->ndecisions = part->ndecisions;
+        sum->bound = part->bound;
+        sum->execution = part->execution;
+        memcpy(sum->schedule, part->schedule, sizeof sum->schedule);
+    }
+}
+
+static int explore_jobs(const cli_opts *o, cli_target *t, explore_report *sum) {
     memset(sum, 0, sizeof *sum);
     sum->stats.complete = true;
-    int rc = 0;
-    explore_report *part = malloc(sizeof *part);
-    for (uint32_t j = 0; j < jobs; j++) {
-        size_t got = 0;
-        while (got < sizeof *part) {
-            ssize_t r = read(fds[j][0], (char *)part + got, sizeof *part - got);
-            if (r <= 0) break;
-            got += (size_t)r;
-        }
-        close(fds[j][0]);
-        int status;
-        waitpid(pids[j], &status, 0);
-        if (got != sizeof *part || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            rc = CLI_EXIT_INTERNAL;
-            continue;
-        }
-        sum->stats.executions += part->stats.executions;
-        sum->stats.partial += part->stats.partial;
-        sum->stats.distinct_states += part->stats.distinct_states; /* an upper bound: shards may share states */
-        sum->stats.pruned_bound += part->stats.pruned_bound;
-        sum->stats.pruned_world += part->stats.pruned_world;
-        sum->stats.pruned_sleep += part->stats.pruned_sleep;
-        sum->stats.pruned_por += part->stats.pruned_por;
-        sum->stats.races += part->stats.races;
-        if (part->stats.max_depth > sum->stats.max_depth) sum->stats.max_depth = part->stats.max_depth;
-        /* The last round of the shard that got furthest (K + D, then K). */
-        if (j == 0 || part->stats.bound + part->stats.world_bound > sum->stats.bound + sum->stats.world_bound ||
-            (part->stats.bound + part->stats.world_bound == sum->stats.bound + sum->stats.world_bound &&
-             part->stats.bound > sum->stats.bound)) {
-            sum->stats.bound = part->stats.bound;
-            sum->stats.world_bound = part->stats.world_bound;
-        }
-        sum->stats.complete &= part->stats.complete;
-        /* Keep the violation with the fewest preemptions + deviations, then
-         * preemptions, then decisions. */
-        uint32_t pc = part->preemptions + part->deviations, sc = sum->preemptions + sum->deviations;
-        if (part->found && (!sum->found || pc < sc || (pc == sc && part->preemptions < sum->preemptions) ||
-                            (pc == sc && part->preemptions == sum->preemptions &&
-                             part->ndecisions < sum->ndecisions))) {
-            sum->found = true;
-            sum->preemptions = part->preemptions;
-            sum->deviations = part->deviations;
-            sum->world_bound = part->world_bound;
-            sum->ndecisions = part->ndecisions;
-            sum->bound = part->bound;
-            sum->execution = part->execution;
-            memcpy(sum->schedule, part->schedule, sizeof sum->schedule);
-        }
-    }
-    free(part);
-    return rc;
+    explore_job ej = {o, t, sum};
+    return cli_run_jobs(o->jobs, sizeof(explore_report), explore_job_work, explore_job_done, &ej);
 }
-#endif
 
 int cli_cmd_explore(const cli_opts *o) {
     int rc = CLI_EXIT_PASS;

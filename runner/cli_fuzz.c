@@ -12,10 +12,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#if !defined(_WIN32)
-#include <sys/wait.h>
-#include <unistd.h>
-#endif
 
 #include "../sim/strategies.h"
 #include "cli.h"
@@ -81,56 +77,34 @@ static void fuzz_slice(const cli_opts *o, cli_target *t, uint32_t job, uint32_t 
     cli_outcome_clear(&oc);
 }
 
-/* Forks `jobs` processes over the slice; sums their tallies. */
-#if defined(_WIN32)
-static int fuzz_jobs(const cli_opts *o, cli_target *t, fuzz_tally *sum) {
-    (void)o, (void)t;
-    memset(sum, 0, sizeof *sum); /* the caller reads it even on failure */
-    sum->first_fail = UINT64_MAX;
-    fprintf(stderr, "iocpcheck: --jobs needs fork(), which Windows lacks: use --shard K/N in several processes\n");
-    return CLI_EXIT_USAGE;
+/* --jobs: each process runs its share of the slice; the tallies add up. */
+typedef struct fuzz_job {
+    const cli_opts *o;
+    cli_target *t;
+    fuzz_tally *sum;
+} fuzz_job;
+
+static void fuzz_job_work(void *arg, uint32_t job, uint32_t jobs, void *result) {
+    fuzz_job *fj = arg;
+    fuzz_slice(fj->o, fj->t, job, jobs, result, false);
 }
-#else
+
+static void fuzz_job_done(void *arg, uint32_t job, const void *result) {
+    (void)job;
+    fuzz_tally *sum = ((fuzz_job *)arg)->sum;
+    const fuzz_tally *part = result;
+    sum->executions += part->executions;
+    sum->failures += part->failures;
+    sum->steps += part->steps;
+    if (part->first_fail < sum->first_fail) sum->first_fail = part->first_fail;
+}
+
 static int fuzz_jobs(const cli_opts *o, cli_target *t, fuzz_tally *sum) {
     memset(sum, 0, sizeof *sum);
     sum->first_fail = UINT64_MAX;
-    int fds[64][2];
-    pid_t pids[64];
-    uint32_t jobs = o->jobs > 64 ? 64 : o->jobs;
-    for (uint32_t j = 0; j < jobs; j++) {
-        if (pipe(fds[j]) != 0) return CLI_EXIT_INTERNAL;
-        fflush(NULL);
-        pids[j] = fork();
-        if (pids[j] < 0) return CLI_EXIT_INTERNAL;
-        if (pids[j] == 0) {
-            close(fds[j][0]);
-            fuzz_tally mine;
-            fuzz_slice(o, t, j, jobs, &mine, false);
-            ssize_t w = write(fds[j][1], &mine, sizeof mine);
-            _exit(w == (ssize_t)sizeof mine ? 0 : 3);
-        }
-        close(fds[j][1]);
-    }
-    int rc = 0;
-    for (uint32_t j = 0; j < jobs; j++) {
-        fuzz_tally part;
-        ssize_t r = read(fds[j][0], &part, sizeof part);
-        close(fds[j][0]);
-        int status;
-        waitpid(pids[j], &status, 0);
-        if (r != (ssize_t)sizeof part || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            fprintf(stderr, "iocpcheck: job %u of %s died\n", j, t->path);
-            rc = CLI_EXIT_INTERNAL;
-            continue;
-        }
-        sum->executions += part.executions;
-        sum->failures += part.failures;
-        sum->steps += part.steps;
-        if (part.first_fail < sum->first_fail) sum->first_fail = part.first_fail;
-    }
-    return rc;
+    fuzz_job fj = {o, t, sum};
+    return cli_run_jobs(o->jobs, sizeof(fuzz_tally), fuzz_job_work, fuzz_job_done, &fj);
 }
-#endif
 
 int cli_cmd_fuzz(const cli_opts *o) {
     cli_junit_case *cases = calloc(o->nfiles + 1, sizeof *cases);
