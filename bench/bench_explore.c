@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "sim/explore.h"
+#include "search/explore.h"
 #include "tests/explore_progs.h"
 
 static double now_s(void) {

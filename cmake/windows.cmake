@@ -11,18 +11,15 @@ if(MINGW)
   target_compile_definitions(iocpcheck_sim PUBLIC __USE_MINGW_ANSI_STDIO=1)
 endif()
 
-# ---- The real backend: poller/shim_win32.c, the only file with <windows.h> ----
-add_library(iocpcheck_win32 STATIC poller/shim_win32.c)
+# ---- The real backend: shim/shim_win32.c, the only file with <windows.h> ----
+add_library(iocpcheck_win32 STATIC shim/shim_win32.c)
 target_include_directories(iocpcheck_win32 PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_link_libraries(iocpcheck_win32 PUBLIC ws2_32)
 if(MINGW)
   target_compile_definitions(iocpcheck_win32 PUBLIC __USE_MINGW_ANSI_STDIO=1)
 endif()
 # One Windows binary runs scenarios on both backends (validate, bench --backend win32).
-target_link_libraries(iocpcheck PRIVATE iocpcheck_win32)
-foreach(name IN LISTS IOCPCHECK_MUTANT_NAMES)
-  target_link_libraries(iocpcheck-mutant-${name} PRIVATE iocpcheck_win32)
-endforeach()
+target_link_libraries(iocpcheck_cli PUBLIC iocpcheck_win32)
 
 if(NOT IOCPCHECK_TESTS)
   return()

@@ -93,7 +93,7 @@ static model_event *append(model_trace *t, model_ev_kind kind) {
     return e;
 }
 
-uint32_t model__emit_at(model_trace *t, model_ev_kind kind, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+uint32_t model_emit_at(model_trace *t, model_ev_kind kind, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
                         uint64_t a4) {
     lock(t);
     model_event *e = append(t, kind);
@@ -108,10 +108,10 @@ uint32_t model__emit_at(model_trace *t, model_ev_kind kind, uint64_t a0, uint64_
 }
 
 void model_emit(model_trace *t, model_ev_kind kind, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4) {
-    (void)model__emit_at(t, kind, a0, a1, a2, a3, a4);
+    (void)model_emit_at(t, kind, a0, a1, a2, a3, a4);
 }
 
-void model__patch(model_trace *t, uint32_t index, unsigned arg, uint64_t value) {
+void model_patch(model_trace *t, uint32_t index, unsigned arg, uint64_t value) {
     lock(t);
     if (index < t->count && arg < 5) t->ev[index].a[arg] = value;
     unlock(t);
@@ -175,7 +175,7 @@ uint64_t model_handle(model_trace *t, shim_handle h) {
     return o;
 }
 
-void model__handle_retire(model_trace *t, shim_handle h) {
+void model_handle_retire(model_trace *t, shim_handle h) {
     if (h == SHIM_NULL_HANDLE || h == SHIM_INVALID_HANDLE) return;
     lock(t);
     if (model_map_find(&t->handles, (uint64_t)h) != 0) {
@@ -185,14 +185,14 @@ void model__handle_retire(model_trace *t, shim_handle h) {
     unlock(t);
 }
 
-uint8_t model__handle_aux(model_trace *t, uint64_t ordinal) {
+uint8_t model_handle_aux(model_trace *t, uint64_t ordinal) {
     lock(t);
     uint8_t v = ordinal != 0 && ordinal <= t->hauxlen ? t->haux[ordinal - 1] : 0;
     unlock(t);
     return v;
 }
 
-void model__handle_set_aux(model_trace *t, uint64_t ordinal, uint8_t v) {
+void model_handle_set_aux(model_trace *t, uint64_t ordinal, uint8_t v) {
     lock(t);
     if (ordinal != 0 && ordinal <= t->hauxlen) t->haux[ordinal - 1] = v;
     unlock(t);
@@ -200,7 +200,7 @@ void model__handle_set_aux(model_trace *t, uint64_t ordinal, uint8_t v) {
 
 /* ---- Recorder slots and checker scratch ---- */
 
-model_rec *model__rec_slot(model_trace *t, const shim *inner) {
+model_rec *model_rec_slot(model_trace *t, const shim *inner) {
     for (uint32_t i = 0; i < REC_SLOTS; i++)
         if (t->rec[i].inner == inner) return &t->rec[i];
     model_rec *r = &t->rec[t->rec_next++ % REC_SLOTS];

@@ -1,11 +1,11 @@
 /* trace.h - the event trace that the models check: one format for both backends.
  *
  * An execution's trace is a sequence of model events. Two sources fill it:
- *   - the recording shim (models/record.c): it wraps any shim (simulated or
+ *   - the recording shim (shim/record.c): it wraps any shim (simulated or
  *     Win32) and records every seam call the poller makes that matters to
  *     the properties (ports, packets, socket I/O, cancels, closes), with its
  *     arguments and results;
- *   - the scenario interpreter (runner/): harness events that say what the
+ *   - the scenario interpreter (lang/): harness events that say what the
  *     scenario did and saw (an operation began or ended with its result, a
  *     deadline was set, the peer sent bytes, the poller threw, ...).
  * Every value is deterministic on the simulator: OVERLAPPED pointers and
@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../poller/iocp_shim.h"
+#include "../shim/iocp_shim.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -125,6 +125,32 @@ void model_emit_text(model_trace *t, model_ev_kind kind, const char *text);
  * seen again (Win32 reuses handle values for new objects). */
 uint64_t model_ov(model_trace *t, const shim_overlapped *ov);
 uint64_t model_handle(model_trace *t, shim_handle h);
+
+/* ---- For recorders (shim/record.c) ----
+ * A recorder must record a call before making it and fill in its result
+ * afterwards (so that on a real backend no effect of a call, e.g. the dequeue
+ * of the packet it queued, can land in the trace ahead of the call), and
+ * remember per handle what a socket's provider said (socket_is_ifs) until
+ * SetFileCompletionNotificationModes is recorded. */
+/* Appends an event and returns its index (= its seq), for model_patch. */
+uint32_t model_emit_at(model_trace *t, model_ev_kind kind, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+                        uint64_t a4);
+/* Sets argument `arg` (0..4) of event `index`. */
+void model_patch(model_trace *t, uint32_t index, unsigned arg, uint64_t value);
+/* Numbers the next sight of `h` as a new handle (after a successful close:
+ * Win32 reuses handle values for new objects). */
+void model_handle_retire(model_trace *t, shim_handle h);
+/* A byte of recorder memory per handle ordinal (0 for a new ordinal, and for
+ * ordinal 0, which keeps nothing). */
+uint8_t model_handle_aux(model_trace *t, uint64_t ordinal);
+void model_handle_set_aux(model_trace *t, uint64_t ordinal, uint8_t v);
+
+/* Recorder state: one per wrapped inner shim, owned by the trace. */
+typedef struct model_rec {
+    const shim *inner;
+    model_trace *trace;
+} model_rec;
+model_rec *model_rec_slot(model_trace *t, const shim *inner);
 
 /* The recording shim: a shim whose every call goes to `inner` and is
  * recorded into `t`. `out` is caller storage that must outlive its use. */

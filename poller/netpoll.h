@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "iocp_shim.h"
+#include "../shim/iocp_shim.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -42,7 +42,7 @@ static void heap_down(sim_timer *h, uint32_t n, uint32_t i) {
 }
 
 static bool timer_live(sim_ctx *s, const sim_timer *t) {
-    if (t->thread == SIM_KERNEL) return s->world != NULL && s->world->timer_live(s, t->gen);
+    if (t->thread == SIM_KERNEL) return s->kernel != NULL && s->kernel->timer_live(s, t->gen);
     const sim_thread *th = &s->threads[t->thread];
     return th->state == SIM_T_BLOCKED && th->wait_gen == t->gen;
 }
@@ -75,7 +75,7 @@ void sim__timer_add(sim_ctx *s, uint32_t thread, int64_t deadline_ns) {
     timer_push(s, thread, s->threads[thread].wait_gen, deadline_ns);
 }
 
-void sim__world_timer_add(sim_ctx *s, uint32_t id, int64_t deadline_ns) { timer_push(s, SIM_KERNEL, id, deadline_ns); }
+void sim__kernel_timer_add(sim_ctx *s, uint32_t id, int64_t deadline_ns) { timer_push(s, SIM_KERNEL, id, deadline_ns); }
 
 bool sim__clock_pending(sim_ctx *s) {
     while (s->ntimers > 0 && !timer_live(s, &s->timers[0])) heap_pop(s);
@@ -93,7 +93,7 @@ bool sim__clock_advance(sim_ctx *s) {
         if (!timer_live(s, &t)) continue;
         if (t.thread == SIM_KERNEL) {
             s->in_kernel = true;
-            s->world->timer_fired(s, t.gen);
+            s->kernel->timer_fired(s, t.gen);
             s->in_kernel = false;
             continue;
         }

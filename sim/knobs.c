@@ -4,7 +4,6 @@
  * Neither changes how an execution with a given schedule behaves, except
  * that fault choices are only offered while a budget allows them. */
 #include "sim_internal.h"
-#include "strategies.h"
 
 void sim_set_fault_budget(sim_ctx *s, const uint32_t budget[4]) {
     for (int f = 0; f < 4; f++) s->cfg.fault_budget[f] = budget[f];

@@ -77,7 +77,7 @@ static void switch_to(sim_ctx *s, uint32_t next, bool final) {
         sim_fiber_switch(&s->threads[prev].fiber, &s->threads[next].fiber);
 }
 
-static inline uint32_t world_pending(sim_ctx *s) { return s->world != NULL ? s->world->pending(s) : 0; }
+static inline uint32_t kernel_pending(sim_ctx *s) { return s->kernel != NULL ? s->kernel->pending(s) : 0; }
 
 /* With time jumps on, "time passes" is one more kernel action while some
  * thread could run: the clock jumps to the earliest pending deadline. A real
@@ -89,20 +89,20 @@ static inline uint32_t clock_jump(sim_ctx *s) {
 
 /* One kernel action: which one is an 'e' choice when several are enabled;
  * with a clock jump on offer it is the last alternative. */
-static void kernel_step(sim_ctx *s, uint32_t world, uint32_t jump) {
+static void kernel_step(sim_ctx *s, uint32_t acts, uint32_t jump) {
     if (++s->steps > s->cfg.max_steps) {
         sim__end(s, SIM_LIVELOCK, NULL,
                  sim_arena_printf(&s->arena, "livelock: step limit %llu reached\n%s",
                                   (unsigned long long)s->cfg.max_steps, sim__describe_threads(s)));
     }
-    uint32_t total = world + jump;
+    uint32_t total = acts + jump;
     uint32_t which = total > 1 ? sim__choose(s, SIM_CHOICE_EVENT, total, NULL, SIM_NO_CURRENT) : 0;
-    if (which == world) {
+    if (which == acts) {
         sim__clock_advance(s);
         return;
     }
     s->in_kernel = true;
-    s->world->fire(s, which);
+    s->kernel->fire(s, which);
     s->in_kernel = false;
 }
 
@@ -113,8 +113,8 @@ static void kernel_step(sim_ctx *s, uint32_t world, uint32_t jump) {
 static uint32_t pick(sim_ctx *s, uint32_t current) {
     for (;;) {
         uint64_t m = s->runnable;
-        uint32_t world = world_pending(s), jump = clock_jump(s);
-        if (world + jump == 0) {
+        uint32_t acts = kernel_pending(s), jump = clock_jump(s);
+        if (acts + jump == 0) {
             if (m == 0) return SIM_NO_CURRENT;
             if ((m & (m - 1)) == 0) return sim__ctz64(m);
         }
@@ -126,10 +126,10 @@ static uint32_t pick(sim_ctx *s, uint32_t current) {
             labels[n++] = tid;
             m &= m - 1;
         }
-        if (world + jump > 0) labels[n++] = SIM_KERNEL;
+        if (acts + jump > 0) labels[n++] = SIM_KERNEL;
         uint32_t chosen = n == 1 ? labels[0] : labels[sim__choose(s, SIM_CHOICE_THREAD, n, labels, cur)];
         if (chosen != SIM_KERNEL) return chosen;
-        kernel_step(s, world, jump);
+        kernel_step(s, acts, jump);
     }
 }
 
@@ -168,7 +168,7 @@ void sim__sched_point(sim_ctx *s) {
                                   (unsigned long long)s->cfg.max_steps, sim__describe_threads(s)));
     }
     uint64_t m = s->runnable;
-    if ((m & (m - 1)) == 0 && world_pending(s) == 0 && clock_jump(s) == 0) return; /* nobody else can act */
+    if ((m & (m - 1)) == 0 && kernel_pending(s) == 0 && clock_jump(s) == 0) return; /* nobody else can act */
     switch_to(s, pick(s, s->current), false);
 }
 
@@ -275,7 +275,7 @@ const char *sim__describe_threads(sim_ctx *s) {
         char obj[32];
         const char *what;
         sim_wait_kind wk = t->state == SIM_T_BLOCKED ? t->wait_kind : SIM_WAIT_NONE;
-        switch (wk >= SIM_WAIT_WORLD ? SIM_WAIT_WORLD : wk) {
+        switch (wk >= SIM_WAIT_KERNEL ? SIM_WAIT_KERNEL : wk) {
         case SIM_WAIT_MUTEX: {
             const sim_obj *o = &s->objs[t->wait_obj];
             what = o->owner != 0
@@ -295,8 +295,8 @@ const char *sim__describe_threads(sim_ctx *s) {
             break;
         case SIM_WAIT_SLEEP: what = "sleeps"; break;
         case SIM_WAIT_NONE: what = "is runnable"; break;
-        default: /* SIM_WAIT_WORLD and above: the port or a socket */
-            what = s->world != NULL ? s->world->describe_wait(s, t) : "waits";
+        default: /* SIM_WAIT_KERNEL and above: the port or a socket */
+            what = s->kernel != NULL ? s->kernel->describe_wait(s, t) : "waits";
             break;
         }
         const char *until = (t->state == SIM_T_BLOCKED && t->deadline_ns >= 0)
@@ -376,8 +376,8 @@ sim_ctx *sim_create(const sim_config *cfg) {
 
 void sim_destroy(sim_ctx *s) {
     if (s == NULL) return;
-    /* The world keeps retained buffers (port rings, socket buffers) of its own. */
-    if (s->world != NULL && s->world->destroy != NULL) s->world->destroy(s);
+    /* The kernel keeps retained buffers (port rings, socket buffers) of its own. */
+    if (s->kernel != NULL && s->kernel->destroy != NULL) s->kernel->destroy(s);
     for (uint32_t i = 0; i < SIM_MAX_THREADS; i++) sim_fiber_destroy(&s->threads[i].fiber);
     for (uint32_t i = 0; i < s->nstacks; i++) sim_stack_free(&s->stacks[i]);
     sim_fiber_destroy(&s->main_fiber);
@@ -427,7 +427,7 @@ const sim_result *sim_run(sim_ctx *s, sim_chooser *chooser, sim_main_fn main_fn,
     s->main_fn = main_fn;
     s->main_arg = arg;
     if (chooser->begin != NULL) chooser->begin(chooser->self, s);
-    if (s->world != NULL) s->world->reset(s);
+    if (s->kernel != NULL) s->kernel->reset(s);
     sim__spawn(s, NULL, NULL, "main");
     s->current = 0;
     sim__active = s;
@@ -457,7 +457,7 @@ const sim_result *sim_run(sim_ctx *s, sim_chooser *chooser, sim_main_fn main_fn,
     }
     sim__active = NULL;
     s->in_kernel = false;
-    if (s->world != NULL) s->world->finish(s);
+    if (s->kernel != NULL) s->kernel->finish(s);
     if (s->result.verdict == SIM_PASS && chooser->end != NULL) chooser->end(chooser->self, s);
     if (s->divergence != NULL && s->result.verdict != SIM_NONDETERMINISM) {
         s->result.verdict = SIM_NONDETERMINISM;

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../poller/iocp_shim.h"
+#include "../shim/iocp_shim.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,7 +39,7 @@ typedef struct sim_config {
     size_t stack_size;         /* usable bytes per virtual thread */
     bool record_trace;         /* keep events for rendering (the hash is always kept) */
     uint32_t max_trace_events; /* events kept when recording; later ones only hashed */
-    /* The simulated kernel (sim/port.c, sock.c, waitpkt.c, faults.c). */
+    /* The simulated kernel (sim/kernel/: port.c, sock.c, waitpkt.c, faults.c). */
     int64_t tick_ns;           /* timer tick for wait timeouts (15.625 ms, §3); 0 = none (Wine) */
     uint8_t wait_packets;      /* SIM_WAITPKT_*: wait completion packets present, absent or a choice (§8) */
     uint32_t fault_budget[4];  /* per sim_fault_family: faults injectable per execution; 0 = off */
@@ -377,15 +377,15 @@ void sim_trace_write(const sim_ctx *sim, FILE *out);
  * Off by default (one branch per event). When on, every event of a run also
  * logs which shared object it touched and whether it wrote it, so that an
  * explorer can tell dependent steps from independent ones. Objects are
- * numbered per execution, never by address. World (kernel) events name no
- * finer object yet: they all touch SIM_ACC_WORLD, which is conservative. */
+ * numbered per execution, never by address. Kernel events name no
+ * finer object yet: they all touch SIM_ACC_KERNEL, which is conservative. */
 
 typedef enum sim_access_class {
     SIM_ACC_SYNC = 0, /* a mutex, semaphore or atomic word: creation / first-touch index */
     SIM_ACC_THREAD,   /* one thread, by id: spawn, start, end, join */
     SIM_ACC_THREADS,  /* the thread table: every spawn writes it (ids go in spawn order) */
     SIM_ACC_CLOCK,    /* the virtual clock: read by now and sleep, written by timeouts */
-    SIM_ACC_WORLD,    /* the simulated kernel as a whole (ports, handles, sockets, timers) */
+    SIM_ACC_KERNEL,    /* the simulated kernel as a whole (ports, handles, sockets, timers) */
 } sim_access_class;
 
 #define SIM_ACC_OBJECT(cls, index) (((uint32_t)(cls) << 24) | ((uint32_t)(index) & 0xffffffu))
@@ -411,6 +411,19 @@ void sim_access_log(sim_ctx *sim, uint32_t limit);
 uint32_t sim_access_count(const sim_ctx *sim);
 const sim_access *sim_accesses(const sim_ctx *sim);
 bool sim_access_truncated(const sim_ctx *sim);
+
+/* ---- Seeded random numbers (xoshiro256**), for choosers ---- */
+
+uint64_t sim_splitmix64(uint64_t *state);
+void sim_rng_seed(uint64_t s[4], uint64_t seed);
+uint64_t sim_rng_next(uint64_t s[4]);
+uint32_t sim_rng_below(uint64_t s[4], uint32_t n); /* uniform in [0, n), n >= 1 */
+
+/* Knobs that may change between executions of one simulator (sim/knobs.c);
+ * the rest of the config is fixed at sim_create. */
+void sim_set_fault_budget(sim_ctx *sim, const uint32_t budget[4]);
+void sim_set_record_trace(sim_ctx *sim, bool on);
+void sim_set_time_jumps(sim_ctx *sim, bool on);
 
 #ifdef __cplusplus
 }

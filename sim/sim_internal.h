@@ -30,12 +30,6 @@ void *sim_arena_alloc(sim_arena *a, size_t size); /* zeroed, 16-byte aligned; ab
 char *sim_arena_vprintf(sim_arena *a, const char *fmt, va_list ap);
 char *sim_arena_printf(sim_arena *a, const char *fmt, ...);
 
-/* ---- Random numbers ---- */
-
-uint64_t sim_splitmix64(uint64_t *state);
-void sim_rng_seed(uint64_t s[4], uint64_t seed);
-uint64_t sim_rng_next(uint64_t s[4]);
-uint32_t sim_rng_below(uint64_t s[4], uint32_t n); /* uniform in [0, n), n >= 1 */
 
 /* ---- Threads ---- */
 
@@ -52,7 +46,7 @@ typedef enum sim_wait_kind {
     SIM_WAIT_SEMA,
     SIM_WAIT_JOIN,
     SIM_WAIT_SLEEP,
-    SIM_WAIT_WORLD, /* and above: waits owned by the world (port, socket); it describes them */
+    SIM_WAIT_KERNEL, /* and above: waits owned by the kernel (port, socket); it describes them */
 } sim_wait_kind;
 
 typedef struct sim_thread {
@@ -96,29 +90,29 @@ typedef struct sim_addr_slot {
 typedef struct sim_timer {
     int64_t deadline_ns;
     uint64_t seq;      /* insertion order: ties fire in the order they were set */
-    uint32_t thread;   /* a thread id, or SIM_KERNEL for a world timer */
-    uint32_t gen;      /* thread: its wait_gen when set; kernel: the world's timer id */
+    uint32_t thread;   /* a thread id, or SIM_KERNEL for a kernel timer */
+    uint32_t gen;      /* thread: its wait_gen when set; kernel: the kernel's timer id */
 } sim_timer;
 
-/* ---- The world: the simulated kernel beside the threads ----
- * The completion port and sockets are a "world" that acts on its own: a
+/* ---- The simulated kernel beside the threads ----
+ * The completion port and sockets are a kernel that acts on its own: a
  * pending I/O completes, a timer fires. Its enabled actions are offered at
  * every scheduling point as one more alternative of the thread choice,
- * labelled SIM_KERNEL; when chosen, an 'e' choice picks which action. World
+ * labelled SIM_KERNEL; when chosen, an 'e' choice picks which action. Kernel
  * actions run on the current stack, with no scheduling point inside, and
  * their trace events belong to the kernel pseudo-thread. */
 #define SIM_KERNEL SIM_KERNEL_LABEL
 
-typedef struct sim_world_ops {
+typedef struct sim_kernel_ops {
     void (*reset)(sim_ctx *s);                        /* start of every execution */
     uint32_t (*pending)(sim_ctx *s);                  /* actions enabled now */
     void (*fire)(sim_ctx *s, uint32_t index);         /* performs action index < pending */
-    bool (*timer_live)(sim_ctx *s, uint32_t id);      /* a world timer still matters */
-    void (*timer_fired)(sim_ctx *s, uint32_t id);     /* a world timer is due */
-    const char *(*describe_wait)(sim_ctx *s, const struct sim_thread *t); /* wait kinds >= SIM_WAIT_WORLD */
+    bool (*timer_live)(sim_ctx *s, uint32_t id);      /* a kernel timer still matters */
+    void (*timer_fired)(sim_ctx *s, uint32_t id);     /* a kernel timer is due */
+    const char *(*describe_wait)(sim_ctx *s, const struct sim_thread *t); /* wait kinds >= SIM_WAIT_KERNEL */
     void (*finish)(sim_ctx *s);                       /* end of execution: monitors, leftovers */
-    void (*destroy)(sim_ctx *s);                      /* sim_destroy: frees world_state (may be NULL) */
-} sim_world_ops;
+    void (*destroy)(sim_ctx *s);                      /* sim_destroy: frees kernel_state (may be NULL) */
+} sim_kernel_ops;
 
 /* ---- The context ---- */
 
@@ -145,9 +139,9 @@ struct sim_ctx {
     uint64_t exec;          /* executions run so far (1-based during a run) */
     void *altstack;         /* signal stack for the overflow handler */
 
-    /* the world, if one is attached (the simulated port) */
-    const sim_world_ops *world;
-    void *world_state;
+    /* the kernel, if one is attached (the simulated port) */
+    const sim_kernel_ops *kernel;
+    void *kernel_state;
 
     /* per execution */
     sim_chooser *chooser;
@@ -157,7 +151,7 @@ struct sim_ctx {
     uint64_t runnable;      /* mask of runnable thread ids */
     uint32_t live;          /* threads not done */
     uint32_t current;       /* running thread id */
-    bool in_kernel;         /* a world action is running: events belong to SIM_KERNEL */
+    bool in_kernel;         /* a kernel action is running: events belong to SIM_KERNEL */
     uint64_t steps;
     int64_t now_ns;
     uint32_t ntimers;
@@ -194,7 +188,7 @@ const char *sim__describe_threads(sim_ctx *s); /* every unfinished thread and it
 
 /* clock.c */
 void sim__timer_add(sim_ctx *s, uint32_t thread, int64_t deadline_ns);
-void sim__world_timer_add(sim_ctx *s, uint32_t id, int64_t deadline_ns);
+void sim__kernel_timer_add(sim_ctx *s, uint32_t id, int64_t deadline_ns);
 /* Advances the clock to the earliest live timer and wakes its threads;
  * false when no timer is pending. */
 bool sim__clock_advance(sim_ctx *s);

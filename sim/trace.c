@@ -79,7 +79,7 @@ void sim__access_log(sim_ctx *s, uint32_t object, bool write, uint32_t event, ui
 }
 
 /* What an event touched: its object (the ordinal in a0) and whether it wrote
- * it. Kernel events all touch one WORLD object until the world names finer
+ * it. Kernel events all touch one KERNEL object until the kernel names finer
  * ones; choices, notes and failures touch nothing. */
 static void event_access(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3) {
     uint32_t sync = SIM_ACC_OBJECT(SIM_ACC_SYNC, a0), thr = SIM_ACC_OBJECT(SIM_ACC_THREAD, a0);
@@ -110,7 +110,7 @@ static void event_access(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t 
     case SIM_EV_CHOICE:
     case SIM_EV_NOTE:
     case SIM_EV_FAIL: break;
-    default: sim__access_log(s, SIM_ACC_OBJECT(SIM_ACC_WORLD, 0), true, kind, 0); break;
+    default: sim__access_log(s, SIM_ACC_OBJECT(SIM_ACC_KERNEL, 0), true, kind, 0); break;
     }
 }
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "poller/iocp_shim.h"
+#include "shim/iocp_shim.h"
 #include "sim/sim.h"
 
 /* ---- Outcomes of one execution ---- */

@@ -27,12 +27,12 @@
  *   WINDOW (T1: x=1; x=2 | T2: fails if it loads 1): the failure needs T2's
  *     load between T1's stores, that is, a preemption of T1: none at K = 0,
  *     found at K = 1. Classes: the load before, between or after = 3.
- *   WORLD (T1: u = choose(3); x = u | T2: y = 1): 3 values of u, each with
+ *   KERNEL (T1: u = choose(3); x = u | T2: y = 1): 3 values of u, each with
  *     1 class: 3 classes, whatever the reduction.
  *   MUTEX2 (lock; c = c + 1; unlock in two threads): 2 classes (who enters
  *     first); never fails. LOST2: 'lost-update' exists (both load 0).
  *
- * World bound D (a world choice past its first alternative is a deviation):
+ * Kernel bound D (a kernel choice past its first alternative is a deviation):
  *   CHOICES (main alone: a in 0..2, b in 0..1, c in 0..2; fails if a = 2
  *     and c = 1): one execution per tuple with at most D non-zero values.
  *     Non-zero alternatives: a 2, b 1, c 2. D = 0: 1. D = 1: 1 + 2 + 1 + 2
@@ -44,7 +44,7 @@
  *     preemption): found in round (K, D) = (1, 1), the fifth round of the
  *     diagonals (0,0) (0,1) (1,0) (0,2) (1,1).
  *
- * Tests that predate the world bound run with D = inf (world_bound = -1):
+ * Tests that predate the kernel bound run with D = inf (kernel_bound = -1):
  * their counts are the exhaustive behaviour, unchanged.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -52,7 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/explore.h"
+#include "search/explore.h"
 #include "tests/explore_progs.h"
 
 static sim_ctx *sim;
@@ -134,7 +134,7 @@ static seen *explore(ep_kind k, explore_por por, int32_t bound, const explore_op
         o = *base;
     } else {
         explore_options_default(&o);
-        o.world_bound = -1; /* every world alternative: the exhaustive behaviour */
+        o.kernel_bound = -1; /* every kernel alternative: the exhaustive behaviour */
     }
     o.por = por;
     o.preemption_bound = bound;
@@ -162,7 +162,7 @@ START_TEST(test_naive_counts) {
     } want[] = {
         {EP_INDEP2, -1, 10, 1}, {EP_SAME2, -1, 35, 6}, {EP_INDEP3, -1, 280, 1},
         {EP_INDEP2, 0, 2, 1},   {EP_SAME2, 0, 2, 2},   {EP_INDEP3, 0, 6, 1},
-        {EP_WINDOW, -1, 0, 3},  {EP_WORLD, -1, 0, 3},
+        {EP_WINDOW, -1, 0, 3},  {EP_KERNEL, -1, 0, 3},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         seen *sn = explore(want[i].k, EXPLORE_POR_NONE, want[i].bound, NULL);
@@ -182,7 +182,7 @@ END_TEST
 /* ---- Reduction: every class and every violation naive DFS finds ---- */
 
 static const ep_kind all_progs[] = {EP_INDEP2, EP_SAME2, EP_INDEP3,   EP_LOST2,   EP_LOST3, EP_WINDOW,
-                                    EP_WORLD,  EP_MUTEX2, EP_MUTEX3, EP_READERS3, EP_CHOICES, EP_WRACE};
+                                    EP_KERNEL,  EP_MUTEX2, EP_MUTEX3, EP_READERS3, EP_CHOICES, EP_WRACE};
 
 START_TEST(test_reduction_sound) {
     static const int32_t bounds[] = {0, 1, 2, 3, -1};
@@ -224,11 +224,11 @@ START_TEST(test_dpor_independent) {
 }
 END_TEST
 
-/* World choices are never pruned: all three values in every mode. */
-START_TEST(test_world_choices_explored) {
+/* Kernel choices are never pruned: all three values in every mode. */
+START_TEST(test_kernel_choices_explored) {
     for (explore_por por = EXPLORE_POR_NONE; por <= EXPLORE_POR_DPOR; por++) {
         for (int32_t k = 0; k <= 1; k++) {
-            seen *sn = explore(EP_WORLD, por, k, NULL);
+            seen *sn = explore(EP_KERNEL, por, k, NULL);
             ck_assert_uint_eq(sn->users.n, 3);
             ck_assert_uint_eq(sn->classes.n, 3);
             done(sn);
@@ -327,24 +327,24 @@ START_TEST(test_deterministic) {
 }
 END_TEST
 
-/* ---- The world bound ---- */
+/* ---- The kernel bound ---- */
 
-static seen *explore_kd(ep_kind k, explore_por por, int32_t bound, int32_t world) {
+static seen *explore_kd(ep_kind k, explore_por por, int32_t bound, int32_t kd) {
     explore_options o;
     explore_options_default(&o);
-    o.world_bound = world;
+    o.kernel_bound = kd;
     return explore(k, por, bound, &o);
 }
 
-START_TEST(test_world_bound_default) {
+START_TEST(test_kernel_bound_default) {
     explore_options o;
     explore_options_default(&o);
-    ck_assert_int_eq(o.world_bound, 2);
+    ck_assert_int_eq(o.kernel_bound, 2);
 }
 END_TEST
 
 /* CHOICES at each D: the hand counts, in every mode (no thread choices). */
-START_TEST(test_world_bound_counts) {
+START_TEST(test_kernel_bound_counts) {
     static const struct {
         int32_t d;
         uint64_t execs, violations;
@@ -359,8 +359,8 @@ START_TEST(test_world_bound_counts) {
             ck_assert_uint_eq(sn->violations, want[i].violations);
             ck_assert(sn->res.stats.complete);
             /* Cut alternatives are counted until the bound stops cutting. */
-            ck_assert((sn->res.stats.pruned_world > 0) == (want[i].d >= 0 && want[i].d < 3));
-            ck_assert_int_eq(sn->res.stats.world_bound, want[i].d);
+            ck_assert((sn->res.stats.pruned_kernel > 0) == (want[i].d >= 0 && want[i].d < 3));
+            ck_assert_int_eq(sn->res.stats.kernel_bound, want[i].d);
             done(sn);
         }
     }
@@ -370,8 +370,8 @@ END_TEST
 /* At every (K, D), sleep sets and DPOR see every class, final state and
  * violation that naive DFS sees at the same (K, D), in no more executions;
  * naive DFS at D sees a subset of D + 1; D = inf is D = 64 exactly. */
-START_TEST(test_world_bound_sound) {
-    static const ep_kind progs[] = {EP_WORLD, EP_WRACE, EP_CHOICES, EP_SAME2, EP_LOST2, EP_WINDOW, EP_READERS3};
+START_TEST(test_kernel_bound_sound) {
+    static const ep_kind progs[] = {EP_KERNEL, EP_WRACE, EP_CHOICES, EP_SAME2, EP_LOST2, EP_WINDOW, EP_READERS3};
     static const int32_t ks[] = {0, 1, 2, -1};
     static const int32_t ds[] = {0, 1, 2, -1};
     for (size_t pi = 0; pi < sizeof progs / sizeof progs[0]; pi++) {
@@ -411,13 +411,13 @@ END_TEST
 
 /* Iterative deepening on (K, D): the diagonals in order, the first round
  * with a violation, its schedule's preemptions and deviations. */
-START_TEST(test_world_bound_deepening) {
+START_TEST(test_kernel_bound_deepening) {
     for (explore_por por = EXPLORE_POR_NONE; por <= EXPLORE_POR_DPOR; por++) {
         explore_options o;
         explore_options_default(&o);
         o.por = por;
         o.preemption_bound = 3;
-        o.world_bound = 3;
+        o.kernel_bound = 3;
         o.iterative = true;
         ep_prog p = {.kind = EP_WRACE};
         explore_result r;
@@ -425,27 +425,27 @@ START_TEST(test_world_bound_deepening) {
         ck_assert(r.violation.found);
         ck_assert_str_eq(r.violation.property, "window");
         ck_assert_int_eq(r.violation.bound, 1);
-        ck_assert_int_eq(r.violation.world_bound, 1);
+        ck_assert_int_eq(r.violation.kernel_bound, 1);
         ck_assert_uint_eq(r.violation.preemptions, 1);
         ck_assert_uint_eq(r.violation.deviations, 1);
         ck_assert_uint_eq(r.stats.rounds, 5);
         explore_result_free(&r);
 
-        /* D = inf: rounds on K alone, as before the world bound. */
-        o.world_bound = -1;
+        /* D = inf: rounds on K alone, as before the kernel bound. */
+        o.kernel_bound = -1;
         ck_assert(explore_run(sim, ep_main, &p, &o, &r));
         ck_assert(r.violation.found);
         ck_assert_int_eq(r.violation.bound, 1);
-        ck_assert_int_eq(r.violation.world_bound, -1);
+        ck_assert_int_eq(r.violation.kernel_bound, -1);
         ck_assert_uint_eq(r.stats.rounds, 2);
         explore_result_free(&r);
 
         /* No thread choices: (0,0) (0,1) (1,0) (0,2) finds it, two deviations. */
         p.kind = EP_CHOICES;
-        o.world_bound = 3;
+        o.kernel_bound = 3;
         ck_assert(explore_run(sim, ep_main, &p, &o, &r));
         ck_assert(r.violation.found);
-        ck_assert_int_eq(r.violation.world_bound, 2);
+        ck_assert_int_eq(r.violation.kernel_bound, 2);
         ck_assert_int_eq(r.violation.bound, 0);
         ck_assert_uint_eq(r.violation.deviations, 2);
         ck_assert_uint_eq(r.stats.rounds, 4);
@@ -454,12 +454,12 @@ START_TEST(test_world_bound_deepening) {
         /* A passing program covers the whole grid: the last round is (K, D). */
         p.kind = EP_MUTEX2;
         o.preemption_bound = 2;
-        o.world_bound = 1;
+        o.kernel_bound = 1;
         ck_assert(explore_run(sim, ep_main, &p, &o, &r));
         ck_assert(!r.violation.found);
         ck_assert(r.stats.complete);
         ck_assert_int_eq(r.stats.bound, 2);
-        ck_assert_int_eq(r.stats.world_bound, 1);
+        ck_assert_int_eq(r.stats.kernel_bound, 1);
         ck_assert_uint_eq(r.stats.rounds, 6); /* (0,0) (0,1) (1,0) (1,1) (2,0) (2,1) */
         explore_result_free(&r);
     }
@@ -470,7 +470,7 @@ END_TEST
  * with the same shard_depth (whose first levels are expanded fully) ---- */
 
 START_TEST(test_shards_union) {
-    static const ep_kind progs[] = {EP_SAME2, EP_INDEP3, EP_MUTEX2, EP_WORLD};
+    static const ep_kind progs[] = {EP_SAME2, EP_INDEP3, EP_MUTEX2, EP_KERNEL};
     for (size_t pi = 0; pi < sizeof progs / sizeof progs[0]; pi++) {
         for (explore_por por = EXPLORE_POR_NONE; por <= EXPLORE_POR_DPOR; por++) {
             explore_options wo;
@@ -516,16 +516,16 @@ static Suite *explore_suite(void) {
     tcase_add_test(tc, test_naive_counts);
     tcase_add_test(tc, test_reduction_sound);
     tcase_add_test(tc, test_dpor_independent);
-    tcase_add_test(tc, test_world_choices_explored);
+    tcase_add_test(tc, test_kernel_choices_explored);
     tcase_add_test(tc, test_bound_and_deepening);
     tcase_add_test(tc, test_lost_update_every_mode);
     tcase_add_test(tc, test_limits_and_completeness);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_shards_union);
-    tcase_add_test(tc, test_world_bound_default);
-    tcase_add_test(tc, test_world_bound_counts);
-    tcase_add_test(tc, test_world_bound_sound);
-    tcase_add_test(tc, test_world_bound_deepening);
+    tcase_add_test(tc, test_kernel_bound_default);
+    tcase_add_test(tc, test_kernel_bound_counts);
+    tcase_add_test(tc, test_kernel_bound_sound);
+    tcase_add_test(tc, test_kernel_bound_deepening);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "netpoll.h"
+#include "poller/netpoll.h"
 #include "sim/sim.h"
 
 #define MS 1000000LL

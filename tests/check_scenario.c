@@ -26,8 +26,8 @@
 
 #include "models/props.h"
 #include "models/trace.h"
-#include "runner/scenario.h"
-#include "runner/scn_ext.h"
+#include "lang/scenario.h"
+#include "lang/scn_ext.h"
 #include "sim/sim.h"
 
 #define SEEDS 1000

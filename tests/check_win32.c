@@ -1,4 +1,4 @@
-/* check_win32.c - the real backend (poller/shim_win32.c) against real
+/* check_win32.c - the real backend (shim/shim_win32.c) against real
  * completion ports and loopback sockets, on Windows or under Wine.
  *
  * Written against the seam only (const shim *), like the poller. Where Wine
@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "poller/iocp_shim.h"
-#include "poller/shim_win32.h"
+#include "shim/iocp_shim.h"
+#include "shim/shim_win32.h"
 
 #define WAIT_MS 5000u /* generous bound for a packet that must come */
 

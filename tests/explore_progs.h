@@ -25,7 +25,7 @@ typedef enum ep_kind {
     EP_LOST2,   /* T1, T2: v=load c; c=v+1; main joins and checks c == 2 */
     EP_LOST3,   /* the same with three threads, checks c == 3 */
     EP_WINDOW,  /* T1: x=1; x=2 | T2: fails if it loads 1 */
-    EP_WORLD,   /* T1: u=choose(3); x=u | T2: y=1 */
+    EP_KERNEL,   /* T1: u=choose(3); x=u | T2: y=1 */
     EP_MUTEX2,  /* T1, T2: lock; v=load c; c=v+1; unlock; main joins, checks c == 2 */
     EP_MUTEX3,  /* the same with three threads */
     EP_READERS3,/* T1: x=1 | T2: load x | T3: load x */
@@ -51,7 +51,7 @@ struct ep_prog {
     struct {
         uint8_t thr, op, obj, write;
     } log[EP_LOG];
-    uint32_t user; /* EP_WORLD: the value chosen, + 1 */
+    uint32_t user; /* EP_KERNEL: the value chosen, + 1 */
 };
 
 static inline void ep_note(ep_prog *p, uint32_t thr, uint32_t obj, uint32_t write) {
@@ -99,7 +99,7 @@ static void ep_worker_fn(void *arg) {
             sim_fail(p->sim, "window", "T2 saw the intermediate value");
         }
         break;
-    case EP_WORLD:
+    case EP_KERNEL:
         if (me == 1) {
             uint32_t u = sim_choose_user(p->sim, 3);
             p->user = u + 1;
@@ -160,7 +160,7 @@ static void ep_main(sim_ctx *s, const shim *sh, void *arg) {
     bool join = k == EP_LOST2 || k == EP_LOST3 || k == EP_MUTEX2 || k == EP_MUTEX3;
     if (k == EP_MUTEX2 || k == EP_MUTEX3) sh->mutex_init(sh->ctx, &p->mu);
     if (k == EP_CHOICES) {
-        /* Only world choices: each tuple (a, b, c) is one execution. */
+        /* Only kernel choices: each tuple (a, b, c) is one execution. */
         uint32_t a = sim_choose_user(s, 3), b = sim_choose_user(s, 2), c = sim_choose_user(s, 3);
         p->user = 1 + a * 6 + b * 3 + c;
         ep_store(p, 0, 0, p->user);
@@ -187,7 +187,7 @@ static inline uint64_t ep_mix(uint64_t h, uint64_t v) {
 }
 
 /* The class: per word, its writes in order; each read with the write it saw
- * (order-independent among the reads). Plus the world choice. */
+ * (order-independent among the reads). Plus the kernel choice. */
 static inline uint64_t ep_class(const ep_prog *p) {
     uint64_t h = ep_mix(0, p->user), reads = 0;
     for (uint32_t o = 0; o < EP_WORDS; o++) {

@@ -1,0 +1,172 @@
+/* cli.h - the iocpcheck command line: options, one execution, reports.
+ *
+ * Files: main.c (dispatch, option parsing), cli_target.c (a scenario on the
+ * simulator: one execution with the recording shim and the models),
+ * cli_fuzz.c (run, fuzz: strategies, budgets, jobs, shards), cli_shrink.c
+ * (replay, shrink), cli_report.c (text, JSON lines, JUnit, Chrome trace).
+ * Exit codes: 0 passed, 1 a property or expectation failed, 2 bad usage or
+ * input, 3 internal error.
+ */
+#ifndef IOCPCHECK_RUNNER_CLI_H
+#define IOCPCHECK_RUNNER_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../models/props.h"
+#include "../models/trace.h"
+#include "../sim/sim.h"
+#include "../lang/scenario.h"
+
+#define CLI_EXIT_PASS 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+#define CLI_EXIT_INTERNAL 3
+
+typedef enum cli_strategy { CLI_RANDOM = 0, CLI_PCT, CLI_SWARM } cli_strategy;
+
+typedef struct cli_opts {
+    const char *argv0;
+    const char *cmd;
+    const char **files;
+    uint32_t nfiles;
+    uint64_t seed;
+    bool seed_set;
+    uint64_t runs;
+    bool runs_set;
+    double time_s;
+    cli_strategy strategy;
+    uint32_t pct_depth;
+    uint32_t jobs;
+    uint32_t shard_k, shard_n; /* 1-based k of n; n = 1: everything */
+    bool keep_going;
+    bool json;
+    const char *junit;
+    const char *trace_path;
+    const char *trace_json;
+    const char *schedule;
+    uint64_t swarm_seed;
+    bool swarm_set;
+    const char *backend;
+    bool progress;
+    bool stats;
+    bool no_shrink;
+    bool report_all; /* --all: report every execution, not only failures */
+    /* explore */
+    int32_t preemptions; /* < 0: unbounded */
+    int32_t kernel_bound; /* deviations of kernel choices from their first alternative; < 0: unbounded */
+    bool bench_explore;  /* bench --explore */
+    int por;             /* explore_por */
+    uint64_t max_execs;
+    /* validate, bench --backend win32 (cli_validate.c) */
+    double tolerance_ms; /* < 0: the default */
+    bool conformance;
+} cli_opts;
+
+/* A scenario loaded on the simulator. */
+typedef struct cli_target {
+    const char *path;
+    scn_scenario *scn;
+    sim_config cfg;
+    uint32_t fault_max[4]; /* the scenario's fault budgets: swarm draws within them */
+    sim_ctx *sim;
+    model_trace *trace;
+    model_options mopt;
+    uint32_t pct_k; /* PCT's step estimate, from a calibration run */
+    model_violation violation; /* the last execution's, when a model property failed */
+    bool violated;
+    bool sleeps_yield; /* scn_exec_opts.sleeps_yield (validate --conformance) */
+} cli_target;
+
+/* One execution's result. */
+typedef struct cli_outcome {
+    bool failed;
+    sim_verdict verdict;
+    const char *property;
+    char message[2048];
+    uint64_t seed;
+    cli_strategy strategy;
+    uint64_t steps;
+    int64_t virtual_ns;
+    uint64_t trace_hash;
+    uint32_t ndecisions, preemptions;
+    uint32_t deviations; /* kernel choices that did not take their first outcome */
+    char *schedule; /* malloc'd; cli_outcome_clear frees it */
+    bool swarm;
+    uint64_t swarm_seed;
+    char swarm_desc[512];
+    uint64_t violation_events[4]; /* model event seqs involved, when a model property failed */
+    uint32_t nviolation_events;
+} cli_outcome;
+
+void cli_outcome_clear(cli_outcome *o);
+
+/* cli_target.c */
+/* Loads a scenario: 0, or CLI_EXIT_USAGE with the message printed. */
+int cli_target_open(cli_target *t, const char *path);
+/* The same, with `adjust` called on the configuration after the scenario's
+ * knobs (validate --conformance: the simulator set up like the real host). */
+int cli_target_open_with(cli_target *t, const char *path, void (*adjust)(sim_config *cfg, void *arg), void *arg);
+void cli_target_close(cli_target *t);
+/* Sets the fault budgets for the next executions. */
+void cli_target_faults(cli_target *t, const uint32_t budget[4]);
+/* The execution's main function (for sim_run and the explorer): runs the
+ * scenario on the recording shim, then the ten properties on its trace, and
+ * fails the execution (sim_fail) with the first violated one. */
+void cli_exec_main(sim_ctx *sim, const shim *sh, void *arg);
+/* Runs one execution with `chooser`; fills `out` (schedule included). */
+void cli_exec(cli_target *t, sim_chooser *chooser, cli_outcome *out);
+/* Runs one execution of `strategy` at `seed` (swarm: also its faults). */
+void cli_exec_seed(cli_target *t, cli_strategy strategy, uint32_t pct_depth, uint64_t seed, cli_outcome *out);
+/* Replays a schedule string: CLI_EXIT_USAGE for a bad string (message printed). */
+int cli_exec_schedule(cli_target *t, const char *schedule, bool strict, cli_outcome *out);
+
+/* cli_shrink.c */
+/* Shrinks a failing outcome in place: fewer decisions, then fewer preemptions,
+ * same property. Prints nothing. Returns the number of executions it ran. */
+uint64_t cli_shrink(cli_target *t, cli_outcome *fail);
+
+/* cli_report.c */
+void cli_report_failure(FILE *out, const cli_opts *o, cli_target *t, const cli_outcome *oc, uint64_t executions,
+                        uint32_t decisions_before, uint32_t preemptions_before);
+void cli_json_outcome(FILE *out, const cli_target *t, const cli_outcome *oc);
+void cli_json_summary(FILE *out, uint64_t executions, uint64_t failures, double elapsed_s);
+typedef struct cli_junit_case {
+    const char *name;
+    const char *path;
+    double time_s;
+    uint64_t executions;
+    bool failed;
+    const char *property;
+    const char *message;
+    const char *schedule;
+} cli_junit_case;
+bool cli_junit_write(const char *file, const cli_junit_case *cases, uint32_t n, double elapsed_s);
+bool cli_trace_text(const char *file, cli_target *t);
+bool cli_trace_json(const char *file, cli_target *t);
+const char *cli_strategy_name(cli_strategy s);
+void cli_print_stats(FILE *out, const cli_target *t);
+
+/* cli_jobs.c: runs `work` in `jobs` forked processes (at most CLI_MAX_JOBS);
+ * each fills a zeroed result of `size` bytes, which `done` receives in the
+ * parent, in job order. 0, CLI_EXIT_INTERNAL if a job died, or CLI_EXIT_USAGE
+ * where there is no fork (Windows). */
+#define CLI_MAX_JOBS 64
+typedef void (*cli_job_fn)(void *arg, uint32_t job, uint32_t jobs, void *result);
+typedef void (*cli_job_done)(void *arg, uint32_t job, const void *result);
+int cli_run_jobs(uint32_t jobs, size_t size, cli_job_fn work, cli_job_done done, void *arg);
+
+/* cli_fuzz.c */
+int cli_cmd_run(const cli_opts *o);
+int cli_cmd_fuzz(const cli_opts *o);
+int cli_cmd_bench(const cli_opts *o);
+/* cli_explore.c */
+int cli_cmd_explore(const cli_opts *o);
+/* bench --explore: explored executions per second, DPOR vs naive DFS. */
+int cli_bench_explore(const cli_opts *o);
+/* cli_shrink.c */
+int cli_cmd_replay(const cli_opts *o);
+int cli_cmd_shrink(const cli_opts *o);
+
+#endif

@@ -1,0 +1,271 @@
+/* cli_explore.c - the explore command: every schedule within a bound.
+ *
+ * Runs the systematic explorer (search/explore.h) over a scenario: thread
+ * choices under a preemption bound K with sleep sets or DPOR, the kernel's
+ * (kernel) choices under a deviation bound D (--kernel-bound; inf: every
+ * alternative of every kernel choice), iterative deepening on K + D. The ten properties are checked inside each execution (the
+ * scenario's main thread runs the models before it returns), so a property
+ * violation is a failing execution to the explorer like a deadlock is.
+ * --jobs J splits the tree into J shards (by the first decisions) explored by
+ * J processes; their union is the whole bounded space.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../search/explore.h"
+#include "../search/strategies.h"
+#include "cli.h"
+#include "wallclock.h"
+
+#define SHARD_DEPTH 3u
+
+typedef struct explore_report {
+    explore_stats stats;
+    bool found;
+    uint32_t preemptions, deviations, ndecisions;
+    int32_t bound, kernel_bound;
+    uint64_t execution;
+    char schedule[8192];
+} explore_report;
+
+typedef struct budget {
+    double deadline;
+} budget;
+
+static bool keep_going(void *user, const explore_stats *st) {
+    (void)st;
+    budget *b = user;
+    return b->deadline <= 0 || wall_seconds() < b->deadline;
+}
+
+static void explore_one(const cli_opts *o, cli_target *t, uint32_t shard, uint32_t shards, explore_report *rep) {
+    memset(rep, 0, sizeof *rep);
+    explore_options eo;
+    explore_options_default(&eo);
+    eo.por = o->por;
+    eo.preemption_bound = o->preemptions;
+    eo.kernel_bound = o->kernel_bound;
+    eo.iterative = true;
+    eo.max_executions = o->max_execs;
+    budget b = {o->time_s > 0 ? wall_seconds() + o->time_s : 0};
+    eo.keep_going = keep_going;
+    eo.keep_user = &b;
+    if (shards > 1) {
+        eo.shard_index = shard;
+        eo.shard_count = shards;
+        eo.shard_depth = SHARD_DEPTH;
+    }
+    explore_result er;
+    memset(&er, 0, sizeof er);
+    explore_run(t->sim, cli_exec_main, t, &eo, &er);
+    rep->stats = er.stats;
+    rep->stats.stopped_by = NULL; /* a pointer: not meaningful across processes */
+    if (er.violation.found) {
+        rep->found = true;
+        rep->preemptions = er.violation.preemptions;
+        rep->deviations = er.violation.deviations;
+        rep->kernel_bound = er.violation.kernel_bound;
+        rep->ndecisions = er.violation.ndecisions;
+        rep->bound = er.violation.bound;
+        rep->execution = er.violation.execution;
+        sim_schedule_format(er.violation.decisions, er.violation.ndecisions, rep->schedule, sizeof rep->schedule);
+    }
+    if (er.stats.stopped_by != NULL) snprintf(rep->schedule + strlen(rep->schedule) + 1,
+                                              sizeof rep->schedule - strlen(rep->schedule) - 1, "%s",
+                                              er.stats.stopped_by);
+    explore_result_free(&er);
+}
+
+static const char *stopped_by(const explore_report *r) { return r->schedule + strlen(r->schedule) + 1; }
+
+/* --jobs: each process explores one shard; the reports add up, and the
+ * violation with the fewest preemptions + deviations is kept. */
+typedef struct explore_job {
+    const cli_opts *o;
+    cli_target *t;
+    explore_report *sum;
+} explore_job;
+
+static void explore_job_work(void *arg, uint32_t job, uint32_t jobs, void *result) {
+    explore_job *ej = arg;
+    explore_one(ej->o, ej->t, job, jobs, result);
+}
+
+static void explore_job_done(void *arg, uint32_t j, const void *result) {
+    explore_report *sum = ((explore_job *)arg)->sum;
+    const explore_report *part = result;
+    sum->stats.executions += part->stats.executions;
+    sum->stats.partial += part->stats.partial;
+    sum->stats.distinct_states += part->stats.distinct_states; /* an upper bound: shards may share states */
+    sum->stats.pruned_bound += part->stats.pruned_bound;
+    sum->stats.pruned_kernel += part->stats.pruned_kernel;
+    sum->stats.pruned_sleep += part->stats.pruned_sleep;
+    sum->stats.pruned_por += part->stats.pruned_por;
+    sum->stats.races += part->stats.races;
+    if (part->stats.max_depth > sum->stats.max_depth) sum->stats.max_depth = part->stats.max_depth;
+    /* The last round of the shard that got furthest (K + D, then K). */
+    if (j == 0 || part->stats.bound + part->stats.kernel_bound > sum->stats.bound + sum->stats.kernel_bound ||
+        (part->stats.bound + part->stats.kernel_bound == sum->stats.bound + sum->stats.kernel_bound &&
+         part->stats.bound > sum->stats.bound)) {
+        sum->stats.bound = part->stats.bound;
+        sum->stats.kernel_bound = part->stats.kernel_bound;
+    }
+    sum->stats.complete &= part->stats.complete;
+    /* Keep the violation with the fewest preemptions + deviations, then
+     * preemptions, then decisions. */
+    uint32_t pc = part->preemptions + part->deviations, sc = sum->preemptions + sum->deviations;
+    if (part->found && (!sum->found || pc < sc || (pc == sc && part->preemptions < sum->preemptions) ||
+                        (pc == sc && part->preemptions == sum->preemptions &&
+                         part->ndecisions < sum->ndecisions))) {
+        sum->found = true;
+        sum->preemptions = part->preemptions;
+        sum->deviations = part->deviations;
+        sum->kernel_bound = part->kernel_bound;
+        sum->ndecisions = part->ndecisions;
+        sum->bound = part->bound;
+        sum->execution = part->execution;
+        memcpy(sum->schedule, part->schedule, sizeof sum->schedule);
+    }
+}
+
+static int explore_jobs(const cli_opts *o, cli_target *t, explore_report *sum) {
+    memset(sum, 0, sizeof *sum);
+    sum->stats.complete = true;
+    explore_job ej = {o, t, sum};
+    return cli_run_jobs(o->jobs, sizeof(explore_report), explore_job_work, explore_job_done, &ej);
+}
+
+int cli_cmd_explore(const cli_opts *o) {
+    int rc = CLI_EXIT_PASS;
+    uint32_t passed = 0, failed = 0;
+    uint64_t total = 0;
+    double t_all = wall_seconds();
+    if (!o->json)
+        printf("%-48s %2s %3s %5s %10s %8s %9s %10s %6s %9s %s\n", "scenario", "K", "D", "por", "execs", "states",
+               "pruned", "races", "depth", "time", "complete");
+    for (uint32_t f = 0; f < o->nfiles; f++) {
+        cli_target t;
+        int orc = cli_target_open(&t, o->files[f]);
+        if (orc != 0) return orc;
+        double t0 = wall_seconds();
+        explore_report *rep = malloc(sizeof *rep);
+        if (o->jobs > 1) {
+            if (explore_jobs(o, &t, rep) != 0) rc = CLI_EXIT_INTERNAL;
+        } else {
+            explore_one(o, &t, 0, 1, rep);
+        }
+        double el = wall_seconds() - t0;
+        total += rep->stats.executions;
+        uint64_t pruned =
+            rep->stats.pruned_bound + rep->stats.pruned_kernel + rep->stats.pruned_sleep + rep->stats.pruned_por;
+        if (o->json) {
+            printf("{\"scenario\":\"%s\",\"file\":\"%s\",\"backend\":\"sim\",\"preemptions\":%d,\"kernel_bound\":%d,"
+                   "\"por\":\"%s\","
+                   "\"executions\":%" PRIu64 ",\"distinct_states\":%" PRIu64 ",\"pruned\":%" PRIu64
+                   ",\"max_depth\":%u,\"complete\":%s,\"elapsed_s\":%.3f,\"verdict\":\"%s\"}\n",
+                   scn_name(t.scn), t.path, rep->stats.bound, rep->stats.kernel_bound, explore_por_name(o->por),
+                   rep->stats.executions,
+                   rep->stats.distinct_states, pruned, rep->stats.max_depth, rep->stats.complete ? "true" : "false",
+                   el, rep->found ? "fail" : "pass");
+        } else {
+            char dbuf[8];
+            snprintf(dbuf, sizeof dbuf, "%d", rep->stats.kernel_bound);
+            printf("%-48s %2d %3s %5s %10" PRIu64 " %8" PRIu64 " %9" PRIu64 " %10" PRIu64 " %6u %8.2fs %s\n", t.path,
+                   rep->stats.bound, rep->stats.kernel_bound < 0 ? "inf" : dbuf, explore_por_name(o->por), rep->stats.executions, rep->stats.distinct_states,
+                   pruned, rep->stats.races, rep->stats.max_depth, el,
+                   rep->stats.complete ? "yes" : (o->jobs > 1 ? "no" : stopped_by(rep)));
+        }
+        if (rep->found) {
+            failed++;
+            if (rc == CLI_EXIT_PASS) rc = CLI_EXIT_FAIL;
+            sim_set_record_trace(t.sim, true);
+            cli_outcome oc = {0};
+            cli_exec_schedule(&t, rep->schedule, true, &oc);
+            if (o->json)
+                cli_json_outcome(stdout, &t, &oc);
+            else
+                cli_report_failure(stdout, o, &t, &oc, rep->execution, oc.ndecisions, oc.preemptions);
+            if (o->trace_path != NULL) cli_trace_text(o->trace_path, &t);
+            if (o->trace_json != NULL) cli_trace_json(o->trace_json, &t);
+            cli_outcome_clear(&oc);
+        } else {
+            passed++;
+        }
+        free(rep);
+        cli_target_close(&t);
+    }
+    double el = wall_seconds() - t_all;
+    if (o->json)
+        cli_json_summary(stdout, total, failed, el);
+    else
+        printf("\n%u passed, %u failed\n", passed, failed);
+    return rc;
+}
+
+/* ---- bench --explore ---- */
+
+typedef struct bench_row {
+    uint64_t execs, partial;
+    double secs;
+    bool complete;
+} bench_row;
+
+/* One round at exactly (K, D) (no deepening), within the budget. */
+static bench_row bench_round(const cli_opts *o, cli_target *t, explore_por por, uint64_t max_execs, double secs) {
+    explore_options eo;
+    explore_options_default(&eo);
+    eo.por = por;
+    eo.preemption_bound = o->preemptions;
+    eo.kernel_bound = o->kernel_bound;
+    eo.stop_on_violation = false;
+    eo.max_executions = max_execs;
+    double t0 = wall_seconds();
+    budget b = {t0 + secs};
+    eo.keep_going = keep_going;
+    eo.keep_user = &b;
+    explore_result er;
+    memset(&er, 0, sizeof er);
+    explore_run(t->sim, cli_exec_main, t, &eo, &er);
+    bench_row r = {er.stats.executions, er.stats.partial, wall_seconds() - t0, er.stats.complete};
+    explore_result_free(&er);
+    return r;
+}
+
+/* Per scenario: DPOR's explored executions per second (complete runs plus
+ * the runs cut short, which cost as much to run), and the reduction ratio
+ * naive / DPOR at the same (K, D). The ratio is exact when both covered the
+ * space, a lower bound (">=") when only DPOR did, and unknown when DPOR did
+ * not finish within the budget. */
+int cli_bench_explore(const cli_opts *o) {
+    uint64_t max_execs = o->max_execs ? o->max_execs : 20000;
+    double secs = o->time_s > 0 ? o->time_s : 2.0;
+    char kb[16], db[16];
+    snprintf(kb, sizeof kb, "%d", o->preemptions);
+    snprintf(db, sizeof db, "%d", o->kernel_bound);
+    printf("explorer throughput and DPOR reduction per scenario ((K, D) = (%s, %s), at most %" PRIu64
+           " executions or %.1f s per search, one core)\n\n",
+           o->preemptions < 0 ? "inf" : kb, o->kernel_bound < 0 ? "inf" : db, max_execs, secs);
+    printf("%-52s %10s %10s %9s | %10s %9s | %9s\n", "scenario", "dpor", "runs/s", "complete", "naive", "complete",
+           "ratio");
+    for (uint32_t f = 0; f < o->nfiles; f++) {
+        cli_target t;
+        if (cli_target_open(&t, o->files[f]) != 0) return CLI_EXIT_USAGE;
+        bench_row d = bench_round(o, &t, EXPLORE_POR_DPOR, max_execs, secs);
+        bench_row n = bench_round(o, &t, EXPLORE_POR_NONE, max_execs, secs);
+        char ratio[32];
+        double r = (double)n.execs / (double)(d.execs ? d.execs : 1);
+        if (d.complete && n.complete)
+            snprintf(ratio, sizeof ratio, "%.1fx", r);
+        else if (d.complete)
+            snprintf(ratio, sizeof ratio, ">=%.1fx", r);
+        else
+            snprintf(ratio, sizeof ratio, "?");
+        printf("%-52s %10" PRIu64 " %10.0f %9s | %10" PRIu64 " %9s | %9s\n", t.path, d.execs,
+               (double)(d.execs + d.partial) / (d.secs > 0 ? d.secs : 1e-9), d.complete ? "yes" : "no", n.execs,
+               n.complete ? "yes" : "no", ratio);
+        cli_target_close(&t);
+    }
+    return CLI_EXIT_PASS;
+}

@@ -1,0 +1,244 @@
+/* cli_real.c - one execution of a scenario on the real backend (Win32 on
+ * Windows or Wine), recorded and checked by the models.
+ *
+ * The interpreter runs on OS threads over the recording shim wrapped around
+ * shim_win32. The recorder's clock comes from shim_win32's helpers (the same
+ * QueryPerformanceCounter as the seam's now_ns, and small thread numbers),
+ * never from a seam call, so recording changes nothing the poller sees.
+ * Failures come in on any thread (hooks.fail returns on Win32): the first
+ * is kept. Memory for an execution is a list freed when it ends. The
+ * execution runs on its own thread under a watchdog, because a lost wakeup
+ * on a real port is a hang, not a verdict. Windows build only.
+ */
+#include "cli_real.h"
+
+#if defined(CLI_HAVE_WIN32)
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../shim/shim_win32.h"
+#include "../lang/scn_ext.h"
+#include "wallclock.h"
+
+#define LONGEST_REAL_WAIT_NS (60LL * 1000000000) /* a step waiting longer is for virtual time only */
+#define WATCHDOG_NS (60LL * 1000000000)         /* besides the scenario's own longest wait (x 4) */
+
+/* Execution memory: a header keeps blocks aligned for anything the poller stores. */
+typedef union blk_head {
+    union blk_head *next;
+    long double align;
+} blk_head;
+
+struct cli_real {
+    const shim *win;   /* shim_win32 */
+    shim masked;       /* the same without wait completion packets (`knob wait_packets absent`) */
+    shim rec;          /* the recording shim, rewrapped per execution */
+    model_trace *trace;
+    model_options mopt;
+    int64_t tolerance_ns, host_tick_ns;
+    bool wine;
+    /* per execution */
+    const scn_scenario *scn;
+    scn_hooks hooks;
+    scn_exec_opts xopts;
+    _Atomic(blk_head *) blocks;
+    atomic_uint failed;
+    atomic_uint_fast64_t choices;
+    uint64_t choice_seed;
+    cli_real_run *out;
+    shim_sema done;
+};
+
+static uint32_t clock_thread(void *self) {
+    (void)self;
+    return shim_win32_thread_number();
+}
+static int64_t clock_now(void *self) {
+    (void)self;
+    return shim_win32_now_ns();
+}
+
+cli_real *cli_real_create(int64_t tolerance_ns) {
+    cli_real *r = calloc(1, sizeof *r);
+    if (r == NULL) return NULL;
+    r->win = shim_win32_create();
+    if (r->win == NULL) {
+        free(r);
+        return NULL; /* shim_win32_create printed why */
+    }
+    r->masked = *r->win;
+    r->masked.caps &= ~(uint32_t)SHIM_CAP_WAIT_PACKETS;
+    r->trace = model_trace_create((model_clock){r, clock_thread, clock_now});
+    r->wine = strncmp(shim_win32_host(), "wine", 4) == 0;
+    r->host_tick_ns = shim_win32_tick_ns();
+    r->tolerance_ns = tolerance_ns;
+    model_options_default(&r->mopt);
+    /* Real time: the host's tick; where waits are not quantized (Wine) one
+     * is allowed anyway, so a trace that passes here passes on Windows' tick
+     * too. The tolerance covers scheduling jitter. */
+    r->mopt.tick_ns = r->host_tick_ns > 0 ? r->host_tick_ns : 15625000;
+    r->mopt.slack_ns = tolerance_ns;
+    r->mopt.virtual_time = false;
+    return r;
+}
+
+void cli_real_destroy(cli_real *r) {
+    if (r == NULL) return;
+    model_trace_destroy(r->trace);
+    shim_win32_destroy(r->win);
+    free(r);
+}
+
+const char *cli_real_host(const cli_real *r) {
+    (void)r;
+    return shim_win32_host();
+}
+bool cli_real_is_wine(const cli_real *r) { return r->wine; }
+bool cli_real_wait_packets(const cli_real *r) { return (r->win->caps & SHIM_CAP_WAIT_PACKETS) != 0; }
+int64_t cli_real_host_tick_ns(const cli_real *r) { return r->host_tick_ns; }
+const model_options *cli_real_model_options(const cli_real *r) { return &r->mopt; }
+model_trace *cli_real_trace(cli_real *r) { return r->trace; }
+
+bool cli_real_fits(const cli_real *r, const scn_scenario *s, char *why, size_t n) {
+    /* Sentinels show which knobs the scenario sets itself. */
+    sim_config c;
+    sim_config_default(&c);
+    c.wait_packets = 0xff;
+    scn_apply_knobs(s, &c);
+    const uint32_t *f = c.fault_budget;
+    if (f[0] || f[1] || f[2] || f[3]) {
+        snprintf(why, n,
+                 "fault-injection: its knobs inject faults (port %u, post %u, sockio %u, waitpkt %u per execution), "
+                 "which only the simulator can do",
+                 f[0], f[1], f[2], f[3]);
+        return false;
+    }
+    if (c.wait_packets == SIM_WAITPKT_PRESENT && !cli_real_wait_packets(r)) {
+        snprintf(why, n,
+                 "wait-packets-absent: it asks for wait completion packets (knob wait_packets present), which %s "
+                 "lacks (iocp-facts.md §9.7)",
+                 shim_win32_host());
+        return false;
+    }
+    int64_t longest = scn_longest_wait_ns(s);
+    if (longest > LONGEST_REAL_WAIT_NS) {
+        snprintf(why, n, "virtual-time-only: a step waits %.0f s (%.1f days of real time)", (double)longest / 1e9,
+                 (double)longest / 86400e9);
+        return false;
+    }
+    return true;
+}
+
+/* ---- Hooks: failures from any thread, memory on a list ---- */
+
+static void hook_fail(void *arg, const char *property, const char *message) {
+    cli_real *r = arg;
+    unsigned expected = 0;
+    if (!atomic_compare_exchange_strong(&r->failed, &expected, 1)) return; /* the first failure is the verdict */
+    r->out->failed = true;
+    snprintf(r->out->property, sizeof r->out->property, "%s", property);
+    snprintf(r->out->message, sizeof r->out->message, "%s", message);
+}
+
+static void *hook_alloc(void *arg, size_t size) {
+    cli_real *r = arg;
+    blk_head *b = calloc(1, sizeof *b + size);
+    if (b == NULL) return NULL;
+    b->next = atomic_load(&r->blocks);
+    while (!atomic_compare_exchange_weak(&r->blocks, &b->next, b)) {
+    }
+    return b + 1;
+}
+
+static void hook_free(void *arg, void *ptr) {
+    (void)arg;
+    (void)ptr; /* freed with the execution, like the simulator's arena */
+}
+
+/* `maybe` steps: a choice drawn from the run index, so runs differ. */
+static uint32_t hook_choose(void *arg, uint32_t n) {
+    cli_real *r = arg;
+    uint64_t z = r->choice_seed + 0x9e3779b97f4a7c15ull * (atomic_fetch_add(&r->choices, 1) + 1);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull; /* splitmix64's finalizer */
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return n ? (uint32_t)(z % n) : 0;
+}
+
+static void free_blocks(cli_real *r) {
+    blk_head *b = atomic_exchange(&r->blocks, NULL);
+    while (b != NULL) {
+        blk_head *next = b->next;
+        free(b);
+        b = next;
+    }
+}
+
+/* ---- One execution ---- */
+
+static void exec_thread(void *arg) {
+    cli_real *r = arg;
+    /* The scenario asks for no wait packets: hide the host's (the poller
+     * probes caps the way Go probes GetProcAddress). */
+    sim_config c;
+    sim_config_default(&c);
+    scn_apply_knobs(r->scn, &c);
+    const shim *inner = c.wait_packets == SIM_WAITPKT_ABSENT ? &r->masked : r->win;
+    model_record_wrap(&r->rec, inner, r->trace);
+    scn_exec_ex(r->scn, &r->rec, r->trace, &r->hooks, &r->xopts);
+    r->win->sema_post(r->win->ctx, &r->done);
+}
+
+void cli_real_exec(cli_real *r, const scn_scenario *s, uint64_t run, cli_real_run *out) {
+    memset(out, 0, sizeof *out);
+    r->scn = s;
+    r->out = out;
+    atomic_store(&r->failed, 0);
+    atomic_store(&r->choices, 0);
+    r->choice_seed = run * 0x2545f4914f6cdd1dull + 1;
+    r->hooks = (scn_hooks){r, hook_fail, hook_alloc, hook_free};
+    r->xopts = (scn_exec_opts){.choose = hook_choose, .choose_arg = r, .late_ns = r->tolerance_ns,
+                               .early_ns = r->tolerance_ns};
+    model_trace_reset(r->trace);
+    shim_win32_thread_renumber(); /* the execution's threads: 0 (its main), 1, 2, ... */
+    double t0 = wall_seconds();
+    const shim *w = r->win;
+    w->sema_init(w->ctx, &r->done, 0);
+    shim_thread th;
+    if (!w->thread_spawn(w->ctx, &th, exec_thread, r, "validate")) {
+        hook_fail(r, "setup", "cannot start the execution's thread");
+        w->sema_destroy(w->ctx, &r->done);
+        return;
+    }
+    int64_t limit = WATCHDOG_NS + 4 * scn_longest_wait_ns(s);
+    if (!w->sema_wait(w->ctx, &r->done, limit)) {
+        /* Its threads are stuck in the OS: nothing can be torn down safely. */
+        printf("HANG %s: run %" PRIu64 " did not finish within %.0f s on the real backend (%s): a lost wakeup or a "
+               "deadlock; its threads are stuck, stopping\n",
+               scn_path(s), run + 1, (double)limit / 1e9, shim_win32_host());
+        /* The trace so far says where each thread stopped (they are blocked
+         * in the OS, not appending). */
+        model_trace_write(r->trace, stdout);
+        fflush(stdout);
+        exit(CLI_EXIT_FAIL);
+    }
+    w->thread_join(w->ctx, &th);
+    w->sema_destroy(w->ctx, &r->done);
+    out->seconds = wall_seconds() - t0;
+    if (!out->failed) {
+        model_violation v;
+        if (!model_check(r->trace, &r->mopt, &v)) {
+            out->failed = true;
+            snprintf(out->property, sizeof out->property, "%s", v.property);
+            snprintf(out->message, sizeof out->message, "%s", v.message);
+        }
+    }
+    free_blocks(r);
+}
+
+#else
+/* Not a Windows build: cli_validate.c says so before calling anything here. */
+typedef int cli_real_not_built;
+#endif

@@ -1,0 +1,235 @@
+/* cli_shrink.c - replay and shrink.
+ *
+ * Shrinking works on the decision stream. A candidate stream is run with a
+ * lenient chooser: it follows the candidate where it can, takes the
+ * non-preemptive default (keep the running thread; outcome 0 for kernel
+ * choices) where the candidate does not fit or has run out. A candidate is
+ * kept when its execution fails the same property; the stream that execution
+ * actually recorded becomes the new best, so the result always replays
+ * strictly. Passes: delete chunks (delta debugging, halving), then turn
+ * preemptions into "keep running", then lower kernel choices to outcome 0;
+ * repeat while anything improves, within a budget of executions.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+
+#include "../search/strategies.h"
+#include "cli.h"
+
+#define SHRINK_MAX_EXECS 3000u
+#define LABEL_DEFAULT UINT32_MAX /* "take the default here" */
+
+typedef struct lenient {
+    const sim_decision *d;
+    uint32_t n, pos;
+} lenient;
+
+static uint32_t lenient_default(const sim_choice_point *pt) { return pt->current != SIM_NO_CURRENT ? pt->current : 0; }
+
+static uint32_t lenient_choose(void *self, sim_ctx *sim, const sim_choice_point *pt) {
+    (void)sim;
+    lenient *l = self;
+    if (l->pos >= l->n) return lenient_default(pt);
+    const sim_decision *tok = &l->d[l->pos++];
+    if (tok->kind != pt->kind || tok->label == LABEL_DEFAULT) return lenient_default(pt);
+    for (uint32_t i = 0; i < pt->n; i++)
+        if ((pt->labels != NULL ? pt->labels[i] : i) == tok->label) return i;
+    return lenient_default(pt);
+}
+
+static void lenient_begin(void *self, sim_ctx *sim) {
+    (void)sim;
+    ((lenient *)self)->pos = 0;
+}
+
+typedef struct shrinker {
+    cli_target *t;
+    const char *property;
+    sim_decision *best;
+    uint32_t nbest;
+    uint32_t best_preemptions;
+    uint64_t execs;
+    cli_outcome last;
+} shrinker;
+
+static bool better(uint32_t n, uint32_t pre, uint32_t bn, uint32_t bpre) { return n < bn || (n == bn && pre < bpre); }
+
+/* Runs `cand`; if it fails the same property with a shorter (or as long but
+ * less preemptive) recorded stream, adopts that stream. */
+static bool try_candidate(shrinker *s, const sim_decision *cand, uint32_t n) {
+    if (s->execs >= SHRINK_MAX_EXECS) return false;
+    s->execs++;
+    lenient l = {cand, n, 0};
+    sim_chooser ch = {&l, "shrink", lenient_begin, lenient_choose, NULL};
+    cli_exec(s->t, &ch, &s->last);
+    if (!s->last.failed || s->last.property == NULL || strcmp(s->last.property, s->property) != 0) return false;
+    sim_schedule parsed;
+    char err[64];
+    if (!sim_schedule_parse(s->last.schedule, &parsed, err, sizeof err)) return false;
+    uint32_t pre = s->last.preemptions;
+    if (!better(parsed.count, pre, s->nbest, s->best_preemptions)) {
+        sim_schedule_free(&parsed);
+        return false;
+    }
+    free(s->best);
+    s->best = parsed.d;
+    s->nbest = parsed.count;
+    free(parsed.col);
+    s->best_preemptions = pre;
+    return true;
+}
+
+uint64_t cli_shrink(cli_target *t, cli_outcome *fail) {
+    shrinker s = {0};
+    s.t = t;
+    s.property = fail->property;
+    sim_schedule parsed;
+    char err[64];
+    if (fail->schedule == NULL || !sim_schedule_parse(fail->schedule, &parsed, err, sizeof err)) return 0;
+    s.best = parsed.d;
+    s.nbest = parsed.count;
+    free(parsed.col);
+    s.best_preemptions = fail->preemptions;
+    bool improved = true;
+    while (improved && s.execs < SHRINK_MAX_EXECS) {
+        improved = false;
+        /* 1. Delete chunks, halving the chunk size. */
+        for (uint32_t chunk = s.nbest / 2 > 0 ? s.nbest / 2 : 1; chunk >= 1; chunk /= 2) {
+            for (uint32_t i = 0; i < s.nbest && s.execs < SHRINK_MAX_EXECS;) {
+                uint32_t len = chunk < s.nbest - i ? chunk : s.nbest - i;
+                uint32_t n = s.nbest - len;
+                sim_decision *cand = malloc((n + 1) * sizeof *cand);
+                memcpy(cand, s.best, i * sizeof *cand);
+                memcpy(cand + i, s.best + i + len, (s.nbest - i - len) * sizeof *cand);
+                bool ok = try_candidate(&s, cand, n);
+                free(cand);
+                if (ok)
+                    improved = true;
+                else
+                    i += len;
+            }
+            if (chunk == 1) break;
+        }
+        /* 2. Thread choices become "keep running", one at a time (a no-op
+         * where the choice did not preempt: the candidate is then no better). */
+        for (uint32_t i = 0; i < s.nbest && s.execs < SHRINK_MAX_EXECS; i++) {
+            if (s.best[i].kind != SIM_CHOICE_THREAD) continue;
+            sim_decision *cand = malloc((s.nbest + 1) * sizeof *cand);
+            memcpy(cand, s.best, s.nbest * sizeof *cand);
+            cand[i].label = LABEL_DEFAULT;
+            if (try_candidate(&s, cand, s.nbest)) improved = true;
+            free(cand);
+        }
+        /* 3. Kernel choices down to outcome 0. */
+        for (uint32_t i = 0; i < s.nbest && s.execs < SHRINK_MAX_EXECS; i++) {
+            if (s.best[i].kind == SIM_CHOICE_THREAD || s.best[i].label == 0) continue;
+            sim_decision *cand = malloc((s.nbest + 1) * sizeof *cand);
+            memcpy(cand, s.best, s.nbest * sizeof *cand);
+            cand[i].label = 0;
+            if (try_candidate(&s, cand, s.nbest)) improved = true;
+            free(cand);
+        }
+    }
+    /* Final: a strict replay of the best stream, which becomes the outcome. */
+    sim_replay rp;
+    sim_chooser ch = sim_replay_chooser(&rp, s.best, NULL, s.nbest, NULL);
+    cli_outcome final = {0};
+    cli_exec(t, &ch, &final);
+    s.execs++;
+    if (final.failed && strcmp(final.property, fail->property) == 0) {
+        uint64_t seed = fail->seed;
+        cli_strategy st = fail->strategy;
+        bool swarm = fail->swarm;
+        uint64_t sw = fail->swarm_seed;
+        char desc[sizeof fail->swarm_desc];
+        memcpy(desc, fail->swarm_desc, sizeof desc);
+        cli_outcome_clear(fail);
+        *fail = final;
+        fail->seed = seed;
+        fail->strategy = st;
+        fail->swarm = swarm;
+        fail->swarm_seed = sw;
+        memcpy(fail->swarm_desc, desc, sizeof desc);
+    } else {
+        cli_outcome_clear(&final);
+    }
+    cli_outcome_clear(&s.last);
+    free(s.best);
+    return s.execs;
+}
+
+/* ---- Commands ---- */
+
+static int replay_or_shrink(const cli_opts *o, bool shrink) {
+    if (o->nfiles != 1) {
+        fprintf(stderr, "iocpcheck: %s needs exactly one scenario file\n", o->cmd);
+        return CLI_EXIT_USAGE;
+    }
+    if (o->schedule == NULL) {
+        fprintf(stderr, "iocpcheck: %s needs --schedule STRING\n", o->cmd);
+        return CLI_EXIT_USAGE;
+    }
+    cli_target t;
+    int rc = cli_target_open(&t, o->files[0]);
+    if (rc != 0) return rc;
+    if (o->swarm_set) {
+        uint32_t budget[4];
+        sim_swarm_faults(o->swarm_seed, t.fault_max, budget);
+        cli_target_faults(&t, budget);
+    }
+    cli_outcome oc = {0};
+    oc.swarm = o->swarm_set;
+    oc.swarm_seed = o->swarm_seed;
+    sim_set_record_trace(t.sim, true);
+    rc = cli_exec_schedule(&t, o->schedule, true, &oc);
+    if (rc != 0) {
+        cli_target_close(&t);
+        return rc;
+    }
+    if (oc.verdict == SIM_NONDETERMINISM) {
+        fprintf(stderr, "iocpcheck: the schedule does not fit this scenario: %s\n", oc.message);
+        cli_outcome_clear(&oc);
+        cli_target_close(&t);
+        return CLI_EXIT_USAGE;
+    }
+    uint64_t execs = 1;
+    uint32_t before_d = oc.ndecisions, before_p = oc.preemptions;
+    if (shrink) {
+        if (!oc.failed) {
+            printf("%s: the schedule passes: nothing to shrink\n", t.path);
+            cli_outcome_clear(&oc);
+            cli_target_close(&t);
+            return CLI_EXIT_PASS;
+        }
+        sim_set_record_trace(t.sim, false);
+        execs += cli_shrink(&t, &oc);
+    }
+    if (shrink) {
+        /* Run the shrunk schedule once more with the trace kept, for the report. */
+        sim_set_record_trace(t.sim, true);
+        char *sched = strdup(oc.schedule);
+        cli_outcome_clear(&oc);
+        cli_exec_schedule(&t, sched, true, &oc);
+        oc.swarm = o->swarm_set;
+        oc.swarm_seed = o->swarm_seed;
+        free(sched);
+    }
+    if (o->json) {
+        cli_json_outcome(stdout, &t, &oc);
+    } else if (oc.failed) {
+        cli_report_failure(stdout, o, &t, &oc, execs, before_d, before_p);
+    } else {
+        printf("PASS %s  (%u decisions, %u preemptions, %llu steps, trace hash %016llx)\n", t.path, oc.ndecisions,
+               oc.preemptions, (unsigned long long)oc.steps, (unsigned long long)oc.trace_hash);
+    }
+    if (o->trace_path != NULL && !cli_trace_text(o->trace_path, &t)) rc = CLI_EXIT_INTERNAL;
+    if (o->trace_json != NULL && !cli_trace_json(o->trace_json, &t)) rc = CLI_EXIT_INTERNAL;
+    if (rc == 0) rc = oc.failed ? CLI_EXIT_FAIL : CLI_EXIT_PASS;
+    cli_outcome_clear(&oc);
+    cli_target_close(&t);
+    return rc;
+}
+
+int cli_cmd_replay(const cli_opts *o) { return replay_or_shrink(o, false); }
+int cli_cmd_shrink(const cli_opts *o) { return replay_or_shrink(o, true); }

@@ -1,0 +1,154 @@
+/* scn_ast.h - the parsed form of a scenario, shared by the parser and the
+ * interpreter (internal to lang/scn_*.c).
+ *
+ * Everything is flat arrays indexed by small numbers (sockets, threads,
+ * results, steps, expectation items), so the interpreter sizes its
+ * per-execution state once from the counts and never allocates per step.
+ * The scenario owns every array and string (malloc'd at parse time, freed
+ * by scn_free); nothing is global.
+ */
+#ifndef IOCPCHECK_RUNNER_SCN_AST_H
+#define IOCPCHECK_RUNNER_SCN_AST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "scenario.h"
+
+/* Limits, named so that error messages can quote them. */
+#define SCN_MAX_SOCKETS 32
+#define SCN_MAX_THREADS 48   /* + the main thread, under SIM_MAX_THREADS */
+#define SCN_MAX_STEPS 4096
+#define SCN_MAX_LEN 65536    /* bytes of one read, write or send */
+#define SCN_MAX_STREAM (1u << 20) /* bytes the peer sends one socket in total */
+#define SCN_MAX_REPEAT 10000
+#define SCN_MAX_ITEMS 16     /* outcomes in one `expect R in {...}` */
+
+typedef enum scn_opcode {
+    SCN_READ = 1,   /* read SOCK LEN */
+    SCN_READ_EXACT, /* read_exact SOCK N: reads until N bytes, EOF or an error */
+    SCN_READ_ALL,   /* read_all SOCK [LEN]: reads to EOF, checks conservation */
+    SCN_WRITE,      /* write SOCK "data"|LEN */
+    SCN_DEADLINE,   /* deadline SOCK read|write|both DUR|none|past */
+    SCN_SEND,       /* send SOCK.peer "data"|LEN */
+    SCN_SHUTDOWN,   /* shutdown SOCK.peer */
+    SCN_RESET,      /* reset SOCK.peer */
+    SCN_CLOSE,      /* close SOCK */
+    SCN_OPEN,       /* open SOCK (a `deferred` socket) */
+    SCN_BREAK,      /* break */
+    SCN_SLEEP,      /* sleep DUR */
+    SCN_POLL,       /* poll DUR|0|forever */
+    SCN_FOREIGN,    /* foreign SOCK [pending] (arg 1: no byte follows) */
+    SCN_RUN_POLLER, /* run_poller */
+    SCN_EXPECT_IN,  /* expect R in {...} */
+    SCN_EXPECT_AT,  /* expect R at <=|>= DUR */
+    SCN_EXPECT_ELAPSED, /* expect elapsed <=|>= DUR */
+    SCN_EXPECT_TOOK,    /* expect R took <=|>= DUR */
+} scn_opcode;
+
+/* One outcome of an `expect R in {...}` set. */
+typedef struct scn_item {
+    uint8_t outcome; /* MOUT_* of models/trace.h */
+    bool has_value;  /* ok(N), error(N) */
+    uint64_t value;
+} scn_item;
+
+typedef struct scn_step {
+    uint8_t op;        /* scn_opcode */
+    uint8_t mode;      /* deadline: 'r', 'w' or 'r'+'w'; expect at/elapsed: '<' (<=) or '>' (>=) */
+    bool maybe;        /* runs only if the harness choice says so */
+    bool timed;        /* the result's start and end times are needed by an `at` or `took` expectation */
+    uint32_t repeat;   /* >= 1: repeated until a result other than ok */
+    int32_t sock;      /* socket index, -1 if none */
+    int32_t result;    /* result index assigned (or expected), -1 if none */
+    uint32_t slot;     /* 1-based step number: the slot of MEV_OP_BEGIN/END */
+    uint32_t line, col;
+    int64_t arg;       /* length, duration ns, poll delay (-1 forever), deadline (0 none, -1 past) */
+    uint32_t data;     /* write/send bytes: offset into the scenario's byte pool; foreign: its index */
+    uint32_t len;      /* ... and their length */
+    uint32_t items;    /* expect in: first item index */
+    uint32_t nitems;
+} scn_step;
+
+typedef struct scn_socket {
+    char *name;
+    bool skip_sync; /* ask for skip-on-success (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) */
+    bool deferred;  /* np_fd_open at its `open` step, not before the threads start */
+    int32_t reader, writer, sender; /* the one thread that reads / writes / drives the peer, or -1 */
+    int32_t opener;                 /* deferred: the thread that opens it */
+    uint32_t stream;                /* bytes the peer sends in total (upper bound), foreign bytes included */
+    uint32_t line;
+    uint32_t pending_line; /* a `foreign NAME pending` step (its peer may not send) */
+    uint32_t send_line;    /* the first `send NAME.peer` */
+} scn_socket;
+
+typedef struct scn_thread {
+    char *name;
+    uint32_t first, count; /* its steps */
+    bool polls;            /* has a `poll` or `run_poller` step: gets its own np_m */
+    bool runs_poller;      /* ends with run_poller: stopped when the others finish */
+    uint32_t buf_len;      /* largest read of this thread */
+    uint32_t line;
+} scn_thread;
+
+typedef struct scn_result {
+    char *name;
+    int32_t thread; /* the thread that assigns it */
+    uint32_t step;  /* the step that assigns it */
+    bool timed;
+} scn_result;
+
+typedef struct scn_sched {
+    char *text;
+    uint32_t line;
+    char *expect; /* NULL: no expectation; "pass"; or the property that must fail */
+} scn_sched;
+
+/* A knob as written; applied in file order by scn_apply_knobs. */
+typedef enum scn_knob_id {
+    SCN_KNOB_TICK = 1,
+    SCN_KNOB_WAIT_PACKETS,
+    SCN_KNOB_FAULTS,        /* every family */
+    SCN_KNOB_FAULTS_PORT,
+    SCN_KNOB_FAULTS_POST,
+    SCN_KNOB_FAULTS_SOCKIO,
+    SCN_KNOB_FAULTS_WAITPKT,
+    SCN_KNOB_MAX_STEPS,
+    SCN_KNOB_MAX_DECISIONS,
+    SCN_KNOB_MAX_OBJECTS,
+    SCN_KNOB_TIME_JUMPS,
+} scn_knob_id;
+
+typedef struct scn_knob {
+    uint8_t id;
+    int64_t value;
+} scn_knob;
+
+struct scn_scenario {
+    char *path;
+    char *name;
+    uint32_t procs, max_fds;
+    scn_socket *sockets;
+    uint32_t nsockets;
+    scn_thread *threads;
+    uint32_t nthreads;
+    scn_step *steps; /* thread steps, each thread's contiguous, in file order */
+    uint32_t nsteps;
+    scn_step *finals; /* top-level expectations, checked after every thread ended */
+    uint32_t nfinals;
+    scn_result *results;
+    uint32_t nresults;
+    scn_item *items;
+    uint32_t nitems;
+    char *bytes; /* write/send data */
+    uint32_t nbytes;
+    scn_sched *scheds;
+    uint32_t nscheds;
+    scn_knob *knobs;
+    uint32_t nknobs;
+    uint32_t nforeign; /* foreign steps (each has its own OVERLAPPED, index in scn_step.data) */
+    bool timed;   /* some expectation needs times: the clock is read at the start */
+    bool chooses; /* some step is `maybe` */
+};
+
+#endif

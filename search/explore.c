@@ -1,0 +1,622 @@
+/* explore.c - stateless depth-first exploration of the decision stream.
+ *
+ * The search keeps the path of the current execution as a stack of nodes,
+ * one per recorded decision. Each run replays the stack's choices (checking
+ * that the program asks the same questions), then extends the path with a
+ * default choice: the running thread if it may go on, else the first thread
+ * allowed. After the run the deepest node that still has an alternative to
+ * try is advanced, and everything below it is popped.
+ *
+ * Kernel choices are bounded, not reduced: with a kernel bound D, a kernel
+ * node past its first alternative costs one deviation, and a node whose
+ * path already has D deviations keeps only its first alternative (counted
+ * in pruned_kernel). No run is ever cut for D: the default is free.
+ *
+ * Reduction (thread choices only):
+ *  - preemption bound (CHESS): an alternative that switches away from a
+ *    thread that could go on costs one preemption, exactly as the engine's
+ *    sim_decision.preempt counts it ("tk" included); paths over K are cut.
+ *  - sleep sets: after a thread's step at a node has been explored, later
+ *    siblings carry it "asleep" down their paths until a step that depends on
+ *    it runs; a node whose every allowed thread sleeps ends the run early.
+ *    With a bound, a step only goes to sleep if its subtree lost nothing to
+ *    the bound (else the equivalent of a pruned run may be over the bound:
+ *    the known unsoundness of sleep sets under context bounding).
+ *  - source-DPOR (Abdulla et al., POPL'14, without wakeup trees), on top of
+ *    sleep sets: a node only explores its first thread plus the threads
+ *    added by races found in later executions (races are computed after each
+ *    run from the access log with vector clocks). With a finite bound the
+ *    explorer also adds each race's thread at the node where the thread that
+ *    was running got control (BPOR's conservative branch, Coons et al.,
+ *    OOPSLA'13), where switching costs no more than the path already paid.
+ *
+ * The analysis code lives in explore_race.c; this file owns the search.
+ */
+#include "explore_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *explore_por_name(explore_por p) {
+    switch (p) {
+    case EXPLORE_POR_NONE: return "none";
+    case EXPLORE_POR_SLEEP: return "sleep";
+    case EXPLORE_POR_DPOR: return "dpor";
+    }
+    return "?";
+}
+
+bool explore_por_parse(const char *s, explore_por *out) {
+    for (int p = EXPLORE_POR_NONE; p <= EXPLORE_POR_DPOR; p++) {
+        if (strcmp(s, explore_por_name((explore_por)p)) == 0) {
+            *out = (explore_por)p;
+            return true;
+        }
+    }
+    return false;
+}
+
+void explore_options_default(explore_options *o) {
+    memset(o, 0, sizeof *o);
+    o->por = EXPLORE_POR_DPOR;
+    o->preemption_bound = 2;
+    o->kernel_bound = 2;
+    o->stop_on_violation = true;
+    o->max_executions = 1000000;
+    o->max_depth = 1u << 16;
+    o->max_accesses = 1u << 18;
+    o->max_states = 1u << 20;
+    o->shard_count = 1;
+}
+
+/* ---- Small helpers ---- */
+
+static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
+    if (need <= *cap) return true;
+    uint32_t c = *cap ? *cap : 64;
+    while (c < need) c *= 2;
+    void *q = realloc(*p, (size_t)c * elem);
+    if (q == NULL) return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+uint32_t ex_cost(const ex_node *nd, uint32_t idx) {
+    return nd->kind == SIM_CHOICE_THREAD && nd->cur != SIM_NO_CURRENT && idx != nd->cur;
+}
+
+/* A kernel choice's first alternative is its default; any other costs one
+ * deviation (thread choices cost none here). */
+uint32_t ex_wcost(const ex_node *nd, uint32_t idx) { return nd->kind != SIM_CHOICE_THREAD && idx != 0; }
+
+static bool kernel_allowed(const explorer *ex, const ex_node *nd, uint32_t idx) {
+    return ex->kbound < 0 || nd->pre_dev + ex_wcost(nd, idx) <= (uint32_t)ex->kbound;
+}
+
+bool ex_allowed(const explorer *ex, const ex_node *nd, uint32_t idx) {
+    return ex->bound < 0 || nd->pre_preempt + ex_cost(nd, idx) <= (uint32_t)ex->bound;
+}
+
+lset ex_sleep_set(const explorer *ex, const ex_node *nd) {
+    lset s = {{0, 0}};
+    for (uint32_t e = nd->ent_start; e < nd->ent_end; e++) ls_add(&s, ex->ents[e].label);
+    return s;
+}
+
+/* Do two objects (one from a sleep entry made at a node with the given bases)
+ * possibly name the same thing? Objects created after that node are numbered
+ * in the order of first touch, which differs between branches, so any two of
+ * them may be the same: conservative. */
+static bool same_object(uint32_t a, uint32_t b, uint32_t obj_base, uint32_t thr_base) {
+    if (a == b) return true;
+    if (SIM_ACC_CLASS(a) != SIM_ACC_CLASS(b)) return false;
+    uint32_t base = SIM_ACC_CLASS(a) == SIM_ACC_SYNC ? obj_base : SIM_ACC_CLASS(a) == SIM_ACC_THREAD ? thr_base : UINT32_MAX;
+    return SIM_ACC_INDEX(a) >= base && SIM_ACC_INDEX(b) >= base;
+}
+
+static bool entry_conflicts(const explorer *ex, const ex_sleep *e, const sim_access *x) {
+    for (uint32_t i = 0; i < e->len; i++) {
+        const ex_objw *w = &ex->pool[e->off + i];
+        if ((w->write || x->write) && same_object(w->object, x->object, e->obj_base, e->thr_base)) return true;
+    }
+    return false;
+}
+
+/* Brings the node bases (objects and threads existing so far) up to date. */
+static void scan_bases(explorer *ex, const sim_access *a, uint32_t count) {
+    for (; ex->scan_pos < count; ex->scan_pos++) {
+        const sim_access *x = &a[ex->scan_pos];
+        uint32_t c = SIM_ACC_CLASS(x->object), i = SIM_ACC_INDEX(x->object);
+        if (c == SIM_ACC_SYNC && i + 1 > ex->obj_base) ex->obj_base = i + 1;
+        if (c == SIM_ACC_THREAD && i + 1 > ex->thr_base) ex->thr_base = i + 1;
+    }
+}
+
+static uint64_t shard_hash(const explorer *ex, uint32_t depth) {
+    uint64_t h = 0xCBF29CE484222325ull;
+    for (uint32_t i = 0; i < depth; i++) {
+        const ex_node *nd = &ex->nodes[i];
+        uint32_t label = nd->kind == SIM_CHOICE_THREAD ? nd->labels[nd->chosen] : nd->chosen;
+        h = (h ^ ((uint64_t)nd->kind << 32 | label)) * 0x100000001B3ull;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+static bool shard_mine(const explorer *ex, uint32_t depth) {
+    return ex->o->shard_count <= 1 || shard_hash(ex, depth) % ex->o->shard_count == ex->o->shard_index;
+}
+
+/* Ends the current run early: the rest of it is covered elsewhere (sleep
+ * set, other shard) or cannot be explored (over the bound, too deep). */
+static uint32_t cut(explorer *ex, sim_ctx *sim, const char *why) {
+    ex->cut = why;
+    sim_report_divergence(sim, "explore: run cut (%s)", why);
+    return SIM_CHOICE_DIVERGED;
+}
+
+/* ---- The chooser ---- */
+
+static void ex_begin(void *self, sim_ctx *sim) {
+    (void)sim;
+    explorer *ex = self;
+    ex->last_thread = EX_NONE;
+    ex->scan_pos = 0;
+    ex->obj_base = 0;
+    ex->thr_base = 0;
+    ex->cut = NULL;
+    ex->diverged = false;
+}
+
+/* The sleep set a new thread node inherits from the previous thread node:
+ * its entries whose step is independent of everything executed since. A
+ * sleeping thread that ran anyway (the only one able to) means this state
+ * is covered: the run is cut. */
+static bool inherit_sleep(explorer *ex, ex_node *nd, const sim_access *a, uint32_t count) {
+    nd->ent_start = nd->ent_end = ex->nents;
+    nd->pool_end = ex->npool;
+    if (ex->por == EXPLORE_POR_NONE || ex->last_thread == EX_NONE) return true;
+    const ex_node *pk = &ex->nodes[ex->last_thread];
+    for (uint32_t e = pk->ent_start; e < pk->ent_end; e++) {
+        const ex_sleep *en = &ex->ents[e];
+        bool keep = true;
+        for (uint32_t i = pk->acc_at; i < count && keep; i++) {
+            if (a[i].thread == en->label) return false;
+            if (entry_conflicts(ex, en, &a[i])) keep = false;
+        }
+        if (!keep) continue;
+        if (!grow((void **)&ex->ents, &ex->cap_ents, ex->nents + 1, sizeof *ex->ents)) {
+            ex->oom = true;
+            return true;
+        }
+        ex->ents[ex->nents++] = *en;
+    }
+    nd->ent_end = ex->nents;
+    return true;
+}
+
+static uint32_t new_node(explorer *ex, sim_ctx *sim, const sim_choice_point *pt) {
+    uint32_t pos = pt->position;
+    if (pos >= ex->o->max_depth) return cut(ex, sim, "max-depth");
+    if (ex->o->shard_count > 1 && pos == ex->o->shard_depth && !shard_mine(ex, pos)) return cut(ex, sim, "shard");
+    if (!grow((void **)&ex->nodes, &ex->cap_nodes, pos + 1, sizeof *ex->nodes)) {
+        ex->oom = true;
+        return cut(ex, sim, "memory");
+    }
+    uint32_t count = sim_access_count(sim);
+    const sim_access *a = sim_accesses(sim);
+    scan_bases(ex, a, count);
+    ex_node *nd = &ex->nodes[pos];
+    memset(nd, 0, offsetof(ex_node, labels));
+    nd->kind = (uint8_t)pt->kind;
+    nd->n = pt->n;
+    nd->cur = pt->current;
+    nd->chosen = 0;
+    nd->acc_at = count;
+    nd->obj_base = ex->obj_base;
+    nd->thr_base = ex->thr_base;
+    nd->prev_thread = ex->last_thread;
+    if (pos > 0) {
+        const ex_node *up = &ex->nodes[pos - 1];
+        nd->pre_preempt = up->pre_preempt + ex_cost(up, up->chosen);
+        nd->pre_dev = up->pre_dev + ex_wcost(up, up->chosen);
+    }
+    bool shallow = pos < ex->o->shard_depth;
+    nd->full = pt->kind != SIM_CHOICE_THREAD || ex->por != EXPLORE_POR_DPOR || shallow;
+    if (pt->kind == SIM_CHOICE_THREAD) {
+        if (pt->n > EX_LABELS) return cut(ex, sim, "labels");
+        for (uint32_t i = 0; i < pt->n; i++) {
+            nd->labels[i] = (uint8_t)pt->labels[i];
+            ls_add(&nd->enabled, pt->labels[i]);
+        }
+        if (!inherit_sleep(ex, nd, a, count)) return cut(ex, sim, "sleep");
+        lset sl = ex_sleep_set(ex, nd);
+        /* Default: the running thread, else the first allowed one awake. */
+        uint32_t pick = EX_NONE;
+        if (pt->current != SIM_NO_CURRENT && !ls_has(&sl, nd->labels[pt->current])) pick = pt->current;
+        for (uint32_t i = 0; i < pt->n && pick == EX_NONE; i++)
+            if (!ls_has(&sl, nd->labels[i]) && ex_allowed(ex, nd, i)) pick = i;
+        if (pick == EX_NONE) {
+            /* Nothing awake within the bound: what is awake is over it. */
+            for (uint32_t i = 0; i < pt->n; i++)
+                if (!ls_has(&sl, nd->labels[i])) ex->res->stats.pruned_bound++;
+            return cut(ex, sim, "sleep");
+        }
+        nd->chosen = pick;
+        nd->bound_mark = ex->res->stats.pruned_bound;
+        ls_add(&nd->todo, nd->labels[pick]);
+        ex->last_thread = pos;
+    } else {
+        nd->ent_start = nd->ent_end = ex->nents;
+        nd->pool_end = ex->npool;
+    }
+    ex->nnodes = pos + 1;
+    return nd->chosen;
+}
+
+static uint32_t ex_choose(void *self, sim_ctx *sim, const sim_choice_point *pt) {
+    explorer *ex = self;
+    uint32_t pos = pt->position;
+    if (pos >= ex->nnodes) return new_node(ex, sim, pt);
+    ex_node *nd = &ex->nodes[pos];
+    bool same = nd->kind == (uint8_t)pt->kind && nd->n == pt->n && nd->cur == pt->current;
+    for (uint32_t i = 0; same && nd->kind == SIM_CHOICE_THREAD && i < pt->n; i++) same = nd->labels[i] == pt->labels[i];
+    if (!same) {
+        ex->diverged = true;
+        sim_report_divergence(sim,
+                              "nondeterminism at decision %u: replaying the explored prefix, the program asked a "
+                              "different question (%s choice of %u, expected %s of %u)",
+                              pos, sim_choice_name(pt->kind), pt->n, sim_choice_name((sim_choice_kind)nd->kind), nd->n);
+        return SIM_CHOICE_DIVERGED;
+    }
+    nd->acc_at = sim_access_count(sim);
+    if (nd->kind == SIM_CHOICE_THREAD) ex->last_thread = pos;
+    return nd->chosen;
+}
+
+/* ---- Backtracking ---- */
+
+/* Adds the step just explored at thread node k to k's sleep set: the
+ * leading accesses of its thread after the decision. Steps that contain a
+ * kernel choice are never put to sleep (their effect depends on it). */
+static void add_sleep(explorer *ex, uint32_t k, uint32_t path_len) {
+    ex_node *nd = &ex->nodes[k];
+    if (ex->por == EXPLORE_POR_NONE || k < ex->o->shard_depth) return;
+    /* A subtree the bound cut may lack the equivalent of a run that this
+     * sleeper would prune in a sibling (the equivalent can need more
+     * preemptions): only a subtree explored without bound cuts may sleep. */
+    if (ex->res->stats.pruned_bound != nd->bound_mark) return;
+    if (path_len > k + 1 && ex->nodes[k + 1].kind != SIM_CHOICE_THREAD) return;
+    const sim_access *a = sim_accesses(ex->sim);
+    uint32_t end = path_len > k + 1 ? ex->nodes[k + 1].acc_at : sim_access_count(ex->sim);
+    uint32_t label = nd->labels[nd->chosen];
+    uint32_t len = 0;
+    while (nd->acc_at + len < end && a[nd->acc_at + len].thread == label) len++;
+    if (!grow((void **)&ex->pool, &ex->cap_pool, ex->npool + len, sizeof *ex->pool) ||
+        !grow((void **)&ex->ents, &ex->cap_ents, ex->nents + 1, sizeof *ex->ents)) {
+        ex->oom = true;
+        return;
+    }
+    ex_sleep *e = &ex->ents[ex->nents++];
+    e->label = label;
+    e->off = ex->npool;
+    e->len = len;
+    e->obj_base = nd->obj_base;
+    e->thr_base = nd->thr_base;
+    for (uint32_t i = 0; i < len; i++) {
+        ex->pool[ex->npool].object = a[nd->acc_at + i].object;
+        ex->pool[ex->npool].write = a[nd->acc_at + i].write;
+        ex->npool++;
+    }
+    nd->ent_end = ex->nents;
+    nd->pool_end = ex->npool;
+}
+
+/* Counts the alternatives of a node that were not explored, by reason. */
+static void count_pruned(explorer *ex, const ex_node *nd) {
+    if (nd->kind != SIM_CHOICE_THREAD) return;
+    lset sl = ex_sleep_set(ex, nd);
+    for (uint32_t i = 0; i < nd->n; i++) {
+        uint32_t l = nd->labels[i];
+        if (ls_has(&nd->done, l)) continue;
+        if (ls_has(&sl, l))
+            ex->res->stats.pruned_sleep++;
+        else if (!nd->full && !ls_has(&nd->todo, l))
+            ex->res->stats.pruned_por++;
+        else
+            ex->res->stats.pruned_bound++;
+    }
+}
+
+/* Advances the deepest node with an alternative left; false when the tree
+ * (within the bound) is exhausted. */
+static bool backtrack(explorer *ex) {
+    uint32_t path_len = ex->nnodes;
+    while (ex->nnodes > 0) {
+        uint32_t k = ex->nnodes - 1;
+        ex_node *nd = &ex->nodes[k];
+        ex->nents = nd->ent_end;
+        ex->npool = nd->pool_end;
+        if (nd->kind != SIM_CHOICE_THREAD) {
+            if (nd->chosen + 1 < nd->n) {
+                if (kernel_allowed(ex, nd, nd->chosen + 1)) {
+                    nd->chosen++;
+                    return true;
+                }
+                /* Every later alternative costs the same deviation. */
+                ex->res->stats.pruned_kernel += nd->n - 1 - nd->chosen;
+            }
+            ex->nnodes--;
+            continue;
+        }
+        ls_add(&nd->done, nd->labels[nd->chosen]);
+        add_sleep(ex, k, path_len);
+        lset sl = ex_sleep_set(ex, nd);
+        for (uint32_t i = 0; i < nd->n; i++) {
+            uint32_t l = nd->labels[i];
+            if (ls_has(&nd->done, l) || ls_has(&sl, l) || !ex_allowed(ex, nd, i)) continue;
+            if (!nd->full && !ls_has(&nd->todo, l)) continue;
+            nd->chosen = i;
+            nd->bound_mark = ex->res->stats.pruned_bound;
+            ls_add(&nd->todo, l);
+            return true;
+        }
+        count_pruned(ex, nd);
+        ex->nnodes--;
+    }
+    return false;
+}
+
+/* ---- Results ---- */
+
+static uint64_t mix64(uint64_t h, uint64_t v) {
+    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    h *= 0xFF51AFD7ED558CCDull;
+    return h ^ (h >> 32);
+}
+
+/* Default final state: the verdict and the last value written to each
+ * atomic word. Words are numbered by first touch, which differs between
+ * equivalent runs, so the values are combined order-independently. */
+static uint64_t default_state(sim_ctx *sim, const sim_result *r, explorer *ex) {
+    uint32_t n = sim_access_count(sim);
+    const sim_access *a = sim_accesses(sim);
+    uint32_t words = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (SIM_ACC_CLASS(a[i].object) == SIM_ACC_SYNC && SIM_ACC_INDEX(a[i].object) + 1 > words)
+            words = SIM_ACC_INDEX(a[i].object) + 1;
+    if (!grow((void **)&ex->last_val, &ex->cap_last_val, words, sizeof *ex->last_val)) return (uint64_t)r->verdict;
+    for (uint32_t w = 0; w < words; w++) ex->last_val[w] = UINT64_MAX;
+    for (uint32_t i = 0; i < n; i++)
+        if (SIM_ACC_CLASS(a[i].object) == SIM_ACC_SYNC && a[i].write && a[i].event >= SIM_EV_ATOMIC_STORE &&
+            a[i].event <= SIM_EV_ATOMIC_ADD)
+            ex->last_val[SIM_ACC_INDEX(a[i].object)] = a[i].value;
+    uint64_t h = mix64(0x5bd1e995u, (uint64_t)r->verdict), sum = 0;
+    for (uint32_t w = 0; w < words; w++)
+        if (ex->last_val[w] != UINT64_MAX) sum += mix64(0x27d4eb2fu, ex->last_val[w]);
+    return mix64(h, sum);
+}
+
+/* Remembers a final-state hash (open addressing; 0 marks an empty slot). */
+static void note_state(explorer *ex, uint64_t h) {
+    if (ex->nstates >= ex->o->max_states) {
+        ex->states_full = true;
+        return;
+    }
+    if ((ex->nstates + 1) * 2 > ex->states_cap) {
+        uint32_t cap = ex->states_cap ? ex->states_cap * 2 : 1024;
+        uint64_t *t = calloc(cap, sizeof *t);
+        if (t == NULL) {
+            ex->oom = true;
+            return;
+        }
+        for (uint32_t i = 0; i < ex->states_cap; i++) {
+            if (ex->states[i] == 0) continue;
+            uint32_t j = (uint32_t)(mix64(0, ex->states[i]) & (cap - 1));
+            while (t[j] != 0) j = (j + 1) & (cap - 1);
+            t[j] = ex->states[i];
+        }
+        free(ex->states);
+        ex->states = t;
+        ex->states_cap = cap;
+    }
+    if (h == 0) h = 1;
+    uint32_t j = (uint32_t)(mix64(0, h) & (ex->states_cap - 1));
+    while (ex->states[j] != 0) {
+        if (ex->states[j] == h) return;
+        j = (j + 1) & (ex->states_cap - 1);
+    }
+    ex->states[j] = h;
+    ex->nstates++;
+    ex->res->stats.distinct_states = ex->nstates;
+}
+
+static char *dup_str(const char *s) {
+    size_t n = strlen(s != NULL ? s : "") + 1;
+    char *d = malloc(n);
+    if (d != NULL) memcpy(d, s != NULL ? s : "", n);
+    return d;
+}
+
+static void keep_violation(explorer *ex, const sim_result *r) {
+    explore_violation *v = &ex->res->violation;
+    if (v->found) return;
+    v->found = true;
+    v->verdict = r->verdict;
+    v->property = dup_str(r->property);
+    v->message = dup_str(r->message);
+    v->ndecisions = r->ndecisions;
+    v->decisions = malloc((r->ndecisions ? r->ndecisions : 1) * sizeof *v->decisions);
+    if (v->decisions != NULL && r->ndecisions) memcpy(v->decisions, r->decisions, r->ndecisions * sizeof *v->decisions);
+    v->preemptions = r->preemptions;
+    v->deviations = 0;
+    for (uint32_t i = 0; i < r->ndecisions; i++)
+        v->deviations += r->decisions[i].kind != SIM_CHOICE_THREAD && r->decisions[i].index != 0;
+    v->bound = ex->bound;
+    v->kernel_bound = ex->kbound;
+    v->execution = ex->res->stats.executions;
+    v->trace_hash = r->trace_hash;
+}
+
+/* ---- The search ---- */
+
+/* One round at one bound. Returns false when the whole search must stop. */
+static bool explore_round(explorer *ex, sim_main_fn main_fn, void *arg) {
+    explore_stats *st = &ex->res->stats;
+    const explore_options *o = ex->o;
+    sim_chooser ch = {ex, "explore", ex_begin, ex_choose, NULL};
+    ex->nnodes = 0;
+    ex->nents = 0;
+    ex->npool = 0;
+    for (;;) {
+        if (o->max_executions != 0 && st->executions >= o->max_executions) {
+            st->stopped_by = "max-executions";
+            return false;
+        }
+        const sim_result *r = sim_run(ex->sim, &ch, main_fn, arg);
+        if (ex->oom) {
+            st->stopped_by = "memory";
+            return false;
+        }
+        if (ex->diverged || (ex->cut == NULL && r->verdict == SIM_NONDETERMINISM)) {
+            keep_violation(ex, r);
+            st->stopped_by = "nondeterminism";
+            return false;
+        }
+        /* A truncated log leaves the reduction blind, but a failing run is
+         * a real execution all the same: report it below before stopping. */
+        bool truncated = sim_access_truncated(ex->sim) && (ex->por != EXPLORE_POR_NONE || o->state_hash == NULL);
+        if (truncated && (ex->cut != NULL || r->verdict == SIM_PASS)) {
+            st->stopped_by = "max-accesses";
+            return false;
+        }
+        /* A run longer than shard_depth was checked when it got there. */
+        bool counted = ex->cut == NULL && (o->shard_count <= 1 || ex->nnodes > o->shard_depth ||
+                                           shard_mine(ex, ex->nnodes));
+        if (ex->cut != NULL && strcmp(ex->cut, "max-depth") == 0) ex->depth_cut = true;
+        if (counted) {
+            st->executions++;
+            if (r->ndecisions > st->max_depth) st->max_depth = r->ndecisions;
+            note_state(ex, o->state_hash != NULL ? o->state_hash(o->state_user, ex->sim, r)
+                                                 : default_state(ex->sim, r, ex));
+            if (o->on_execution != NULL) o->on_execution(o->exec_user, ex->sim, r);
+            if (r->verdict != SIM_PASS) {
+                keep_violation(ex, r);
+                if (o->stop_on_violation) {
+                    st->stopped_by = "violation";
+                    return false;
+                }
+            }
+        } else {
+            st->partial++;
+        }
+        if (truncated) {
+            st->stopped_by = "max-accesses";
+            return false;
+        }
+        if (ex->por == EXPLORE_POR_DPOR && !ex_analyze(ex)) {
+            st->stopped_by = "memory";
+            return false;
+        }
+        if (o->keep_going != NULL && !o->keep_going(o->keep_user, st)) {
+            st->stopped_by = "keep-going";
+            return false;
+        }
+        if (!backtrack(ex)) break;
+    }
+    if (ex->depth_cut) {
+        st->stopped_by = "max-depth";
+        return false;
+    }
+    return true;
+}
+
+/* One round at (k, d); *cut_k says whether the preemption bound cut
+ * anything. Returns false when the whole search must stop. */
+static bool explore_bounds(explorer *ex, sim_main_fn main_fn, void *arg, int32_t k, int32_t d, bool *cut_k) {
+    explore_stats *st = &ex->res->stats;
+    ex->bound = k;
+    ex->kbound = d;
+    st->bound = k;
+    st->kernel_bound = d;
+    st->rounds++;
+    uint64_t pb = st->pruned_bound;
+    bool go = explore_round(ex, main_fn, arg);
+    if (cut_k != NULL) *cut_k = st->pruned_bound != pb;
+    return go;
+}
+
+/* Iterative deepening on K alone, every kernel choice in full (the
+ * behaviour before the kernel bound). */
+static bool deepen_k(explorer *ex, sim_main_fn main_fn, void *arg, const explore_options *o) {
+    for (int32_t k = 0;; k++) {
+        bool cut_k;
+        int32_t kk = o->preemption_bound >= 0 && k > o->preemption_bound ? o->preemption_bound : k;
+        if (!explore_bounds(ex, main_fn, arg, kk, -1, &cut_k)) return false;
+        if (ex->res->violation.found) return true; /* the smallest bound with a violation */
+        if (kk == o->preemption_bound || (o->preemption_bound < 0 && !cut_k)) return true;
+    }
+}
+
+/* Iterative deepening on (k, d) by diagonals k + d = s, d first within one
+ * (a kernel deviation is cheaper to try than a preemption: no run is cut),
+ * up to (K, D). Every round repeats the smaller ones (the search is
+ * stateless), so the total is at most (rounds) x the last round. With K
+ * unbounded, the rounds at d = D go on until K no longer cuts. */
+static bool deepen_kd(explorer *ex, sim_main_fn main_fn, void *arg, const explore_options *o) {
+    int32_t K = o->preemption_bound, D = o->kernel_bound;
+    for (int32_t s = 0;; s++) {
+        for (int32_t d = s < D ? s : D; d >= 0; d--) {
+            int32_t k = s - d;
+            if (K >= 0 && k > K) break;
+            bool cut_k;
+            if (!explore_bounds(ex, main_fn, arg, k, d, &cut_k)) return false;
+            if (ex->res->violation.found) return true;
+            if (d == D && (k == K || (K < 0 && !cut_k))) return true; /* the last round: (K, D) covered */
+        }
+    }
+}
+
+bool explore_run(sim_ctx *sim, sim_main_fn main_fn, void *arg, const explore_options *opt, explore_result *out) {
+    explore_options o = *opt;
+    if (o.max_depth == 0) o.max_depth = 1u << 16;
+    if (o.max_accesses == 0) o.max_accesses = 1u << 18;
+    if (o.max_states == 0) o.max_states = 1u << 20;
+    if (o.shard_count == 0) o.shard_count = 1;
+    memset(out, 0, sizeof *out);
+    explorer ex;
+    memset(&ex, 0, sizeof ex);
+    ex.sim = sim;
+    ex.o = &o;
+    ex.por = o.por;
+    ex.res = out;
+    sim_access_log(sim, o.max_accesses);
+    bool go = true;
+    if (!o.iterative)
+        go = explore_bounds(&ex, main_fn, arg, o.preemption_bound, o.kernel_bound, NULL);
+    else if (o.kernel_bound < 0)
+        go = deepen_k(&ex, main_fn, arg, &o);
+    else
+        go = deepen_kd(&ex, main_fn, arg, &o);
+    out->stats.complete = go && out->stats.stopped_by == NULL;
+    if (ex.states_full && out->stats.complete) {
+        out->stats.complete = false;
+        out->stats.stopped_by = "max-states";
+    }
+    sim_access_log(sim, 0);
+    free(ex.nodes);
+    free(ex.ents);
+    free(ex.pool);
+    free(ex.states);
+    free(ex.last_val);
+    ex_analysis_free(&ex);
+    return !ex.oom;
+}
+
+void explore_result_free(explore_result *r) {
+    free(r->violation.property);
+    free(r->violation.message);
+    free(r->violation.decisions);
+    memset(&r->violation, 0, sizeof r->violation);
+}

@@ -1,0 +1,104 @@
+/* explore_int.h - the explorer's state, shared by explore.c (the search)
+ * and explore_race.c (the DPOR race analysis). Not a public header.
+ */
+#ifndef IOCPCHECK_EXPLORE_INT_H
+#define IOCPCHECK_EXPLORE_INT_H
+
+#include <stddef.h>
+
+#include "explore.h"
+
+#define EX_LABELS (SIM_KERNEL_LABEL + 1) /* thread ids 0..63 and the kernel, 64 */
+#define EX_NONE UINT32_MAX
+
+/* A set of thread-choice labels. */
+typedef struct lset {
+    uint64_t w[2];
+} lset;
+static inline bool ls_has(const lset *s, uint32_t l) { return (s->w[l >> 6] >> (l & 63)) & 1; }
+static inline void ls_add(lset *s, uint32_t l) { s->w[l >> 6] |= 1ull << (l & 63); }
+
+/* One decision of the current path. */
+typedef struct ex_node {
+    uint8_t kind;         /* sim_choice_kind */
+    bool full;            /* explore every allowed alternative (not only the backtrack set) */
+    uint32_t n;
+    uint32_t cur;         /* index of the thread that may go on, or SIM_NO_CURRENT */
+    uint32_t chosen;      /* index being explored */
+    uint32_t pre_preempt; /* preemptions on the path before this decision */
+    uint32_t pre_dev;     /* kernel deviations on the path before this decision */
+    uint32_t acc_at;      /* access-log length when the decision was asked */
+    uint32_t obj_base;    /* sync objects / threads that existed at this decision */
+    uint32_t thr_base;
+    uint32_t prev_thread; /* the previous thread node on the path, or EX_NONE */
+    uint32_t ent_start, ent_end; /* its sleep set: entries [start, end) */
+    uint32_t pool_end;
+    uint64_t bound_mark;  /* stats.pruned_bound when `chosen` was taken */
+    lset enabled, done, todo; /* thread nodes: by label */
+    uint8_t labels[EX_LABELS];
+} ex_node;
+
+/* A sleeping thread and the accesses of the step it would take. */
+typedef struct ex_sleep {
+    uint32_t label;
+    uint32_t off, len; /* in the pool */
+    uint32_t obj_base, thr_base; /* of the node where it was explored */
+} ex_sleep;
+
+typedef struct ex_objw {
+    uint32_t object;
+    uint32_t write;
+} ex_objw;
+
+typedef struct explorer {
+    sim_ctx *sim;
+    const explore_options *o;
+    explore_por por;
+    int32_t bound;          /* < 0: none */
+    int32_t kbound;         /* the kernel bound; < 0: none */
+    explore_result *res;
+
+    ex_node *nodes;
+    uint32_t nnodes, cap_nodes;
+    ex_sleep *ents;
+    uint32_t nents, cap_ents;
+    ex_objw *pool;
+    uint32_t npool, cap_pool;
+
+    /* per run */
+    uint32_t last_thread;
+    uint32_t scan_pos, obj_base, thr_base;
+    const char *cut;        /* why the run was cut short, or NULL */
+    bool diverged;          /* the replay saw a different question: nondeterminism */
+    bool depth_cut;
+    bool oom;
+
+    /* final states */
+    uint64_t *states;
+    uint32_t nstates, states_cap;
+    bool states_full;
+    uint64_t *last_val;
+    uint32_t cap_last_val;
+
+    /* race analysis scratch (explore_race.c) */
+    uint32_t *vc;           /* accesses x slots */
+    size_t cap_vc;
+    uint32_t *aux;          /* per access: previous on the same object, owner node, in-step flag */
+    uint32_t cap_aux;
+    uint32_t *objlast;
+    uint32_t cap_objlast;
+    uint32_t *tmp;
+    uint32_t cap_tmp;
+} explorer;
+
+uint32_t ex_cost(const ex_node *nd, uint32_t idx);
+uint32_t ex_wcost(const ex_node *nd, uint32_t idx);
+bool ex_allowed(const explorer *ex, const ex_node *nd, uint32_t idx);
+lset ex_sleep_set(const explorer *ex, const ex_node *nd);
+
+/* explore_race.c: finds the races of the run just finished and adds their
+ * threads to the backtrack sets of the path; false if memory ran out. */
+bool ex_analyze(explorer *ex);
+void ex_analysis_free(explorer *ex);
+
+#endif

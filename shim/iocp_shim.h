@@ -1,0 +1,334 @@
+/* iocp_shim.h - THE seam between the poller and the operating system.
+ *
+ * The poller under test (poller/) sees the OS only through a `shim`: a
+ * versioned struct of function pointers plus an opaque context, in the shape
+ * of SQLite's sqlite3_vfs. Backends are peers that fill this struct:
+ *   sim/kernel/shim_sim.c        the deterministic simulator (virtual threads, clock, port)
+ *   shim/shim_win32.c   the real Win32 API (Windows, and Linux under Wine)
+ * Because it is a struct, shims compose: a recording shim wraps any shim and
+ * writes the event trace; a fault shim wraps any shim and fails chosen calls.
+ *
+ * CONTRACT (what every backend provides; each call restates its own part):
+ *  - Names, shapes and numeric error codes mirror Win32, so poller code reads
+ *    as Win32 code. Facts are cited as iocp-facts.md section numbers (§n).
+ *  - Every call that can fail sets the backend's per-thread last error, read
+ *    back with get_last_error, exactly as Win32's GetLastError.
+ *  - In the simulator every call is a scheduling point: another virtual thread
+ *    may run between any two calls. Code above the seam must therefore make
+ *    no assumption about atomicity beyond what each call documents.
+ *  - No call reveals an address or a wall-clock time to a decision: handles are
+ *    small integers in the simulator, time is the backend's monotonic clock.
+ *  - Optional capabilities (wait completion packets) are NULL function
+ *    pointers when absent; callers probe, as Go probes Wine (§8).
+ *  - The struct only grows by appending; `version` says how far it goes.
+ *
+ * Nothing here includes <windows.h>: only shim_win32.c may.
+ */
+#ifndef IOCPCHECK_IOCP_SHIM_H
+#define IOCPCHECK_IOCP_SHIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SHIM_VERSION_1 1
+#define SHIM_VERSION SHIM_VERSION_1
+
+/* ---- Handles ---------------------------------------------------------- */
+
+/* HANDLE and SOCKET alike: an opaque pointer-sized value. */
+typedef uintptr_t shim_handle;
+#define SHIM_INVALID_HANDLE ((shim_handle)~(uintptr_t)0) /* INVALID_HANDLE_VALUE, INVALID_SOCKET */
+#define SHIM_NULL_HANDLE ((shim_handle)0)
+
+/* ---- Error codes (Win32 numeric values, §0) --------------------------- */
+
+#define SHIM_ERROR_SUCCESS 0u
+#define SHIM_ERROR_INVALID_FUNCTION 1u
+#define SHIM_ERROR_INVALID_HANDLE 6u
+#define SHIM_ERROR_NOT_ENOUGH_MEMORY 8u
+#define SHIM_ERROR_NETNAME_DELETED 64u
+#define SHIM_ERROR_INVALID_PARAMETER 87u
+#define SHIM_ERROR_BROKEN_PIPE 109u
+#define SHIM_ERROR_CALL_NOT_IMPLEMENTED 120u
+#define SHIM_ERROR_MORE_DATA 234u
+#define SHIM_WAIT_TIMEOUT 258u
+#define SHIM_ERROR_HANDLES_CLOSED 676u
+#define SHIM_ERROR_ABANDONED_WAIT_0 735u
+#define SHIM_WAIT_IO_COMPLETION 192u
+#define SHIM_ERROR_OPERATION_ABORTED 995u /* = WSA_OPERATION_ABORTED */
+#define SHIM_ERROR_IO_INCOMPLETE 996u     /* = WSA_IO_INCOMPLETE */
+#define SHIM_ERROR_IO_PENDING 997u        /* = WSA_IO_PENDING */
+#define SHIM_ERROR_NOT_FOUND 1168u
+#define SHIM_ERROR_CONNECTION_ABORTED 1236u
+#define SHIM_WSAENOTSOCK 10038u
+#define SHIM_WSAEMSGSIZE 10040u
+#define SHIM_WSAECONNABORTED 10053u
+#define SHIM_WSAECONNRESET 10054u
+#define SHIM_WSAESHUTDOWN 10058u
+
+/* NTSTATUS values seen in OVERLAPPED.Internal and OVERLAPPED_ENTRY.Internal. */
+#define SHIM_STATUS_SUCCESS 0x00000000u
+#define SHIM_STATUS_ABANDONED_WAIT_0 0x00000080u
+#define SHIM_STATUS_USER_APC 0x000000C0u
+#define SHIM_STATUS_TIMEOUT 0x00000102u
+#define SHIM_STATUS_PENDING 0x00000103u
+#define SHIM_STATUS_BUFFER_OVERFLOW 0x80000005u /* warning: ERROR_MORE_DATA */
+#define SHIM_STATUS_HANDLES_CLOSED 0x8000000Au  /* warning: Wine's socket close */
+#define SHIM_STATUS_INVALID_HANDLE 0xC0000008u
+#define SHIM_STATUS_INVALID_PARAMETER 0xC000000Du
+#define SHIM_STATUS_INVALID_PARAMETER_1 0xC00000EFu
+#define SHIM_STATUS_INVALID_PARAMETER_3 0xC00000F1u
+#define SHIM_STATUS_CANCELLED 0xC0000120u
+#define SHIM_STATUS_PIPE_BROKEN 0xC000014Bu
+#define SHIM_STATUS_CONNECTION_RESET 0xC000020Du
+#define SHIM_STATUS_LOCAL_DISCONNECT 0xC000013Bu /* maps to ERROR_NETNAME_DELETED (64) */
+#define SHIM_STATUS_NOT_FOUND 0xC0000225u
+
+#define SHIM_INFINITE 0xFFFFFFFFu /* timeout in ms: wait forever */
+#define SHIM_SOCKET_ERROR (-1)
+
+/* SetFileCompletionNotificationModes flags (§0). */
+#define SHIM_FILE_SKIP_COMPLETION_PORT_ON_SUCCESS 0x1u
+#define SHIM_FILE_SKIP_SET_EVENT_ON_HANDLE 0x2u
+
+/* ---- Win32-shaped structures ------------------------------------------ */
+
+/* Layout-compatible with OVERLAPPED: shim_win32.c asserts size and offsets.
+ * `internal` holds the NTSTATUS (STATUS_PENDING while in flight, §3) and
+ * `internal_high` the byte count. Poller operations embed this first, so a
+ * completion's overlapped pointer leads back to the operation. */
+typedef struct shim_overlapped {
+    uintptr_t internal;
+    uintptr_t internal_high;
+    union {
+        struct {
+            uint32_t offset;
+            uint32_t offset_high;
+        } s;
+        void *pointer;
+    } u;
+    shim_handle event;
+} shim_overlapped;
+
+/* Layout-compatible with OVERLAPPED_ENTRY (= FILE_IO_COMPLETION_INFORMATION):
+ * `internal` is the packet's NTSTATUS (documented as reserved, §3). */
+typedef struct shim_overlapped_entry {
+    uintptr_t key;
+    shim_overlapped *overlapped;
+    uintptr_t internal;
+    uint32_t bytes;
+} shim_overlapped_entry;
+
+/* Layout-compatible with WSABUF. */
+typedef struct shim_wsabuf {
+    uint32_t len;
+    char *buf;
+} shim_wsabuf;
+
+/* Caller-owned storage for the sync primitives. The backend keeps its own
+ * state inside (an SRWLOCK, a HANDLE, or the simulator's object index); the
+ * caller never looks inside and never copies one after init. */
+typedef struct shim_mutex {
+    uintptr_t opaque[2];
+} shim_mutex;
+typedef struct shim_sema {
+    uintptr_t opaque[2];
+} shim_sema;
+typedef struct shim_thread {
+    uintptr_t opaque[2];
+} shim_thread;
+
+typedef void (*shim_thread_fn)(void *arg);
+
+/* Capability bits in shim.caps. */
+#define SHIM_CAP_WAIT_PACKETS 0x1u /* wait completion packets + waitable timers (§8) */
+
+/* ---- The seam ----------------------------------------------------------- */
+
+typedef struct shim shim;
+struct shim {
+    int version;      /* SHIM_VERSION_n: how many groups below are present */
+    const char *name; /* "sim", "win32", or a wrapper's name */
+    void *ctx;        /* passed back as the first argument of every call */
+    uint32_t caps;    /* SHIM_CAP_* */
+
+    /* == v1: completion ports (§1, §2, §3, §4, §5) == */
+
+    /* CreateIoCompletionPort (§1).
+     * - file == INVALID, existing == NULL: a new port (key ignored);
+     *   `concurrency` 0 means the number of CPUs; the limit counts runnable
+     *   threads bound to the port (§4; Wine ignores it).
+     * - file valid, existing == port: associates the file with `key`, returns
+     *   `existing`. A second association of the same file fails with 87
+     *   (Wine 8 leaves the last error at 0, §11). The association lasts
+     *   until the file is closed.
+     * - file valid, existing == NULL: creates and associates at once.
+     * - existing valid, file INVALID: NULL with 87.
+     * Returns NULL (0) on failure. */
+    shim_handle (*create_io_completion_port)(void *ctx, shim_handle file, shim_handle existing,
+                                             uintptr_t key, uint32_t concurrency);
+
+    /* GetQueuedCompletionStatus (§3). TRUE: a packet with its bytes, key and
+     * overlapped (which may be NULL for a posted packet: test the return,
+     * not the pointer). FALSE with *ov != NULL: a failed I/O packet, last
+     * error = the status mapped to Win32. FALSE with *ov == NULL: 258 on
+     * timeout, 735 if the port was closed under the wait, 6 if the close won.
+     * timeout_ms == SHIM_INFINITE waits forever; timeouts are quantized to
+     * the clock tick and may end up to one tick early (§3). */
+    bool (*get_queued_completion_status)(void *ctx, shim_handle port, uint32_t *bytes,
+                                         uintptr_t *key, shim_overlapped **ov, uint32_t timeout_ms);
+
+    /* GetQueuedCompletionStatusEx (§3). TRUE when n >= 1 entries were removed
+     * (n in [1, min(count, queued)]: Windows says "up to", Wine returns 1
+     * after blocking); each entry's `internal` carries its status and must be
+     * checked. FALSE: 258 timeout, 192 APC (alertable), 735 port closed, 87
+     * for count == 0; *removed is then 0 or 1, unspecified. Waiters are
+     * released LIFO on Windows, FIFO on older Wine (§4). */
+    bool (*get_queued_completion_status_ex)(void *ctx, shim_handle port,
+                                            shim_overlapped_entry *entries, uint32_t count,
+                                            uint32_t *removed, uint32_t timeout_ms, bool alertable);
+
+    /* PostQueuedCompletionStatus (§5): bytes, key and overlapped are never
+     * validated (NULL and foreign pointers allowed); ignores the concurrency
+     * limit; no queue cap. FALSE with 6 on a bad handle. */
+    bool (*post_queued_completion_status)(void *ctx, shim_handle port, uint32_t bytes,
+                                          uintptr_t key, shim_overlapped *ov);
+
+    /* CloseHandle: ports, waitable timers, wait packets. Closing a port with
+     * waiters: they fail with 735 (Windows), or keep waiting (Wine, §2, §11).
+     * FALSE with 6 on a closed or unknown handle. */
+    bool (*close_handle)(void *ctx, shim_handle h);
+
+    /* == v1: overlapped socket I/O (§6, §7, §2) == */
+
+    /* WSARecv / WSASend with an OVERLAPPED (§6). 0: completed at once (a
+     * packet is still queued unless skip-on-success is set and effective);
+     * SOCKET_ERROR with 997: pending, a packet will come; any other error:
+     * not started, no packet. A synchronous warning (WSAEMSGSIZE) still
+     * queues a packet. `*bytes` is set only on a synchronous return. */
+    int (*wsa_recv)(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes,
+                    uint32_t *flags, shim_overlapped *ov);
+    int (*wsa_send)(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes,
+                    uint32_t flags, shim_overlapped *ov);
+
+    /* CancelIoEx (§7): TRUE means a cancel was requested; the operation then
+     * ends as cancelled (995), completes normally anyway, or fails otherwise,
+     * and its packet is still queued. FALSE with 1168 when nothing matched
+     * (including an operation that finished but whose packet is not yet
+     * dequeued). ov == NULL cancels every request on the handle. Does not wait. */
+    bool (*cancel_io_ex)(void *ctx, shim_handle h, shim_overlapped *ov);
+
+    /* closesocket (§2): pending operations are cancelled, their packets are
+     * still queued (995, a 64-class status, or Wine's STATUS_HANDLES_CLOSED),
+     * possibly after closesocket has returned. 0 or SOCKET_ERROR (6 / 10038). */
+    int (*closesocket)(void *ctx, shim_handle s);
+
+    /* SetFileCompletionNotificationModes (§6): flags can only be added. With
+     * SKIP_COMPLETION_PORT_ON_SUCCESS a synchronous success queues no packet,
+     * unless a non-IFS provider makes the flag ineffective (KB 2568167). */
+    bool (*set_file_completion_notification_modes)(void *ctx, shim_handle h, uint8_t flags);
+
+    /* Whether the socket's protocol provider is an IFS provider
+     * (XP1_IFS_HANDLES). Only then does skip-on-success work: a non-IFS
+     * layered provider leaves the flag set but ineffective (§6, KB 2568167;
+     * Go checks this per socket since #77448). */
+    bool (*socket_is_ifs)(void *ctx, shim_handle s);
+
+    /* WSAGetOverlappedResult (§6) with fWait = FALSE: TRUE with the bytes
+     * when done; FALSE with 996 while pending; on failure the status mapped to
+     * a Win32/WSA code (STATUS_CANCELLED -> 995) and *bytes not updated. */
+    bool (*wsa_get_overlapped_result)(void *ctx, shim_handle s, shim_overlapped *ov,
+                                      uint32_t *bytes, bool wait, uint32_t *flags);
+
+    /* GetLastError / SetLastError: per calling thread. */
+    uint32_t (*get_last_error)(void *ctx);
+    void (*set_last_error)(void *ctx, uint32_t err);
+
+    /* == v1: harness-side sockets (used by scenarios, not by the poller) == */
+
+    /* A connected stream pair: out[0] and out[1], both overlapped-capable
+     * (real backend: loopback TCP). */
+    bool (*socket_pair)(void *ctx, shim_handle out[2]);
+    /* Blocking, non-overlapped send of all `len` bytes from the peer side.
+     * Returns bytes sent or -1. */
+    int (*sock_send_sync)(void *ctx, shim_handle s, const void *buf, uint32_t len);
+    /* Graceful close of the sending side: the other end reads 0 bytes. */
+    bool (*sock_shutdown_send)(void *ctx, shim_handle s);
+    /* Abortive close (linger 0): the other end sees a reset. */
+    bool (*sock_abort)(void *ctx, shim_handle s);
+
+    /* == v1: wait completion packets and waitable timers (§8), optional ==
+     * All NULL unless caps has SHIM_CAP_WAIT_PACKETS (absent on Wine 8). */
+
+    /* CreateWaitableTimerExW; high_res asks for CREATE_WAITABLE_TIMER_HIGH_RESOLUTION. */
+    shim_handle (*create_waitable_timer)(void *ctx, bool high_res);
+    /* SetWaitableTimer: due in 100 ns units, negative = relative. */
+    bool (*set_waitable_timer)(void *ctx, shim_handle timer, int64_t due_100ns);
+    /* NtCreateWaitCompletionPacket: returns an NTSTATUS. */
+    uint32_t (*nt_create_wait_completion_packet)(void *ctx, shim_handle *packet);
+    /* NtAssociateWaitCompletionPacket: when `target` is signaled, queue one
+     * packet {key, status, info} to `port`; if already signaled, sets
+     * *already_signaled and queues at once. A packet in use: INVALID_PARAMETER_1. */
+    uint32_t (*nt_associate_wait_completion_packet)(void *ctx, shim_handle packet,
+                                                    shim_handle port, shim_handle target,
+                                                    uintptr_t key, uintptr_t apc_ctx,
+                                                    uint32_t status, uintptr_t info,
+                                                    bool *already_signaled);
+    /* NtCancelWaitCompletionPacket: SUCCESS (disarmed, or removed from the
+     * port with remove_signaled), CANCELLED (already delivered or never
+     * associated), PENDING (being satisfied now; cannot be reused yet). */
+    uint32_t (*nt_cancel_wait_completion_packet)(void *ctx, shim_handle packet,
+                                                 bool remove_signaled);
+
+    /* == v1: synchronization, time and threads ==
+     * In the simulator each call is a scheduling point and the memory order is
+     * sequentially consistent; on Win32 these are C11 seq_cst atomics. */
+
+    uint32_t (*atomic_load32)(void *ctx, volatile uint32_t *p);
+    void (*atomic_store32)(void *ctx, volatile uint32_t *p, uint32_t v);
+    /* Compare-and-swap: stores `desired` iff *p == expected; returns whether it did. */
+    bool (*atomic_cas32)(void *ctx, volatile uint32_t *p, uint32_t expected, uint32_t desired);
+    uint32_t (*atomic_swap32)(void *ctx, volatile uint32_t *p, uint32_t v); /* returns the old value */
+    uint32_t (*atomic_add32)(void *ctx, volatile uint32_t *p, int32_t d);   /* returns the new value */
+    uintptr_t (*atomic_load_ptr)(void *ctx, volatile uintptr_t *p);
+    void (*atomic_store_ptr)(void *ctx, volatile uintptr_t *p, uintptr_t v);
+    bool (*atomic_cas_ptr)(void *ctx, volatile uintptr_t *p, uintptr_t expected, uintptr_t desired);
+    uintptr_t (*atomic_swap_ptr)(void *ctx, volatile uintptr_t *p, uintptr_t v);
+    uintptr_t (*atomic_add_ptr)(void *ctx, volatile uintptr_t *p, intptr_t d);
+
+    /* A non-recursive mutex (SRWLOCK exclusive). Unlocking a mutex the caller
+     * does not hold is a fatal usage error in the simulator. */
+    void (*mutex_init)(void *ctx, shim_mutex *m);
+    void (*mutex_lock)(void *ctx, shim_mutex *m);
+    void (*mutex_unlock)(void *ctx, shim_mutex *m);
+    void (*mutex_destroy)(void *ctx, shim_mutex *m);
+
+    /* A counting semaphore: the park/unpark of waiters. sema_wait returns
+     * true when it took a unit, false when `timeout_ns` (< 0: forever, 0: poll)
+     * passed first. */
+    void (*sema_init)(void *ctx, shim_sema *s, uint32_t count);
+    bool (*sema_wait)(void *ctx, shim_sema *s, int64_t timeout_ns);
+    void (*sema_post)(void *ctx, shim_sema *s);
+    void (*sema_destroy)(void *ctx, shim_sema *s);
+
+    /* Monotonic time in nanoseconds since an arbitrary origin (virtual in the
+     * simulator, QueryPerformanceCounter on Win32). */
+    int64_t (*now_ns)(void *ctx);
+    /* Sleeps at least `ns`; 0 yields. */
+    void (*sleep_ns)(void *ctx, int64_t ns);
+
+    /* Thread creation for the harness; `name` appears in traces and reports. */
+    bool (*thread_spawn)(void *ctx, shim_thread *t, shim_thread_fn fn, void *arg, const char *name);
+    void (*thread_join)(void *ctx, shim_thread *t);
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

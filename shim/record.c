@@ -1,0 +1,297 @@
+/* record.c - the recording shim: forwards every call to an inner shim and
+ * writes the calls the models need into a model trace.
+ *
+ * Recorded (trace.h has the arguments): port creation and association,
+ * posts, dequeues (GetQueuedCompletionStatus and ...Ex: a MEV_WAIT_BEGIN
+ * before the call, one MEV_DEQUEUE per entry removed, MEV_DEQUEUE_FAIL on
+ * failure), WSARecv/WSASend (MEV_SUBMIT), CancelIoEx, WSAGetOverlappedResult,
+ * SetFileCompletionNotificationModes, closesocket and CloseHandle. Atomics,
+ * locks, semaphores, time and threads pass straight through: they are
+ * scheduling points of the simulator already and would only bloat the trace.
+ *
+ * The recorder is invisible to the code under test:
+ *  - it makes no seam call of its own (thread and time come from the trace's
+ *    model_clock), except get_last_error after an inner call that failed,
+ *    which reads and changes nothing;
+ *  - every return value, out-parameter and last error is the inner shim's.
+ * Calls whose effects another thread may record (a post's packet being
+ * dequeued, a submission completing, a socket's packets after its close) are
+ * recorded before the inner call and their results filled in after, so on
+ * a real backend an effect never precedes its cause in the trace.
+ */
+#include <string.h>
+
+#include "../models/trace.h"
+
+/* socket_is_ifs answers, kept per socket ordinal for MEV_SET_MODES a3. */
+#define IFS_UNKNOWN 0u
+#define IFS_YES 1u
+#define IFS_NO 2u
+
+static inline const shim *IN(void *ctx) { return ((model_rec *)ctx)->inner; }
+static inline void *ICTX(void *ctx) { return ((model_rec *)ctx)->inner->ctx; }
+static inline model_trace *TR(void *ctx) { return ((model_rec *)ctx)->trace; }
+
+/* ---- Completion ports ---- */
+
+static shim_handle rec_create_port(void *ctx, shim_handle file, shim_handle existing, uintptr_t key,
+                                   uint32_t concurrency) {
+    shim_handle r = IN(ctx)->create_io_completion_port(ICTX(ctx), file, existing, key, concurrency);
+    model_trace *t = TR(ctx);
+    bool has_file = file != SHIM_INVALID_HANDLE;
+    if (existing == SHIM_NULL_HANDLE && (r != SHIM_NULL_HANDLE || !has_file))
+        model_emit(t, MEV_PORT_CREATE, model_handle(t, r), 0, 0, 0, 0);
+    if (has_file || existing != SHIM_NULL_HANDLE) {
+        shim_handle port = r != SHIM_NULL_HANDLE ? r : existing;
+        model_emit(t, MEV_ASSOCIATE, model_handle(t, port), model_handle(t, file), key, r != SHIM_NULL_HANDLE, 0);
+    }
+    return r;
+}
+
+static uint64_t entry_status(const shim_overlapped *ov) { return ov != NULL ? (uint32_t)ov->internal : 0; }
+
+static bool rec_gqcs(void *ctx, shim_handle port, uint32_t *bytes, uintptr_t *key, shim_overlapped **ov,
+                     uint32_t timeout_ms) {
+    model_trace *t = TR(ctx);
+    uint64_t ph = model_handle(t, port);
+    model_emit(t, MEV_WAIT_BEGIN, ph, timeout_ms, 1, 0, 0);
+    bool ok = IN(ctx)->get_queued_completion_status(ICTX(ctx), port, bytes, key, ov, timeout_ms);
+    shim_overlapped *o = ov != NULL ? *ov : NULL;
+    if (ok || o != NULL) {
+        /* TRUE, or FALSE with an OVERLAPPED: a packet was removed (a failed
+         * I/O's). Its status is in the OVERLAPPED's Internal by now (§3). */
+        model_emit(t, MEV_DEQUEUE, ph, key != NULL ? *key : 0, model_ov(t, o), entry_status(o),
+                   bytes != NULL ? *bytes : 0);
+    } else {
+        uint32_t err = IN(ctx)->get_last_error(ICTX(ctx));
+        model_emit(t, MEV_DEQUEUE_FAIL, ph, err, timeout_ms, 0, 0);
+    }
+    return ok;
+}
+
+static bool rec_gqcs_ex(void *ctx, shim_handle port, shim_overlapped_entry *entries, uint32_t count,
+                        uint32_t *removed, uint32_t timeout_ms, bool alertable) {
+    model_trace *t = TR(ctx);
+    uint64_t ph = model_handle(t, port);
+    model_emit(t, MEV_WAIT_BEGIN, ph, timeout_ms, count, 0, 0);
+    bool ok = IN(ctx)->get_queued_completion_status_ex(ICTX(ctx), port, entries, count, removed, timeout_ms, alertable);
+    if (ok) {
+        uint32_t n = removed != NULL ? *removed : 0;
+        for (uint32_t i = 0; i < n && i < count; i++) {
+            const shim_overlapped_entry *e = &entries[i];
+            model_emit(t, MEV_DEQUEUE, ph, e->key, model_ov(t, e->overlapped), (uint32_t)e->internal, e->bytes);
+        }
+    } else {
+        uint32_t err = IN(ctx)->get_last_error(ICTX(ctx));
+        model_emit(t, MEV_DEQUEUE_FAIL, ph, err, timeout_ms, 0, 0);
+    }
+    return ok;
+}
+
+static bool rec_post(void *ctx, shim_handle port, uint32_t bytes, uintptr_t key, shim_overlapped *ov) {
+    model_trace *t = TR(ctx);
+    uint32_t at = model_emit_at(t, MEV_POST, model_handle(t, port), key, model_ov(t, ov), bytes, 1);
+    bool ok = IN(ctx)->post_queued_completion_status(ICTX(ctx), port, bytes, key, ov);
+    if (!ok) model_patch(t, at, 4, 0);
+    return ok;
+}
+
+static bool rec_close_handle(void *ctx, shim_handle h) {
+    model_trace *t = TR(ctx);
+    uint32_t at = model_emit_at(t, MEV_CLOSE_HANDLE, model_handle(t, h), 1, 0, 0, 0);
+    bool ok = IN(ctx)->close_handle(ICTX(ctx), h);
+    if (ok) model_handle_retire(t, h);
+    else model_patch(t, at, 1, 0);
+    return ok;
+}
+
+/* ---- Overlapped socket I/O ---- */
+
+/* The submission is recorded as pending first; the result is filled in. */
+static int submit_done(void *ctx, uint32_t at, int rc, const uint32_t *bytes) {
+    model_trace *t = TR(ctx);
+    if (rc == 0) {
+        model_patch(t, at, 3, 0);
+        model_patch(t, at, 4, bytes != NULL ? *bytes : 0);
+    } else {
+        uint32_t err = IN(ctx)->get_last_error(ICTX(ctx));
+        if (err != SHIM_ERROR_IO_PENDING) model_patch(t, at, 3, err);
+        /* A synchronous warning (WSAEMSGSIZE) still reports its bytes. */
+        if (err == SHIM_WSAEMSGSIZE && bytes != NULL) model_patch(t, at, 4, *bytes);
+    }
+    return rc;
+}
+
+static int rec_wsa_recv(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes, uint32_t *flags,
+                        shim_overlapped *ov) {
+    model_trace *t = TR(ctx);
+    uint32_t at = model_emit_at(t, MEV_SUBMIT, model_handle(t, s), model_ov(t, ov), 'r', SHIM_ERROR_IO_PENDING, 0);
+    int rc = IN(ctx)->wsa_recv(ICTX(ctx), s, bufs, nbufs, bytes, flags, ov);
+    return submit_done(ctx, at, rc, bytes);
+}
+
+static int rec_wsa_send(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes, uint32_t flags,
+                        shim_overlapped *ov) {
+    model_trace *t = TR(ctx);
+    uint32_t at = model_emit_at(t, MEV_SUBMIT, model_handle(t, s), model_ov(t, ov), 'w', SHIM_ERROR_IO_PENDING, 0);
+    int rc = IN(ctx)->wsa_send(ICTX(ctx), s, bufs, nbufs, bytes, flags, ov);
+    return submit_done(ctx, at, rc, bytes);
+}
+
+static bool rec_cancel(void *ctx, shim_handle h, shim_overlapped *ov) {
+    bool ok = IN(ctx)->cancel_io_ex(ICTX(ctx), h, ov);
+    uint32_t err = ok ? 0 : IN(ctx)->get_last_error(ICTX(ctx));
+    model_trace *t = TR(ctx);
+    model_emit(t, MEV_CANCEL, model_handle(t, h), model_ov(t, ov), ok, err, 0);
+    return ok;
+}
+
+static int rec_closesocket(void *ctx, shim_handle s) {
+    model_trace *t = TR(ctx);
+    uint32_t at = model_emit_at(t, MEV_CLOSESOCKET, model_handle(t, s), 0, 0, 0, 0);
+    int rc = IN(ctx)->closesocket(ICTX(ctx), s);
+    if (rc == 0) model_handle_retire(t, s);
+    else model_patch(t, at, 1, (uint64_t)(int64_t)rc);
+    return rc;
+}
+
+static bool rec_set_modes(void *ctx, shim_handle h, uint8_t flags) {
+    bool ok = IN(ctx)->set_file_completion_notification_modes(ICTX(ctx), h, flags);
+    model_trace *t = TR(ctx);
+    uint64_t ho = model_handle(t, h);
+    uint8_t ifs = model_handle_aux(t, ho);
+    model_emit(t, MEV_SET_MODES, ho, flags, ok, ifs == IFS_YES ? 1 : ifs == IFS_NO ? 0 : 2, 0);
+    return ok;
+}
+
+static bool rec_socket_is_ifs(void *ctx, shim_handle s) {
+    bool yes = IN(ctx)->socket_is_ifs(ICTX(ctx), s);
+    /* Not an event of its own: remembered for the socket's MEV_SET_MODES. */
+    model_trace *t = TR(ctx);
+    model_handle_set_aux(t, model_handle(t, s), yes ? IFS_YES : IFS_NO);
+    return yes;
+}
+
+static bool rec_get_result(void *ctx, shim_handle s, shim_overlapped *ov, uint32_t *bytes, bool wait, uint32_t *flags) {
+    bool ok = IN(ctx)->wsa_get_overlapped_result(ICTX(ctx), s, ov, bytes, wait, flags);
+    uint32_t err = ok ? 0 : IN(ctx)->get_last_error(ICTX(ctx));
+    model_trace *t = TR(ctx);
+    model_emit(t, MEV_GET_RESULT, model_handle(t, s), model_ov(t, ov), ok, err, ok && bytes != NULL ? *bytes : 0);
+    return ok;
+}
+
+/* ---- Pass-through: last error, harness sockets, wait packets, sync, time, threads ---- */
+
+static uint32_t p_get_last_error(void *ctx) { return IN(ctx)->get_last_error(ICTX(ctx)); }
+static void p_set_last_error(void *ctx, uint32_t err) { IN(ctx)->set_last_error(ICTX(ctx), err); }
+static bool p_socket_pair(void *ctx, shim_handle out[2]) { return IN(ctx)->socket_pair(ICTX(ctx), out); }
+static int p_send_sync(void *ctx, shim_handle s, const void *buf, uint32_t len) {
+    return IN(ctx)->sock_send_sync(ICTX(ctx), s, buf, len);
+}
+static bool p_shutdown_send(void *ctx, shim_handle s) { return IN(ctx)->sock_shutdown_send(ICTX(ctx), s); }
+static bool p_abort(void *ctx, shim_handle s) { return IN(ctx)->sock_abort(ICTX(ctx), s); }
+
+static shim_handle p_create_timer(void *ctx, bool high_res) { return IN(ctx)->create_waitable_timer(ICTX(ctx), high_res); }
+static bool p_set_timer(void *ctx, shim_handle timer, int64_t due) {
+    return IN(ctx)->set_waitable_timer(ICTX(ctx), timer, due);
+}
+static uint32_t p_create_wp(void *ctx, shim_handle *packet) {
+    return IN(ctx)->nt_create_wait_completion_packet(ICTX(ctx), packet);
+}
+static uint32_t p_assoc_wp(void *ctx, shim_handle packet, shim_handle port, shim_handle target, uintptr_t key,
+                           uintptr_t apc_ctx, uint32_t status, uintptr_t info, bool *already) {
+    return IN(ctx)->nt_associate_wait_completion_packet(ICTX(ctx), packet, port, target, key, apc_ctx, status, info,
+                                                        already);
+}
+static uint32_t p_cancel_wp(void *ctx, shim_handle packet, bool remove) {
+    return IN(ctx)->nt_cancel_wait_completion_packet(ICTX(ctx), packet, remove);
+}
+
+static uint32_t p_load32(void *ctx, volatile uint32_t *p) { return IN(ctx)->atomic_load32(ICTX(ctx), p); }
+static void p_store32(void *ctx, volatile uint32_t *p, uint32_t v) { IN(ctx)->atomic_store32(ICTX(ctx), p, v); }
+static bool p_cas32(void *ctx, volatile uint32_t *p, uint32_t e, uint32_t d) {
+    return IN(ctx)->atomic_cas32(ICTX(ctx), p, e, d);
+}
+static uint32_t p_swap32(void *ctx, volatile uint32_t *p, uint32_t v) { return IN(ctx)->atomic_swap32(ICTX(ctx), p, v); }
+static uint32_t p_add32(void *ctx, volatile uint32_t *p, int32_t d) { return IN(ctx)->atomic_add32(ICTX(ctx), p, d); }
+static uintptr_t p_loadp(void *ctx, volatile uintptr_t *p) { return IN(ctx)->atomic_load_ptr(ICTX(ctx), p); }
+static void p_storep(void *ctx, volatile uintptr_t *p, uintptr_t v) { IN(ctx)->atomic_store_ptr(ICTX(ctx), p, v); }
+static bool p_casp(void *ctx, volatile uintptr_t *p, uintptr_t e, uintptr_t d) {
+    return IN(ctx)->atomic_cas_ptr(ICTX(ctx), p, e, d);
+}
+static uintptr_t p_swapp(void *ctx, volatile uintptr_t *p, uintptr_t v) {
+    return IN(ctx)->atomic_swap_ptr(ICTX(ctx), p, v);
+}
+static uintptr_t p_addp(void *ctx, volatile uintptr_t *p, intptr_t d) { return IN(ctx)->atomic_add_ptr(ICTX(ctx), p, d); }
+
+static void p_mutex_init(void *ctx, shim_mutex *m) { IN(ctx)->mutex_init(ICTX(ctx), m); }
+static void p_mutex_lock(void *ctx, shim_mutex *m) { IN(ctx)->mutex_lock(ICTX(ctx), m); }
+static void p_mutex_unlock(void *ctx, shim_mutex *m) { IN(ctx)->mutex_unlock(ICTX(ctx), m); }
+static void p_mutex_destroy(void *ctx, shim_mutex *m) { IN(ctx)->mutex_destroy(ICTX(ctx), m); }
+static void p_sema_init(void *ctx, shim_sema *s, uint32_t n) { IN(ctx)->sema_init(ICTX(ctx), s, n); }
+static bool p_sema_wait(void *ctx, shim_sema *s, int64_t ns) { return IN(ctx)->sema_wait(ICTX(ctx), s, ns); }
+static void p_sema_post(void *ctx, shim_sema *s) { IN(ctx)->sema_post(ICTX(ctx), s); }
+static void p_sema_destroy(void *ctx, shim_sema *s) { IN(ctx)->sema_destroy(ICTX(ctx), s); }
+static int64_t p_now(void *ctx) { return IN(ctx)->now_ns(ICTX(ctx)); }
+static void p_sleep(void *ctx, int64_t ns) { IN(ctx)->sleep_ns(ICTX(ctx), ns); }
+static bool p_spawn(void *ctx, shim_thread *th, shim_thread_fn fn, void *arg, const char *name) {
+    return IN(ctx)->thread_spawn(ICTX(ctx), th, fn, arg, name);
+}
+static void p_join(void *ctx, shim_thread *th) { IN(ctx)->thread_join(ICTX(ctx), th); }
+
+/* Each entry is set only where the inner shim has one: optional calls stay
+ * NULL, so callers probe the wrapped shim exactly as they would the inner. */
+#define WRAP(field, fn) out->field = inner->field != NULL ? fn : NULL
+
+void model_record_wrap(shim *out, const shim *inner, model_trace *t) {
+    memset(out, 0, sizeof *out);
+    out->version = inner->version;
+    out->name = "record";
+    out->ctx = model_rec_slot(t, inner);
+    out->caps = inner->caps;
+    WRAP(create_io_completion_port, rec_create_port);
+    WRAP(get_queued_completion_status, rec_gqcs);
+    WRAP(get_queued_completion_status_ex, rec_gqcs_ex);
+    WRAP(post_queued_completion_status, rec_post);
+    WRAP(close_handle, rec_close_handle);
+    WRAP(wsa_recv, rec_wsa_recv);
+    WRAP(wsa_send, rec_wsa_send);
+    WRAP(cancel_io_ex, rec_cancel);
+    WRAP(closesocket, rec_closesocket);
+    WRAP(set_file_completion_notification_modes, rec_set_modes);
+    WRAP(socket_is_ifs, rec_socket_is_ifs);
+    WRAP(wsa_get_overlapped_result, rec_get_result);
+    WRAP(get_last_error, p_get_last_error);
+    WRAP(set_last_error, p_set_last_error);
+    WRAP(socket_pair, p_socket_pair);
+    WRAP(sock_send_sync, p_send_sync);
+    WRAP(sock_shutdown_send, p_shutdown_send);
+    WRAP(sock_abort, p_abort);
+    WRAP(create_waitable_timer, p_create_timer);
+    WRAP(set_waitable_timer, p_set_timer);
+    WRAP(nt_create_wait_completion_packet, p_create_wp);
+    WRAP(nt_associate_wait_completion_packet, p_assoc_wp);
+    WRAP(nt_cancel_wait_completion_packet, p_cancel_wp);
+    WRAP(atomic_load32, p_load32);
+    WRAP(atomic_store32, p_store32);
+    WRAP(atomic_cas32, p_cas32);
+    WRAP(atomic_swap32, p_swap32);
+    WRAP(atomic_add32, p_add32);
+    WRAP(atomic_load_ptr, p_loadp);
+    WRAP(atomic_store_ptr, p_storep);
+    WRAP(atomic_cas_ptr, p_casp);
+    WRAP(atomic_swap_ptr, p_swapp);
+    WRAP(atomic_add_ptr, p_addp);
+    WRAP(mutex_init, p_mutex_init);
+    WRAP(mutex_lock, p_mutex_lock);
+    WRAP(mutex_unlock, p_mutex_unlock);
+    WRAP(mutex_destroy, p_mutex_destroy);
+    WRAP(sema_init, p_sema_init);
+    WRAP(sema_wait, p_sema_wait);
+    WRAP(sema_post, p_sema_post);
+    WRAP(sema_destroy, p_sema_destroy);
+    WRAP(now_ns, p_now);
+    WRAP(sleep_ns, p_sleep);
+    WRAP(thread_spawn, p_spawn);
+    WRAP(thread_join, p_join);
+}

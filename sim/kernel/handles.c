@@ -1,0 +1,66 @@
+/* handles.c - the simulated kernel's handle table.
+ *
+ * Handles are small deterministic integers: slot + 1 in the low 16 bits and
+ * the slot's generation above them, so the first handles of an execution are
+ * 1, 2, 3 ... (rendered h1, h2, h3). A closed slot is reused (LIFO, as
+ * Windows reuses handle values) with its generation bumped, so a stale value
+ * never resolves to the object that reuses the slot: the call fails with
+ * ERROR_INVALID_HANDLE (6) and touches nothing.
+ */
+#include "kernel.h"
+
+void kern_handles_reset(kern_state *w) {
+    w->nhandles = 0;
+    w->free_handle = 0;
+}
+
+static shim_handle encode(uint32_t slot, uint16_t gen) { return ((shim_handle)gen << 16) | (slot + 1); }
+
+shim_handle kern_handle_new(sim_ctx *s, uint8_t kind, uint32_t obj) {
+    kern_state *w = kern(s);
+    uint32_t slot;
+    if (w->free_handle != 0) {
+        slot = w->free_handle - 1;
+        w->free_handle = w->handles[slot].next_free;
+    } else {
+        if (w->nhandles >= KERN_MAX_HANDLES)
+            kern_limit(s, "handle-limit", "limit: more than %u open handles (KERN_MAX_HANDLES)", KERN_MAX_HANDLES);
+        slot = w->nhandles++;
+        w->handles[slot].gen = 0;
+    }
+    kern_handle *e = &w->handles[slot];
+    e->kind = kind;
+    e->obj = obj;
+    e->next_free = 0;
+    return encode(slot, e->gen);
+}
+
+static kern_handle *lookup(kern_state *w, shim_handle h) {
+    uint32_t low = (uint32_t)(h & 0xFFFF);
+    if (low == 0 || low > w->nhandles || (h >> 16) > 0xFFFF) return NULL;
+    kern_handle *e = &w->handles[low - 1];
+    if (e->kind == KERN_H_FREE || e->gen != (uint16_t)(h >> 16)) return NULL;
+    return e;
+}
+
+bool kern_handle_get(kern_state *w, shim_handle h, uint8_t kind, uint32_t *obj) {
+    kern_handle *e = lookup(w, h);
+    if (e == NULL || e->kind != kind) return false;
+    *obj = e->obj;
+    return true;
+}
+
+uint8_t kern_handle_kind(kern_state *w, shim_handle h) {
+    kern_handle *e = lookup(w, h);
+    return e != NULL ? e->kind : KERN_H_FREE;
+}
+
+void kern_handle_free(kern_state *w, shim_handle h) {
+    kern_handle *e = lookup(w, h);
+    if (e == NULL) return;
+    uint32_t slot = (uint32_t)(e - w->handles);
+    e->kind = KERN_H_FREE;
+    e->gen++;
+    e->next_free = w->free_handle;
+    w->free_handle = slot + 1;
+}

@@ -1,0 +1,226 @@
+/* kernel.c - plugs the simulated kernel into the engine (sim_kernel_ops).
+ *
+ * Owns the kern_state: creation, per-execution reset, the list of kernel
+ * actions the scheduler may take ("tk", then an 'e' choice picks one), the
+ * wait descriptions of deadlock reports, the end-of-execution monitors
+ * (packets never dequeued, operations never completed), the OVERLAPPED
+ * ordinal table and the NTSTATUS -> Win32/WSA mappings.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel.h"
+
+void kern_limit(sim_ctx *s, const char *what, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = sim_arena_vprintf(&s->arena, fmt, ap);
+    va_end(ap);
+    sim__end(s, SIM_LIMIT, what, msg);
+}
+
+/* ---- OVERLAPPED ordinals: numbered on first use, looked up by probing ---- */
+
+kern_ovslot *kern_ov_slot(sim_ctx *s, shim_overlapped *ov) {
+    kern_state *w = kern(s);
+    uintptr_t addr = (uintptr_t)ov;
+    uint64_t h = (uint64_t)addr * 0x9E3779B97F4A7C15ull;
+    uint32_t mask = w->ov_cap - 1;
+    for (uint32_t i = (uint32_t)(h >> 40) & mask;; i = (i + 1) & mask) {
+        kern_ovslot *slot = &w->ovs[i];
+        if (slot->exec != s->exec) {
+            if (w->nov >= KERN_MAX_OVS)
+                kern_limit(s, "overlapped-limit", "limit: more than %u distinct OVERLAPPEDs (KERN_MAX_OVS)",
+                           KERN_MAX_OVS);
+            slot->exec = s->exec;
+            slot->addr = addr;
+            slot->ord = w->nov++;
+            slot->op = 0;
+            return slot;
+        }
+        if (slot->addr == addr) return slot;
+    }
+}
+
+uint32_t kern_ov_ord(sim_ctx *s, shim_overlapped *ov) { return ov == NULL ? 0 : kern_ov_slot(s, ov)->ord + 1; }
+
+/* ---- Status mappings (§0; RtlNtStatusToDosError and Winsock's own) ---- */
+
+uint32_t kern_nt_to_win32(uint32_t st) {
+    switch (st) {
+    case SHIM_STATUS_SUCCESS: return SHIM_ERROR_SUCCESS;
+    case SHIM_STATUS_ABANDONED_WAIT_0: return SHIM_ERROR_ABANDONED_WAIT_0;
+    case SHIM_STATUS_USER_APC: return SHIM_WAIT_IO_COMPLETION;
+    case SHIM_STATUS_TIMEOUT: return SHIM_WAIT_TIMEOUT;
+    case SHIM_STATUS_PENDING: return SHIM_ERROR_IO_PENDING;
+    case SHIM_STATUS_BUFFER_OVERFLOW: return SHIM_ERROR_MORE_DATA;
+    case SHIM_STATUS_HANDLES_CLOSED: return SHIM_ERROR_HANDLES_CLOSED; /* §11: 676 */
+    case SHIM_STATUS_INVALID_HANDLE: return SHIM_ERROR_INVALID_HANDLE;
+    case SHIM_STATUS_INVALID_PARAMETER:
+    case SHIM_STATUS_INVALID_PARAMETER_1:
+    case SHIM_STATUS_INVALID_PARAMETER_3: return SHIM_ERROR_INVALID_PARAMETER;
+    case SHIM_STATUS_CANCELLED: return SHIM_ERROR_OPERATION_ABORTED;
+    case SHIM_STATUS_PIPE_BROKEN: return SHIM_ERROR_BROKEN_PIPE;
+    case SHIM_STATUS_CONNECTION_RESET: /* §2: a peer reset reads as 64 through GQCS */
+    case SHIM_STATUS_LOCAL_DISCONNECT: return SHIM_ERROR_NETNAME_DELETED;
+    case SHIM_STATUS_NOT_FOUND: return SHIM_ERROR_NOT_FOUND;
+    default: return 317; /* ERROR_MR_MID_NOT_FOUND: no mapping */
+    }
+}
+
+uint32_t kern_nt_to_wsa(uint32_t st) {
+    switch (st) {
+    case SHIM_STATUS_PENDING: return SHIM_ERROR_IO_INCOMPLETE;
+    case SHIM_STATUS_CONNECTION_RESET: return SHIM_WSAECONNRESET; /* §2: WSARecv gives WSAECONNRESET */
+    case SHIM_STATUS_LOCAL_DISCONNECT: return SHIM_WSAECONNABORTED;
+    case SHIM_STATUS_BUFFER_OVERFLOW: return SHIM_WSAEMSGSIZE;
+    default: return kern_nt_to_win32(st); /* 995 for STATUS_CANCELLED (§6) */
+    }
+}
+
+/* ---- Kernel actions ---- */
+
+static void rebuild(sim_ctx *s) {
+    kern_state *w = kern(s);
+    uint32_t n = 0;
+    bool starved = false;
+    for (uint32_t i = 0; i < w->nops && n < KERN_MAX_ACTIONS; i++)
+        if (w->ops[i].state == KERN_OP_PENDING && kern_op_actionable(s, i)) w->act[n++] = (kern_action){KERN_ACT_OP, i};
+    for (uint32_t i = 0; i < w->nports; i++) {
+        const kern_port *p = &w->ports[i];
+        if (!p->enforce || p->count == 0 || p->waiters == 0) continue;
+        starved = true; /* depends on thread states: recheck at every point */
+        if (n < KERN_MAX_ACTIONS && kern_port_starved(s, i)) w->act[n++] = (kern_action){KERN_ACT_RELEASE, i};
+    }
+    for (uint32_t i = 0; i < w->nwps && n < KERN_MAX_ACTIONS; i++)
+        if (w->wps[i].state == KERN_WP_FIRING) w->act[n++] = (kern_action){KERN_ACT_WAITPKT, i};
+    w->nact = n;
+    w->starved = starved;
+    w->dirty = false;
+}
+
+static uint32_t kernel_pending(sim_ctx *s) {
+    kern_state *w = kern(s);
+    if (w->dirty || w->starved) rebuild(s);
+    return w->nact;
+}
+
+static void kernel_fire(sim_ctx *s, uint32_t index) {
+    kern_state *w = kern(s);
+    kern_action a = w->act[index];
+    w->dirty = true;
+    switch (a.kind) {
+    case KERN_ACT_OP: kern_op_fire(s, a.id); break;
+    case KERN_ACT_RELEASE: kern_port_release(s, a.id); break;
+    default: kern_waitpkt_fire(s, a.id); break;
+    }
+    w->dirty = true;
+}
+
+static bool kernel_timer_live(sim_ctx *s, uint32_t id) { return kern_timer_live(s, id); }
+static void kernel_timer_fired(sim_ctx *s, uint32_t id) {
+    kern_timer_fired(s, id);
+    kern(s)->dirty = true;
+}
+
+static const char *kernel_describe(sim_ctx *s, const sim_thread *t) {
+    kern_state *w = kern(s);
+    const char *call = t->wait_kind == (sim_wait_kind)KERN_WAIT_GQCSEX ? "GetQueuedCompletionStatusEx" : "GetQueuedCompletionStatus";
+    if (t->wait_obj < w->nports) {
+        const kern_port *p = &w->ports[t->wait_obj];
+        return sim_arena_printf(&s->arena, "waits in %s on port h%llu%s (%u queued)", call,
+                                (unsigned long long)p->h, p->open ? "" : " (handle closed)", p->count);
+    }
+    return sim_arena_printf(&s->arena, "waits in %s", call);
+}
+
+static void kernel_reset(sim_ctx *s) {
+    kern_state *w = kern(s);
+    kern_handles_reset(w);
+    kern_port_reset(w);
+    kern_sock_reset(w);
+    kern_waitpkt_reset(w);
+    w->nov = 0;
+    memset(w->th, 0, sizeof w->th);
+    w->wait_seq = 0;
+    w->nact = 0;
+    w->dirty = true;
+    w->starved = false;
+    kern_faults_reset(s);
+    /* §8: the wait-packet capability, fixed for the whole execution. */
+    bool present = s->cfg.wait_packets == SIM_WAITPKT_PRESENT;
+    if (s->cfg.wait_packets == SIM_WAITPKT_CHOOSE) {
+        s->in_kernel = true;
+        present = sim__choose(s, SIM_CHOICE_WAITPKT_API, 2, NULL, SIM_NO_CURRENT) == 0;
+        s->in_kernel = false;
+    }
+    w->waitpkts = present;
+    kern_waitpkt_fill(&s->shim, present);
+}
+
+static void kernel_finish(sim_ctx *s) {
+    uint32_t npk = 0, nops = 0;
+    const char *pk = kern_port_leftovers(s, &npk);
+    const char *ops = kern_op_leftovers(s, &nops);
+    s->result.leftover_packets = npk;
+    s->result.leftover_ops = nops;
+    if (npk == 0 && nops == 0) {
+        s->result.leftovers = "";
+        return;
+    }
+    s->result.leftovers = sim_arena_printf(&s->arena, "%s%s", pk, ops);
+    const char *msg = s->result.message != NULL ? s->result.message : "";
+    s->result.message = sim_arena_printf(&s->arena, "%s%sat the end: %u packet(s) never dequeued, %u operation(s) "
+                                                    "never completed\n%s",
+                                         msg, (*msg && msg[strlen(msg) - 1] != '\n') ? "\n" : "", npk, nops,
+                                         s->result.leftovers);
+}
+
+static void kernel_destroy(sim_ctx *s) {
+    kern_state *w = kern(s);
+    if (w == NULL) return;
+    for (uint32_t i = 0; i < KERN_MAX_PORTS; i++) free(w->ports[i].ring);
+    kern_sock_free_all(w);
+    free(w->handles);
+    free(w->ops);
+    free(w->ovs);
+    free(w->labels);
+    free(w);
+    s->kernel_state = NULL;
+}
+
+static const sim_kernel_ops ops = {
+    kernel_reset, kernel_pending, kernel_fire, kernel_timer_live, kernel_timer_fired, kernel_describe, kernel_finish,
+    kernel_destroy,
+};
+
+void kern_attach(sim_ctx *s) {
+    kern_state *w = calloc(1, sizeof *w);
+    if (w == NULL) abort();
+    w->sim = s;
+    w->handles = calloc(KERN_MAX_HANDLES, sizeof *w->handles);
+    w->socks = calloc(KERN_MAX_SOCKETS, sizeof *w->socks);
+    w->ops = calloc(KERN_MAX_OPS, sizeof *w->ops);
+    w->ov_cap = 2 * KERN_MAX_OVS;
+    w->ovs = calloc(w->ov_cap, sizeof *w->ovs);
+    if (w->handles == NULL || w->socks == NULL || w->ops == NULL || w->ovs == NULL) abort();
+    s->kernel_state = w;
+    s->kernel = &ops;
+    kern_port_fill(&s->shim);
+    kern_sock_fill(&s->shim);
+    kern_waitpkt_fill(&s->shim, s->cfg.wait_packets != SIM_WAITPKT_ABSENT);
+}
+
+/* A scratch label array for choices with many alternatives (batch sizes). */
+uint32_t *kern_labels(sim_ctx *s, uint32_t n) {
+    kern_state *w = kern(s);
+    if (n > w->labels_cap) {
+        uint32_t cap = w->labels_cap ? w->labels_cap : 64;
+        while (cap < n) cap *= 2;
+        uint32_t *l = realloc(w->labels, cap * sizeof *l);
+        if (l == NULL) abort();
+        w->labels = l;
+        w->labels_cap = cap;
+    }
+    return w->labels;
+}

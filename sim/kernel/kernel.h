@@ -1,0 +1,242 @@
+/* kernel.h - the simulated kernel's state, shared by its files.
+ *
+ * The kernel is everything the simulated Windows kernel owns: the handle
+ * table (handles.c), completion ports (port.c), virtual sockets and their
+ * overlapped operations (sock.c), waitable timers and wait completion
+ * packets (waitpkt.c), fault injection (faults.c) and the glue that plugs it
+ * into the engine as sim_kernel_ops (kernel.c). One kern_state hangs off
+ * sim_ctx.kernel_state. Object tables are retained across executions and
+ * rewound by counters; every object is named by a small index in creation
+ * order, and iterated in index order only, never by address.
+ */
+#ifndef IOCPCHECK_SIM_KERNEL_H
+#define IOCPCHECK_SIM_KERNEL_H
+
+#include "../sim_internal.h"
+
+/* ---- Limits (each reported by name when hit) ---- */
+#define KERN_MAX_HANDLES 4096u  /* open handles at once */
+#define KERN_MAX_PORTS 64u      /* ports created per execution */
+#define KERN_MAX_SOCKETS 256u   /* sockets created per execution */
+#define KERN_MAX_OPS 4096u      /* overlapped operations in flight at once */
+#define KERN_MAX_OVS 4096u      /* distinct OVERLAPPEDs per execution */
+#define KERN_MAX_QUEUE (1u << 22) /* packets queued on one port */
+#define KERN_MAX_BUFS 8u        /* WSABUFs per request */
+#define KERN_MAX_SOCKBUF (1u << 24) /* bytes buffered in one socket */
+#define KERN_MAX_TIMERS 64u
+#define KERN_MAX_WAITPKTS 64u
+#define KERN_MAX_ACTIONS 256u   /* kernel actions offered at once (first ones win) */
+
+/* Wait kinds of threads blocked in the kernel (>= SIM_WAIT_KERNEL). */
+enum { KERN_WAIT_GQCS = SIM_WAIT_KERNEL, KERN_WAIT_GQCSEX };
+
+/* ---- Handles ---- */
+enum { KERN_H_FREE = 0, KERN_H_PORT, KERN_H_SOCKET, KERN_H_TIMER, KERN_H_WAITPKT };
+
+typedef struct kern_handle {
+    uint8_t kind;
+    uint16_t gen;   /* bumped at close: a stale value never matches again */
+    uint32_t obj;   /* index in the kind's table */
+    uint32_t next_free;
+} kern_handle;
+
+/* ---- Packets and ports ---- */
+typedef struct kern_packet {
+    uintptr_t key;
+    shim_overlapped *ov;
+    uintptr_t info;   /* bytes (Information) */
+    uint32_t status;  /* NTSTATUS */
+    uint32_t op;      /* operation id + 1 whose completion this is, 0 = posted */
+    uint32_t ov_ord;  /* ordinal + 1 of ov, 0 = NULL */
+    uint32_t wp;      /* wait packet id + 1, 0 = none */
+} kern_packet;
+
+typedef struct kern_port {
+    shim_handle h;       /* handle value; the handle may be closed while the port lives */
+    bool open;           /* its handle is open */
+    bool enforce;        /* concurrency limit enforced (choice 'c') */
+    uint32_t limit;      /* concurrency; 0 = no limit */
+    uint64_t waiters;    /* threads blocked in GQCS(Ex) on it */
+    kern_packet *ring;   /* retained; FIFO */
+    uint32_t cap, head, count;
+} kern_port;
+
+/* ---- Operations ---- */
+enum { KERN_OP_FREE = 0, KERN_OP_PENDING, KERN_OP_QUEUED };
+
+typedef struct kern_op {
+    uint8_t state;
+    uint8_t send;          /* 0 recv, 1 send */
+    bool cancel;           /* CancelIoEx requested */
+    bool closing;          /* its socket was closed: ends with close_status */
+    bool defer_internal;   /* status block written at dequeue (choice 'i') */
+    uint32_t close_status;
+    uint32_t sock;
+    uint32_t ov_ord;       /* + 1 */
+    uint64_t seq;          /* submission order, for per-socket FIFO completion */
+    shim_overlapped *ov;
+    uint32_t nbufs;
+    shim_wsabuf bufs[KERN_MAX_BUFS];
+    uint32_t final_status; /* when queued with a deferred status block */
+    uint32_t final_bytes;
+    uint32_t next_free;
+} kern_op;
+
+/* OVERLAPPED address -> ordinal, probed only (like sync.c's atomics). */
+typedef struct kern_ovslot {
+    uintptr_t addr;
+    uint64_t exec;
+    uint32_t ord;  /* 0-based */
+    uint32_t op;   /* id + 1 of the operation it is in flight for, 0 = none */
+} kern_ovslot;
+
+/* ---- Sockets ---- */
+typedef struct kern_bytes {
+    unsigned char *buf; /* retained ring */
+    uint32_t cap, head, len;
+} kern_bytes;
+
+typedef struct kern_sock {
+    shim_handle h;
+    bool open;
+    bool eof;          /* the peer shut down sending: reads give 0 after the data */
+    bool reset;        /* the peer aborted: reads fail */
+    bool shut_send;    /* this end shut down sending */
+    bool msg;          /* message-oriented */
+    bool skip;         /* FILE_SKIP_COMPLETION_PORT_ON_SUCCESS set */
+    bool skip_works;   /* the provider is IFS: skip is effective (choice 'r') */
+    bool ifs_known;    /* skip_works has been decided */
+    uint32_t peer;
+    uint32_t port;     /* port id + 1, 0 = none */
+    uintptr_t key;
+    uint32_t pending;  /* operations not yet completed */
+    kern_bytes rx;
+    kern_bytes msgs;   /* message mode: uint32 lengths as bytes */
+} kern_sock;
+
+/* ---- Timers and wait packets (§8) ---- */
+typedef struct kern_timer {
+    shim_handle h;
+    bool open, signaled, armed;
+    uint32_t gen;      /* kernel timer generation: stale clock entries are dropped */
+} kern_timer;
+
+enum { KERN_WP_IDLE = 0, KERN_WP_ARMED, KERN_WP_FIRING, KERN_WP_QUEUED };
+typedef struct kern_waitpkt {
+    shim_handle h;
+    bool open;
+    uint8_t state;
+    uint32_t port, timer; /* ids */
+    uintptr_t key, apc, info;
+    uint32_t status;
+} kern_waitpkt;
+
+/* ---- Kernel actions ---- */
+enum { KERN_ACT_OP = 0, KERN_ACT_RELEASE, KERN_ACT_WAITPKT };
+typedef struct kern_action {
+    uint32_t kind, id;
+} kern_action;
+
+/* Per virtual thread. */
+typedef struct kern_thread {
+    uint32_t bound;      /* port id + 1 it dequeues from (§1 Threads), 0 = none */
+    uint64_t wait_seq;   /* arrival order among waiters */
+    bool handed;         /* a packet was handed to it while it waited */
+    bool abandoned;      /* its port was closed under it (735) */
+    bool stolen;         /* woken for a packet a newcomer may take (choice 'w' 2) */
+    kern_packet packet;  /* the handed packet */
+} kern_thread;
+
+typedef struct kern_state {
+    sim_ctx *sim;
+    /* handles */
+    kern_handle *handles;
+    uint32_t nhandles, free_handle; /* free list head + 1 */
+    /* objects (per execution counts; storage retained) */
+    kern_port ports[KERN_MAX_PORTS];
+    uint32_t nports;
+    kern_sock *socks;
+    uint32_t nsocks;
+    kern_op *ops;
+    uint32_t nops, free_op, ops_live;
+    uint64_t op_seq;
+    kern_ovslot *ovs;
+    uint32_t ov_cap, nov;
+    kern_timer timers[KERN_MAX_TIMERS];
+    uint32_t ntimers;
+    kern_waitpkt wps[KERN_MAX_WAITPKTS];
+    uint32_t nwps;
+    kern_thread th[SIM_MAX_THREADS];
+    uint64_t wait_seq;
+    /* kernel actions, recomputed when dirty */
+    kern_action act[KERN_MAX_ACTIONS];
+    uint32_t nact;
+    bool dirty;
+    bool starved;     /* some port holds packets back for its concurrency limit */
+    bool waitpkts;    /* the capability this execution */
+    uint32_t faults_left[SIM_FAULT__COUNT];
+    uint32_t *labels; /* scratch for choices with many alternatives */
+    uint32_t labels_cap;
+} kern_state;
+
+static inline kern_state *kern(sim_ctx *s) { return (kern_state *)s->kernel_state; }
+
+/* kernel.c */
+void kern_attach(sim_ctx *s);
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noreturn, format(printf, 3, 4)))
+#endif
+void kern_limit(sim_ctx *s, const char *what, const char *fmt, ...);
+uint32_t kern_ov_ord(sim_ctx *s, shim_overlapped *ov); /* ordinal + 1, 0 for NULL */
+kern_ovslot *kern_ov_slot(sim_ctx *s, shim_overlapped *ov);
+uint32_t *kern_labels(sim_ctx *s, uint32_t n);
+uint32_t kern_nt_to_win32(uint32_t status);
+uint32_t kern_nt_to_wsa(uint32_t status);
+static inline void kern_set_error(sim_ctx *s, uint32_t e) { s->threads[s->current].last_error = e; }
+static inline bool kern_nt_failed(uint32_t status) { return (int32_t)status < 0; }
+
+/* handles.c */
+void kern_handles_reset(kern_state *w);
+shim_handle kern_handle_new(sim_ctx *s, uint8_t kind, uint32_t obj);
+bool kern_handle_get(kern_state *w, shim_handle h, uint8_t kind, uint32_t *obj);
+void kern_handle_free(kern_state *w, shim_handle h);
+uint8_t kern_handle_kind(kern_state *w, shim_handle h);
+
+/* port.c */
+void kern_port_fill(shim *sh);
+void kern_port_reset(kern_state *w);
+/* Queues a packet on port id (from I/O completion, a post or a wait packet):
+ * hands it to a waiter or keeps it in the FIFO. */
+void kern_port_queue(sim_ctx *s, uint32_t port, const kern_packet *p);
+void kern_port_release(sim_ctx *s, uint32_t port); /* kernel action: the limit allows a waiter */
+bool kern_port_starved(sim_ctx *s, uint32_t port);
+bool kern_port_close(sim_ctx *s, shim_handle h, uint32_t port);
+const char *kern_port_leftovers(sim_ctx *s, uint32_t *count);
+bool kern_port_unqueue_wp(sim_ctx *s, uint32_t port, uint32_t wp);
+/* Called when a packet carrying an operation is dequeued. */
+void kern_op_dequeued(sim_ctx *s, const kern_packet *p);
+
+/* sock.c */
+void kern_sock_fill(shim *sh);
+void kern_sock_reset(kern_state *w);
+bool kern_op_actionable(sim_ctx *s, uint32_t op);
+void kern_op_fire(sim_ctx *s, uint32_t op);
+const char *kern_op_leftovers(sim_ctx *s, uint32_t *count);
+void kern_sock_free_all(kern_state *w);
+void kern_sock_close(sim_ctx *s, shim_handle h, uint32_t sid, bool abortive);
+
+/* waitpkt.c */
+void kern_waitpkt_fill(shim *sh, bool present);
+void kern_waitpkt_reset(kern_state *w);
+void kern_waitpkt_fire(sim_ctx *s, uint32_t wp);
+void kern_waitpkt_dequeued(sim_ctx *s, uint32_t wp);
+void kern_timer_fired(sim_ctx *s, uint32_t id);
+bool kern_timer_live(sim_ctx *s, uint32_t id);
+bool kern_waitpkt_close(sim_ctx *s, uint8_t kind, uint32_t obj);
+
+/* faults.c */
+void kern_faults_reset(sim_ctx *s);
+/* 0 = no fault; otherwise the error to fail with (one of errs). */
+uint32_t kern_fault(sim_ctx *s, sim_fault_family fam, const uint32_t *errs, uint32_t nerrs);
+
+#endif

@@ -1,0 +1,680 @@
+/* sock.c - virtual connected socket pairs and their overlapped operations.
+ *
+ * Each end has a receive buffer (a retained byte ring). WSARecv/WSASend
+ * complete at once or stay pending (choice 's', §6); a pending one completes
+ * later as a kernel action, in submission order per socket and direction.
+ * Completion queues a packet to the associated port (§6's queuing rule),
+ * writes OVERLAPPED.Internal at completion or at dequeue (choice 'i', §3).
+ * CancelIoEx (§7), closesocket (§2), skip-on-success (§6), peer send,
+ * shutdown and reset, WSAGetOverlappedResult (§6) live here too, with the
+ * overlapped-lifetime monitor and the list of operations never completed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel.h"
+
+#define WSAEINVAL 10022u
+
+/* ---- Byte rings ---- */
+
+static void bytes_push(sim_ctx *s, kern_bytes *b, const void *data, uint32_t n) {
+    if (b->len + n > KERN_MAX_SOCKBUF)
+        kern_limit(s, "socket-buffer-limit", "limit: more than %u bytes buffered in one socket (KERN_MAX_SOCKBUF)",
+                   KERN_MAX_SOCKBUF);
+    if (b->len + n > b->cap) {
+        uint32_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n) cap *= 2;
+        unsigned char *nb = malloc(cap);
+        if (nb == NULL) abort();
+        for (uint32_t i = 0; i < b->len; i++) nb[i] = b->buf[(b->head + i) & (b->cap - 1)];
+        free(b->buf);
+        b->buf = nb;
+        b->cap = cap;
+        b->head = 0;
+    }
+    const unsigned char *d = data;
+    uint32_t tail = (b->head + b->len) & (b->cap - 1);
+    uint32_t first = b->cap - tail < n ? b->cap - tail : n;
+    memcpy(b->buf + tail, d, first);
+    memcpy(b->buf, d + first, n - first);
+    b->len += n;
+}
+
+/* Pops n bytes into out (NULL: discard). */
+static void bytes_pop(kern_bytes *b, void *out, uint32_t n) {
+    if (out != NULL) {
+        uint32_t first = b->cap - b->head < n ? b->cap - b->head : n;
+        memcpy(out, b->buf + b->head, first);
+        memcpy((unsigned char *)out + first, b->buf, n - first);
+    }
+    b->head = b->len == n ? 0 : (b->head + n) & (b->cap - 1);
+    b->len -= n;
+}
+
+static uint32_t bytes_peek32(const kern_bytes *b) {
+    uint32_t v = 0;
+    for (uint32_t i = 0; i < 4; i++) v |= (uint32_t)b->buf[(b->head + i) & (b->cap - 1)] << (8 * i);
+    return v;
+}
+
+/* ---- Tables ---- */
+
+void kern_sock_reset(kern_state *w) {
+    for (uint32_t i = 0; i < w->nsocks; i++) {
+        kern_sock *so = &w->socks[i];
+        kern_bytes rx = so->rx, msgs = so->msgs;
+        memset(so, 0, sizeof *so);
+        so->rx = (kern_bytes){rx.buf, rx.cap, 0, 0};
+        so->msgs = (kern_bytes){msgs.buf, msgs.cap, 0, 0};
+    }
+    w->nsocks = 0;
+    w->nops = 0;
+    w->free_op = 0;
+    w->ops_live = 0;
+    w->op_seq = 0;
+}
+
+void kern_sock_free_all(kern_state *w) {
+    for (uint32_t i = 0; i < KERN_MAX_SOCKETS; i++) {
+        free(w->socks[i].rx.buf);
+        free(w->socks[i].msgs.buf);
+    }
+    free(w->socks);
+}
+
+static kern_op *op_new(sim_ctx *s, uint32_t *id) {
+    kern_state *w = kern(s);
+    uint32_t i;
+    if (w->free_op != 0) {
+        i = w->free_op - 1;
+        w->free_op = w->ops[i].next_free;
+    } else {
+        if (w->nops >= KERN_MAX_OPS)
+            kern_limit(s, "operation-limit", "limit: more than %u overlapped operations in flight (KERN_MAX_OPS)",
+                       KERN_MAX_OPS);
+        i = w->nops++;
+    }
+    kern_op *op = &w->ops[i];
+    memset(op, 0, sizeof *op);
+    op->seq = w->op_seq++;
+    w->ops_live++;
+    *id = i;
+    return op;
+}
+
+static void op_free(sim_ctx *s, uint32_t id) {
+    kern_state *w = kern(s);
+    kern_op *op = &w->ops[id];
+    if (op->ov != NULL) kern_ov_slot(s, op->ov)->op = 0; /* the OVERLAPPED may be reused now */
+    op->state = KERN_OP_FREE;
+    op->next_free = w->free_op;
+    w->free_op = id + 1;
+    w->ops_live--;
+}
+
+static bool sock_get(sim_ctx *s, shim_handle h, uint32_t *sid) { return kern_handle_get(kern(s), h, KERN_H_SOCKET, sid); }
+
+/* ---- Completion ---- */
+
+static void write_status(shim_overlapped *ov, uint32_t status, uint32_t bytes) {
+    ov->internal = status;
+    ov->internal_high = bytes;
+}
+
+/* Ends operation `id` with (status, bytes). `pending`: it had returned 997.
+ * §6: a packet is queued if the socket is port-bound, the event's low bit is
+ * clear, and (pending or skip-on-success is not in effect) and (pending or the
+ * status is not an error). Returns whether a packet was queued. */
+static bool complete(sim_ctx *s, uint32_t id, uint32_t status, uint32_t bytes, bool pending) {
+    kern_state *w = kern(s);
+    kern_op *op = &w->ops[id];
+    kern_sock *so = &w->socks[op->sock];
+    if (pending) so->pending--;
+    bool is_error = (status >> 30) == 3;
+    bool packet = so->port != 0 && (op->ov->event & 1) == 0 && (pending || !(so->skip && so->skip_works)) &&
+                  (pending || !is_error);
+    if (packet) {
+        /* §3: Windows writes the status block when the packet is removed,
+         * Wine before queuing it. */
+        op->defer_internal = sim__choose(s, SIM_CHOICE_INTERNAL, 2, NULL, SIM_NO_CURRENT) == 1;
+        op->final_status = status;
+        op->final_bytes = bytes;
+        if (!op->defer_internal) write_status(op->ov, status, bytes);
+        op->state = KERN_OP_QUEUED;
+        kern_packet pk = {so->key, op->ov, bytes, status, id + 1, op->ov_ord, 0};
+        sim__event(s, SIM_EV_IO_DONE, so->h, op->ov_ord, status, ((uint64_t)bytes << 1) | 1);
+        kern_port_queue(s, so->port - 1, &pk);
+    } else {
+        write_status(op->ov, status, bytes);
+        sim__event(s, SIM_EV_IO_DONE, so->h, op->ov_ord, status, (uint64_t)bytes << 1);
+        op_free(s, id);
+    }
+    w->dirty = true;
+    return packet;
+}
+
+void kern_op_dequeued(sim_ctx *s, const kern_packet *pk) {
+    kern_op *op = &kern(s)->ops[pk->op - 1];
+    if (op->defer_internal) write_status(op->ov, op->final_status, op->final_bytes);
+    op_free(s, pk->op - 1);
+}
+
+/* ---- Transfers ---- */
+
+static uint32_t buf_space(const kern_op *op) {
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < op->nbufs; i++) n += op->bufs[i].len;
+    return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+static bool recv_ready(const kern_sock *so) { return so->rx.len > 0 || so->reset || so->eof; }
+
+/* The oldest pending operation of its socket and direction: the kernel
+ * completes them in order (data goes to the first posted receive). */
+static bool is_head(sim_ctx *s, uint32_t id) {
+    kern_state *w = kern(s);
+    const kern_op *op = &w->ops[id];
+    for (uint32_t i = 0; i < w->nops; i++) {
+        const kern_op *o = &w->ops[i];
+        if (o->state == KERN_OP_PENDING && o->sock == op->sock && o->send == op->send && !o->closing &&
+            o->seq < op->seq)
+            return false;
+    }
+    return true;
+}
+
+/* Scatters n bytes from the ring into the operation's buffers. */
+static void scatter(kern_bytes *b, const kern_op *op, uint32_t n) {
+    for (uint32_t i = 0; i < op->nbufs && n > 0; i++) {
+        uint32_t k = op->bufs[i].len < n ? op->bufs[i].len : n;
+        bytes_pop(b, op->bufs[i].buf, k);
+        n -= k;
+    }
+}
+
+/* Performs a receive that recv_ready allows; returns its status, *bytes. */
+static uint32_t do_recv(sim_ctx *s, uint32_t id, uint32_t *bytes) {
+    kern_state *w = kern(s);
+    kern_op *op = &w->ops[id];
+    kern_sock *so = &w->socks[op->sock];
+    uint32_t space = buf_space(op);
+    *bytes = 0;
+    if (so->rx.len > 0 && so->msg) {
+        uint32_t mlen = bytes_peek32(&so->msgs);
+        bytes_pop(&so->msgs, NULL, 4);
+        uint32_t k = mlen < space ? mlen : space;
+        scatter(&so->rx, op, k);
+        bytes_pop(&so->rx, NULL, mlen - k); /* a datagram's tail is dropped */
+        *bytes = k;
+        return mlen > space ? SHIM_STATUS_BUFFER_OVERFLOW : SHIM_STATUS_SUCCESS; /* §6: a warning */
+    }
+    if (so->rx.len > 0) {
+        uint32_t avail = so->rx.len < space ? so->rx.len : space;
+        uint32_t k = avail;
+        if (avail > 1) { /* partial reads: the data may have arrived in pieces */
+            uint32_t cand[4] = {avail, 1, avail / 2, avail - 1}, labels[4], n = 0;
+            for (uint32_t i = 0; i < 4; i++) {
+                bool dup = cand[i] == 0;
+                for (uint32_t j = 0; j < n; j++) dup = dup || cand[labels[j]] == cand[i];
+                if (!dup) labels[n++] = i;
+            }
+            if (n > 1) k = cand[labels[sim__choose(s, SIM_CHOICE_PARTIAL, n, labels, SIM_NO_CURRENT)]];
+        }
+        scatter(&so->rx, op, k);
+        *bytes = k;
+        return SHIM_STATUS_SUCCESS;
+    }
+    if (so->reset) return SHIM_STATUS_CONNECTION_RESET;
+    return SHIM_STATUS_SUCCESS; /* graceful close: 0 bytes */
+}
+
+static void deliver_to_peer(sim_ctx *s, kern_sock *so, const void *data, uint32_t n) {
+    kern_state *w = kern(s);
+    kern_sock *peer = &w->socks[so->peer];
+    if (!peer->open || peer->reset) return; /* nobody will read it */
+    bytes_push(s, &peer->rx, data, n);
+    if (peer->msg) {
+        unsigned char len[4] = {(unsigned char)n, (unsigned char)(n >> 8), (unsigned char)(n >> 16),
+                                (unsigned char)(n >> 24)};
+        bytes_push(s, &peer->msgs, len, 4);
+    }
+    w->dirty = true;
+}
+
+static uint32_t do_send(sim_ctx *s, uint32_t id, uint32_t *bytes) {
+    kern_state *w = kern(s);
+    kern_op *op = &w->ops[id];
+    kern_sock *so = &w->socks[op->sock];
+    *bytes = 0;
+    if (so->reset) return SHIM_STATUS_CONNECTION_RESET;
+    if (w->socks[so->peer].msg) {
+        /* one message: gather it first */
+        uint32_t total = buf_space(op);
+        unsigned char *tmp = sim_alloc(s, total ? total : 1);
+        uint32_t at = 0;
+        for (uint32_t i = 0; i < op->nbufs; i++) {
+            memcpy(tmp + at, op->bufs[i].buf, op->bufs[i].len);
+            at += op->bufs[i].len;
+        }
+        deliver_to_peer(s, so, tmp, total);
+        *bytes = total;
+        return SHIM_STATUS_SUCCESS;
+    }
+    for (uint32_t i = 0; i < op->nbufs; i++) {
+        deliver_to_peer(s, so, op->bufs[i].buf, op->bufs[i].len);
+        *bytes += op->bufs[i].len;
+    }
+    return SHIM_STATUS_SUCCESS;
+}
+
+/* ---- Kernel actions ---- */
+
+bool kern_op_actionable(sim_ctx *s, uint32_t id) {
+    kern_state *w = kern(s);
+    const kern_op *op = &w->ops[id];
+    if (op->closing || op->cancel) return true;
+    if (op->send) return is_head(s, id);
+    return recv_ready(&w->socks[op->sock]) && is_head(s, id);
+}
+
+void kern_op_fire(sim_ctx *s, uint32_t id) {
+    kern_state *w = kern(s);
+    kern_op *op = &w->ops[id];
+    kern_sock *so = &w->socks[op->sock];
+    if (op->closing) {
+        complete(s, id, op->close_status, 0, true);
+        return;
+    }
+    bool normal = op->send ? is_head(s, id) : recv_ready(so) && is_head(s, id);
+    if (op->cancel) {
+        /* §7: a cancel may come too late: the operation completes normally
+         * (with an error if the socket failed meanwhile), or ends with 995. */
+        if (!normal || sim__choose(s, SIM_CHOICE_CANCEL, 2, NULL, SIM_NO_CURRENT) == 0) {
+            complete(s, id, SHIM_STATUS_CANCELLED, 0, true);
+            return;
+        }
+    }
+    uint32_t bytes, st = op->send ? do_send(s, id, &bytes) : do_recv(s, id, &bytes);
+    complete(s, id, st, bytes, true);
+}
+
+/* ---- The seam: socket pairs and harness-side calls ---- */
+
+static uint32_t new_sock(sim_ctx *s) {
+    kern_state *w = kern(s);
+    if (w->nsocks >= KERN_MAX_SOCKETS)
+        kern_limit(s, "socket-limit", "limit: more than %u sockets per execution (KERN_MAX_SOCKETS)",
+                   KERN_MAX_SOCKETS);
+    uint32_t id = w->nsocks++;
+    kern_sock *so = &w->socks[id];
+    so->open = true;
+    so->h = kern_handle_new(s, KERN_H_SOCKET, id);
+    return id;
+}
+
+static bool socket_pair(void *ctx, shim_handle out[2]) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    uint32_t a = new_sock(s), b = new_sock(s);
+    kern_state *w = kern(s);
+    w->socks[a].peer = b;
+    w->socks[b].peer = a;
+    out[0] = w->socks[a].h;
+    out[1] = w->socks[b].h;
+    sim__event(s, SIM_EV_SOCK_PAIR, out[0], out[1], 0, 0);
+    return true;
+}
+
+bool sim_sock_message_mode(sim_ctx *s, shim_handle h) {
+    uint32_t sid;
+    if (s->kernel_state == NULL || !sock_get(s, h, &sid)) return false;
+    kern_state *w = kern(s);
+    w->socks[sid].msg = true;
+    w->socks[w->socks[sid].peer].msg = true;
+    return true;
+}
+
+static int send_sync(void *ctx, shim_handle h, const void *buf, uint32_t len) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    uint32_t sid;
+    if (!sock_get(s, h, &sid)) {
+        kern_set_error(s, SHIM_WSAENOTSOCK);
+        return -1;
+    }
+    kern_sock *so = &kern(s)->socks[sid];
+    if (so->shut_send || so->reset) {
+        kern_set_error(s, so->reset ? SHIM_WSAECONNRESET : SHIM_WSAESHUTDOWN);
+        return -1;
+    }
+    deliver_to_peer(s, so, buf, len);
+    sim__event(s, SIM_EV_SOCK_PEER, h, 0, len, 0);
+    return (int)len;
+}
+
+static bool shutdown_send(void *ctx, shim_handle h) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    uint32_t sid;
+    if (!sock_get(s, h, &sid)) {
+        kern_set_error(s, SHIM_WSAENOTSOCK);
+        return false;
+    }
+    kern_state *w = kern(s);
+    w->socks[sid].shut_send = true;
+    w->socks[w->socks[sid].peer].eof = true; /* reads give 0 after the data */
+    w->dirty = true;
+    sim__event(s, SIM_EV_SOCK_PEER, h, 1, 0, 0);
+    return true;
+}
+
+/* Closes socket sid (closesocket, CloseHandle, or an abortive close). §2:
+ * pending operations are cancelled; their packets are still queued, with a
+ * status chosen once per close ('k'), as kernel actions that may run after
+ * closesocket has returned. */
+void kern_sock_close(sim_ctx *s, shim_handle h, uint32_t sid, bool abortive) {
+    kern_state *w = kern(s);
+    kern_sock *so = &w->socks[sid];
+    kern_handle_free(w, h);
+    so->open = false;
+    uint32_t status = SHIM_STATUS_CANCELLED;
+    if (so->pending > 0) {
+        static const uint32_t st[3] = {SHIM_STATUS_CANCELLED, SHIM_STATUS_LOCAL_DISCONNECT, SHIM_STATUS_HANDLES_CLOSED};
+        status = st[sim__choose(s, SIM_CHOICE_CLOSE, 3, NULL, SIM_NO_CURRENT)];
+        for (uint32_t i = 0; i < w->nops; i++) {
+            kern_op *op = &w->ops[i];
+            if (op->state == KERN_OP_PENDING && op->sock == sid) {
+                op->closing = true;
+                op->close_status = status;
+            }
+        }
+    }
+    kern_sock *peer = &w->socks[so->peer];
+    if (abortive || so->rx.len > 0) {
+        /* A reset (also what a close with unread data sends): the peer's
+         * buffered data is lost and reads fail. */
+        peer->reset = true;
+        bytes_pop(&peer->rx, NULL, peer->rx.len);
+        peer->msgs.len = peer->msgs.head = 0;
+    } else {
+        peer->eof = true;
+    }
+    w->dirty = true;
+    sim__event(s, SIM_EV_SOCK_PEER, h, abortive ? 2 : 3, status, so->pending);
+}
+
+static bool sock_abort(void *ctx, shim_handle h) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    uint32_t sid;
+    if (!sock_get(s, h, &sid)) {
+        kern_set_error(s, SHIM_WSAENOTSOCK);
+        return false;
+    }
+    kern_sock_close(s, h, sid, true);
+    return true;
+}
+
+static int closesocket_(void *ctx, shim_handle h) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    uint32_t sid;
+    if (!sock_get(s, h, &sid)) {
+        kern_set_error(s, SHIM_WSAENOTSOCK);
+        return SHIM_SOCKET_ERROR;
+    }
+    kern_sock_close(s, h, sid, false);
+    return 0;
+}
+
+/* ---- Overlapped recv / send (§6) ---- */
+
+/* Common start: validation, the overlapped-lifetime monitor, faults. Returns
+ * the new operation id, or UINT32_MAX with the last error set. */
+static uint32_t start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs, shim_overlapped *ov, bool send) {
+    kern_state *w = kern(s);
+    uint32_t sid;
+    if (!sock_get(s, h, &sid)) {
+        kern_set_error(s, SHIM_WSAENOTSOCK);
+        return UINT32_MAX;
+    }
+    if (ov == NULL || (nbufs > 0 && bufs == NULL)) {
+        kern_set_error(s, WSAEINVAL);
+        return UINT32_MAX;
+    }
+    if (nbufs > KERN_MAX_BUFS)
+        kern_limit(s, "wsabuf-limit", "limit: more than %u WSABUFs in one request (KERN_MAX_BUFS)", KERN_MAX_BUFS);
+    kern_ovslot *slot = kern_ov_slot(s, ov);
+    if (slot->op != 0) {
+        /* Monitor: the OVERLAPPED of an operation still in flight (pending,
+         * or its packet not yet dequeued) must not be reused. */
+        const kern_op *old = &w->ops[slot->op - 1];
+        const char *msg = sim_arena_printf(
+            &s->arena, "T%u '%s' resubmits ov%u (%s on h%llu) while its %s on h%llu is still in flight (%s)",
+            s->current, s->threads[s->current].name, slot->ord + 1, send ? "WSASend" : "WSARecv",
+            (unsigned long long)h, old->send ? "WSASend" : "WSARecv", (unsigned long long)w->socks[old->sock].h,
+            old->state == KERN_OP_PENDING ? "pending" : "its packet is not yet dequeued");
+        sim__event(s, SIM_EV_FAIL, (uint64_t)(uintptr_t)msg, 0, 0, 0);
+        sim__end(s, SIM_FAIL, "overlapped-lifetime", msg);
+    }
+    static const uint32_t errs[] = {10055u /* WSAENOBUFS */, SHIM_WSAECONNRESET};
+    uint32_t f = kern_fault(s, SIM_FAULT_SOCKIO, errs, 2);
+    if (f != 0) { /* §6: any other error: not started, no packet */
+        kern_set_error(s, f);
+        return UINT32_MAX;
+    }
+    uint32_t id;
+    kern_op *op = op_new(s, &id);
+    op->send = send;
+    op->sock = sid;
+    op->ov = ov;
+    op->ov_ord = slot->ord + 1;
+    op->nbufs = nbufs;
+    for (uint32_t i = 0; i < nbufs; i++) op->bufs[i] = bufs[i]; /* the WSABUF array is captured */
+    op->state = KERN_OP_PENDING;
+    slot->op = id + 1;
+    write_status(ov, SHIM_STATUS_PENDING, 0); /* §3: STATUS_PENDING while in flight */
+    return id;
+}
+
+/* Finishes a started operation: at once (synchronous) or pending. */
+static int finish(sim_ctx *s, uint32_t id, bool can_now, uint32_t *bytes, shim_handle h) {
+    kern_state *w = kern(s);
+    kern_op *op = &w->ops[id];
+    bool send = op->send;
+    uint32_t ord = op->ov_ord;
+    bool sync = can_now && sim__choose(s, SIM_CHOICE_SYNC, 2, NULL, SIM_NO_CURRENT) == 0;
+    if (!sync) {
+        w->socks[op->sock].pending++;
+        w->dirty = true;
+        sim__event(s, SIM_EV_SOCK_IO, h, ord, ((uint64_t)send << 32) | SHIM_ERROR_IO_PENDING, 0);
+        kern_set_error(s, SHIM_ERROR_IO_PENDING);
+        return SHIM_SOCKET_ERROR;
+    }
+    uint32_t n, st = send ? do_send(s, id, &n) : do_recv(s, id, &n);
+    uint32_t err = kern_nt_failed(st) ? kern_nt_to_wsa(st) : 0;
+    sim__event(s, SIM_EV_SOCK_IO, h, ord, ((uint64_t)send << 32) | err, n);
+    complete(s, id, st, n, false);
+    if (err != 0) {
+        /* A synchronous error queues nothing; a synchronous warning
+         * (WSAEMSGSIZE) still queues a packet: the double completion (§6). */
+        if (st == SHIM_STATUS_BUFFER_OVERFLOW && bytes != NULL) *bytes = n;
+        kern_set_error(s, err);
+        return SHIM_SOCKET_ERROR;
+    }
+    if (bytes != NULL) *bytes = n;
+    return 0;
+}
+
+static int wsa_recv(void *ctx, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes, uint32_t *flags,
+                    shim_overlapped *ov) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    uint32_t id = start(s, h, bufs, nbufs, ov, false);
+    if (id == UINT32_MAX) return SHIM_SOCKET_ERROR;
+    if (flags != NULL) *flags = 0;
+    kern_state *w = kern(s);
+    bool can = recv_ready(&w->socks[w->ops[id].sock]) && is_head(s, id);
+    return finish(s, id, can, bytes, h);
+}
+
+static int wsa_send(void *ctx, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes, uint32_t flags,
+                    shim_overlapped *ov) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    (void)flags;
+    kern_state *w = kern(s);
+    uint32_t sid;
+    if (sock_get(s, h, &sid) && w->socks[sid].shut_send) {
+        kern_set_error(s, SHIM_WSAESHUTDOWN);
+        return SHIM_SOCKET_ERROR;
+    }
+    uint32_t id = start(s, h, bufs, nbufs, ov, true);
+    if (id == UINT32_MAX) return SHIM_SOCKET_ERROR;
+    return finish(s, id, is_head(s, id), bytes, h);
+}
+
+/* ---- CancelIoEx (§7) ---- */
+
+static bool cancel_io_ex(void *ctx, shim_handle h, shim_overlapped *ov) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    kern_state *w = kern(s);
+    uint8_t kind = kern_handle_kind(w, h);
+    uint32_t ord = ov != NULL ? kern_ov_ord(s, ov) : 0;
+    if (kind == KERN_H_FREE) {
+        sim__event(s, SIM_EV_CANCEL, h, ord, 0, SHIM_ERROR_INVALID_HANDLE);
+        kern_set_error(s, SHIM_ERROR_INVALID_HANDLE);
+        return false;
+    }
+    uint32_t sid = UINT32_MAX, matched = 0;
+    if (kind == KERN_H_SOCKET) kern_handle_get(w, h, KERN_H_SOCKET, &sid);
+    /* Wine skips requests already terminated or cancelled: one that finished
+     * but whose packet is not yet dequeued is NOT_FOUND, and its packet still
+     * arrives (§7, §11). */
+    for (uint32_t i = 0; i < w->nops && sid != UINT32_MAX; i++) {
+        kern_op *op = &w->ops[i];
+        if (op->state != KERN_OP_PENDING || op->sock != sid || op->cancel || op->closing) continue;
+        if (ov != NULL && op->ov != ov) continue;
+        op->cancel = true;
+        matched++;
+    }
+    sim__event(s, SIM_EV_CANCEL, h, ord, matched, matched ? 0 : SHIM_ERROR_NOT_FOUND);
+    if (matched == 0) {
+        kern_set_error(s, SHIM_ERROR_NOT_FOUND);
+        return false;
+    }
+    w->dirty = true;
+    return true;
+}
+
+/* ---- SetFileCompletionNotificationModes (§6) ---- */
+
+/* Whether the socket's provider is IFS, decided once per socket when first
+ * needed: a non-IFS LSP makes skip-on-success ineffective (KB 2568167; Go
+ * issues 22149 and 77448), and socket_is_ifs reports the same answer. */
+static bool provider_ifs(sim_ctx *s, kern_sock *so) {
+    if (!so->ifs_known) {
+        so->ifs_known = true;
+        so->skip_works = sim__choose(s, SIM_CHOICE_SKIP, 2, NULL, SIM_NO_CURRENT) == 0;
+    }
+    return so->skip_works;
+}
+
+static bool socket_is_ifs(void *ctx, shim_handle h) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    uint32_t sid;
+    if (!sock_get(s, h, &sid)) {
+        kern_set_error(s, SHIM_WSAENOTSOCK);
+        return false;
+    }
+    return provider_ifs(s, &kern(s)->socks[sid]);
+}
+
+static bool set_modes(void *ctx, shim_handle h, uint8_t flags) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    kern_state *w = kern(s);
+    uint32_t sid;
+    uint32_t err = 0;
+    if (!sock_get(s, h, &sid))
+        err = kern_handle_kind(w, h) == KERN_H_FREE ? SHIM_ERROR_INVALID_HANDLE : SHIM_ERROR_INVALID_PARAMETER;
+    else if ((flags & ~(SHIM_FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | SHIM_FILE_SKIP_SET_EVENT_ON_HANDLE)) != 0)
+        err = SHIM_ERROR_INVALID_PARAMETER;
+    if (err != 0) {
+        sim__event(s, SIM_EV_SET_MODES, h, flags, 0, err);
+        kern_set_error(s, err);
+        return false;
+    }
+    kern_sock *so = &w->socks[sid];
+    if ((flags & SHIM_FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) && !so->skip) {
+        so->skip = true; /* flags are only ever added (§6) */
+        provider_ifs(s, so);
+    }
+    sim__event(s, SIM_EV_SET_MODES, h, flags, so->skip && so->skip_works, 0);
+    return true;
+}
+
+/* ---- WSAGetOverlappedResult (§6) ---- */
+
+static bool get_result(void *ctx, shim_handle h, shim_overlapped *ov, uint32_t *bytes, bool wait, uint32_t *flags) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    (void)wait; /* fWait needs an event, which simulated requests never have: as FALSE */
+    uint32_t sid;
+    uint32_t ord = ov != NULL ? kern_ov_ord(s, ov) : 0;
+    if (!sock_get(s, h, &sid) || ov == NULL) {
+        uint32_t e = ov == NULL ? WSAEINVAL : SHIM_WSAENOTSOCK;
+        sim__event(s, SIM_EV_GET_RESULT, h, ord, e, 0);
+        kern_set_error(s, e);
+        return false;
+    }
+    /* It reads the status block: with Internal final only at dequeue, an
+     * operation already completed still reads as pending (§3). */
+    uint32_t st = (uint32_t)ov->internal;
+    if (st == SHIM_STATUS_PENDING || kern_nt_failed(st)) {
+        uint32_t e = kern_nt_to_wsa(st); /* 996 while pending; bytes not updated on failure */
+        sim__event(s, SIM_EV_GET_RESULT, h, ord, e, 0);
+        kern_set_error(s, e);
+        return false;
+    }
+    *bytes = (uint32_t)ov->internal_high;
+    if (flags != NULL) *flags = 0;
+    sim__event(s, SIM_EV_GET_RESULT, h, ord, 0, *bytes);
+    return true;
+}
+
+/* ---- Monitor: operations never completed ---- */
+
+const char *kern_op_leftovers(sim_ctx *s, uint32_t *count) {
+    kern_state *w = kern(s);
+    const char *out = "";
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < w->nops; i++) {
+        const kern_op *op = &w->ops[i];
+        if (op->state != KERN_OP_PENDING) continue;
+        if (n++ < 32)
+            out = sim_arena_printf(&s->arena, "%s  socket h%llu: %s ov%u never completed%s\n", out,
+                                   (unsigned long long)w->socks[op->sock].h, op->send ? "WSASend" : "WSARecv",
+                                   op->ov_ord, op->cancel ? " (cancel requested)" : op->closing ? " (socket closed)" : "");
+    }
+    if (n > 32) out = sim_arena_printf(&s->arena, "%s  ... and %u more operations\n", out, n - 32);
+    *count = n;
+    return out;
+}
+
+void kern_sock_fill(shim *sh) {
+    sh->wsa_recv = wsa_recv;
+    sh->wsa_send = wsa_send;
+    sh->cancel_io_ex = cancel_io_ex;
+    sh->closesocket = closesocket_;
+    sh->set_file_completion_notification_modes = set_modes;
+    sh->socket_is_ifs = socket_is_ifs;
+    sh->wsa_get_overlapped_result = get_result;
+    sh->socket_pair = socket_pair;
+    sh->sock_send_sync = send_sync;
+    sh->sock_shutdown_send = shutdown_send;
+    sh->sock_abort = sock_abort;
+}
