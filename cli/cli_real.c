@@ -186,9 +186,10 @@ static void exec_thread(void *arg) {
     sim_config_default(&c);
     scn_apply_knobs(r->scn, &c);
     const shim *inner = c.wait_packets == SIM_WAITPKT_ABSENT ? &r->masked : r->win;
-    model_record_wrap(&r->rec, inner, r->trace);
-    scn_exec_ex(r->scn, &r->rec, r->trace, &r->hooks, &r->xopts);
-    r->win->sema_post(r->win->ctx, &r->done);
+    const char *why = model_record_wrap(&r->rec, inner, r->trace);
+    if (why != NULL) r->hooks.fail(r->hooks.arg, "setup", why);
+    else scn_exec_ex(r->scn, &r->rec, shim_win32_harness(r->win), r->trace, &r->hooks, &r->xopts);
+    r->win->sync->sema_post(r->win->sync->ctx, &r->done);
 }
 
 void cli_real_exec(cli_real *r, const scn_scenario *s, uint64_t run, cli_real_run *out) {
@@ -205,15 +206,15 @@ void cli_real_exec(cli_real *r, const scn_scenario *s, uint64_t run, cli_real_ru
     shim_win32_thread_renumber(); /* the execution's threads: 0 (its main), 1, 2, ... */
     double t0 = wall_seconds();
     const shim *w = r->win;
-    w->sema_init(w->ctx, &r->done, 0);
+    w->sync->sema_init(w->sync->ctx, &r->done, 0);
     shim_thread th;
-    if (!w->thread_spawn(w->ctx, &th, exec_thread, r, "validate")) {
+    if (!harness_spawn(shim_win32_harness(w), &th, exec_thread, r, "validate")) {
         hook_fail(r, "setup", "cannot start the execution's thread");
-        w->sema_destroy(w->ctx, &r->done);
+        w->sync->sema_destroy(w->sync->ctx, &r->done);
         return;
     }
     int64_t limit = WATCHDOG_NS + 4 * scn_longest_wait_ns(s);
-    if (!w->sema_wait(w->ctx, &r->done, limit)) {
+    if (!w->sync->sema_wait(w->sync->ctx, &r->done, limit)) {
         /* Its threads are stuck in the OS: nothing can be torn down safely. */
         printf("HANG %s: run %" PRIu64 " did not finish within %.0f s on the real backend (%s): a lost wakeup or a "
                "deadlock; its threads are stuck, stopping\n",
@@ -224,8 +225,8 @@ void cli_real_exec(cli_real *r, const scn_scenario *s, uint64_t run, cli_real_ru
         fflush(stdout);
         exit(CLI_EXIT_FAIL);
     }
-    w->thread_join(w->ctx, &th);
-    w->sema_destroy(w->ctx, &r->done);
+    harness_join(shim_win32_harness(w), &th);
+    w->sync->sema_destroy(w->sync->ctx, &r->done);
     out->seconds = wall_seconds() - t0;
     if (!out->failed) {
         model_violation v;

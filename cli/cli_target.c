@@ -46,10 +46,14 @@ void cli_exec_main(sim_ctx *sim, const shim *sh, void *arg) {
     model_trace_reset(t->trace);
     t->violated = false;
     shim *rec = sim_alloc(sim, sizeof *rec);
-    model_record_wrap(rec, sh, t->trace);
     scn_hooks hooks = {sim, hook_fail, hook_alloc, hook_free};
+    const char *why = model_record_wrap(rec, sh, t->trace);
+    if (why != NULL) {
+        hook_fail(sim, "setup", why);
+        return;
+    }
     scn_exec_opts opts = {.choose = hook_choose, .choose_arg = sim, .sleeps_yield = t->sleeps_yield};
-    scn_exec_ex(t->scn, rec, t->trace, &hooks, &opts);
+    scn_exec_ex(t->scn, rec, sim_harness(sim), t->trace, &hooks, &opts);
     /* The properties, inside the execution: a violation fails it like a
      * deadlock would, which is what the explorer and the shrinker need. */
     if (!model_check(t->trace, &t->mopt, &t->violation)) {

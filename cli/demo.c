@@ -30,11 +30,11 @@ static void counter_worker(void *arg) {
     counter_prog *p = arg;
     const shim *sh = p->sh;
     for (uint32_t i = 0; i < p->increments; i++) {
-        if (p->locked) sh->mutex_lock(sh->ctx, &p->mu);
+        if (p->locked) sh->sync->mutex_lock(sh->sync->ctx, &p->mu);
         /* Deliberately not atomic: another thread may run between these. */
-        uint32_t v = sh->atomic_load32(sh->ctx, &p->counter);
-        sh->atomic_store32(sh->ctx, &p->counter, v + 1);
-        if (p->locked) sh->mutex_unlock(sh->ctx, &p->mu);
+        uint32_t v = sh->sync->atomic_load32(sh->sync->ctx, &p->counter);
+        sh->sync->atomic_store32(sh->sync->ctx, &p->counter, v + 1);
+        if (p->locked) sh->sync->mutex_unlock(sh->sync->ctx, &p->mu);
     }
 }
 
@@ -42,12 +42,12 @@ static void counter_main(sim_ctx *sim, const shim *sh, void *arg) {
     counter_prog *p = arg;
     p->sh = sh;
     p->counter = 0;
-    if (p->locked) sh->mutex_init(sh->ctx, &p->mu);
+    if (p->locked) sh->sync->mutex_init(sh->sync->ctx, &p->mu);
     shim_thread t[8];
-    for (uint32_t i = 0; i < p->threads; i++) sh->thread_spawn(sh->ctx, &t[i], counter_worker, p, "worker");
-    for (uint32_t i = 0; i < p->threads; i++) sh->thread_join(sh->ctx, &t[i]);
+    for (uint32_t i = 0; i < p->threads; i++) harness_spawn(sim_harness_of(sh), &t[i], counter_worker, p, "worker");
+    for (uint32_t i = 0; i < p->threads; i++) harness_join(sim_harness_of(sh), &t[i]);
     uint32_t want = p->threads * p->increments;
-    uint32_t got = sh->atomic_load32(sh->ctx, &p->counter);
+    uint32_t got = sh->sync->atomic_load32(sh->sync->ctx, &p->counter);
     if (got != want) sim_fail(sim, "lost-update", "counter = %u, expected %u", got, want);
 }
 
@@ -58,39 +58,39 @@ typedef struct abba_prog {
 
 static void abba_one(void *arg) {
     abba_prog *p = arg;
-    p->sh->mutex_lock(p->sh->ctx, &p->a);
-    p->sh->mutex_lock(p->sh->ctx, &p->b);
-    p->sh->mutex_unlock(p->sh->ctx, &p->b);
-    p->sh->mutex_unlock(p->sh->ctx, &p->a);
+    p->sh->sync->mutex_lock(p->sh->sync->ctx, &p->a);
+    p->sh->sync->mutex_lock(p->sh->sync->ctx, &p->b);
+    p->sh->sync->mutex_unlock(p->sh->sync->ctx, &p->b);
+    p->sh->sync->mutex_unlock(p->sh->sync->ctx, &p->a);
 }
 
 static void abba_two(void *arg) {
     abba_prog *p = arg;
-    p->sh->mutex_lock(p->sh->ctx, &p->b);
-    p->sh->mutex_lock(p->sh->ctx, &p->a);
-    p->sh->mutex_unlock(p->sh->ctx, &p->a);
-    p->sh->mutex_unlock(p->sh->ctx, &p->b);
+    p->sh->sync->mutex_lock(p->sh->sync->ctx, &p->b);
+    p->sh->sync->mutex_lock(p->sh->sync->ctx, &p->a);
+    p->sh->sync->mutex_unlock(p->sh->sync->ctx, &p->a);
+    p->sh->sync->mutex_unlock(p->sh->sync->ctx, &p->b);
 }
 
 static void abba_main(sim_ctx *sim, const shim *sh, void *arg) {
     (void)sim;
     abba_prog *p = arg;
     p->sh = sh;
-    sh->mutex_init(sh->ctx, &p->a);
-    sh->mutex_init(sh->ctx, &p->b);
+    sh->sync->mutex_init(sh->sync->ctx, &p->a);
+    sh->sync->mutex_init(sh->sync->ctx, &p->b);
     shim_thread t1, t2;
-    sh->thread_spawn(sh->ctx, &t1, abba_one, p, "a-then-b");
-    sh->thread_spawn(sh->ctx, &t2, abba_two, p, "b-then-a");
-    sh->thread_join(sh->ctx, &t1);
-    sh->thread_join(sh->ctx, &t2);
+    harness_spawn(sim_harness_of(sh), &t1, abba_one, p, "a-then-b");
+    harness_spawn(sim_harness_of(sh), &t2, abba_two, p, "b-then-a");
+    harness_join(sim_harness_of(sh), &t1);
+    harness_join(sim_harness_of(sh), &t2);
 }
 
 static void timed_main(sim_ctx *sim, const shim *sh, void *arg) {
     int64_t *woke = arg;
     shim_sema s;
-    sh->sema_init(sh->ctx, &s, 0);
-    bool got = sh->sema_wait(sh->ctx, &s, 10 * 1000 * 1000);
-    *woke = sh->now_ns(sh->ctx);
+    sh->sync->sema_init(sh->sync->ctx, &s, 0);
+    bool got = sh->sync->sema_wait(sh->sync->ctx, &s, 10 * 1000 * 1000);
+    *woke = sh->sync->now_ns(sh->sync->ctx);
     if (got) sim_fail(sim, "timed-wait", "a wait on an empty semaphore succeeded");
 }
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "../models/trace.h"
+#include "../shim/harness.h"
 #include "../shim/iocp_shim.h"
 #include "../sim/sim.h"
 
@@ -56,10 +57,13 @@ typedef struct scn_hooks {
 
 /* Runs one execution of `s` on `sh`, recording harness events into `trace`.
  * `sh` should already be the recording shim wrapping the backend, so that
- * the poller's seam calls are recorded too. Expectations of the scenario are
+ * the poller's seam calls are recorded too; `hn` is the backend's harness
+ * (threads, sleep, the peer side of sockets), used unwrapped. A shim or
+ * harness the interpreter cannot use fails the execution as "setup". Expectations of the scenario are
  * checked as results come in (property "expect"); the ten model properties
  * are checked afterwards by the caller on the trace. */
-void scn_exec(const scn_scenario *s, const shim *sh, model_trace *trace, const scn_hooks *hooks);
+void scn_exec(const scn_scenario *s, const shim *sh, const shim_harness *hn, model_trace *trace,
+              const scn_hooks *hooks);
 
 #ifdef __cplusplus
 }

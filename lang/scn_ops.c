@@ -83,7 +83,7 @@ static uint8_t one_read(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
 static void set_deadline(scn_exec_st *x, uint32_t k, int mode, int64_t d_ns) {
     /* The absolute deadline for the models, read before the poller reads
      * the clock: the poller's own deadline is never earlier than this one. */
-    uint64_t abs = d_ns == 0 ? 0 : d_ns < 0 ? UINT64_MAX : (uint64_t)(x->sh->now_ns(x->ctx) + d_ns);
+    uint64_t abs = d_ns == 0 ? 0 : d_ns < 0 ? UINT64_MAX : (uint64_t)(x->sh->sync->now_ns(x->sh->sync->ctx) + d_ns);
     model_emit(x->tr, MEV_DEADLINE, k, (uint64_t)mode, abs, 0, 0);
     np_fd_set_deadline(x->fds[k].fd, d_ns, mode);
 }
@@ -131,7 +131,7 @@ static void peer_send(scn_exec_st *x, const scn_step *st) {
     memcpy(f->stream + off, x->s->bytes + st->data, st->len);
     atomic_store(&f->sent, off + st->len);
     model_emit(x->tr, MEV_PEER_SEND, k, st->len, off, 0, 0);
-    int n = x->sh->sock_send_sync(x->ctx, f->h[1], x->s->bytes + st->data, st->len);
+    int n = harness_send(x->hn, f->h[1], x->s->bytes + st->data, st->len);
     if (n != (int)st->len) {
         atomic_store(&f->lossy, 1);
         model_emit_text(x->tr, MEV_NOTE, "a peer send failed: later stream offsets of this socket are not checked");
@@ -155,12 +155,11 @@ static void foreign(scn_exec_st *x, const scn_step *st) {
      * recv is pending and no poller read of this socket can be (the same
      * thread does both), so the byte goes to it. */
     if (st->arg == 1) return; /* `foreign s pending`: stays outstanding */
-    x->sh->sock_send_sync(x->ctx, x->fds[k].h[1], "!", 1);
+    harness_send(x->hn, x->fds[k].h[1], "!", 1);
 }
 
 /* Runs one execution of the step (no repeat, no maybe); returns its outcome. */
 static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint64_t *val) {
-    const shim *sh = x->sh;
     uint32_t k = st->sock >= 0 ? (uint32_t)st->sock : 0;
     uint32_t n = 0;
     int rc;
@@ -181,12 +180,12 @@ static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
     case SCN_SEND: peer_send(x, st); return MOUT_OK;
     case SCN_SHUTDOWN:
         model_emit(x->tr, MEV_PEER_SHUTDOWN, k, 0, 0, 0, 0);
-        sh->sock_shutdown_send(x->ctx, x->fds[k].h[1]);
+        harness_shutdown_send(x->hn, x->fds[k].h[1]);
         return MOUT_OK;
     case SCN_RESET:
         model_emit(x->tr, MEV_PEER_RESET, k, 0, 0, 0, 0);
         atomic_store(&x->fds[k].lossy, 1); /* the poller side may lose what was buffered */
-        sh->sock_abort(x->ctx, x->fds[k].h[1]);
+        harness_abort(x->hn, x->fds[k].h[1]);
         return MOUT_OK;
     case SCN_CLOSE: {
         begin(x, st, MOP_CLOSE, k, 0);
@@ -203,7 +202,7 @@ static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
         return MOUT_OK;
     case SCN_SLEEP:
         begin(x, st, MOP_SLEEP, NO_FD, (uint64_t)st->arg);
-        sh->sleep_ns(x->ctx, x->opts.sleeps_yield ? 0 : st->arg);
+        harness_sleep(x->hn, x->opts.sleeps_yield ? 0 : st->arg);
         end(x, st, MOP_SLEEP, MOUT_OK, 0, 0);
         return MOUT_OK;
     case SCN_POLL: {

@@ -152,9 +152,11 @@ typedef struct model_rec {
 } model_rec;
 model_rec *model_rec_slot(model_trace *t, const shim *inner);
 
-/* The recording shim: a shim whose every call goes to `inner` and is
- * recorded into `t`. `out` is caller storage that must outlive its use. */
-void model_record_wrap(shim *out, const shim *inner, model_trace *t);
+/* The recording shim (shim/record.c): a shim whose every call goes to
+ * `inner` and is recorded into `t`. `out` is caller storage that must
+ * outlive its use. NULL on success; else why `inner` is refused (older than
+ * seam version 2, or a call missing), and `out` is left zeroed. */
+const char *model_record_wrap(shim *out, const shim *inner, model_trace *t);
 
 /* Names of model_op and model_outcome values, as the scenario language and
  * the reports spell them. */

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../shim/harness.h"
 #include "../shim/iocp_shim.h"
 
 #ifdef __cplusplus
@@ -234,8 +235,14 @@ const sim_config *sim_get_config(const sim_ctx *sim);
  * The result (and everything it points to) stays valid until the next run. */
 const sim_result *sim_run(sim_ctx *sim, sim_chooser *chooser, sim_main_fn main_fn, void *arg);
 
-/* The simulated seam. Valid for the life of the sim_ctx. */
+/* The simulated seam, and the harness calls beside it (threads, sleep, the
+ * peer side of sockets). Valid for the life of the sim_ctx. */
 const shim *sim_shim(sim_ctx *sim);
+const shim_harness *sim_harness(sim_ctx *sim);
+/* The harness that goes with `sh` when `sh` is a simulator's own seam (what
+ * sim_run hands its main function), else NULL: lets code that was given only
+ * the seam reach its simulator's threads and peers. */
+const shim_harness *sim_harness_of(const shim *sh);
 
 /* Per-kind choice counters, accumulated over every run since create (or the
  * last reset): outcome[kind][o] counts how often outcome o was taken, where o

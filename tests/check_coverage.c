@@ -44,14 +44,14 @@ static void drain(const shim *sh, shim_handle p) {
 static void workout_port(sim_ctx *s, const shim *sh) {
     wk w = {sh, port_new(sh, 1)};
     shim_thread t[2];
-    sh->thread_spawn(sh->ctx, &t[0], waiter, &w, "A");
-    sh->thread_spawn(sh->ctx, &t[1], waiter, &w, "B");
-    sh->sleep_ns(sh->ctx, 1000000);
+    harness_spawn(sim_harness_of(sh), &t[0], waiter, &w, "A");
+    harness_spawn(sim_harness_of(sh), &t[1], waiter, &w, "B");
+    harness_sleep(sim_harness_of(sh), 1000000);
     sh->post_queued_completion_status(sh->ctx, w.port, 0, 1, NULL);
     sh->post_queued_completion_status(sh->ctx, w.port, 0, 2, NULL);
     if (sim_choose_user(s, 2) == 0) sh->close_handle(sh->ctx, w.port);
-    sh->thread_join(sh->ctx, &t[0]);
-    sh->thread_join(sh->ctx, &t[1]);
+    harness_join(sim_harness_of(sh), &t[0]);
+    harness_join(sim_harness_of(sh), &t[1]);
     shim_handle p = port_new(sh, 0);
     for (uintptr_t k = 0; k < 4; k++) sh->post_queued_completion_status(sh->ctx, p, 0, k, NULL);
     drain(sh, p);
@@ -63,8 +63,8 @@ static void workout_port(sim_ctx *s, const shim *sh) {
 /* sync (s), partial (p), internal (i), cancel (x), close status (k), skip (r), event (e) */
 static void workout_sock(const shim *sh) {
     shim_handle p = port_new(sh, 0), a[2], b[2];
-    sh->socket_pair(sh->ctx, a);
-    sh->socket_pair(sh->ctx, b);
+    harness_socket_pair(sim_harness_of(sh), a);
+    harness_socket_pair(sim_harness_of(sh), b);
     sh->create_io_completion_port(sh->ctx, a[0], p, 1, 0);
     sh->create_io_completion_port(sh->ctx, b[0], p, 2, 0);
     sh->set_file_completion_notification_modes(sh->ctx, b[0], SHIM_FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
@@ -75,16 +75,16 @@ static void workout_sock(const shim *sh) {
     uint32_t n, fl;
     sh->wsa_recv(sh->ctx, a[0], &wb[0], 1, &n, &fl, &ov[0]);
     sh->wsa_recv(sh->ctx, b[0], &wb[1], 1, &n, &fl, &ov[1]);
-    sh->sock_send_sync(sh->ctx, a[1], "01234567", 8);
-    sh->sock_send_sync(sh->ctx, b[1], "01234567", 8);
+    harness_send(sim_harness_of(sh), a[1], "01234567", 8);
+    harness_send(sim_harness_of(sh), b[1], "01234567", 8);
     sh->cancel_io_ex(sh->ctx, a[0], &ov[0]);
-    sh->sleep_ns(sh->ctx, 1000000);
+    harness_sleep(sim_harness_of(sh), 1000000);
     drain(sh, p);
     memset(ov, 0, sizeof ov);
     sh->wsa_recv(sh->ctx, b[0], &wb[1], 1, &n, &fl, &ov[1]);
     sh->wsa_recv(sh->ctx, a[0], &wb[0], 1, &n, &fl, &ov[0]);
     sh->closesocket(sh->ctx, a[0]);
-    sh->sleep_ns(sh->ctx, 1000000);
+    harness_sleep(sim_harness_of(sh), 1000000);
     drain(sh, p);
 }
 
@@ -96,9 +96,9 @@ static void workout_waitpkt(const shim *sh) {
     sh->set_waitable_timer(sh->ctx, t, -10000);
     bool already;
     sh->nt_associate_wait_completion_packet(sh->ctx, w, p, t, 5, 0, 0, 0, &already);
-    sh->sleep_ns(sh->ctx, 1000000);
+    harness_sleep(sim_harness_of(sh), 1000000);
     sh->nt_cancel_wait_completion_packet(sh->ctx, w, true);
-    sh->sleep_ns(sh->ctx, 1000000);
+    harness_sleep(sim_harness_of(sh), 1000000);
     drain(sh, p);
 }
 
@@ -163,7 +163,7 @@ static void fault_body(sim_ctx *s, const shim *sh, void *arg) {
         seen[1]++;
     }
     shim_handle a[2];
-    sh->socket_pair(sh->ctx, a);
+    harness_socket_pair(sim_harness_of(sh), a);
     sh->create_io_completion_port(sh->ctx, a[0], p, 1, 0);
     char buf[4];
     shim_wsabuf wb = {4, buf};
@@ -175,7 +175,7 @@ static void fault_body(sim_ctx *s, const shim *sh, void *arg) {
         ck_assert(e == 10055 || e == SHIM_WSAECONNRESET);
         seen[2]++;
         /* not started: the OVERLAPPED is free again */
-        sh->sock_send_sync(sh->ctx, a[1], "x", 1);
+        harness_send(sim_harness_of(sh), a[1], "x", 1);
         sh->wsa_recv(sh->ctx, a[0], &wb, 1, &n, &fl, &ov);
     }
 }

@@ -37,6 +37,7 @@
 typedef struct drv {
     sim_ctx *sim;
     shim rec;
+    const shim_harness *hn; /* NULL: the simulator's own */
     model_trace *tr;
     const scn_scenario *s;
     scn_hooks hk;
@@ -57,10 +58,9 @@ static uint32_t clk_thread(void *self) { return sim_current_thread(self); }
 static int64_t clk_now(void *self) { return sim_now_ns(self); }
 
 static void drv_main(sim_ctx *sim, const shim *sh, void *arg) {
-    (void)sim;
     (void)sh;
     drv *d = arg;
-    scn_exec_ex(d->s, &d->rec, d->tr, &d->hk, &d->opts);
+    scn_exec_ex(d->s, &d->rec, d->hn != NULL ? d->hn : sim_harness(sim), d->tr, &d->hk, &d->opts);
 }
 
 static bool drv_init(drv *d, const scn_scenario *s, bool trace) {
@@ -73,7 +73,7 @@ static bool drv_init(drv *d, const scn_scenario *s, bool trace) {
     d->sim = sim_create(&cfg);
     if (d->sim == NULL) return false;
     d->tr = model_trace_create((model_clock){d->sim, clk_thread, clk_now});
-    model_record_wrap(&d->rec, sim_shim(d->sim), d->tr);
+    if (model_record_wrap(&d->rec, sim_shim(d->sim), d->tr) != NULL) return false;
     d->s = s;
     d->hk = (scn_hooks){d, drv_fail, drv_alloc, drv_free};
     d->opts = (scn_exec_opts){.choose = drv_choose, .choose_arg = d};
@@ -310,6 +310,35 @@ END_TEST
 
 /* ---- The library ---- */
 
+/* The interpreter checks both halves of the seam before running anything:
+ * a harness that is too old or lacks a call fails the execution as "setup"
+ * with the reason, and no thread of the scenario starts. */
+START_TEST(test_refuses_bad_harness) {
+    char err[512];
+    scn_scenario *s = scn_load("tests/scenarios/good/minimal.scn", err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    drv d;
+    ck_assert(drv_init(&d, s, false));
+    shim_harness bad = *sim_harness(d.sim);
+    bad.version = 0;
+    d.hn = &bad;
+    sim_random rnd;
+    sim_chooser ch = sim_random_chooser(&rnd, 1);
+    char msg[1024];
+    const sim_result *r;
+    ck_assert_str_eq(drv_run(&d, &ch, msg, sizeof msg, &r), "setup");
+    ck_assert_msg(strstr(msg, "harness version") != NULL, "%s", msg);
+    bad = *sim_harness(d.sim);
+    bad.sock_abort = NULL;
+    ck_assert_str_eq(drv_run(&d, &ch, msg, sizeof msg, &r), "setup");
+    ck_assert_msg(strstr(msg, "lacks") != NULL, "%s", msg);
+    d.hn = NULL; /* and the same scenario passes with the real one */
+    ck_assert_str_eq(drv_run(&d, &ch, msg, sizeof msg, &r), "pass");
+    drv_destroy(&d);
+    scn_free(s);
+}
+END_TEST
+
 START_TEST(test_library_parses) {
     uint32_t total = 0;
     for (size_t t = 0; t < NTHEMES; t++) {
@@ -400,6 +429,7 @@ int main(int argc, char **argv) {
     tcase_add_test(tp, test_bad_files);
     tcase_add_test(tp, test_good_files);
     tcase_add_test(tp, test_library_parses);
+    tcase_add_test(tp, test_refuses_bad_harness);
     suite_add_tcase(su, tp);
     TCase *tl = tcase_create("library");
     tcase_set_timeout(tl, 600);

@@ -45,14 +45,14 @@ static void counter_worker(void *arg) {
     counter_prog *p = arg;
     const shim *sh = p->sh;
     for (uint32_t i = 0; i < p->increments; i++) {
-        if (p->locked) sh->mutex_lock(sh->ctx, &p->mu);
-        uint32_t in = sh->atomic_add32(sh->ctx, &p->inside, 1);
+        if (p->locked) sh->sync->mutex_lock(sh->sync->ctx, &p->mu);
+        uint32_t in = sh->sync->atomic_add32(sh->sync->ctx, &p->inside, 1);
         if (p->locked && in != 1) sim_fail(p->sim, "mutual-exclusion", "%u threads inside", in);
-        uint32_t v = sh->atomic_load32(sh->ctx, &p->counter);
-        sh->sleep_ns(sh->ctx, 0); /* a yield inside the section */
-        sh->atomic_store32(sh->ctx, &p->counter, v + 1);
-        sh->atomic_add32(sh->ctx, &p->inside, -1);
-        if (p->locked) sh->mutex_unlock(sh->ctx, &p->mu);
+        uint32_t v = sh->sync->atomic_load32(sh->sync->ctx, &p->counter);
+        harness_sleep(sim_harness_of(sh), 0); /* a yield inside the section */
+        sh->sync->atomic_store32(sh->sync->ctx, &p->counter, v + 1);
+        sh->sync->atomic_add32(sh->sync->ctx, &p->inside, -1);
+        if (p->locked) sh->sync->mutex_unlock(sh->sync->ctx, &p->mu);
     }
 }
 
@@ -62,11 +62,11 @@ static void counter_main(sim_ctx *s, const shim *sh, void *arg) {
     p->sim = s;
     p->counter = 0;
     p->inside = 0;
-    if (p->locked) sh->mutex_init(sh->ctx, &p->mu);
+    if (p->locked) sh->sync->mutex_init(sh->sync->ctx, &p->mu);
     shim_thread t[8];
-    for (uint32_t i = 0; i < p->threads; i++) sh->thread_spawn(sh->ctx, &t[i], counter_worker, p, "worker");
-    for (uint32_t i = 0; i < p->threads; i++) sh->thread_join(sh->ctx, &t[i]);
-    uint32_t got = sh->atomic_load32(sh->ctx, &p->counter);
+    for (uint32_t i = 0; i < p->threads; i++) harness_spawn(sim_harness_of(sh), &t[i], counter_worker, p, "worker");
+    for (uint32_t i = 0; i < p->threads; i++) harness_join(sim_harness_of(sh), &t[i]);
+    uint32_t got = sh->sync->atomic_load32(sh->sync->ctx, &p->counter);
     if (got != p->threads * p->increments)
         sim_fail(s, "lost-update", "counter = %u, expected %u", got, p->threads * p->increments);
 }
@@ -125,21 +125,21 @@ typedef struct store_prog {
 } store_prog;
 static void store_one(void *arg) {
     store_prog *p = arg;
-    p->sh->atomic_store32(p->sh->ctx, &p->word, 1);
+    p->sh->sync->atomic_store32(p->sh->sync->ctx, &p->word, 1);
 }
 static void store_two(void *arg) {
     store_prog *p = arg;
-    p->sh->atomic_store32(p->sh->ctx, &p->word, 2);
+    p->sh->sync->atomic_store32(p->sh->sync->ctx, &p->word, 2);
 }
 static void store_main(sim_ctx *s, const shim *sh, void *arg) {
     store_prog *p = arg;
     p->sh = sh;
     p->word = 0;
     shim_thread a, b;
-    sh->thread_spawn(sh->ctx, &a, store_one, p, "one");
-    sh->thread_spawn(sh->ctx, &b, store_two, p, "two");
-    sh->thread_join(sh->ctx, &a);
-    sh->thread_join(sh->ctx, &b);
+    harness_spawn(sim_harness_of(sh), &a, store_one, p, "one");
+    harness_spawn(sim_harness_of(sh), &b, store_two, p, "two");
+    harness_join(sim_harness_of(sh), &a);
+    harness_join(sim_harness_of(sh), &b);
     sim_note(s, "final %u", p->word);
 }
 START_TEST(test_both_orders_reached) {
@@ -165,29 +165,29 @@ typedef struct abba_prog {
 } abba_prog;
 static void abba_one(void *arg) {
     abba_prog *p = arg;
-    p->sh->mutex_lock(p->sh->ctx, &p->a);
-    p->sh->mutex_lock(p->sh->ctx, &p->b);
-    p->sh->mutex_unlock(p->sh->ctx, &p->b);
-    p->sh->mutex_unlock(p->sh->ctx, &p->a);
+    p->sh->sync->mutex_lock(p->sh->sync->ctx, &p->a);
+    p->sh->sync->mutex_lock(p->sh->sync->ctx, &p->b);
+    p->sh->sync->mutex_unlock(p->sh->sync->ctx, &p->b);
+    p->sh->sync->mutex_unlock(p->sh->sync->ctx, &p->a);
 }
 static void abba_two(void *arg) {
     abba_prog *p = arg;
-    p->sh->mutex_lock(p->sh->ctx, &p->b);
-    p->sh->mutex_lock(p->sh->ctx, &p->a);
-    p->sh->mutex_unlock(p->sh->ctx, &p->a);
-    p->sh->mutex_unlock(p->sh->ctx, &p->b);
+    p->sh->sync->mutex_lock(p->sh->sync->ctx, &p->b);
+    p->sh->sync->mutex_lock(p->sh->sync->ctx, &p->a);
+    p->sh->sync->mutex_unlock(p->sh->sync->ctx, &p->a);
+    p->sh->sync->mutex_unlock(p->sh->sync->ctx, &p->b);
 }
 static void abba_main(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
     abba_prog *p = arg;
     p->sh = sh;
-    sh->mutex_init(sh->ctx, &p->a);
-    sh->mutex_init(sh->ctx, &p->b);
+    sh->sync->mutex_init(sh->sync->ctx, &p->a);
+    sh->sync->mutex_init(sh->sync->ctx, &p->b);
     shim_thread t1, t2;
-    sh->thread_spawn(sh->ctx, &t1, abba_one, p, "a-then-b");
-    sh->thread_spawn(sh->ctx, &t2, abba_two, p, "b-then-a");
-    sh->thread_join(sh->ctx, &t1);
-    sh->thread_join(sh->ctx, &t2);
+    harness_spawn(sim_harness_of(sh), &t1, abba_one, p, "a-then-b");
+    harness_spawn(sim_harness_of(sh), &t2, abba_two, p, "b-then-a");
+    harness_join(sim_harness_of(sh), &t1);
+    harness_join(sim_harness_of(sh), &t2);
 }
 
 START_TEST(test_deadlock_names_threads) {
@@ -217,8 +217,8 @@ static void sema_forever_main(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
     (void)arg;
     shim_sema sem;
-    sh->sema_init(sh->ctx, &sem, 0);
-    sh->sema_wait(sh->ctx, &sem, -1);
+    sh->sync->sema_init(sh->sync->ctx, &sem, 0);
+    sh->sync->sema_wait(sh->sync->ctx, &sem, -1);
 }
 START_TEST(test_deadlock_on_semaphore) {
     const sim_result *r = run_seed(sema_forever_main, NULL, 1);
@@ -233,7 +233,7 @@ typedef struct spin_prog {
 } spin_prog;
 static void spinner(void *arg) {
     spin_prog *p = arg;
-    while (p->sh->atomic_load32(p->sh->ctx, &p->flag) == 0) p->sh->sleep_ns(p->sh->ctx, 0);
+    while (p->sh->sync->atomic_load32(p->sh->sync->ctx, &p->flag) == 0) harness_sleep(sim_harness_of(p->sh), 0);
 }
 static void spin_main(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
@@ -241,8 +241,8 @@ static void spin_main(sim_ctx *s, const shim *sh, void *arg) {
     p->sh = sh;
     p->flag = 0;
     shim_thread t;
-    sh->thread_spawn(sh->ctx, &t, spinner, p, "spinner");
-    sh->thread_join(sh->ctx, &t); /* nobody ever sets the flag */
+    harness_spawn(sim_harness_of(sh), &t, spinner, p, "spinner");
+    harness_join(sim_harness_of(sh), &t); /* nobody ever sets the flag */
 }
 START_TEST(test_livelock_step_limit) {
     sim_config cfg;
@@ -265,8 +265,8 @@ static void bad_unlock_main(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
     (void)arg;
     shim_mutex m;
-    sh->mutex_init(sh->ctx, &m);
-    sh->mutex_unlock(sh->ctx, &m);
+    sh->sync->mutex_init(sh->sync->ctx, &m);
+    sh->sync->mutex_unlock(sh->sync->ctx, &m);
 }
 START_TEST(test_usage_error) {
     const sim_result *r = run_seed(bad_unlock_main, NULL, 1);
@@ -280,7 +280,7 @@ static void many_threads_main(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
     (void)arg;
     shim_thread t;
-    for (int i = 0; i < 100; i++) sh->thread_spawn(sh->ctx, &t, many_threads_worker, NULL, "w");
+    for (int i = 0; i < 100; i++) harness_spawn(sim_harness_of(sh), &t, many_threads_worker, NULL, "w");
 }
 START_TEST(test_thread_limit) {
     const sim_result *r = run_seed(many_threads_main, NULL, 1);
@@ -299,23 +299,23 @@ typedef struct time_prog {
 } time_prog;
 static void poster(void *arg) {
     time_prog *p = arg;
-    p->sh->sleep_ns(p->sh->ctx, 3000000);
-    p->sh->sema_post(p->sh->ctx, &p->sem);
+    harness_sleep(sim_harness_of(p->sh), 3000000);
+    p->sh->sync->sema_post(p->sh->sync->ctx, &p->sem);
 }
 static void time_main(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
     time_prog *p = arg;
     p->sh = sh;
-    sh->sleep_ns(sh->ctx, 5000000);
-    p->slept_at = sh->now_ns(sh->ctx);
-    sh->sema_init(sh->ctx, &p->sem, 0);
-    p->timed_out_result = sh->sema_wait(sh->ctx, &p->sem, 10000000);
-    p->timed_out_at = sh->now_ns(sh->ctx);
+    harness_sleep(sim_harness_of(sh), 5000000);
+    p->slept_at = sh->sync->now_ns(sh->sync->ctx);
+    sh->sync->sema_init(sh->sync->ctx, &p->sem, 0);
+    p->timed_out_result = sh->sync->sema_wait(sh->sync->ctx, &p->sem, 10000000);
+    p->timed_out_at = sh->sync->now_ns(sh->sync->ctx);
     shim_thread t;
-    sh->thread_spawn(sh->ctx, &t, poster, p, "poster");
-    p->posted_result = sh->sema_wait(sh->ctx, &p->sem, 20000000);
-    p->posted_wait_at = sh->now_ns(sh->ctx);
-    sh->thread_join(sh->ctx, &t);
+    harness_spawn(sim_harness_of(sh), &t, poster, p, "poster");
+    p->posted_result = sh->sync->sema_wait(sh->sync->ctx, &p->sem, 20000000);
+    p->posted_wait_at = sh->sync->now_ns(sh->sync->ctx);
+    harness_join(sim_harness_of(sh), &t);
 }
 START_TEST(test_timed_waits) {
     for (uint64_t seed = 0; seed < 100; seed++) {
@@ -337,15 +337,15 @@ END_TEST
 static void busy(void *arg) {
     const shim *sh = arg;
     volatile uint32_t w = 0;
-    for (int i = 0; i < 100; i++) sh->atomic_add32(sh->ctx, &w, 1);
+    for (int i = 0; i < 100; i++) sh->sync->atomic_add32(sh->sync->ctx, &w, 1);
 }
 static void frozen_main(sim_ctx *s, const shim *sh, void *arg) {
     int64_t *out = arg;
     shim_thread t;
-    sh->thread_spawn(sh->ctx, &t, busy, (void *)sh, "busy");
-    for (int i = 0; i < 50; i++) sh->sleep_ns(sh->ctx, 0);
-    *out = sh->now_ns(sh->ctx);
-    sh->thread_join(sh->ctx, &t);
+    harness_spawn(sim_harness_of(sh), &t, busy, (void *)sh, "busy");
+    for (int i = 0; i < 50; i++) harness_sleep(sim_harness_of(sh), 0);
+    *out = sh->sync->now_ns(sh->sync->ctx);
+    harness_join(sim_harness_of(sh), &t);
     (void)s;
 }
 START_TEST(test_time_frozen_while_runnable) {
@@ -364,19 +364,19 @@ typedef struct jump_prog {
 } jump_prog;
 static void jump_sleeper(void *arg) {
     jump_prog *p = arg;
-    p->sh->sleep_ns(p->sh->ctx, 10000000);
-    p->sleeper_woke = p->sh->now_ns(p->sh->ctx);
+    harness_sleep(sim_harness_of(p->sh), 10000000);
+    p->sleeper_woke = p->sh->sync->now_ns(p->sh->sync->ctx);
 }
 static void jump_main(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
     jump_prog *p = arg;
     p->sh = sh;
     shim_thread t;
-    sh->thread_spawn(sh->ctx, &t, jump_sleeper, p, "sleeper");
+    harness_spawn(sim_harness_of(sh), &t, jump_sleeper, p, "sleeper");
     volatile uint32_t w = 0;
-    for (int i = 0; i < 20; i++) sh->atomic_add32(sh->ctx, &w, 1);
-    p->busy_saw = sh->now_ns(sh->ctx);
-    sh->thread_join(sh->ctx, &t);
+    for (int i = 0; i < 20; i++) sh->sync->atomic_add32(sh->sync->ctx, &w, 1);
+    p->busy_saw = sh->sync->now_ns(sh->sync->ctx);
+    harness_join(sim_harness_of(sh), &t);
 }
 START_TEST(test_time_jumps) {
     sim_config cfg;
@@ -557,8 +557,8 @@ static void overflow_main(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
     (void)arg;
     shim_thread t;
-    sh->thread_spawn(sh->ctx, &t, overflow_worker, NULL, "deep");
-    sh->thread_join(sh->ctx, &t);
+    harness_spawn(sim_harness_of(sh), &t, overflow_worker, NULL, "deep");
+    harness_join(sim_harness_of(sh), &t);
 }
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -616,8 +616,8 @@ static void wild_main(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
     (void)arg;
     shim_thread t;
-    sh->thread_spawn(sh->ctx, &t, wild_worker, NULL, "wild");
-    sh->thread_join(sh->ctx, &t);
+    harness_spawn(sim_harness_of(sh), &t, wild_worker, NULL, "wild");
+    harness_join(sim_harness_of(sh), &t);
 }
 #endif
 START_TEST(test_crash_reported) {

@@ -18,12 +18,15 @@
 
 static const shim *W;
 static void *C; /* W->ctx */
+static const shim_harness *HN; /* threads, sleep, loopback peers */
 
 static void setup(void)
 {
     W = shim_win32_create();
     ck_assert_ptr_nonnull(W);
     C = W->ctx;
+    HN = shim_win32_harness(W);
+    ck_assert_ptr_nonnull(HN);
 }
 
 static void teardown(void)
@@ -55,7 +58,7 @@ static shim_handle new_port(void)
 /* A loopback pair; s[0] is associated with `port` under `key`, s[1] is the peer. */
 static void pair_on_port(shim_handle port, uintptr_t key, shim_handle s[2])
 {
-    ck_assert_msg(W->socket_pair(C, s), "socket_pair: error %u", W->get_last_error(C));
+    ck_assert_msg(harness_socket_pair(HN, s), "socket_pair: error %u", W->get_last_error(C));
     ck_assert_msg(W->create_io_completion_port(C, s[0], port, key, 0) == port,
                   "associate: error %u", W->get_last_error(C));
 }
@@ -151,9 +154,9 @@ START_TEST(test_gqcs_timeout_258)
     uint32_t bytes = 1;
     uintptr_t key = 1;
     shim_overlapped *ov = (shim_overlapped *)&key; /* must come back NULL */
-    int64_t t0 = W->now_ns(C);
+    int64_t t0 = W->sync->now_ns(W->sync->ctx);
     ck_assert(!W->get_queued_completion_status(C, port, &bytes, &key, &ov, 20));
-    int64_t ms = (W->now_ns(C) - t0) / 1000000;
+    int64_t ms = (W->sync->now_ns(W->sync->ctx) - t0) / 1000000;
     ck_assert_uint_eq(W->get_last_error(C), SHIM_WAIT_TIMEOUT);
     ck_assert_ptr_null(ov);
     ck_assert_msg(ms < 2000, "a 20 ms wait took %lld ms", (long long)ms);
@@ -174,7 +177,7 @@ START_TEST(test_pending_recv_completed_by_peer_send)
     shim_overlapped ov;
     uint32_t bytes;
     ck_assert_int_eq(recv_into(s[0], buf, sizeof buf, &ov, &bytes), SHIM_SOCKET_ERROR);
-    ck_assert_int_eq(W->sock_send_sync(C, s[1], "hello", 5), 5);
+    ck_assert_int_eq(harness_send(HN, s[1], "hello", 5), 5);
 
     uint32_t n = 0;
     uintptr_t key = 0;
@@ -191,7 +194,7 @@ START_TEST(test_pending_recv_completed_by_peer_send)
     ck_assert_uint_eq(n, 5);
 
     /* Graceful close of the peer: the next recv completes with 0 bytes. */
-    ck_assert(W->sock_shutdown_send(C, s[1]));
+    ck_assert(harness_shutdown_send(HN, s[1]));
     if (recv_into(s[0], buf, sizeof buf, &ov, &bytes) == 0)
         ck_assert_uint_eq(bytes, 0);
     shim_overlapped_entry e = one_packet(port); /* no skip flag: a packet either way */
@@ -212,8 +215,8 @@ static bool sync_recv(shim_handle port, shim_handle s[2], shim_overlapped *ov)
     char buf[8];
     uint32_t bytes;
     for (int round = 0; round < 20; round++) {
-        ck_assert_int_eq(W->sock_send_sync(C, s[1], "abc", 3), 3);
-        W->sleep_ns(C, 20 * 1000000); /* let loopback deliver before the recv */
+        ck_assert_int_eq(harness_send(HN, s[1], "abc", 3), 3);
+        harness_sleep(HN, 20 * 1000000); /* let loopback deliver before the recv */
         if (recv_into(s[0], buf, sizeof buf, ov, &bytes) == 0) {
             ck_assert_uint_eq(bytes, 3);
             return true;
@@ -340,10 +343,10 @@ static void waiter_main(void *arg)
 {
     waiter *w = arg;
     uint32_t bytes = 0;
-    int64_t t0 = W->now_ns(C);
+    int64_t t0 = W->sync->now_ns(W->sync->ctx);
     w->ok = W->get_queued_completion_status(C, w->port, &bytes, &w->key, &w->ov, w->timeout_ms);
     w->err = w->ok ? 0 : W->get_last_error(C);
-    w->ms = (W->now_ns(C) - t0) / 1000000;
+    w->ms = (W->sync->now_ns(W->sync->ctx) - t0) / 1000000;
 }
 
 static const int64_t SETTLE_NS = 200 * 1000000; /* long enough for a thread to block */
@@ -354,14 +357,14 @@ START_TEST(test_waiter_wake_order)
     shim_handle port = new_port();
     waiter a = {port, WAIT_MS, false, 0, 0, NULL, 0}, b = a;
     shim_thread ta, tb;
-    ck_assert(W->thread_spawn(C, &ta, waiter_main, &a, "A"));
-    W->sleep_ns(C, SETTLE_NS);
-    ck_assert(W->thread_spawn(C, &tb, waiter_main, &b, "B"));
-    W->sleep_ns(C, SETTLE_NS);
+    ck_assert(harness_spawn(HN, &ta, waiter_main, &a, "A"));
+    harness_sleep(HN, SETTLE_NS);
+    ck_assert(harness_spawn(HN, &tb, waiter_main, &b, "B"));
+    harness_sleep(HN, SETTLE_NS);
     for (uintptr_t k = 3; k <= 5; k++)
         ck_assert(W->post_queued_completion_status(C, port, 0, k, NULL));
-    W->thread_join(C, &ta);
-    W->thread_join(C, &tb);
+    harness_join(HN, &ta);
+    harness_join(HN, &tb);
     ck_assert(a.ok && b.ok);
 
     /* The one left over is the third post either way. */
@@ -389,10 +392,10 @@ START_TEST(test_port_close_under_waiter)
     shim_handle port = new_port();
     waiter a = {port, 1500, true, 0, 0, NULL, 0};
     shim_thread ta;
-    ck_assert(W->thread_spawn(C, &ta, waiter_main, &a, "A"));
-    W->sleep_ns(C, SETTLE_NS);
+    ck_assert(harness_spawn(HN, &ta, waiter_main, &a, "A"));
+    harness_sleep(HN, SETTLE_NS);
     ck_assert(W->close_handle(C, port));
-    W->thread_join(C, &ta);
+    harness_join(HN, &ta);
     ck_assert(!a.ok);
     ck_assert_ptr_null(a.ov);
     if (a.err == SHIM_ERROR_ABANDONED_WAIT_0) {
@@ -416,7 +419,7 @@ START_TEST(test_second_association_fails)
 {
     shim_handle port = new_port(), other = new_port(), s[2];
     pair_on_port(port, 1, s);
-    W->set_last_error(C, 12345);
+    harness_set_last_error(HN, 12345);
     ck_assert(W->create_io_completion_port(C, s[0], other, 2, 0) == SHIM_NULL_HANDLE);
     uint32_t err = W->get_last_error(C);
     /* §11 reports Wine 8 leaving the error at 0; Wine 8.0 on Debian 12 gave
@@ -485,36 +488,36 @@ END_TEST
 START_TEST(test_sync_primitives)
 {
     volatile uint32_t u = 5;
-    ck_assert_uint_eq(W->atomic_load32(C, &u), 5);
-    ck_assert(W->atomic_cas32(C, &u, 5, 6));
-    ck_assert(!W->atomic_cas32(C, &u, 5, 7));
-    ck_assert_uint_eq(W->atomic_swap32(C, &u, 1), 6);
-    ck_assert_uint_eq(W->atomic_add32(C, &u, -2), UINT32_MAX);
-    W->atomic_store32(C, &u, 9);
+    ck_assert_uint_eq(W->sync->atomic_load32(W->sync->ctx, &u), 5);
+    ck_assert(W->sync->atomic_cas32(W->sync->ctx, &u, 5, 6));
+    ck_assert(!W->sync->atomic_cas32(W->sync->ctx, &u, 5, 7));
+    ck_assert_uint_eq(W->sync->atomic_swap32(W->sync->ctx, &u, 1), 6);
+    ck_assert_uint_eq(W->sync->atomic_add32(W->sync->ctx, &u, -2), UINT32_MAX);
+    W->sync->atomic_store32(W->sync->ctx, &u, 9);
     ck_assert_uint_eq(u, 9);
     volatile uintptr_t p = 10;
-    ck_assert_uint_eq(W->atomic_add_ptr(C, &p, 5), 15);
-    ck_assert(W->atomic_cas_ptr(C, &p, 15, UINTPTR_MAX));
-    ck_assert_uint_eq(W->atomic_swap_ptr(C, &p, 3), UINTPTR_MAX);
-    W->atomic_store_ptr(C, &p, 4);
-    ck_assert_uint_eq(W->atomic_load_ptr(C, &p), 4);
+    ck_assert_uint_eq(W->sync->atomic_add_ptr(W->sync->ctx, &p, 5), 15);
+    ck_assert(W->sync->atomic_cas_ptr(W->sync->ctx, &p, 15, UINTPTR_MAX));
+    ck_assert_uint_eq(W->sync->atomic_swap_ptr(W->sync->ctx, &p, 3), UINTPTR_MAX);
+    W->sync->atomic_store_ptr(W->sync->ctx, &p, 4);
+    ck_assert_uint_eq(W->sync->atomic_load_ptr(W->sync->ctx, &p), 4);
 
     shim_mutex m;
-    W->mutex_init(C, &m);
-    W->mutex_lock(C, &m);
-    W->mutex_unlock(C, &m);
-    W->mutex_destroy(C, &m);
+    W->sync->mutex_init(W->sync->ctx, &m);
+    W->sync->mutex_lock(W->sync->ctx, &m);
+    W->sync->mutex_unlock(W->sync->ctx, &m);
+    W->sync->mutex_destroy(W->sync->ctx, &m);
 
     shim_sema s;
-    W->sema_init(C, &s, 1);
-    ck_assert(W->sema_wait(C, &s, 0));
-    ck_assert(!W->sema_wait(C, &s, 0));
-    int64_t t0 = W->now_ns(C);
-    ck_assert(!W->sema_wait(C, &s, 1500000)); /* 1.5 ms: rounded up, never down */
-    ck_assert(W->now_ns(C) - t0 >= 1000000);
-    W->sema_post(C, &s);
-    ck_assert(W->sema_wait(C, &s, -1));
-    W->sema_destroy(C, &s);
+    W->sync->sema_init(W->sync->ctx, &s, 1);
+    ck_assert(W->sync->sema_wait(W->sync->ctx, &s, 0));
+    ck_assert(!W->sync->sema_wait(W->sync->ctx, &s, 0));
+    int64_t t0 = W->sync->now_ns(W->sync->ctx);
+    ck_assert(!W->sync->sema_wait(W->sync->ctx, &s, 1500000)); /* 1.5 ms: rounded up, never down */
+    ck_assert(W->sync->now_ns(W->sync->ctx) - t0 >= 1000000);
+    W->sync->sema_post(W->sync->ctx, &s);
+    ck_assert(W->sync->sema_wait(W->sync->ctx, &s, -1));
+    W->sync->sema_destroy(W->sync->ctx, &s);
 }
 END_TEST
 

@@ -207,7 +207,7 @@ void kern_attach(sim_ctx *s) {
     s->kernel_state = w;
     s->kernel = &ops;
     kern_port_fill(&s->shim);
-    kern_sock_fill(&s->shim);
+    kern_sock_fill(&s->shim, &s->harness);
     kern_waitpkt_fill(&s->shim, s->cfg.wait_packets != SIM_WAITPKT_ABSENT);
 }
 

@@ -217,7 +217,7 @@ bool kern_port_unqueue_wp(sim_ctx *s, uint32_t port, uint32_t wp);
 void kern_op_dequeued(sim_ctx *s, const kern_packet *p);
 
 /* sock.c */
-void kern_sock_fill(shim *sh);
+void kern_sock_fill(shim *sh, shim_harness *hn);
 void kern_sock_reset(kern_state *w);
 bool kern_op_actionable(sim_ctx *s, uint32_t op);
 void kern_op_fire(sim_ctx *s, uint32_t op);

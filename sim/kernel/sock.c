@@ -665,7 +665,7 @@ const char *kern_op_leftovers(sim_ctx *s, uint32_t *count) {
     return out;
 }
 
-void kern_sock_fill(shim *sh) {
+void kern_sock_fill(shim *sh, shim_harness *hn) {
     sh->wsa_recv = wsa_recv;
     sh->wsa_send = wsa_send;
     sh->cancel_io_ex = cancel_io_ex;
@@ -673,8 +673,8 @@ void kern_sock_fill(shim *sh) {
     sh->set_file_completion_notification_modes = set_modes;
     sh->socket_is_ifs = socket_is_ifs;
     sh->wsa_get_overlapped_result = get_result;
-    sh->socket_pair = socket_pair;
-    sh->sock_send_sync = send_sync;
-    sh->sock_shutdown_send = shutdown_send;
-    sh->sock_abort = sock_abort;
+    hn->socket_pair = socket_pair;
+    hn->sock_send_sync = send_sync;
+    hn->sock_shutdown_send = shutdown_send;
+    hn->sock_abort = sock_abort;
 }
