@@ -86,6 +86,7 @@ static void set_deadline(scn_exec_st *x, uint32_t k, int mode, int64_t d_ns) {
     uint64_t abs = d_ns == 0 ? 0 : d_ns < 0 ? UINT64_MAX : (uint64_t)(x->sh->sync->now_ns(x->sh->sync->ctx) + d_ns);
     model_emit(x->tr, MEV_DEADLINE, k, (uint64_t)mode, abs, 0, 0);
     np_fd_set_deadline(x->fds[k].fd, d_ns, mode);
+    model_emit(x->tr, MEV_DEADLINE_SET, k, (uint64_t)mode, 0, 0, 0);
 }
 
 /* read_all: to EOF; a timeout clears the read deadline and goes on (the

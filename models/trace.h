@@ -67,6 +67,9 @@ typedef enum model_ev_kind {
     MEV_FATAL,         /* text: the poller's throw message */
     MEV_QUIESCENT,     /* end of the scenario: a0 netpollWaiters, a1 threads still parked in the poller */
     MEV_NOTE,          /* text */
+    MEV_DEADLINE_SET,  /* a0 fd, a1 mode: the poller call that the thread's last MEV_DEADLINE announced has
+                        * returned. The harness records a deadline (reading the clock) before it calls the
+                        * poller, so between the two the poller may still hold the previous deadline. */
     MEV__COUNT
 } model_ev_kind;
 

@@ -382,6 +382,46 @@ START_TEST(test_deadline_timeout_too_early) {
 }
 END_TEST
 
+/* Issue 11 item 18: thread 0 records a later deadline (4 ms) for fd 0 and
+ * is preempted before its np_fd_set_deadline; the poller still holds the
+ * earlier one (1 ms, already past), under which thread 1's read times out
+ * at 2 ms. Until the set returns (MEV_DEADLINE_SET) both deadlines count. */
+START_TEST(test_deadline_not_yet_set_counts_old) {
+    prologue();
+    at(0, 0);
+    E(MEV_DEADLINE, 0, 'r', 1 * MS);
+    E(MEV_DEADLINE_SET, 0, 'r');
+    at(0, 1 * MS);
+    E(MEV_DEADLINE, 0, 'r', 4 * MS); /* recorded; the poller call has not returned */
+    at(1, 1 * MS);
+    E(MEV_OP_BEGIN, 1, MOP_READ, 0, 16);
+    at(1, 2 * MS);
+    E(MEV_OP_END, 1, MOP_READ, MOUT_TIMEOUT, 0);
+    at(0, 2 * MS);
+    E(MEV_DEADLINE_SET, 0, 'r');
+    epilogue(2 * MS);
+    keeps();
+}
+END_TEST
+
+/* Once the set has returned, only the new deadline is the poller's: a
+ * timeout before it is a bug again. */
+START_TEST(test_deadline_set_then_early_timeout) {
+    prologue();
+    at(0, 0);
+    E(MEV_DEADLINE, 0, 'r', 1 * MS);
+    E(MEV_DEADLINE_SET, 0, 'r');
+    at(0, 1 * MS);
+    uint64_t d = E(MEV_DEADLINE, 0, 'r', 4 * MS);
+    E(MEV_DEADLINE_SET, 0, 'r');
+    at(1, 1 * MS);
+    uint64_t b = E(MEV_OP_BEGIN, 1, MOP_READ, 0, 16);
+    at(1, 2 * MS);
+    uint64_t end = E(MEV_OP_END, 1, MOP_READ, MOUT_TIMEOUT, 0);
+    BREAKS(P_DEADLINE, d, b, end);
+}
+END_TEST
+
 START_TEST(test_deadline_timeout_without_deadline) {
     prologue();
     at(1, 0);
@@ -995,6 +1035,8 @@ int main(void) {
     tcase_add_test(tp, test_deadline_past_ignored);
     tcase_add_test(tp, test_deadline_closed_without_close);
     tcase_add_test(tp, test_deadline_keeps);
+    tcase_add_test(tp, test_deadline_not_yet_set_counts_old);
+    tcase_add_test(tp, test_deadline_set_then_early_timeout);
     tcase_add_test(tp, test_close_then_read_succeeds);
     tcase_add_test(tp, test_close_socket_with_packet_queued);
     tcase_add_test(tp, test_close_packet_reaches_reused_slot);
