@@ -368,6 +368,29 @@ START_TEST(test_bytes_in_order_to_eof_keeps) {
 }
 END_TEST
 
+/* ---- poll-delay (c): the runtime loop's own waits ---- */
+
+/* Issue 11 item 19: the loop (thread 9, in no announced poll) waits
+ * 3,186,109,392 ms: more than any delay converts to under Go's clamp. */
+START_TEST(test_poll_delay_loop_wait_unclamped) {
+    prologue();
+    at(9, 1 * MS);
+    uint64_t w = E(MEV_WAIT_BEGIN, PORT, 3186109392u, 64);
+    BREAKS(P_POLL, w);
+}
+END_TEST
+
+/* The clamp itself (1e9 ms) and INFINITE are waits Go makes. */
+START_TEST(test_poll_delay_loop_wait_clamped_keeps) {
+    prologue();
+    at(9, 1 * MS);
+    E(MEV_WAIT_BEGIN, PORT, 1000000000u, 64);
+    E(MEV_WAIT_BEGIN, PORT, SHIM_INFINITE, 64);
+    epilogue(1 * MS);
+    keeps();
+}
+END_TEST
+
 /* ---- deadline ---- */
 
 START_TEST(test_deadline_timeout_too_early) {
@@ -1035,6 +1058,8 @@ int main(void) {
     tcase_add_test(tp, test_deadline_past_ignored);
     tcase_add_test(tp, test_deadline_closed_without_close);
     tcase_add_test(tp, test_deadline_keeps);
+    tcase_add_test(tp, test_poll_delay_loop_wait_unclamped);
+    tcase_add_test(tp, test_poll_delay_loop_wait_clamped_keeps);
     tcase_add_test(tp, test_deadline_not_yet_set_counts_old);
     tcase_add_test(tp, test_deadline_set_then_early_timeout);
     tcase_add_test(tp, test_close_then_read_succeeds);
