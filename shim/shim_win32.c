@@ -115,23 +115,21 @@ static shim_handle w_create_port(void *ctx, shim_handle file, shim_handle existi
     return (shim_handle)CreateIoCompletionPort(H(file), H(existing), (ULONG_PTR)key, concurrency);
 }
 
+/* The caller's own variables go to Windows: on a timeout it leaves *bytes
+ * and *key untouched and sets *ov to NULL (iocp-facts.md §12 W3), which a
+ * copy through zeroed locals would hide. */
+_Static_assert(sizeof(DWORD) == sizeof(uint32_t), "DWORD is a u32");
+_Static_assert(sizeof(ULONG_PTR) == sizeof(uintptr_t), "ULONG_PTR is a uintptr_t");
 static bool w_gqcs(void *ctx, shim_handle port, uint32_t *bytes, uintptr_t *key,
                    shim_overlapped **ov, uint32_t timeout_ms)
 {
     (void)ctx;
-    DWORD n = 0;
-    ULONG_PTR k = 0;
-    OVERLAPPED *o = NULL;
-    BOOL ok = GetQueuedCompletionStatus(H(port), &n, &k, &o, timeout_ms);
-    DWORD err = GetLastError(); /* keep it across nothing: the stores below set no error */
-    if (bytes != NULL)
-        *bytes = n;
-    if (key != NULL)
-        *key = k;
-    if (ov != NULL)
-        *ov = (shim_overlapped *)o;
-    if (!ok)
-        SetLastError(err);
+    DWORD n_unused = 0;
+    ULONG_PTR k_unused = 0;
+    OVERLAPPED *o_unused = NULL;
+    BOOL ok = GetQueuedCompletionStatus(H(port), bytes != NULL ? (DWORD *)bytes : &n_unused,
+                                        key != NULL ? (ULONG_PTR *)key : &k_unused,
+                                        ov != NULL ? (OVERLAPPED **)ov : &o_unused, timeout_ms);
     return ok != FALSE;
 }
 

@@ -167,12 +167,13 @@ END_TEST
 
 static void body_timeout(const shim *sh, cf_out *o) {
     shim_handle p = new_port(sh);
-    uint32_t b;
-    uintptr_t k;
+    uint32_t b = 0x5eed;
+    uintptr_t k = 0x5eed;
     shim_overlapped *ov = (shim_overlapped *)(uintptr_t)1;
     int64_t t0 = sh->sync->now_ns(sh->sync->ctx);
     CF_EXPECT(o, !sh->get_queued_completion_status(sh->ctx, p, &b, &k, &ov, 0), "0 ms");
     CF_EXPECT(o, ov == NULL && err(sh) == SHIM_WAIT_TIMEOUT && sh->sync->now_ns(sh->sync->ctx) == t0, "0 ms returns at once with 258");
+    CF_EXPECT(o, b == 0x5eed && k == 0x5eed, "a timeout leaves key and bytes untouched (§12 W3)");
     t0 = sh->sync->now_ns(sh->sync->ctx);
     CF_EXPECT(o, !sh->get_queued_completion_status(sh->ctx, p, &b, &k, &ov, 20) && err(sh) == SHIM_WAIT_TIMEOUT, "20 ms");
     int64_t el = sh->sync->now_ns(sh->sync->ctx) - t0;

@@ -151,14 +151,17 @@ END_TEST
 START_TEST(test_gqcs_timeout_258)
 {
     shim_handle port = new_port();
-    uint32_t bytes = 1;
-    uintptr_t key = 1;
+    uint32_t bytes = 0x5eed;
+    uintptr_t key = 0x5eed;
     shim_overlapped *ov = (shim_overlapped *)&key; /* must come back NULL */
     int64_t t0 = W->sync->now_ns(W->sync->ctx);
     ck_assert(!W->get_queued_completion_status(C, port, &bytes, &key, &ov, 20));
     int64_t ms = (W->sync->now_ns(W->sync->ctx) - t0) / 1000000;
     ck_assert_uint_eq(W->get_last_error(C), SHIM_WAIT_TIMEOUT);
     ck_assert_ptr_null(ov);
+    /* §12 W3: a timeout leaves the key and the byte count untouched. */
+    ck_assert_uint_eq(bytes, 0x5eed);
+    ck_assert_uint_eq(key, 0x5eed);
     ck_assert_msg(ms < 2000, "a 20 ms wait took %lld ms", (long long)ms);
     char what[64];
     snprintf(what, sizeof what, "timeout-after-%lld-ms", (long long)ms);
