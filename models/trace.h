@@ -67,6 +67,11 @@ typedef enum model_ev_kind {
     MEV_FATAL,         /* text: the poller's throw message */
     MEV_QUIESCENT,     /* end of the scenario: a0 netpollWaiters, a1 threads still parked in the poller */
     MEV_NOTE,          /* text */
+
+    /* ---- fault decisions, from the fault shim (shim/fault.h) ---- */
+    MEV_FAULT, /* a0 family (shim_fault_family), a1 error injected (0: none, the call went on), a2 the call's
+                * number in its family, a3 the decision's number in the execution (0: a persistent fault,
+                * no decision) */
     MEV__COUNT
 } model_ev_kind;
 

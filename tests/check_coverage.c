@@ -4,12 +4,15 @@
  * choice kind must take every outcome it documents (sim.h) at least once,
  * as counted by sim_get_stats. A kind that never varies would mean a
  * behaviour of Windows or Wine the simulator can no longer produce.
- * Also checks fault injection: only the errors each call allows.
+ * Faults come from the fault shim (shim/fault.h) wrapped around the simulated
+ * seam, deciding through the decision stream; also checked: only the errors
+ * each call allows.
  */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "shim/fault.h"
 #include "sim/sim.h"
 
 typedef struct wk {
@@ -102,8 +105,28 @@ static void workout_waitpkt(const shim *sh) {
     drain(sh, p);
 }
 
+static uint32_t sim_decide(void *self, uint32_t family, const uint32_t *errs, uint32_t nerrs, bool must,
+                           uint32_t permille) {
+    (void)permille;
+    return sim_choose_fault(self, family, errs, nerrs, must);
+}
+
+/* A fault shim deciding through `sim`, every family with `budget`. */
+static shim_fault *faults_new(sim_ctx *sim, uint32_t budget) {
+    shim_fault *f = shim_fault_create((shim_fault_source){sim, sim_decide}, NULL);
+    ck_assert_ptr_nonnull(f);
+    shim_fault_rule r = {SHIM_FAULT_BUDGET, budget, 0, 0, false};
+    for (uint32_t fam = 0; fam < SHIM_FAULT_FAMILIES; fam++) shim_fault_set_rule(f, fam, &r);
+    return f;
+}
+
+static const shim *faulty(shim_fault *f, const shim *sh) {
+    shim_fault_reset(f, 0);
+    return shim_fault_wrap(f, sh);
+}
+
 static void workout(sim_ctx *s, const shim *sh, void *arg) {
-    (void)arg;
+    sh = faulty(arg, sh);
     workout_port(s, sh);
     workout_sock(sh);
     workout_waitpkt(sh);
@@ -113,13 +136,13 @@ START_TEST(test_every_outcome) {
     sim_config cfg;
     sim_config_default(&cfg);
     cfg.wait_packets = SIM_WAITPKT_CHOOSE;
-    for (int f = 0; f < SIM_FAULT__COUNT; f++) cfg.fault_budget[f] = 1;
     sim_ctx *sim = sim_create(&cfg);
     ck_assert_ptr_nonnull(sim);
+    shim_fault *faults = faults_new(sim, 1);
     for (uint64_t seed = 0; seed < 3000; seed++) {
         sim_random rnd;
         sim_chooser ch = sim_random_chooser(&rnd, seed);
-        const sim_result *r = sim_run(sim, &ch, workout, NULL);
+        const sim_result *r = sim_run(sim, &ch, workout, faults);
         ck_assert_msg(r->verdict == SIM_PASS, "seed %llu: %s: %s", (unsigned long long)seed, r->property, r->message);
     }
     /* outcomes (labels) each kind documents in sim.h */
@@ -144,14 +167,22 @@ START_TEST(test_every_outcome) {
                           sim_choice_letter(want[i].k), sim_choice_name(want[i].k), o);
         }
     }
+    shim_fault_destroy(faults);
     sim_destroy(sim);
 }
 END_TEST
 
 /* Faults: only the errors each call's contract allows, and no packet. */
+typedef struct fault_arg {
+    shim_fault *faults;
+    uint32_t seen[3];
+} fault_arg;
+
 static void fault_body(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
-    uint32_t *seen = arg;
+    fault_arg *fa = arg;
+    uint32_t *seen = fa->seen;
+    sh = faulty(fa->faults, sh);
     shim_handle p = sh->create_io_completion_port(sh->ctx, SHIM_INVALID_HANDLE, SHIM_NULL_HANDLE, 0, 0);
     if (p == SHIM_NULL_HANDLE) {
         ck_assert_uint_eq(sh->get_last_error(sh->ctx), SHIM_ERROR_NOT_ENOUGH_MEMORY);
@@ -183,22 +214,24 @@ static void fault_body(sim_ctx *s, const shim *sh, void *arg) {
 START_TEST(test_faults) {
     sim_config cfg;
     sim_config_default(&cfg);
-    for (int f = 0; f < SIM_FAULT__COUNT; f++) cfg.fault_budget[f] = 2;
     sim_ctx *sim = sim_create(&cfg);
-    uint32_t seen[3] = {0, 0, 0};
+    fault_arg fa = {faults_new(sim, 2), {0, 0, 0}};
     for (uint64_t seed = 0; seed < 300; seed++) {
         sim_random rnd;
         sim_chooser ch = sim_random_chooser(&rnd, seed);
-        const sim_result *r = sim_run(sim, &ch, fault_body, seen);
+        const sim_result *r = sim_run(sim, &ch, fault_body, &fa);
         ck_assert_msg(r->verdict == SIM_PASS, "seed %llu: %s: %s", (unsigned long long)seed, r->property, r->message);
     }
-    ck_assert(seen[0] > 0 && seen[1] > 0 && seen[2] > 0);
+    ck_assert(fa.seen[0] > 0 && fa.seen[1] > 0 && fa.seen[2] > 0);
+    shim_fault_destroy(fa.faults);
     sim_destroy(sim);
-    /* off by default: no 'f' choice at all */
+    /* every rule off: no 'f' choice at all */
     sim = sim_create(NULL);
+    fa.faults = faults_new(sim, 0);
     sim_chooser ch = sim_first_chooser();
-    sim_run(sim, &ch, fault_body, seen);
+    sim_run(sim, &ch, fault_body, &fa);
     ck_assert_uint_eq(sim_get_stats(sim)->asked[SIM_CHOICE_FAULT], 0);
+    shim_fault_destroy(fa.faults);
     sim_destroy(sim);
 }
 END_TEST
