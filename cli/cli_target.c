@@ -173,9 +173,12 @@ void cli_exec_seed(cli_target *t, cli_strategy strategy, uint32_t pct_depth, uin
         out->swarm = true;
         out->swarm_seed = seed;
         size_t used = sim_swarm_describe(&w, out->swarm_desc, sizeof out->swarm_desc);
-        if (used < sizeof out->swarm_desc)
-            snprintf(out->swarm_desc + used, sizeof out->swarm_desc - used, "; faults port %u post %u sockio %u waitpkt %u",
-                     budget[0], budget[1], budget[2], budget[3]);
+        const char *sep = "; faults";
+        for (uint32_t f = 0; f < SHIM_FAULT_FAMILIES && used < sizeof out->swarm_desc; f++, sep = "") {
+            int n = snprintf(out->swarm_desc + used, sizeof out->swarm_desc - used, "%s %s %u", sep,
+                             shim_fault_family_name(f), budget[f]);
+            if (n > 0) used += (size_t)n;
+        }
         cli_exec(t, &ch, out);
         cli_target_faults(t, t->fault_max);
         return;
