@@ -12,7 +12,10 @@
  *    post; STATUS_INSUFFICIENT_RESOURCES maps to 1450).
  *  - WSARecv / WSASend: SOCKET_ERROR with WSAENOBUFS (10055) or WSAECONNRESET
  *    (10054): §6, any error but WSA_IO_PENDING means "not initiated, no
- *    completion indication": no packet, the OVERLAPPED untouched.
+ *    completion indication": no packet, the OVERLAPPED untouched. Both are
+ *    in the documented error lists (WSAECONNRESET for both calls,
+ *    WSAENOBUFS for WSASend; for WSARecv it is Winsock's mapping of
+ *    STATUS_INSUFFICIENT_RESOURCES, which any AFD request may fail with).
  *  - CreateWaitableTimerExW: NULL with ERROR_NOT_ENOUGH_MEMORY (8);
  *    NtCreateWaitCompletionPacket: returns STATUS_NO_MEMORY and no handle
  *    (§8: both allocate a kernel object).
