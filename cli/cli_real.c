@@ -4,13 +4,13 @@
  * The interpreter runs on OS threads over the recording shim wrapped around
  * the fault shim wrapped around shim_win32: a scenario's fault knobs become
  * the fault shim's budgets, decided by a generator seeded from the run and
- * recorded in the trace. The recorder's clock comes from shim_win32's helpers (the same
- * QueryPerformanceCounter as the seam's now_ns, and small thread numbers),
- * never from a seam call, so recording changes nothing the poller sees.
- * Failures come in on any thread (hooks.fail returns on Win32): the first
- * is kept. Memory for an execution is a list freed when it ends. The
- * execution runs on its own thread under a watchdog, because a lost wakeup
- * on a real port is a hang, not a verdict. Windows build only.
+ * recorded in the trace. The recorder's clock comes from shim_win32's
+ * helpers (the same QueryPerformanceCounter as the seam's now_ns, and small
+ * thread numbers), never from a seam call, so recording changes nothing the
+ * poller sees. Failures come in on any thread (hooks.fail returns on
+ * Win32): the first is kept. Memory for an execution is a list freed when it
+ * ends. The execution runs on its own thread under a watchdog, because a
+ * lost wakeup on a real port is a hang, not a verdict. Windows build only.
  */
 #include "cli_real.h"
 
