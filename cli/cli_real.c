@@ -2,13 +2,15 @@
  * Windows or Wine), recorded and checked by the models.
  *
  * The interpreter runs on OS threads over the recording shim wrapped around
- * shim_win32. The recorder's clock comes from shim_win32's helpers (the same
- * QueryPerformanceCounter as the seam's now_ns, and small thread numbers),
- * never from a seam call, so recording changes nothing the poller sees.
- * Failures come in on any thread (hooks.fail returns on Win32): the first
- * is kept. Memory for an execution is a list freed when it ends. The
- * execution runs on its own thread under a watchdog, because a lost wakeup
- * on a real port is a hang, not a verdict. Windows build only.
+ * the fault shim wrapped around shim_win32: a scenario's fault knobs become
+ * the fault shim's budgets, decided by a generator seeded from the run and
+ * recorded in the trace. The recorder's clock comes from shim_win32's
+ * helpers (the same QueryPerformanceCounter as the seam's now_ns, and small
+ * thread numbers), never from a seam call, so recording changes nothing the
+ * poller sees. Failures come in on any thread (hooks.fail returns on
+ * Win32): the first is kept. Memory for an execution is a list freed when it
+ * ends. The execution runs on its own thread under a watchdog, because a
+ * lost wakeup on a real port is a hang, not a verdict. Windows build only.
  */
 #include "cli_real.h"
 
@@ -35,6 +37,7 @@ struct cli_real {
     const shim *win;   /* shim_win32 */
     shim masked;       /* the same without wait completion packets (`knob wait_packets absent`) */
     shim rec;          /* the recording shim, rewrapped per execution */
+    shim_fault *faults; /* under the recorder: the scenario's fault budgets, seeded per run */
     model_trace *trace;
     model_options mopt;
     int64_t tolerance_ns, host_tick_ns;
@@ -47,6 +50,7 @@ struct cli_real {
     atomic_uint failed;
     atomic_uint_fast64_t choices;
     uint64_t choice_seed;
+    uint64_t fault_seed;
     cli_real_run *out;
     shim_sema done;
 };
@@ -71,6 +75,12 @@ cli_real *cli_real_create(int64_t tolerance_ns) {
     r->masked = *r->win;
     r->masked.caps &= ~(uint32_t)SHIM_CAP_WAIT_PACKETS;
     r->trace = model_trace_create((model_clock){r, clock_thread, clock_now});
+    r->faults = shim_fault_create((shim_fault_source){NULL, NULL}, r->trace);
+    if (r->faults == NULL) {
+        fprintf(stderr, "iocpcheck: out of memory for the fault shim\n");
+        cli_real_destroy(r);
+        return NULL;
+    }
     r->wine = strncmp(shim_win32_host(), "wine", 4) == 0;
     r->host_tick_ns = shim_win32_tick_ns();
     r->tolerance_ns = tolerance_ns;
@@ -86,6 +96,7 @@ cli_real *cli_real_create(int64_t tolerance_ns) {
 
 void cli_real_destroy(cli_real *r) {
     if (r == NULL) return;
+    shim_fault_destroy(r->faults);
     model_trace_destroy(r->trace);
     shim_win32_destroy(r->win);
     free(r);
@@ -102,20 +113,8 @@ const model_options *cli_real_model_options(const cli_real *r) { return &r->mopt
 model_trace *cli_real_trace(cli_real *r) { return r->trace; }
 
 bool cli_real_fits(const cli_real *r, const scn_scenario *s, char *why, size_t n) {
-    /* Sentinels show which knobs the scenario sets itself. */
-    sim_config c;
-    sim_config_default(&c);
-    c.wait_packets = 0xff;
-    scn_apply_knobs(s, &c);
-    const uint32_t *f = c.fault_budget;
-    if (f[0] || f[1] || f[2] || f[3]) {
-        snprintf(why, n,
-                 "fault-injection: its knobs inject faults (port %u, post %u, sockio %u, waitpkt %u per execution), "
-                 "which only the simulator can do",
-                 f[0], f[1], f[2], f[3]);
-        return false;
-    }
-    if (c.wait_packets == SIM_WAITPKT_PRESENT && !cli_real_wait_packets(r)) {
+    scn_knobs k = scn_get_knobs(s);
+    if (k.wait_packets == SCN_WAITPKT_PRESENT && !cli_real_wait_packets(r)) {
         snprintf(why, n,
                  "wait-packets-absent: it asks for wait completion packets (knob wait_packets present), which %s "
                  "lacks (iocp-facts.md §9.7)",
@@ -182,13 +181,15 @@ static void exec_thread(void *arg) {
     cli_real *r = arg;
     /* The scenario asks for no wait packets: hide the host's (the poller
      * probes caps the way Go probes GetProcAddress). */
-    sim_config c;
-    sim_config_default(&c);
-    scn_apply_knobs(r->scn, &c);
-    const shim *inner = c.wait_packets == SIM_WAITPKT_ABSENT ? &r->masked : r->win;
-    const char *why = model_record_wrap(&r->rec, inner, r->trace);
+    scn_knobs k = scn_get_knobs(r->scn);
+    const shim *inner = k.wait_packets == SCN_WAITPKT_ABSENT ? &r->masked : r->win;
+    const shim_harness *hn = shim_win32_harness(r->win);
+    cli_fault_budgets(r->faults, k.faults);
+    shim_fault_reset(r->faults, r->fault_seed);
+    const shim *faulty = shim_fault_wrap(r->faults, inner, hn);
+    const char *why = faulty == NULL ? "the fault shim refuses the real backend" : model_record_wrap(&r->rec, faulty, r->trace);
     if (why != NULL) r->hooks.fail(r->hooks.arg, "setup", why);
-    else scn_exec_ex(r->scn, &r->rec, shim_win32_harness(r->win), r->trace, &r->hooks, &r->xopts);
+    else scn_exec_ex(r->scn, &r->rec, hn, r->trace, &r->hooks, &r->xopts);
     r->win->sync->sema_post(r->win->sync->ctx, &r->done);
 }
 
@@ -199,6 +200,7 @@ void cli_real_exec(cli_real *r, const scn_scenario *s, uint64_t run, cli_real_ru
     atomic_store(&r->failed, 0);
     atomic_store(&r->choices, 0);
     r->choice_seed = run * 0x2545f4914f6cdd1dull + 1;
+    r->fault_seed = r->choice_seed ^ 0xFA017FA017FA017Full; /* apart from the `maybe` stream */
     r->hooks = (scn_hooks){r, hook_fail, hook_alloc, hook_free};
     r->xopts = (scn_exec_opts){.choose = hook_choose, .choose_arg = r, .late_ns = r->tolerance_ns,
                                .early_ns = r->tolerance_ns};

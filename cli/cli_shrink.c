@@ -174,8 +174,8 @@ static int replay_or_shrink(const cli_opts *o, bool shrink) {
     int rc = cli_target_open(&t, o->files[0]);
     if (rc != 0) return rc;
     if (o->swarm_set) {
-        uint32_t budget[4];
-        sim_swarm_faults(o->swarm_seed, t.fault_max, budget);
+        uint32_t budget[SHIM_FAULT_FAMILIES];
+        sim_swarm_faults(o->swarm_seed, t.fault_max, budget, SHIM_FAULT_FAMILIES);
         cli_target_faults(&t, budget);
     }
     cli_outcome oc = {0};

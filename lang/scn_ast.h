@@ -104,7 +104,7 @@ typedef struct scn_sched {
     char *expect; /* NULL: no expectation; "pass"; or the property that must fail */
 } scn_sched;
 
-/* A knob as written; applied in file order by scn_apply_knobs. */
+/* A knob as written; read in file order by scn_get_knobs. */
 typedef enum scn_knob_id {
     SCN_KNOB_TICK = 1,
     SCN_KNOB_WAIT_PACKETS,

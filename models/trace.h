@@ -70,6 +70,11 @@ typedef enum model_ev_kind {
     MEV_DEADLINE_SET,  /* a0 fd, a1 mode: the poller call that the thread's last MEV_DEADLINE announced has
                         * returned. The harness records a deadline (reading the clock) before it calls the
                         * poller, so between the two the poller may still hold the previous deadline. */
+
+    /* ---- fault decisions, from the fault shim (shim/fault.h) ---- */
+    MEV_FAULT, /* a0 family (shim_fault_family), a1 error injected (0: none, the call went on), a2 the call's
+                * number in its family, a3 the decision's number in the execution (0: a persistent fault,
+                * no decision) */
     MEV__COUNT
 } model_ev_kind;
 

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "models/trace.h"
+#include "shim/fault.h"
 #include "shim/iocp_shim.h"
 #include "shim/shim_win32.h"
 
@@ -524,6 +526,92 @@ START_TEST(test_sync_primitives)
 }
 END_TEST
 
+/* ---- The fault shim over the real backend (its seeded generator) ---- */
+
+static uint32_t clock_thread(void *self)
+{
+    (void)self;
+    return shim_win32_thread_number();
+}
+
+static int64_t clock_now(void *self)
+{
+    (void)self;
+    return shim_win32_now_ns();
+}
+
+/* Runs: post (fails), post, recv (fails), recv (pends, completed by the
+ * peer). Returns the recv's injected error. */
+static uint32_t faulty_round(shim_fault *f, model_trace *t, uint64_t seed)
+{
+    model_trace_reset(t);
+    shim_fault_reset(f, seed);
+    const shim *F = shim_fault_wrap(f, W, HN);
+    ck_assert_ptr_nonnull(F);
+    shim_handle port = new_port();
+    /* A failed post queues nothing; the next one goes through. */
+    ck_assert(!F->post_queued_completion_status(F->ctx, port, 1, 11, NULL));
+    ck_assert_uint_eq(F->get_last_error(F->ctx), 1450);
+    ck_assert(F->post_queued_completion_status(F->ctx, port, 2, 22, NULL));
+    uint32_t bytes = 0;
+    uintptr_t key = 0;
+    shim_overlapped *ov = NULL;
+    ck_assert(W->get_queued_completion_status(C, port, &bytes, &key, &ov, WAIT_MS));
+    ck_assert_uint_eq(key, 22);
+    ck_assert(!W->get_queued_completion_status(C, port, &bytes, &key, &ov, 50));
+    /* A failed WSARecv is not started: no packet, the OVERLAPPED untouched. */
+    shim_handle s[2];
+    pair_on_port(port, 5, s);
+    char buf[8];
+    shim_wsabuf wb = {sizeof buf, buf};
+    shim_overlapped o1, o2;
+    memset(&o1, 0, sizeof o1);
+    memset(&o2, 0, sizeof o2);
+    uint32_t n = 0, flags = 0;
+    ck_assert_int_eq(F->wsa_recv(F->ctx, s[0], &wb, 1, &n, &flags, &o1), SHIM_SOCKET_ERROR);
+    uint32_t err = F->get_last_error(F->ctx);
+    ck_assert_msg(err == 10055 || err == SHIM_WSAECONNRESET, "error %u", err);
+    ck_assert_uint_eq(o1.internal, 0);
+    int rc = F->wsa_recv(F->ctx, s[0], &wb, 1, &n, &flags, &o2);
+    ck_assert(rc == 0 || F->get_last_error(F->ctx) == SHIM_ERROR_IO_PENDING);
+    ck_assert_int_eq(W->sock_send_sync(C, s[1], "abc", 3), 3);
+    ck_assert(W->get_queued_completion_status(C, port, &bytes, &key, &ov, WAIT_MS));
+    ck_assert_ptr_eq(ov, &o2);
+    ck_assert(!W->get_queued_completion_status(C, port, &bytes, &key, &ov, 50));
+    W->closesocket(C, s[0]);
+    W->closesocket(C, s[1]);
+    W->close_handle(C, port);
+    return err;
+}
+
+START_TEST(test_fault_shim_seeded_recorded)
+{
+    model_trace *t = model_trace_create((model_clock){NULL, clock_thread, clock_now});
+    shim_fault *f = shim_fault_create((shim_fault_source){NULL, NULL}, t);
+    ck_assert_ptr_nonnull(f);
+    shim_fault_rule first = {SHIM_FAULT_COUNTDOWN, 0, 1, 0, false};
+    shim_fault_set_rule(f, SHIM_FAULT_POST, &first);
+    shim_fault_set_rule(f, SHIM_FAULT_SOCKIO, &first);
+    uint32_t err = faulty_round(f, t, 7);
+    /* Both decisions are in the trace, with their errors. */
+    uint32_t nfault = 0;
+    const model_event *ev = model_trace_events(t);
+    for (uint32_t i = 0; i < model_trace_count(t); i++) {
+        if (ev[i].kind != MEV_FAULT) continue;
+        nfault++;
+        ck_assert_uint_eq(ev[i].a[2], 1); /* the first call of its family */
+        if (ev[i].a[0] == SHIM_FAULT_POST) ck_assert_uint_eq(ev[i].a[1], 1450);
+        else ck_assert_uint_eq(ev[i].a[1], err);
+    }
+    ck_assert_uint_eq(nfault, 2);
+    /* The same seed draws the same error. */
+    ck_assert_uint_eq(faulty_round(f, t, 7), err);
+    saw("fault_shim_seeded_recorded", err == 10055 ? "WSAENOBUFS" : "WSAECONNRESET", "seed 7's sockio fault");
+    shim_fault_destroy(f);
+    model_trace_destroy(t);
+}
+END_TEST
+
 static Suite *win32_suite(void)
 {
     Suite *s = suite_create("win32");
@@ -541,6 +629,7 @@ static Suite *win32_suite(void)
     tcase_add_test(tc, test_second_association_fails);
     tcase_add_test(tc, test_wait_packet_probe);
     tcase_add_test(tc, test_sync_primitives);
+    tcase_add_test(tc, test_fault_shim_seeded_recorded);
     suite_add_tcase(s, tc);
     return s;
 }

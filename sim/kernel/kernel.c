@@ -146,7 +146,6 @@ static void kernel_reset(sim_ctx *s) {
     w->nact = 0;
     w->dirty = true;
     w->starved = false;
-    kern_faults_reset(s);
     /* §8: the wait-packet capability, fixed for the whole execution. */
     bool present = s->cfg.wait_packets == SIM_WAITPKT_PRESENT;
     if (s->cfg.wait_packets == SIM_WAITPKT_CHOOSE) {

@@ -430,7 +430,7 @@ static int closesocket_(void *ctx, shim_handle h) {
 
 /* ---- Overlapped recv / send (§6) ---- */
 
-/* Common start: validation, the overlapped-lifetime monitor, faults. Returns
+/* Common start: validation and the overlapped-lifetime monitor. Returns
  * the new operation id, or UINT32_MAX with the last error set. */
 static uint32_t start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs, shim_overlapped *ov, bool send) {
     kern_state *w = kern(s);
@@ -457,12 +457,6 @@ static uint32_t start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbu
             old->state == KERN_OP_PENDING ? "pending" : "its packet is not yet dequeued");
         sim__event(s, SIM_EV_FAIL, (uint64_t)(uintptr_t)msg, 0, 0, 0);
         sim__end(s, SIM_FAIL, "overlapped-lifetime", msg);
-    }
-    static const uint32_t errs[] = {10055u /* WSAENOBUFS */, SHIM_WSAECONNRESET};
-    uint32_t f = kern_fault(s, SIM_FAULT_SOCKIO, errs, 2);
-    if (f != 0) { /* §6: any other error: not started, no packet */
-        kern_set_error(s, f);
-        return UINT32_MAX;
     }
     uint32_t id;
     kern_op *op = op_new(s, &id);
