@@ -385,7 +385,8 @@ int cli_parse_args(int argc, char **argv, cli_opts *o, const cli_command **cmd,
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || a[1] == 0) {
-            if (commands[first].files == CLI_FILES_NONE) return cli_usage_error("%s takes no FILE arguments, got '%s'", o->cmd, a);
+            if (commands[first].files == CLI_FILES_NONE)
+                return cli_usage_error("%s takes no FILE arguments, got '%s'", o->cmd, a);
             if (!file(arg, a)) return cli_usage_error("cannot read '%s'", a);
             continue;
         }
