@@ -1,9 +1,10 @@
 /* cli.h - the iocpcheck command line: options, one execution, reports.
  *
- * Files: main.c (dispatch, option parsing), cli_target.c (a scenario on the
- * simulator: one execution with the fault and recording shims and the
- * models), cli_knobs.c (a scenario's knobs onto the simulator and the fault
- * shim),
+ * Files: main.c (FILE and DIR arguments, dispatch), cli_opts.c (the tables
+ * of commands and options: parsing, usage), cli_alloc.c (checked
+ * allocation), cli_target.c (a scenario on the simulator: one execution with
+ * the fault and recording shims and the models), cli_knobs.c (a scenario's
+ * knobs onto the simulator and the fault shim),
  * cli_fuzz.c (run, fuzz: strategies, budgets, jobs, shards), cli_shrink.c
  * (replay, shrink), cli_report.c (text, JSON lines, JUnit, Chrome trace).
  * Exit codes: 0 passed, 1 a property or expectation failed, 2 bad usage or
@@ -65,6 +66,9 @@ typedef struct cli_opts {
     /* validate, bench --backend win32 (cli_validate.c) */
     double tolerance_ms; /* < 0: the default */
     bool conformance;
+    /* demo */
+    bool demo_trace;         /* --trace: print the lost update's trace */
+    const char *demo_replay; /* --replay-lost-update SCHEDULE */
 } cli_opts;
 
 /* A scenario loaded on the simulator. */
@@ -106,6 +110,13 @@ typedef struct cli_outcome {
 } cli_outcome;
 
 void cli_outcome_clear(cli_outcome *o);
+
+/* cli_alloc.c: every allocation of cli/. On failure they print a message and
+ * exit with CLI_EXIT_INTERNAL (3); they never return NULL. */
+void *cli_xmalloc(size_t n);
+void *cli_xcalloc(size_t n, size_t size);
+void *cli_xrealloc(void *p, size_t n);
+char *cli_xstrdup(const char *s);
 
 /* cli_target.c */
 /* Loads a scenario: 0, or CLI_EXIT_USAGE with the message printed. */

@@ -65,8 +65,7 @@ static int64_t clock_now(void *self) {
 }
 
 cli_real *cli_real_create(int64_t tolerance_ns) {
-    cli_real *r = calloc(1, sizeof *r);
-    if (r == NULL) return NULL;
+    cli_real *r = cli_xcalloc(1, sizeof *r);
     r->win = shim_win32_create();
     if (r->win == NULL) {
         free(r);
@@ -143,8 +142,7 @@ static void hook_fail(void *arg, const char *property, const char *message) {
 
 static void *hook_alloc(void *arg, size_t size) {
     cli_real *r = arg;
-    blk_head *b = calloc(1, sizeof *b + size);
-    if (b == NULL) return NULL;
+    blk_head *b = cli_xcalloc(1, sizeof *b + size);
     b->next = atomic_load(&r->blocks);
     while (!atomic_compare_exchange_weak(&r->blocks, &b->next, b)) {
     }

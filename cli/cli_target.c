@@ -121,8 +121,8 @@ void cli_target_faults(cli_target *t, const uint32_t budget[SHIM_FAULT_FAMILIES]
 
 static char *format_schedule(const sim_result *r) {
     size_t need = sim_schedule_format(r->decisions, r->ndecisions, NULL, 0) + 1;
-    char *s = malloc(need);
-    if (s != NULL) sim_schedule_format(r->decisions, r->ndecisions, s, need);
+    char *s = cli_xmalloc(need);
+    sim_schedule_format(r->decisions, r->ndecisions, s, need);
     return s;
 }
 

@@ -224,7 +224,7 @@ static int conform_one(const cli_opts *o, cli_real *r, const scn_scenario *s, cl
 int cli_cmd_validate(const cli_opts *o) {
     if (!wants_win32(o, "validate")) return CLI_EXIT_USAGE;
     /* Every file parses before anything runs (exit 2 names file:line:col). */
-    scn_scenario **scns = calloc(o->nfiles, sizeof *scns);
+    scn_scenario **scns = cli_xcalloc(o->nfiles, sizeof *scns);
     int rc = CLI_EXIT_PASS;
     for (uint32_t f = 0; f < o->nfiles && rc == 0; f++) {
         char err[1024];

@@ -13,13 +13,16 @@
 
 #define NO_FD UINT64_MAX
 
-static void begin(scn_exec_st *x, const scn_step *st, uint32_t op, uint64_t fd, uint64_t arg) {
+/* The model operation of a step: its row of the step table (scn_steps.c). */
+static uint32_t mop(const scn_step *st) { return scn__step_def(st->op)->mop; }
+
+static void begin(scn_exec_st *x, const scn_step *st, uint64_t fd, uint64_t arg) {
     atomic_fetch_add(&x->inflight, 1);
-    model_emit(x->tr, MEV_OP_BEGIN, st->slot, op, fd, arg, 0);
+    model_emit(x->tr, MEV_OP_BEGIN, st->slot, mop(st), fd, arg, 0);
 }
 
-static void end(scn_exec_st *x, const scn_step *st, uint32_t op, uint8_t out, uint64_t val, uint64_t off) {
-    model_emit(x->tr, MEV_OP_END, st->slot, op, out, val, off);
+static void end(scn_exec_st *x, const scn_step *st, uint8_t out, uint64_t val, uint64_t off) {
+    model_emit(x->tr, MEV_OP_END, st->slot, mop(st), out, val, off);
     atomic_fetch_sub(&x->inflight, 1);
 }
 
@@ -55,12 +58,12 @@ void scn__open_fd(scn_exec_st *x, uint32_t k) {
 static uint8_t one_read(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint32_t len, uint64_t *val) {
     uint32_t k = (uint32_t)st->sock;
     scn_xfd *f = &x->fds[k];
-    begin(x, st, MOP_READ, k, len);
+    begin(x, st, k, len);
     uint32_t n = 0;
     int rc = np_fd_read(f->fd, t->buf, len, &n);
     uint8_t out = outcome(rc, n, true, val);
     uint32_t off = f->rd;
-    end(x, st, MOP_READ, out, *val, off);
+    end(x, st, out, *val, off);
     if (out == MOUT_OK && n > 0) {
         f->rd += n;
         if (atomic_load(&f->lossy) == 0) {
@@ -170,11 +173,11 @@ static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
     case SCN_READ_EXACT: return read_exact(x, t, st, val);
     case SCN_READ_ALL: return read_all(x, t, st, val);
     case SCN_WRITE:
-        begin(x, st, MOP_WRITE, k, st->len);
+        begin(x, st, k, st->len);
         rc = np_fd_write(x->fds[k].fd, x->s->bytes + st->data, st->len, &n);
         {
             uint8_t out = outcome(rc, n, false, val);
-            end(x, st, MOP_WRITE, out, *val, 0);
+            end(x, st, out, *val, 0);
             return out;
         }
     case SCN_DEADLINE: set_deadline(x, k, st->mode, st->arg); return MOUT_OK;
@@ -189,31 +192,31 @@ static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
         harness_abort(x->hn, x->fds[k].h[1]);
         return MOUT_OK;
     case SCN_CLOSE: {
-        begin(x, st, MOP_CLOSE, k, 0);
+        begin(x, st, k, 0);
         rc = np_fd_close(x->fds[k].fd);
         uint8_t out = rc == NP_OK ? MOUT_OK : MOUT_CLOSED;
-        end(x, st, MOP_CLOSE, out, 0, 0);
+        end(x, st, out, 0, 0);
         return out;
     }
     case SCN_OPEN: scn__open_fd(x, k); return MOUT_OK;
     case SCN_BREAK:
-        begin(x, st, MOP_BREAK, NO_FD, 0);
+        begin(x, st, NO_FD, 0);
         np_break(x->p);
-        end(x, st, MOP_BREAK, MOUT_OK, 0, 0);
+        end(x, st, MOUT_OK, 0, 0);
         return MOUT_OK;
     case SCN_SLEEP:
-        begin(x, st, MOP_SLEEP, NO_FD, (uint64_t)st->arg);
+        begin(x, st, NO_FD, (uint64_t)st->arg);
         harness_sleep(x->hn, x->opts.sleeps_yield ? 0 : st->arg);
-        end(x, st, MOP_SLEEP, MOUT_OK, 0, 0);
+        end(x, st, MOUT_OK, 0, 0);
         return MOUT_OK;
     case SCN_POLL: {
-        begin(x, st, MOP_POLL, NO_FD, (uint64_t)st->arg);
+        begin(x, st, NO_FD, (uint64_t)st->arg);
         np_list l = {0};
         int32_t d = np_poll(x->p, t->m, st->arg, &l);
         *val = l.n;
         np_ready(x->p, &l);
         np_adjust_waiters(x->p, d);
-        end(x, st, MOP_POLL, MOUT_OK, *val, 0);
+        end(x, st, MOUT_OK, *val, 0);
         return MOUT_OK;
     }
     case SCN_FOREIGN: foreign(x, st); return MOUT_OK;

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/demo_progs.h"
 #include "sim/sim.h"
 
 static sim_ctx *sim;
@@ -31,52 +32,15 @@ static const sim_result *run_seed(sim_main_fn fn, void *arg, uint64_t seed) {
 
 /* ---- Programs ---- */
 
-typedef struct counter_prog {
-    uint32_t threads, increments;
-    bool locked;
-    volatile uint32_t counter;
-    volatile uint32_t inside; /* threads inside the critical section */
-    shim_mutex mu;
-    const shim *sh;
-    sim_ctx *sim;
-} counter_prog;
-
-static void counter_worker(void *arg) {
-    counter_prog *p = arg;
-    const shim *sh = p->sh;
-    for (uint32_t i = 0; i < p->increments; i++) {
-        if (p->locked) sh->sync->mutex_lock(sh->sync->ctx, &p->mu);
-        uint32_t in = sh->sync->atomic_add32(sh->sync->ctx, &p->inside, 1);
-        if (p->locked && in != 1) sim_fail(p->sim, "mutual-exclusion", "%u threads inside", in);
-        uint32_t v = sh->sync->atomic_load32(sh->sync->ctx, &p->counter);
-        harness_sleep(sim_harness_of(sh), 0); /* a yield inside the section */
-        sh->sync->atomic_store32(sh->sync->ctx, &p->counter, v + 1);
-        sh->sync->atomic_add32(sh->sync->ctx, &p->inside, -1);
-        if (p->locked) sh->sync->mutex_unlock(sh->sync->ctx, &p->mu);
-    }
-}
-
-static void counter_main(sim_ctx *s, const shim *sh, void *arg) {
-    counter_prog *p = arg;
-    p->sh = sh;
-    p->sim = s;
-    p->counter = 0;
-    p->inside = 0;
-    if (p->locked) sh->sync->mutex_init(sh->sync->ctx, &p->mu);
-    shim_thread t[8];
-    for (uint32_t i = 0; i < p->threads; i++) harness_spawn(sim_harness_of(sh), &t[i], counter_worker, p, "worker");
-    for (uint32_t i = 0; i < p->threads; i++) harness_join(sim_harness_of(sh), &t[i]);
-    uint32_t got = sh->sync->atomic_load32(sh->sync->ctx, &p->counter);
-    if (got != p->threads * p->increments)
-        sim_fail(s, "lost-update", "counter = %u, expected %u", got, p->threads * p->increments);
-}
+/* The counter (lost update, mutual exclusion) and ABBA programs are the
+ * demo's (cli/demo_progs.c). */
 
 /* ---- Mutual exclusion and races ---- */
 
 START_TEST(test_mutex_excludes) {
-    counter_prog p = {.threads = 4, .increments = 3, .locked = true};
+    demo_counter p = {.threads = 4, .increments = 3, .locked = true};
     for (uint64_t seed = 0; seed < 2000; seed++) {
-        const sim_result *r = run_seed(counter_main, &p, seed);
+        const sim_result *r = run_seed(demo_counter_main, &p, seed);
         ck_assert_msg(r->verdict == SIM_PASS, "seed %llu: %s: %s", (unsigned long long)seed, r->property,
                       r->message);
         ck_assert_uint_eq(r->threads, 5);
@@ -87,11 +51,11 @@ END_TEST
 /* Stated bound: the unlocked 2x2 increment loses an update within 50 seeds
  * from seed 0 (it is hit by a large share of all random schedules). */
 START_TEST(test_lost_update_found_and_replayed) {
-    counter_prog p = {.threads = 2, .increments = 2, .locked = false};
+    demo_counter p = {.threads = 2, .increments = 2, .locked = false};
     const sim_result *r = NULL;
     uint64_t seed;
     for (seed = 0; seed < 50; seed++) {
-        r = run_seed(counter_main, &p, seed);
+        r = run_seed(demo_counter_main, &p, seed);
         if (r->verdict != SIM_PASS) break;
     }
     ck_assert_msg(seed < 50, "lost update not found in 50 seeds");
@@ -108,7 +72,7 @@ START_TEST(test_lost_update_found_and_replayed) {
     ck_assert_msg(sim_schedule_parse(text, &s, err, sizeof err), "%s", err);
     sim_replay rp;
     sim_chooser ch = sim_replay_chooser(&rp, s.d, s.col, s.count, NULL);
-    r = sim_run(sim, &ch, counter_main, &p);
+    r = sim_run(sim, &ch, demo_counter_main, &p);
     ck_assert_int_eq(r->verdict, SIM_FAIL);
     ck_assert_str_eq(r->property, "lost-update");
     ck_assert_uint_eq(r->trace_hash, hash);
@@ -159,42 +123,11 @@ END_TEST
 
 /* ---- Deadlock, livelock, usage ---- */
 
-typedef struct abba_prog {
-    shim_mutex a, b;
-    const shim *sh;
-} abba_prog;
-static void abba_one(void *arg) {
-    abba_prog *p = arg;
-    p->sh->sync->mutex_lock(p->sh->sync->ctx, &p->a);
-    p->sh->sync->mutex_lock(p->sh->sync->ctx, &p->b);
-    p->sh->sync->mutex_unlock(p->sh->sync->ctx, &p->b);
-    p->sh->sync->mutex_unlock(p->sh->sync->ctx, &p->a);
-}
-static void abba_two(void *arg) {
-    abba_prog *p = arg;
-    p->sh->sync->mutex_lock(p->sh->sync->ctx, &p->b);
-    p->sh->sync->mutex_lock(p->sh->sync->ctx, &p->a);
-    p->sh->sync->mutex_unlock(p->sh->sync->ctx, &p->a);
-    p->sh->sync->mutex_unlock(p->sh->sync->ctx, &p->b);
-}
-static void abba_main(sim_ctx *s, const shim *sh, void *arg) {
-    (void)s;
-    abba_prog *p = arg;
-    p->sh = sh;
-    sh->sync->mutex_init(sh->sync->ctx, &p->a);
-    sh->sync->mutex_init(sh->sync->ctx, &p->b);
-    shim_thread t1, t2;
-    harness_spawn(sim_harness_of(sh), &t1, abba_one, p, "a-then-b");
-    harness_spawn(sim_harness_of(sh), &t2, abba_two, p, "b-then-a");
-    harness_join(sim_harness_of(sh), &t1);
-    harness_join(sim_harness_of(sh), &t2);
-}
-
 START_TEST(test_deadlock_names_threads) {
-    abba_prog p;
+    demo_abba p;
     int deadlocks = 0, passes = 0;
     for (uint64_t seed = 0; seed < 300; seed++) {
-        const sim_result *r = run_seed(abba_main, &p, seed);
+        const sim_result *r = run_seed(demo_abba_main, &p, seed);
         if (r->verdict == SIM_PASS) {
             passes++;
             continue;
@@ -407,9 +340,9 @@ END_TEST
 /* ---- Replay, divergence, determinism ---- */
 
 START_TEST(test_replay_same_hash) {
-    counter_prog p = {.threads = 3, .increments = 2, .locked = true};
+    demo_counter p = {.threads = 3, .increments = 2, .locked = true};
     for (uint64_t seed = 0; seed < 200; seed++) {
-        const sim_result *r = run_seed(counter_main, &p, seed);
+        const sim_result *r = run_seed(demo_counter_main, &p, seed);
         uint64_t hash = r->trace_hash;
         sim_verdict v = r->verdict;
         uint32_t n = r->ndecisions;
@@ -417,7 +350,7 @@ START_TEST(test_replay_same_hash) {
         memcpy(d, r->decisions, n * sizeof *d);
         sim_replay rp;
         sim_chooser ch = sim_replay_chooser(&rp, d, NULL, n, NULL);
-        r = sim_run(sim, &ch, counter_main, &p);
+        r = sim_run(sim, &ch, demo_counter_main, &p);
         ck_assert_int_eq(r->verdict, v);
         ck_assert_uint_eq(r->trace_hash, hash);
         ck_assert_uint_eq(r->ndecisions, n);
@@ -427,14 +360,14 @@ START_TEST(test_replay_same_hash) {
 END_TEST
 
 START_TEST(test_divergence_reported) {
-    counter_prog p = {.threads = 2, .increments = 2, .locked = true};
+    demo_counter p = {.threads = 2, .increments = 2, .locked = true};
     sim_schedule s;
     char err[128];
     /* Thread 5 never exists: the first thread choice cannot be honoured. */
     ck_assert(sim_schedule_parse("t0x2, t5", &s, err, sizeof err));
     sim_replay rp;
     sim_chooser ch = sim_replay_chooser(&rp, s.d, s.col, s.count, NULL);
-    const sim_result *r = sim_run(sim, &ch, counter_main, &p);
+    const sim_result *r = sim_run(sim, &ch, demo_counter_main, &p);
     ck_assert_int_eq(r->verdict, SIM_NONDETERMINISM);
     ck_assert_msg(strstr(r->message, "decision 2 (schedule col 7): the schedule has t5, which is not among") != NULL,
                   "%s", r->message);
@@ -444,25 +377,25 @@ START_TEST(test_divergence_reported) {
     /* A user choice where the execution asks for a thread choice. */
     ck_assert(sim_schedule_parse("u1", &s, err, sizeof err));
     ch = sim_replay_chooser(&rp, s.d, s.col, s.count, NULL);
-    r = sim_run(sim, &ch, counter_main, &p);
+    r = sim_run(sim, &ch, demo_counter_main, &p);
     ck_assert_int_eq(r->verdict, SIM_NONDETERMINISM);
     ck_assert_msg(strstr(r->message, "the schedule has u1, but the execution asks for a thread choice") != NULL,
                   "%s", r->message);
     sim_schedule_free(&s);
 
     /* A schedule that is too short, and one that is too long. */
-    const sim_result *good = run_seed(counter_main, &p, 11);
+    const sim_result *good = run_seed(demo_counter_main, &p, 11);
     uint32_t n = good->ndecisions;
     ck_assert_uint_gt(n, 2);
     sim_decision *d = malloc((n + 5) * sizeof *d);
     memcpy(d, good->decisions, n * sizeof *d);
     ch = sim_replay_chooser(&rp, d, NULL, n - 1, NULL);
-    r = sim_run(sim, &ch, counter_main, &p);
+    r = sim_run(sim, &ch, demo_counter_main, &p);
     ck_assert_int_eq(r->verdict, SIM_NONDETERMINISM);
     ck_assert_msg(strstr(r->message, "the schedule ended after") != NULL, "%s", r->message);
     d[n] = d[n - 1];
     ch = sim_replay_chooser(&rp, d, NULL, n + 1, NULL);
-    r = sim_run(sim, &ch, counter_main, &p);
+    r = sim_run(sim, &ch, demo_counter_main, &p);
     ck_assert_int_eq(r->verdict, SIM_NONDETERMINISM);
     ck_assert_msg(strstr(r->message, "ended after") != NULL, "%s", r->message);
     free(d);
@@ -471,27 +404,27 @@ END_TEST
 
 /* A prefix, then the non-preemptive default: what explorers and shrinkers use. */
 START_TEST(test_replay_prefix_then_rest) {
-    counter_prog p = {.threads = 2, .increments = 2, .locked = false};
+    demo_counter p = {.threads = 2, .increments = 2, .locked = false};
     sim_chooser first = sim_first_chooser();
-    const sim_result *r = sim_run(sim, &first, counter_main, &p);
+    const sim_result *r = sim_run(sim, &first, demo_counter_main, &p);
     ck_assert_int_eq(r->verdict, SIM_PASS); /* no preemption: no lost update */
     ck_assert_uint_eq(r->preemptions, 0);
     sim_replay rp;
     sim_decision none[1];
     sim_chooser ch = sim_replay_chooser(&rp, none, NULL, 0, &first);
-    const sim_result *r2 = sim_run(sim, &ch, counter_main, &p);
+    const sim_result *r2 = sim_run(sim, &ch, demo_counter_main, &p);
     ck_assert_int_eq(r2->verdict, SIM_PASS);
     ck_assert_uint_eq(r2->preemptions, 0);
 }
 END_TEST
 
 START_TEST(test_thousand_seeds_twice) {
-    counter_prog p = {.threads = 3, .increments = 2, .locked = false};
-    abba_prog q;
+    demo_counter p = {.threads = 3, .increments = 2, .locked = false};
+    demo_abba q;
     uint64_t *hashes = malloc(2000 * sizeof *hashes);
     for (uint64_t seed = 0; seed < 1000; seed++) {
-        hashes[2 * seed] = run_seed(counter_main, &p, seed)->trace_hash;
-        hashes[2 * seed + 1] = run_seed(abba_main, &q, seed)->trace_hash;
+        hashes[2 * seed] = run_seed(demo_counter_main, &p, seed)->trace_hash;
+        hashes[2 * seed + 1] = run_seed(demo_abba_main, &q, seed)->trace_hash;
     }
     /* A second simulator, seeds in the reverse order: nothing may leak
      * between executions or depend on where memory lies. */
@@ -501,9 +434,9 @@ START_TEST(test_thousand_seeds_twice) {
         uint64_t seed = 999 - i;
         sim_random rnd;
         sim_chooser ch = sim_random_chooser(&rnd, seed);
-        ck_assert_uint_eq(sim_run(other, &ch, abba_main, &q)->trace_hash, hashes[2 * seed + 1]);
+        ck_assert_uint_eq(sim_run(other, &ch, demo_abba_main, &q)->trace_hash, hashes[2 * seed + 1]);
         ch = sim_random_chooser(&rnd, seed);
-        ck_assert_uint_eq(sim_run(other, &ch, counter_main, &p)->trace_hash, hashes[2 * seed]);
+        ck_assert_uint_eq(sim_run(other, &ch, demo_counter_main, &p)->trace_hash, hashes[2 * seed]);
         if (seed > 0 && hashes[2 * seed] != hashes[2 * seed - 2]) distinct++;
     }
     ck_assert_uint_gt(distinct, 100); /* the hash does tell executions apart */
@@ -599,8 +532,8 @@ START_TEST(test_stack_overflow_reported) {
     ck_assert_int_eq(r->verdict, SIM_STACK_OVERFLOW);
     ck_assert_msg(strstr(r->message, "T1 'deep' ran past its") != NULL, "%s", r->message);
     /* The simulator is still usable afterwards. */
-    counter_prog p = {.threads = 2, .increments = 2, .locked = true};
-    ck_assert_int_eq(run_seed(counter_main, &p, 1)->verdict, SIM_PASS);
+    demo_counter p = {.threads = 2, .increments = 2, .locked = true};
+    ck_assert_int_eq(run_seed(demo_counter_main, &p, 1)->verdict, SIM_PASS);
 #endif
 }
 END_TEST
@@ -626,8 +559,8 @@ START_TEST(test_crash_reported) {
     ck_assert_int_eq(r->verdict, SIM_CRASH);
     ck_assert_str_eq(r->property, "crash");
     ck_assert_msg(strstr(r->message, "T1 'wild' faulted with SIGSEGV") != NULL, "%s", r->message);
-    counter_prog p = {.threads = 2, .increments = 2, .locked = true};
-    ck_assert_int_eq(run_seed(counter_main, &p, 1)->verdict, SIM_PASS);
+    demo_counter p = {.threads = 2, .increments = 2, .locked = true};
+    ck_assert_int_eq(run_seed(demo_counter_main, &p, 1)->verdict, SIM_PASS);
 #endif
 }
 END_TEST
