@@ -11,8 +11,6 @@
 
 #include "np_internal.h"
 
-#define NP_MAX_DELAY_NS 1000000000000000LL /* 1e15 ns: about 11.5 days */
-
 static void default_fatal(void *arg, const char *msg) {
     (void)arg;
     fprintf(stderr, "fatal error: %s\n", msg);
@@ -54,13 +52,9 @@ static void default_free(void *arg, void *ptr) {
 }
 
 uintptr_t np__key(uint32_t source, const np_pd *pd) {
-    /* A slot number, not the pointer: keys appear in traces, which must be the
-     * same in every run. Slot 0 is "no pollDesc" (break and timer packets). */
-    uintptr_t slot = pd != NULL ? pd->index : 0;
-    return (slot << NP_KEY_SRC_BITS) | source;
+    /* A slot number, not the pointer (netpoll.h): slot 0 is "no pollDesc". */
+    return NP_KEY(source, pd != NULL ? pd->index : 0);
 }
-
-static uint32_t key_source(uintptr_t key) { return (uint32_t)(key & ((1u << NP_KEY_SRC_BITS) - 1)); }
 
 np_poller *np_init(const shim *sh, const np_config *cfg) {
     np_config c = {0};
@@ -200,7 +194,7 @@ static np_op *op_from_entry(np_poller *p, const shim_overlapped_entry *e) {
     /* Compare before any dereference: in a foreign OVERLAPPED the field just
      * past it is user memory. A stale slot number is safe to turn into a
      * pointer: pollDescs are never freed. */
-    uint32_t slot = (uint32_t)(e->key >> NP_KEY_SRC_BITS);
+    uint32_t slot = (uint32_t)NP_KEY_SLOT(e->key);
     np_pd *pd = np__pd_from_index(p, slot);
     if (pd == NULL || op->pd != pd) return NULL;
     return op;
@@ -238,7 +232,7 @@ int32_t np_poll(np_poller *p, np_m *m, int64_t delay_ns, np_list *ready) {
     int32_t delta = 0;
     for (uint32_t i = 0; i < n; i++) {
         const shim_overlapped_entry *e = &entries[i];
-        uint32_t src = NP_MUTANT_IS(FOREIGN_CAST) && e->overlapped != NULL ? NP_SRC_READY : key_source(e->key);
+        uint32_t src = NP_MUTANT_IS(FOREIGN_CAST) && e->overlapped != NULL ? NP_SRC_READY : NP_KEY_SRC(e->key);
         switch (src) {
         case NP_SRC_READY: {
             np_op *op = op_from_entry(p, e);

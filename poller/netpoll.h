@@ -38,6 +38,26 @@ typedef struct np_pd np_pd;
 typedef struct np_fd np_fd;
 typedef struct np_m np_m;
 
+/* ---- Completion keys: a public contract ----
+ * Traces show the keys the poller associates and posts, and the models
+ * decode them, so their layout is part of the API: the source (Go's
+ * netpollSourceReady/Break/Timer) in the low NP_KEY_SRC_BITS bits, the
+ * pollDesc slot number (>= 1) above them, slot 0 for packets that belong to
+ * no descriptor (break, timer). A slot number, never a pointer: keys are the
+ * same in every run. */
+#define NP_KEY_SRC_BITS 4u
+#define NP_SRC_READY 1u /* I/O on a descriptor: the slot is its pollDesc's */
+#define NP_SRC_BREAK 2u /* np_break's packet (slot 0) */
+#define NP_SRC_TIMER 3u /* the high-resolution timer's wait packet (slot 0) */
+#define NP_KEY(src, slot) (((uintptr_t)(slot) << NP_KEY_SRC_BITS) | (uintptr_t)(src))
+#define NP_KEY_SRC(k) ((uint32_t)((k) & ((1u << NP_KEY_SRC_BITS) - 1)))
+#define NP_KEY_SLOT(k) ((uint64_t)(k) >> NP_KEY_SRC_BITS)
+#define NP_BREAK_KEY NP_KEY(NP_SRC_BREAK, 0)
+
+/* np_poll clamps its delay here (Go: 1e15 ns, about 11.5 days), so the
+ * millisecond timeout stays below INFINITE. */
+#define NP_MAX_DELAY_NS 1000000000000000LL
+
 /* Results of fd operations: 0, one of these, or a positive Win32 error. */
 #define NP_OK 0
 #define NP_ERR_CLOSING (-1)      /* the descriptor is closed or closing (Go: ErrNetClosing) */

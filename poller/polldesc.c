@@ -68,7 +68,6 @@ static int check_err(np_pd *pd, int mode) {
     if (info & NP_INFO_CLOSING) return NP_ERR_CLOSING;
     if ((mode == 'r' && (info & NP_INFO_EXPIRED_READ)) || (mode == 'w' && (info & NP_INFO_EXPIRED_WRITE)))
         return NP_ERR_TIMEOUT;
-    if (mode == 'r' && (info & NP_INFO_EVENT_ERR)) return NP_ERR_NOT_POLLABLE;
     return NP_OK;
 }
 
