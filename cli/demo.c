@@ -46,6 +46,7 @@ static void counter_main(sim_ctx *sim, const shim *sh, void *arg) {
     shim_thread t[8];
     for (uint32_t i = 0; i < p->threads; i++) sh->thread_spawn(sh->ctx, &t[i], counter_worker, p, "worker");
     for (uint32_t i = 0; i < p->threads; i++) sh->thread_join(sh->ctx, &t[i]);
+    if (p->locked) sh->mutex_destroy(sh->ctx, &p->mu);
     uint32_t want = p->threads * p->increments;
     uint32_t got = sh->atomic_load32(sh->ctx, &p->counter);
     if (got != want) sim_fail(sim, "lost-update", "counter = %u, expected %u", got, want);
@@ -83,6 +84,8 @@ static void abba_main(sim_ctx *sim, const shim *sh, void *arg) {
     sh->thread_spawn(sh->ctx, &t2, abba_two, p, "b-then-a");
     sh->thread_join(sh->ctx, &t1);
     sh->thread_join(sh->ctx, &t2);
+    sh->mutex_destroy(sh->ctx, &p->a);
+    sh->mutex_destroy(sh->ctx, &p->b);
 }
 
 static void timed_main(sim_ctx *sim, const shim *sh, void *arg) {
@@ -90,6 +93,7 @@ static void timed_main(sim_ctx *sim, const shim *sh, void *arg) {
     shim_sema s;
     sh->sema_init(sh->ctx, &s, 0);
     bool got = sh->sema_wait(sh->ctx, &s, 10 * 1000 * 1000);
+    sh->sema_destroy(sh->ctx, &s);
     *woke = sh->now_ns(sh->ctx);
     if (got) sim_fail(sim, "timed-wait", "a wait on an empty semaphore succeeded");
 }

@@ -196,5 +196,16 @@ int np_fd_close(np_fd *fd) {
     }
     decref(fd);
     sh->sema_wait(ctx, &fd->csema, -1);
+    /* The last reference is gone and the closed bit refuses new ones, so no
+     * thread can reach these any more (the destroyer's post was its last
+     * touch). The memory stays for np_fd_free: a late caller still reads
+     * `state` to learn it is closed. */
+    sh->mutex_destroy(ctx, &fd->rmu);
+    sh->mutex_destroy(ctx, &fd->wmu);
+    sh->sema_destroy(ctx, &fd->csema);
     return NP_OK;
+}
+
+void np_fd_free(np_fd *fd) {
+    if (fd != NULL) fd->p->cfg.free(fd->p->cfg.alloc_arg, fd);
 }

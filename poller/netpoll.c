@@ -77,14 +77,14 @@ np_poller *np_init(const shim *sh, const np_config *cfg) {
     if (p->batch > NP_MAX_BATCH) p->batch = NP_MAX_BATCH;
     sh->mutex_init(p->ctx, &p->timer_lock);
     if (!np__cache_init(p)) {
+        sh->mutex_destroy(p->ctx, &p->timer_lock);
         c.free(c.alloc_arg, p);
         return NULL;
     }
     /* Concurrency "unlimited": every runtime thread may poll at once. */
     p->port = sh->create_io_completion_port(p->ctx, SHIM_INVALID_HANDLE, SHIM_NULL_HANDLE, 0, 0xFFFFFFFFu);
     if (p->port == SHIM_NULL_HANDLE) {
-        c.free(c.alloc_arg, p->pds);
-        c.free(c.alloc_arg, p);
+        np_destroy(p);
         return NULL;
     }
     return p;
@@ -92,7 +92,12 @@ np_poller *np_init(const shim *sh, const np_config *cfg) {
 
 void np_destroy(np_poller *p) {
     if (p == NULL) return;
-    p->sh->close_handle(p->ctx, p->port);
+    /* Everything np_init created, in reverse: the pollDescs' primitives
+     * (their last users were the descriptors, all closed by now), the locks,
+     * the port. */
+    np__cache_destroy(p);
+    p->sh->mutex_destroy(p->ctx, &p->timer_lock);
+    if (p->port != SHIM_NULL_HANDLE) p->sh->close_handle(p->ctx, p->port);
     p->cfg.free(p->cfg.alloc_arg, p->heap);
     p->cfg.free(p->cfg.alloc_arg, p->pds);
     p->cfg.free(p->cfg.alloc_arg, p);

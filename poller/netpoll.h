@@ -73,7 +73,7 @@ typedef void (*np_fatal_fn)(void *arg, const char *msg);
 
 typedef struct np_config {
     uint32_t procs;    /* GOMAXPROCS: the batch size is max(8, 64 / procs) */
-    uint32_t max_fds;  /* pollDesc cache size (pollDescs are recycled, never freed) */
+    uint32_t max_fds;  /* pollDesc cache size (pollDescs are recycled, freed by np_destroy) */
     np_fatal_fn fatal; /* NULL: print and abort */
     void *fatal_arg;
     /* Memory for the poller and its descriptors (zeroed). NULL: calloc/free.
@@ -87,7 +87,9 @@ typedef struct np_config {
 /* netpollinit: creates the completion port (concurrency: unlimited). NULL on
  * failure (the shim's last error says why). */
 np_poller *np_init(const shim *sh, const np_config *cfg);
-/* Closes the port; every descriptor must be closed first. */
+/* Destroys every primitive the poller created, closes the port and frees
+ * its memory. Every descriptor must be closed (np_fd_close) and every np_m
+ * destroyed first, and no thread may still be inside the poller. */
 void np_destroy(np_poller *p);
 const shim *np_shim(const np_poller *p);
 
@@ -147,8 +149,15 @@ int np_fd_write(np_fd *fd, const void *buf, uint32_t len, uint32_t *n);
 void np_fd_set_deadline(np_fd *fd, int64_t d_ns, int mode);
 /* Close: evict (wake readers and writers with NP_ERR_CLOSING), cancel, wait
  * until every in-flight operation has consumed its packet, then close the
- * pollDesc and the socket. Returns NP_OK, or NP_ERR_CLOSING if already closed. */
+ * pollDesc and the socket and destroy the descriptor's primitives (no call
+ * can take them after that: later calls fail with NP_ERR_CLOSING). Returns
+ * NP_OK, or NP_ERR_CLOSING if already closed. */
 int np_fd_close(np_fd *fd);
+/* Frees a closed descriptor. Its memory outlives np_fd_close because a call
+ * racing with the close may still read its state to learn it is closed (Go
+ * leaves this to the garbage collector): call np_fd_free once, after
+ * np_fd_close returned, when no thread can call into `fd` any more. */
+void np_fd_free(np_fd *fd);
 /* The descriptor's pollDesc sequence (changes when its slot is reused). */
 uint32_t np_fd_seq(const np_fd *fd);
 

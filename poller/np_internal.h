@@ -113,6 +113,7 @@ bool np__open_port(np_poller *p, np_pd *pd);
 
 /* polldesc.c */
 bool np__cache_init(np_poller *p);
+void np__cache_destroy(np_poller *p);
 np_pd *np__pd_open(np_poller *p, shim_handle fd, int *err);
 void np__pd_close(np_pd *pd);
 int np__pd_reset(np_pd *pd, int mode);

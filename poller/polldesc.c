@@ -42,6 +42,18 @@ bool np__cache_init(np_poller *p) {
     return true;
 }
 
+/* At np_destroy: every descriptor is closed and no thread is inside, so no
+ * waiter can still be parked on a pollDesc's semaphores. */
+void np__cache_destroy(np_poller *p) {
+    for (uint32_t i = 0; i < p->cfg.max_fds; i++) {
+        np_pd *pd = &p->pds[i];
+        p->sh->sema_destroy(p->ctx, &pd->rwaiter.sema);
+        p->sh->sema_destroy(p->ctx, &pd->wwaiter.sema);
+        p->sh->mutex_destroy(p->ctx, &pd->lock);
+    }
+    p->sh->mutex_destroy(p->ctx, &p->cache_lock);
+}
+
 np_pd *np__pd_from_index(np_poller *p, uint32_t index) {
     if (index == 0 || index > p->cfg.max_fds) return NULL;
     return &p->pds[index - 1];

@@ -176,6 +176,7 @@ static void ep_main(sim_ctx *s, const shim *sh, void *arg) {
     }
     if (!join) return;
     for (uint32_t i = 0; i < n; i++) sh->thread_join(sh->ctx, &t[i]);
+    if (k == EP_MUTEX2 || k == EP_MUTEX3) sh->mutex_destroy(sh->ctx, &p->mu); /* not a scheduling point */
     uint32_t c = sh->atomic_load32(sh->ctx, &p->w[0]);
     if (c != n) sim_fail(s, "lost-update", "counter = %u, expected %u", c, n);
 }
