@@ -200,12 +200,14 @@ int np_fd_close(np_fd *fd) {
      * thread can reach these any more (the destroyer's post was its last
      * touch). The memory stays for np_fd_free: a late caller still reads
      * `state` to learn it is closed. */
-    sh->mutex_destroy(ctx, &fd->rmu);
-    sh->mutex_destroy(ctx, &fd->wmu);
-    sh->sema_destroy(ctx, &fd->csema);
+    if (!NP_MUTANT_IS(FD_LEAK)) {
+        sh->mutex_destroy(ctx, &fd->rmu);
+        sh->mutex_destroy(ctx, &fd->wmu);
+        sh->sema_destroy(ctx, &fd->csema);
+    }
     return NP_OK;
 }
 
 void np_fd_free(np_fd *fd) {
-    if (fd != NULL) fd->p->cfg.free(fd->p->cfg.alloc_arg, fd);
+    if (fd != NULL && !NP_MUTANT_IS(FD_NO_FREE)) fd->p->cfg.free(fd->p->cfg.alloc_arg, fd);
 }
