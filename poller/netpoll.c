@@ -198,7 +198,7 @@ static np_op *op_from_entry(np_poller *p, const shim_overlapped_entry *e) {
     if (NP_MUTANT_IS(FOREIGN_CAST) || NP_MUTANT_IS(NO_KEY_MATCH)) return op;
     /* Compare before any dereference: in a foreign OVERLAPPED the field just
      * past it is user memory. A stale slot number is safe to turn into a
-     * pointer: pollDescs are never freed. */
+     * pointer: pollDescs are freed only by np_destroy. */
     uint32_t slot = (uint32_t)NP_KEY_SLOT(e->key);
     np_pd *pd = np__pd_from_index(p, slot);
     if (pd == NULL || op->pd != pd) return NULL;
