@@ -595,6 +595,37 @@ static void timer_main(sim_ctx *sim, const shim *sh, void *arg) {
 START_TEST(test_high_resolution_timer) { run_seeds("timer", timer_main, 600); }
 END_TEST
 
+/* ---- Teardown when np_init fails ---- */
+
+/* The simulated seam with CreateIoCompletionPort failing (no memory): np_init
+ * has created its locks and pollDescs by then, and must give them back. */
+static shim failing_port_shim;
+
+static shim_handle no_port(void *ctx, shim_handle file, shim_handle existing, uintptr_t key, uint32_t conc) {
+    (void)file;
+    (void)existing;
+    (void)key;
+    (void)conc;
+    failing_port_shim.set_last_error(ctx, SHIM_ERROR_NOT_ENOUGH_MEMORY);
+    return SHIM_NULL_HANDLE;
+}
+
+static void init_fails_main(sim_ctx *sim, const shim *sh, void *arg) {
+    (void)arg;
+    failing_port_shim = *sh;
+    failing_port_shim.create_io_completion_port = no_port;
+    env e;
+    memset(&e, 0, sizeof e);
+    e.sim = sim;
+    np_config cfg = {.procs = 1, .max_fds = 8, .fatal = fatal_hook, .fatal_arg = sim,
+                     .alloc = arena_alloc, .free = arena_free, .alloc_arg = &e};
+    if (np_init(&failing_port_shim, &cfg) != NULL) sim_fail(sim, "setup", "np_init succeeded without a port");
+    /* The simulator then checks that no mutex or semaphore is left. */
+    if (e.live != 0) sim_fail(sim, "no-leak", "a failed np_init left %u allocation(s)", e.live);
+}
+START_TEST(test_failed_init_gives_back_everything) { run_seeds("init-fails", init_fails_main, 3); }
+END_TEST
+
 /* ---- Runner ---- */
 
 int main(int argc, char **argv) {
@@ -622,6 +653,7 @@ int main(int argc, char **argv) {
     tcase_add_test(tc, test_synchronous_completions);
     tcase_add_test(tc, test_delay_conversion);
     tcase_add_test(tc, test_high_resolution_timer);
+    tcase_add_test(tc, test_failed_init_gives_back_everything);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);
