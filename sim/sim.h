@@ -184,6 +184,15 @@ sim_chooser sim_replay_chooser(sim_replay *r, const sim_decision *d, const uint3
 /* For choosers: record why the execution diverged (ends it as nondeterminism). */
 void sim_report_divergence(sim_ctx *sim, const char *fmt, ...);
 
+/* For choosers (the explorer, PCT, swarm), from inside a choose call: one of
+ * their own invariants failed. Ends the execution now with SIM_INTERNAL, the
+ * message naming the invariant (`what`, the failed condition `cond`) and
+ * file:line, followed by the schedule so far. Never returns. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noreturn))
+#endif
+void sim_report_internal(sim_ctx *sim, const char *what, const char *cond, const char *file, int line);
+
 /* ---- Running ------------------------------------------------------------ */
 
 typedef enum sim_verdict {
@@ -196,6 +205,8 @@ typedef enum sim_verdict {
     SIM_LIMIT,           /* a resource limit (threads, objects) was exceeded */
     SIM_USAGE,           /* the code under test misused a primitive (e.g. unlock of a free mutex) */
     SIM_CRASH,           /* a virtual thread faulted (SIGSEGV, SIGBUS, SIGFPE, SIGILL) */
+    SIM_INTERNAL,        /* an invariant of the simulator or of a chooser (the explorer) failed:
+                          * a bug in iocpcheck, not in the code under test (CLI exit 3) */
 } sim_verdict;
 
 const char *sim_verdict_name(sim_verdict v);
