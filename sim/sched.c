@@ -120,7 +120,7 @@ static void kernel_step(sim_ctx *s, uint32_t acts, uint32_t jump) {
 static uint32_t pick(sim_ctx *s, uint32_t current) {
     for (;;) {
         uint64_t m = s->runnable;
-        SIM_CHECK(s, (m & ~ids_mask(s->nthreads)) == 0, "runnable threads exist");
+        SIM_CHECK(s, (m & ~ids_mask(s->nthreads)) == 0, "the runnable set holds only existing threads");
         uint32_t acts = kernel_pending(s), jump = clock_jump(s);
         if (acts + jump == 0) {
             if (m == 0) return SIM_NO_CURRENT;
