@@ -68,6 +68,8 @@ static void heap_pop(sim_ctx *s) {
 }
 
 static void timer_push(sim_ctx *s, uint32_t owner, uint32_t gen, int64_t deadline_ns) {
+    SIM_CHECK(s, owner == SIM_KERNEL || (owner < s->nthreads && s->threads[owner].state == SIM_T_BLOCKED),
+              "a timer is set for the kernel or a thread that blocks");
     /* Drop dead entries at the top first, so the heap holds at most a few
      * stale timers per thread. */
     while (s->ntimers > 0 && !timer_live(s, &s->timers[0])) heap_pop(s);
@@ -102,6 +104,8 @@ bool sim__clock_advance(sim_ctx *s) {
     while (s->ntimers > 0 && !timer_live(s, &s->timers[0])) heap_pop(s);
     if (s->ntimers == 0) return false;
     int64_t when = s->timers[0].deadline_ns;
+    /* Timers are never set in the past (timer_push clamps): time only moves on. */
+    SIM_CHECK(s, when >= s->now_ns, "the clock never goes back");
     if (when > s->now_ns) s->now_ns = when;
     uint64_t next_seq = 0;
     while (s->ntimers > 0 && s->timers[0].deadline_ns <= s->now_ns) {

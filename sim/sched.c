@@ -198,6 +198,7 @@ static void run_next(sim_ctx *s, bool final) {
             return;
         }
         if (!sim__clock_advance(s)) {
+            SIM_CHECK(s, s->runnable == 0 && s->live > 0, "a deadlock leaves unfinished threads, none runnable");
             sim__end(s, SIM_DEADLOCK, NULL,
                      sim_arena_printf(&s->arena, "deadlock: every thread is blocked and no timer is pending\n%s",
                                       sim__describe_threads(s)));
@@ -206,6 +207,8 @@ static void run_next(sim_ctx *s, bool final) {
 }
 
 void sim__sched_point(sim_ctx *s) {
+    /* Kernel actions run with no scheduling point inside (sim_internal.h). */
+    SIM_CHECK(s, s->in_thread && !s->in_kernel, "a scheduling point is taken by a virtual thread");
     if (++s->steps > s->cfg.max_steps) {
         sim__end(s, SIM_LIVELOCK, NULL,
                  sim_arena_printf(&s->arena, "livelock: step limit %llu reached\n%s",
@@ -315,6 +318,7 @@ uint32_t sim__spawn(sim_ctx *s, shim_thread_fn fn, void *arg, const char *name) 
     sim_fiber_make(&t->fiber, &s->stacks[id], thread_entry, s);
     s->runnable |= 1ull << id;
     s->live++;
+    SIM_CHECK(s, s->live <= s->nthreads, "live threads are threads");
     return id;
 }
 
