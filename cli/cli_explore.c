@@ -20,6 +20,7 @@
 #include "wallclock.h"
 
 #define SHARD_DEPTH 3u
+#define CLI_EXPLORE_MAX_SCHEDULE 8192u /* characters of a violation's schedule a report carries (jobs pass it whole) */
 
 typedef struct explore_report {
     explore_stats stats;
@@ -29,7 +30,7 @@ typedef struct explore_report {
     uint32_t preemptions, deviations, ndecisions;
     int32_t bound, kernel_bound;
     uint64_t execution;
-    char schedule[8192];
+    char schedule[CLI_EXPLORE_MAX_SCHEDULE];
 } explore_report;
 
 typedef struct budget {
@@ -74,7 +75,17 @@ static void explore_one(const cli_opts *o, cli_target *t, uint32_t shard, uint32
         rep->ndecisions = er.violation.ndecisions;
         rep->bound = er.violation.bound;
         rep->execution = er.violation.execution;
-        sim_schedule_format(er.violation.decisions, er.violation.ndecisions, rep->schedule, sizeof rep->schedule);
+        size_t len = sim_schedule_format(er.violation.decisions, er.violation.ndecisions, rep->schedule,
+                                         sizeof rep->schedule);
+        if (len >= sizeof rep->schedule) {
+            /* A cut schedule would not replay: say so instead of reporting it. */
+            rep->verdict = SIM_INTERNAL;
+            snprintf(rep->message, sizeof rep->message,
+                     "limit: the %s's schedule has %zu characters, more than a report holds "
+                     "(CLI_EXPLORE_MAX_SCHEDULE = %u)\n",
+                     er.violation.property ? er.violation.property : "violation", len, CLI_EXPLORE_MAX_SCHEDULE);
+            rep->schedule[0] = 0;
+        }
     }
     if (er.stats.stopped_by != NULL) snprintf(rep->schedule + strlen(rep->schedule) + 1,
                                               sizeof rep->schedule - strlen(rep->schedule) - 1, "%s",

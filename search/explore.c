@@ -62,10 +62,10 @@ void explore_options_default(explore_options *o) {
     o->preemption_bound = 2;
     o->kernel_bound = 2;
     o->stop_on_violation = true;
-    o->max_executions = 1000000;
-    o->max_depth = 1u << 16;
-    o->max_accesses = 1u << 18;
-    o->max_states = 1u << 20;
+    o->max_executions = EX_DEFAULT_MAX_EXECUTIONS;
+    o->max_depth = EX_DEFAULT_MAX_DEPTH;
+    o->max_accesses = EX_DEFAULT_MAX_ACCESSES;
+    o->max_states = EX_DEFAULT_MAX_STATES;
     o->shard_count = 1;
 }
 
@@ -677,9 +677,9 @@ static bool search(explorer *ex, sim_main_fn main_fn, void *arg) {
 
 bool explore_run(sim_ctx *sim, sim_main_fn main_fn, void *arg, const explore_options *opt, explore_result *out) {
     explore_options o = *opt;
-    if (o.max_depth == 0) o.max_depth = 1u << 16;
-    if (o.max_accesses == 0) o.max_accesses = 1u << 18;
-    if (o.max_states == 0) o.max_states = 1u << 20;
+    if (o.max_depth == 0) o.max_depth = EX_DEFAULT_MAX_DEPTH;
+    if (o.max_accesses == 0) o.max_accesses = EX_DEFAULT_MAX_ACCESSES;
+    if (o.max_states == 0) o.max_states = EX_DEFAULT_MAX_STATES;
     if (o.shard_count == 0) o.shard_count = 1;
     memset(out, 0, sizeof *out);
     explorer ex;

@@ -10,6 +10,11 @@
 #include "explore.h"
 
 #define EX_LABELS (SIM_KERNEL_LABEL + 1) /* thread ids 0..63 and the kernel, 64 */
+/* Defaults of explore_options (0 in a given option means the default). */
+#define EX_DEFAULT_MAX_EXECUTIONS 1000000u
+#define EX_DEFAULT_MAX_DEPTH (1u << 16)
+#define EX_DEFAULT_MAX_ACCESSES (1u << 18)
+#define EX_DEFAULT_MAX_STATES (1u << 20)
 #define EX_NONE UINT32_MAX
 
 /* A set of thread-choice labels. */

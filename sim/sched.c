@@ -413,6 +413,7 @@ sim_ctx *sim_create(const sim_config *cfg) {
         sim_config_default(&s->cfg);
     if (s->cfg.max_threads == 0 || s->cfg.max_threads > SIM_MAX_THREADS) s->cfg.max_threads = SIM_MAX_THREADS;
     if (s->cfg.max_objects == 0) s->cfg.max_objects = 4096;
+    if (s->cfg.max_objects > SIM_MAX_OBJECTS) s->cfg.max_objects = SIM_MAX_OBJECTS;
     if (s->cfg.stack_size < 16 * 1024) s->cfg.stack_size = 16 * 1024;
     sim_arena_init(&s->arena);
     s->objs = calloc(s->cfg.max_objects, sizeof *s->objs);

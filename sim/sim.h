@@ -30,12 +30,13 @@ typedef struct sim_ctx sim_ctx;
 /* ---- Configuration (every limit is named, and reported when hit) ---- */
 
 #define SIM_MAX_THREADS 64 /* runnable set is a 64-bit mask */
+#define SIM_MAX_OBJECTS (1u << 24) /* object numbers fit the access log's 24-bit index (SIM_ACC_OBJECT) */
 
 typedef struct sim_config {
     uint32_t max_threads;      /* <= SIM_MAX_THREADS */
     uint64_t max_steps;        /* scheduling points before "livelock" */
     uint32_t max_decisions;    /* recorded choices before "livelock" */
-    uint32_t max_objects;      /* mutexes + semaphores + atomic words per execution */
+    uint32_t max_objects;      /* mutexes + semaphores + atomic words per execution (<= SIM_MAX_OBJECTS) */
     size_t stack_size;         /* usable bytes per virtual thread */
     bool record_trace;         /* keep events for rendering (the hash is always kept) */
     uint32_t max_trace_events; /* events kept when recording; later ones only hashed */

@@ -22,6 +22,7 @@
 #define KERN_MAX_OPS 4096u      /* overlapped operations in flight at once */
 #define KERN_MAX_OVS 4096u      /* distinct OVERLAPPEDs per execution */
 #define KERN_MAX_QUEUE (1u << 22) /* packets queued on one port */
+#define KERN_LEFTOVERS_LISTED 32u /* leftover packets / operations listed one by one; the rest are counted */
 #define KERN_QUEUE_INITIAL 256u /* a port's first ring (grows by doubling to KERN_MAX_QUEUE) */
 #define KERN_MAX_BUFS 8u        /* WSABUFs per request */
 #define KERN_MAX_SOCKBUF (1u << 24) /* bytes buffered in one socket */

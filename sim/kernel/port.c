@@ -457,13 +457,13 @@ const char *kern_port_leftovers(sim_ctx *s, uint32_t *count) {
         const kern_port *p = &w->ports[i];
         for (uint32_t j = 0; j < p->count; j++, n++) {
             const kern_packet *pk = &p->ring[(p->head + j) & (p->cap - 1)];
-            if (n < 32)
+            if (n < KERN_LEFTOVERS_LISTED)
                 out = sim_arena_printf(&s->arena, "%s  port h%llu: packet key %llu ov%u (0 = NULL) status 0x%08X bytes %llu never dequeued\n",
                                        out, (unsigned long long)p->h, (unsigned long long)pk->key, pk->ov_ord,
                                        pk->status, (unsigned long long)pk->info);
         }
     }
-    if (n > 32) out = sim_arena_printf(&s->arena, "%s  ... and %u more packets\n", out, n - 32);
+    if (n > KERN_LEFTOVERS_LISTED) out = sim_arena_printf(&s->arena, "%s  ... and %u more packets\n", out, n - KERN_LEFTOVERS_LISTED);
     *count = n;
     return out;
 }

@@ -665,12 +665,12 @@ const char *kern_op_leftovers(sim_ctx *s, uint32_t *count) {
     for (uint32_t i = 0; i < w->nops; i++) {
         const kern_op *op = &w->ops[i];
         if (op->state != KERN_OP_PENDING) continue;
-        if (n++ < 32)
+        if (n++ < KERN_LEFTOVERS_LISTED)
             out = sim_arena_printf(&s->arena, "%s  socket h%llu: %s ov%u never completed%s\n", out,
                                    (unsigned long long)w->socks[op->sock].h, op->send ? "WSASend" : "WSARecv",
                                    op->ov_ord, op->cancel ? " (cancel requested)" : op->closing ? " (socket closed)" : "");
     }
-    if (n > 32) out = sim_arena_printf(&s->arena, "%s  ... and %u more operations\n", out, n - 32);
+    if (n > KERN_LEFTOVERS_LISTED) out = sim_arena_printf(&s->arena, "%s  ... and %u more operations\n", out, n - KERN_LEFTOVERS_LISTED);
     *count = n;
     return out;
 }
