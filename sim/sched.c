@@ -68,13 +68,10 @@ const char *sim_verdict_name(sim_verdict v) {
 
 /* ---- Switching ---- */
 
-/* The mask of thread ids in use (nthreads may be 64). */
-static inline uint64_t ids_mask(uint32_t n) { return n >= 64 ? UINT64_MAX : (1ull << n) - 1; }
-
 static void switch_to(sim_ctx *s, uint32_t next, bool final) {
     uint32_t prev = s->current;
-    SIM_CHECK(s, next < s->nthreads && s->threads[next].state == SIM_T_RUNNABLE && ((s->runnable >> next) & 1),
-              "the thread switched to is runnable");
+    /* The runnable set holds only existing threads (pick checks it). */
+    SIM_CHECK(s, (s->runnable >> next) & 1, "the thread switched to is runnable");
     if (next == prev) return;
     s->current = next;
     if (final)
@@ -120,7 +117,7 @@ static void kernel_step(sim_ctx *s, uint32_t acts, uint32_t jump) {
 static uint32_t pick(sim_ctx *s, uint32_t current) {
     for (;;) {
         uint64_t m = s->runnable;
-        SIM_CHECK(s, (m & ~ids_mask(s->nthreads)) == 0, "the runnable set holds only existing threads");
+        SIM_CHECK(s, (m >> 1 >> (s->nthreads - 1)) == 0, "the runnable set holds only existing threads");
         uint32_t acts = kernel_pending(s), jump = clock_jump(s);
         if (acts + jump == 0) {
             if (m == 0) return SIM_NO_CURRENT;
@@ -222,8 +219,8 @@ void sim__sched_point(sim_ctx *s) {
 
 void sim__block(sim_ctx *s, sim_wait_kind kind, uint32_t obj, int64_t deadline_ns) {
     sim_thread *t = &s->threads[s->current];
-    SIM_CHECK(s, s->in_thread && !s->in_kernel, "only a virtual thread blocks, never a kernel action");
-    SIM_CHECK(s, t->state == SIM_T_RUNNABLE && kind != SIM_WAIT_NONE, "a running thread blocks on something");
+    SIM_CHECK(s, t->state == SIM_T_RUNNABLE && kind != SIM_WAIT_NONE && !s->in_kernel,
+              "a running thread blocks on something, never a kernel action");
     t->state = SIM_T_BLOCKED;
     t->wait_kind = kind;
     t->wait_obj = obj;
@@ -233,8 +230,7 @@ void sim__block(sim_ctx *s, sim_wait_kind kind, uint32_t obj, int64_t deadline_n
     s->runnable &= ~(1ull << t->id);
     if (deadline_ns >= 0) sim__timer_add(s, t->id, deadline_ns);
     run_next(s, false);
-    SIM_CHECK(s, s->current == t->id && t->state == SIM_T_RUNNABLE && t->wait_kind == SIM_WAIT_NONE,
-              "a blocked thread resumes only once woken");
+    SIM_CHECK(s, t->state == SIM_T_RUNNABLE, "a blocked thread resumes only once woken");
 }
 
 void sim__wake(sim_ctx *s, uint32_t thread) {
