@@ -244,6 +244,7 @@ void sim__wake(sim_ctx *s, uint32_t thread) {
 }
 
 void sim__wake_mask(sim_ctx *s, uint64_t mask) {
+    SIM_CHECK(s, s->nthreads > 0 && (mask >> 1 >> (s->nthreads - 1)) == 0, "a waiter set holds only threads");
     while (mask != 0) {
         sim__wake(s, sim__ctz64(mask));
         mask &= mask - 1;
@@ -328,6 +329,10 @@ const char *sim__describe_threads(sim_ctx *s) {
         char obj[32];
         const char *what;
         sim_wait_kind wk = t->state == SIM_T_BLOCKED ? t->wait_kind : SIM_WAIT_NONE;
+        /* The report indexes the object waited for. */
+        SIM_CHECK(s, (wk != SIM_WAIT_MUTEX && wk != SIM_WAIT_SEMA) || t->wait_obj < s->nobjs,
+                  "a thread waits for an object that exists");
+        SIM_CHECK(s, wk != SIM_WAIT_JOIN || t->wait_obj < s->nthreads, "a thread joins a thread that exists");
         switch (wk >= SIM_WAIT_KERNEL ? SIM_WAIT_KERNEL : wk) {
         case SIM_WAIT_MUTEX: {
             const sim_obj *o = &s->objs[t->wait_obj];
@@ -482,6 +487,7 @@ static void run_threads(sim_ctx *s) {
     if (s->kernel != NULL) s->kernel->reset(s);
     sim__spawn(s, NULL, NULL, "main");
     s->current = 0;
+    SIM_CHECK(s, s->nthreads == 1 && s->runnable == 1 && s->live == 1, "an execution starts with main alone");
     sim__active = s;
 #if !SIM_ASAN && !defined(_WIN32) /* Windows: an overflow kills the process (fiber_win32.c) */
     install_fault_handler(s);

@@ -76,7 +76,7 @@ START_TEST(test_engine_runnable_corrupted) {
     ck_assert_msg(strstr(r->message, sched) != NULL, "schedule '%s' not in: %s", sched, r->message);
     uint32_t n = r->ndecisions;
     sim_decision *copy = malloc((n ? n : 1) * sizeof *copy); /* the result's stream is reused by the next run */
-    memcpy(copy, r->decisions, n * sizeof *copy);
+    if (n > 0) memcpy(copy, r->decisions, n * sizeof *copy);
     sim_replay rp;
     sim_chooser ch = sim_replay_chooser(&rp, copy, NULL, n, NULL);
     r = sim_run(sim, &ch, prog_bad_runnable, NULL);
