@@ -56,7 +56,7 @@ static void sock_main(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
     bench_arg *a = arg;
     shim_handle p = sh->create_io_completion_port(sh->ctx, SHIM_INVALID_HANDLE, SHIM_NULL_HANDLE, 0, 0), so[2];
-    sh->socket_pair(sh->ctx, so);
+    harness_socket_pair(sim_harness_of(sh), so);
     sh->create_io_completion_port(sh->ctx, so[0], p, 0, 0);
     sh->create_io_completion_port(sh->ctx, so[1], p, 1, 0);
     static shim_overlapped ov[BATCH];

@@ -27,10 +27,10 @@ static void worker(void *arg) {
     pingpong *p = arg;
     const shim *sh = p->sh;
     for (uint32_t i = 0; i < p->rounds; i++) {
-        sh->mutex_lock(sh->ctx, &p->mu);
-        uint32_t v = sh->atomic_load32(sh->ctx, &p->counter);
-        sh->atomic_store32(sh->ctx, &p->counter, v + 1);
-        sh->mutex_unlock(sh->ctx, &p->mu);
+        sh->sync->mutex_lock(sh->sync->ctx, &p->mu);
+        uint32_t v = sh->sync->atomic_load32(sh->sync->ctx, &p->counter);
+        sh->sync->atomic_store32(sh->sync->ctx, &p->counter, v + 1);
+        sh->sync->mutex_unlock(sh->sync->ctx, &p->mu);
     }
 }
 
@@ -38,13 +38,13 @@ static void pingpong_main(sim_ctx *sim, const shim *sh, void *arg) {
     pingpong *p = arg;
     p->sh = sh;
     p->counter = 0;
-    sh->mutex_init(sh->ctx, &p->mu);
+    sh->sync->mutex_init(sh->sync->ctx, &p->mu);
     if (p->threads == 1) {
         worker(p);
     } else {
         shim_thread t[8];
-        for (uint32_t i = 0; i < p->threads; i++) sh->thread_spawn(sh->ctx, &t[i], worker, p, "w");
-        for (uint32_t i = 0; i < p->threads; i++) sh->thread_join(sh->ctx, &t[i]);
+        for (uint32_t i = 0; i < p->threads; i++) harness_spawn(sim_harness_of(sh), &t[i], worker, p, "w");
+        for (uint32_t i = 0; i < p->threads; i++) harness_join(sim_harness_of(sh), &t[i]);
     }
     if (p->counter != p->threads * p->rounds) sim_fail(sim, "bench", "counter %u", p->counter);
 }

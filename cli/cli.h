@@ -1,7 +1,10 @@
 /* cli.h - the iocpcheck command line: options, one execution, reports.
  *
- * Files: main.c (dispatch, option parsing), cli_target.c (a scenario on the
- * simulator: one execution with the recording shim and the models),
+ * Files: main.c (FILE and DIR arguments, dispatch), cli_opts.c (the tables
+ * of commands and options: parsing, usage), cli_alloc.c (checked
+ * allocation), cli_target.c (a scenario on the simulator: one execution with
+ * the fault and recording shims and the models), cli_knobs.c (a scenario's
+ * knobs onto the simulator and the fault shim),
  * cli_fuzz.c (run, fuzz: strategies, budgets, jobs, shards), cli_shrink.c
  * (replay, shrink), cli_report.c (text, JSON lines, JUnit, Chrome trace).
  * Exit codes: 0 passed, 1 a property or expectation failed, 2 bad usage or
@@ -16,6 +19,7 @@
 
 #include "../models/props.h"
 #include "../models/trace.h"
+#include "../shim/fault.h"
 #include "../sim/sim.h"
 #include "../lang/scenario.h"
 
@@ -62,15 +66,20 @@ typedef struct cli_opts {
     /* validate, bench --backend win32 (cli_validate.c) */
     double tolerance_ms; /* < 0: the default */
     bool conformance;
+    /* demo */
+    bool demo_trace;         /* --trace: print the lost update's trace */
+    const char *demo_replay; /* --replay-lost-update SCHEDULE */
 } cli_opts;
 
 /* A scenario loaded on the simulator. */
 typedef struct cli_target {
     const char *path;
     scn_scenario *scn;
+    scn_knobs knobs;
     sim_config cfg;
-    uint32_t fault_max[4]; /* the scenario's fault budgets: swarm draws within them */
+    uint32_t fault_max[SHIM_FAULT_FAMILIES]; /* the scenario's fault budgets: swarm draws within them */
     sim_ctx *sim;
+    shim_fault *faults; /* wraps the simulated seam; decides through the decision stream */
     model_trace *trace;
     model_options mopt;
     uint32_t pct_k; /* PCT's step estimate, from a calibration run */
@@ -102,6 +111,13 @@ typedef struct cli_outcome {
 
 void cli_outcome_clear(cli_outcome *o);
 
+/* cli_alloc.c: every allocation of cli/. On failure they print a message and
+ * exit with CLI_EXIT_INTERNAL (3); they never return NULL. */
+void *cli_xmalloc(size_t n);
+void *cli_xcalloc(size_t n, size_t size);
+void *cli_xrealloc(void *p, size_t n);
+char *cli_xstrdup(const char *s);
+
 /* cli_target.c */
 /* Loads a scenario: 0, or CLI_EXIT_USAGE with the message printed. */
 int cli_target_open(cli_target *t, const char *path);
@@ -110,7 +126,7 @@ int cli_target_open(cli_target *t, const char *path);
 int cli_target_open_with(cli_target *t, const char *path, void (*adjust)(sim_config *cfg, void *arg), void *arg);
 void cli_target_close(cli_target *t);
 /* Sets the fault budgets for the next executions. */
-void cli_target_faults(cli_target *t, const uint32_t budget[4]);
+void cli_target_faults(cli_target *t, const uint32_t budget[SHIM_FAULT_FAMILIES]);
 /* The execution's main function (for sim_run and the explorer): runs the
  * scenario on the recording shim, then the ten properties on its trace, and
  * fails the execution (sim_fail) with the first violated one. */
@@ -121,6 +137,16 @@ void cli_exec(cli_target *t, sim_chooser *chooser, cli_outcome *out);
 void cli_exec_seed(cli_target *t, cli_strategy strategy, uint32_t pct_depth, uint64_t seed, cli_outcome *out);
 /* Replays a schedule string: CLI_EXIT_USAGE for a bad string (message printed). */
 int cli_exec_schedule(cli_target *t, const char *schedule, bool strict, cli_outcome *out);
+
+/* cli_knobs.c */
+/* The scenario's knobs over a simulator configuration (the knobs it sets;
+ * at least the threads it needs). */
+void cli_knobs_to_sim(const scn_knobs *k, sim_config *cfg);
+/* Per-family budgets as the fault shim's rules (a budget of faults any call
+ * may take; 0: off). */
+void cli_fault_budgets(shim_fault *f, const uint32_t budget[SHIM_FAULT_FAMILIES]);
+/* The decision stream as the fault shim's source ('f' choices). */
+shim_fault_source cli_sim_fault_source(sim_ctx *sim);
 
 /* cli_shrink.c */
 /* Shrinks a failing outcome in place: fewer decisions, then fewer preemptions,

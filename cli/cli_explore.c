@@ -169,7 +169,7 @@ int cli_cmd_explore(const cli_opts *o) {
         int orc = cli_target_open(&t, o->files[f]);
         if (orc != 0) return orc;
         double t0 = wall_seconds();
-        explore_report *rep = malloc(sizeof *rep);
+        explore_report *rep = cli_xmalloc(sizeof *rep);
         if (o->jobs > 1) {
             if (explore_jobs(o, &t, rep) != 0) rc = CLI_EXIT_INTERNAL;
         } else {

@@ -107,8 +107,8 @@ static int fuzz_jobs(const cli_opts *o, cli_target *t, fuzz_tally *sum) {
 }
 
 int cli_cmd_fuzz(const cli_opts *o) {
-    cli_junit_case *cases = calloc(o->nfiles + 1, sizeof *cases);
-    char **keep = calloc(o->nfiles * 3 + 1, sizeof *keep);
+    cli_junit_case *cases = cli_xcalloc(o->nfiles + 1, sizeof *cases);
+    char **keep = cli_xcalloc((size_t)o->nfiles * 3 + 1, sizeof *keep);
     uint64_t total_execs = 0, total_fail = 0;
     uint32_t passed = 0, failed = 0;
     int rc = CLI_EXIT_PASS;
@@ -156,9 +156,9 @@ int cli_cmd_fuzz(const cli_opts *o) {
             if (o->trace_path != NULL) cli_trace_text(o->trace_path, &t);
             if (o->trace_json != NULL) cli_trace_json(o->trace_json, &t);
             c->failed = true;
-            keep[3 * f] = strdup(shown.property ? shown.property : "?");
-            keep[3 * f + 1] = strdup(shown.message);
-            keep[3 * f + 2] = strdup(shown.schedule ? shown.schedule : "");
+            keep[3 * f] = cli_xstrdup(shown.property ? shown.property : "?");
+            keep[3 * f + 1] = cli_xstrdup(shown.message);
+            keep[3 * f + 2] = cli_xstrdup(shown.schedule ? shown.schedule : "");
             c->property = keep[3 * f];
             c->message = keep[3 * f + 1];
             c->schedule = keep[3 * f + 2];

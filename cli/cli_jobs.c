@@ -58,8 +58,7 @@ int cli_run_jobs(uint32_t jobs, size_t size, cli_job_fn work, cli_job_done done,
         }
         if (pid == 0) {
             close(p[0]);
-            void *mine = calloc(1, size);
-            if (mine == NULL) _exit(3);
+            void *mine = cli_xcalloc(1, size);
             work(arg, j, jobs, mine);
             size_t put = 0;
             while (put < size) {
@@ -74,9 +73,9 @@ int cli_run_jobs(uint32_t jobs, size_t size, cli_job_fn work, cli_job_done done,
         pids[j] = pid;
         started++;
     }
-    void *part = malloc(size);
+    void *part = cli_xmalloc(size);
     for (uint32_t j = 0; j < started; j++) {
-        bool ok = part != NULL && read_full(fds[j], part, size);
+        bool ok = read_full(fds[j], part, size);
         close(fds[j]);
         int status;
         waitpid(pids[j], &status, 0);

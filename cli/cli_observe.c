@@ -64,10 +64,10 @@ static void push(step_seen *st, const char *tok) {
 
 char *cli_observe(const model_trace *t, const scn_scenario *s) {
     uint32_t nslots = scn_step_count(s);
-    step_seen *seen = calloc(nslots + 1, sizeof *seen);
+    step_seen *seen = cli_xcalloc(nslots + 1, sizeof *seen);
     const model_event *ev = model_trace_events(t);
     uint32_t n = model_trace_count(t), used = 0;
-    for (uint32_t i = 0; i < n && seen != NULL; i++) {
+    for (uint32_t i = 0; i < n; i++) {
         const model_event *e = &ev[i];
         if (e->kind != MEV_OP_END || e->a[0] == 0 || e->a[0] > nslots) continue;
         step_seen *st = NULL;
@@ -82,15 +82,10 @@ char *cli_observe(const model_trace *t, const scn_scenario *s) {
         token(e, tok, sizeof tok);
         push(st, tok);
     }
-    if (seen == NULL) return NULL;
     qsort(seen, used, sizeof *seen, cmp_slot);
     /* Per step: "; L<line> <op> <last>" and " (also a, ..., ...)", each token < 32. */
     size_t cap = 64 + (size_t)used * (80 + MAX_TOKENS * 34), len = 0;
-    char *out = malloc(cap);
-    if (out == NULL) {
-        free(seen);
-        return NULL;
-    }
+    char *out = cli_xmalloc(cap);
     out[0] = 0;
     for (uint32_t k = 0; k < used; k++) {
         step_seen *st = &seen[k];
@@ -150,12 +145,7 @@ cli_outcome_entry *cli_outcome_set_add(cli_outcome_set *set, char *text) {
     }
     if (set->n == set->cap) {
         uint32_t cap = set->cap ? set->cap * 2 : 8;
-        cli_outcome_entry *v = realloc(set->v, cap * sizeof *v);
-        if (v == NULL) {
-            free(text);
-            return NULL;
-        }
-        set->v = v;
+        set->v = cli_xrealloc(set->v, cap * sizeof *set->v);
         set->cap = cap;
     }
     e = &set->v[set->n++];

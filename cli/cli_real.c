@@ -2,13 +2,15 @@
  * Windows or Wine), recorded and checked by the models.
  *
  * The interpreter runs on OS threads over the recording shim wrapped around
- * shim_win32. The recorder's clock comes from shim_win32's helpers (the same
- * QueryPerformanceCounter as the seam's now_ns, and small thread numbers),
- * never from a seam call, so recording changes nothing the poller sees.
- * Failures come in on any thread (hooks.fail returns on Win32): the first
- * is kept. Memory for an execution is a list freed when it ends. The
- * execution runs on its own thread under a watchdog, because a lost wakeup
- * on a real port is a hang, not a verdict. Windows build only.
+ * the fault shim wrapped around shim_win32: a scenario's fault knobs become
+ * the fault shim's budgets, decided by a generator seeded from the run and
+ * recorded in the trace. The recorder's clock comes from shim_win32's
+ * helpers (the same QueryPerformanceCounter as the seam's now_ns, and small
+ * thread numbers), never from a seam call, so recording changes nothing the
+ * poller sees. Failures come in on any thread (hooks.fail returns on
+ * Win32): the first is kept. Memory for an execution is a list freed when it
+ * ends. The execution runs on its own thread under a watchdog, because a
+ * lost wakeup on a real port is a hang, not a verdict. Windows build only.
  */
 #include "cli_real.h"
 
@@ -35,6 +37,7 @@ struct cli_real {
     const shim *win;   /* shim_win32 */
     shim masked;       /* the same without wait completion packets (`knob wait_packets absent`) */
     shim rec;          /* the recording shim, rewrapped per execution */
+    shim_fault *faults; /* under the recorder: the scenario's fault budgets, seeded per run */
     model_trace *trace;
     model_options mopt;
     int64_t tolerance_ns, host_tick_ns;
@@ -47,6 +50,7 @@ struct cli_real {
     atomic_uint failed;
     atomic_uint_fast64_t choices;
     uint64_t choice_seed;
+    uint64_t fault_seed;
     cli_real_run *out;
     shim_sema done;
 };
@@ -61,8 +65,7 @@ static int64_t clock_now(void *self) {
 }
 
 cli_real *cli_real_create(int64_t tolerance_ns) {
-    cli_real *r = calloc(1, sizeof *r);
-    if (r == NULL) return NULL;
+    cli_real *r = cli_xcalloc(1, sizeof *r);
     r->win = shim_win32_create();
     if (r->win == NULL) {
         free(r);
@@ -71,6 +74,12 @@ cli_real *cli_real_create(int64_t tolerance_ns) {
     r->masked = *r->win;
     r->masked.caps &= ~(uint32_t)SHIM_CAP_WAIT_PACKETS;
     r->trace = model_trace_create((model_clock){r, clock_thread, clock_now});
+    r->faults = shim_fault_create((shim_fault_source){NULL, NULL}, r->trace);
+    if (r->faults == NULL) {
+        fprintf(stderr, "iocpcheck: out of memory for the fault shim\n");
+        cli_real_destroy(r);
+        return NULL;
+    }
     r->wine = strncmp(shim_win32_host(), "wine", 4) == 0;
     r->host_tick_ns = shim_win32_tick_ns();
     r->tolerance_ns = tolerance_ns;
@@ -86,6 +95,7 @@ cli_real *cli_real_create(int64_t tolerance_ns) {
 
 void cli_real_destroy(cli_real *r) {
     if (r == NULL) return;
+    shim_fault_destroy(r->faults);
     model_trace_destroy(r->trace);
     shim_win32_destroy(r->win);
     free(r);
@@ -102,20 +112,8 @@ const model_options *cli_real_model_options(const cli_real *r) { return &r->mopt
 model_trace *cli_real_trace(cli_real *r) { return r->trace; }
 
 bool cli_real_fits(const cli_real *r, const scn_scenario *s, char *why, size_t n) {
-    /* Sentinels show which knobs the scenario sets itself. */
-    sim_config c;
-    sim_config_default(&c);
-    c.wait_packets = 0xff;
-    scn_apply_knobs(s, &c);
-    const uint32_t *f = c.fault_budget;
-    if (f[0] || f[1] || f[2] || f[3]) {
-        snprintf(why, n,
-                 "fault-injection: its knobs inject faults (port %u, post %u, sockio %u, waitpkt %u per execution), "
-                 "which only the simulator can do",
-                 f[0], f[1], f[2], f[3]);
-        return false;
-    }
-    if (c.wait_packets == SIM_WAITPKT_PRESENT && !cli_real_wait_packets(r)) {
+    scn_knobs k = scn_get_knobs(s);
+    if (k.wait_packets == SCN_WAITPKT_PRESENT && !cli_real_wait_packets(r)) {
         snprintf(why, n,
                  "wait-packets-absent: it asks for wait completion packets (knob wait_packets present), which %s "
                  "lacks (iocp-facts.md §9.7)",
@@ -144,8 +142,7 @@ static void hook_fail(void *arg, const char *property, const char *message) {
 
 static void *hook_alloc(void *arg, size_t size) {
     cli_real *r = arg;
-    blk_head *b = calloc(1, sizeof *b + size);
-    if (b == NULL) return NULL;
+    blk_head *b = cli_xcalloc(1, sizeof *b + size);
     b->next = atomic_load(&r->blocks);
     while (!atomic_compare_exchange_weak(&r->blocks, &b->next, b)) {
     }
@@ -182,13 +179,16 @@ static void exec_thread(void *arg) {
     cli_real *r = arg;
     /* The scenario asks for no wait packets: hide the host's (the poller
      * probes caps the way Go probes GetProcAddress). */
-    sim_config c;
-    sim_config_default(&c);
-    scn_apply_knobs(r->scn, &c);
-    const shim *inner = c.wait_packets == SIM_WAITPKT_ABSENT ? &r->masked : r->win;
-    model_record_wrap(&r->rec, inner, r->trace);
-    scn_exec_ex(r->scn, &r->rec, r->trace, &r->hooks, &r->xopts);
-    r->win->sema_post(r->win->ctx, &r->done);
+    scn_knobs k = scn_get_knobs(r->scn);
+    const shim *inner = k.wait_packets == SCN_WAITPKT_ABSENT ? &r->masked : r->win;
+    const shim_harness *hn = shim_win32_harness(r->win);
+    cli_fault_budgets(r->faults, k.faults);
+    shim_fault_reset(r->faults, r->fault_seed);
+    const shim *faulty = shim_fault_wrap(r->faults, inner, hn);
+    const char *why = faulty == NULL ? "the fault shim refuses the real backend" : model_record_wrap(&r->rec, faulty, r->trace);
+    if (why != NULL) r->hooks.fail(r->hooks.arg, "setup", why);
+    else scn_exec_ex(r->scn, &r->rec, hn, r->trace, &r->hooks, &r->xopts);
+    r->win->sync->sema_post(r->win->sync->ctx, &r->done);
 }
 
 void cli_real_exec(cli_real *r, const scn_scenario *s, uint64_t run, cli_real_run *out) {
@@ -198,6 +198,7 @@ void cli_real_exec(cli_real *r, const scn_scenario *s, uint64_t run, cli_real_ru
     atomic_store(&r->failed, 0);
     atomic_store(&r->choices, 0);
     r->choice_seed = run * 0x2545f4914f6cdd1dull + 1;
+    r->fault_seed = r->choice_seed ^ 0xFA017FA017FA017Full; /* apart from the `maybe` stream */
     r->hooks = (scn_hooks){r, hook_fail, hook_alloc, hook_free};
     r->xopts = (scn_exec_opts){.choose = hook_choose, .choose_arg = r, .late_ns = r->tolerance_ns,
                                .early_ns = r->tolerance_ns};
@@ -205,15 +206,15 @@ void cli_real_exec(cli_real *r, const scn_scenario *s, uint64_t run, cli_real_ru
     shim_win32_thread_renumber(); /* the execution's threads: 0 (its main), 1, 2, ... */
     double t0 = wall_seconds();
     const shim *w = r->win;
-    w->sema_init(w->ctx, &r->done, 0);
+    w->sync->sema_init(w->sync->ctx, &r->done, 0);
     shim_thread th;
-    if (!w->thread_spawn(w->ctx, &th, exec_thread, r, "validate")) {
+    if (!harness_spawn(shim_win32_harness(w), &th, exec_thread, r, "validate")) {
         hook_fail(r, "setup", "cannot start the execution's thread");
-        w->sema_destroy(w->ctx, &r->done);
+        w->sync->sema_destroy(w->sync->ctx, &r->done);
         return;
     }
     int64_t limit = WATCHDOG_NS + 4 * scn_longest_wait_ns(s);
-    if (!w->sema_wait(w->ctx, &r->done, limit)) {
+    if (!w->sync->sema_wait(w->sync->ctx, &r->done, limit)) {
         /* Its threads are stuck in the OS: nothing can be torn down safely. */
         printf("HANG %s: run %" PRIu64 " did not finish within %.0f s on the real backend (%s): a lost wakeup or a "
                "deadlock; its threads are stuck, stopping\n",
@@ -224,8 +225,8 @@ void cli_real_exec(cli_real *r, const scn_scenario *s, uint64_t run, cli_real_ru
         fflush(stdout);
         exit(CLI_EXIT_FAIL);
     }
-    w->thread_join(w->ctx, &th);
-    w->sema_destroy(w->ctx, &r->done);
+    harness_join(shim_win32_harness(w), &th);
+    w->sync->sema_destroy(w->sync->ctx, &r->done);
     out->seconds = wall_seconds() - t0;
     if (!out->failed) {
         model_violation v;

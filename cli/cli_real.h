@@ -44,11 +44,12 @@ const model_options *cli_real_model_options(const cli_real *r);
 model_trace *cli_real_trace(cli_real *r);      /* the last execution's, until the next */
 
 /* Whether this host can run `s` on the real backend. If not, writes
- * "NAME: why" into `why` (NAME: fault-injection, wait-packets-absent or
- * virtual-time-only) and returns false. */
+ * "NAME: why" into `why` (NAME: wait-packets-absent or virtual-time-only)
+ * and returns false. Fault knobs run: the fault shim injects them here too. */
 bool cli_real_fits(const cli_real *r, const scn_scenario *s, char *why, size_t n);
 
-/* One execution of `s`; `run` seeds the `maybe` choices. A run that does
+/* One execution of `s`; `run` seeds the `maybe` choices and the fault shim's
+ * generator (its decisions are MEV_FAULT events of the trace). A run that does
  * not finish within its time limit (a lost wakeup, a deadlock) leaves
  * threads stuck in the OS: the process reports it and exits 1. */
 void cli_real_exec(cli_real *r, const scn_scenario *s, uint64_t run, cli_real_run *out);

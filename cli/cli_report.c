@@ -98,8 +98,7 @@ static void print_relevant(FILE *out, const cli_target *t, const cli_outcome *oc
     uint32_t n = model_trace_count(t->trace);
     const model_event *ev = model_trace_events(t->trace);
     if (n == 0) return;
-    bool *show = calloc(n, sizeof *show);
-    if (show == NULL) return;
+    bool *show = cli_xcalloc(n, sizeof *show);
     uint32_t shown = 0;
     for (uint32_t k = 0; k < oc->nviolation_events; k++) {
         uint64_t at = oc->violation_events[k];

@@ -99,7 +99,7 @@ uint64_t cli_shrink(cli_target *t, cli_outcome *fail) {
             for (uint32_t i = 0; i < s.nbest && s.execs < SHRINK_MAX_EXECS;) {
                 uint32_t len = chunk < s.nbest - i ? chunk : s.nbest - i;
                 uint32_t n = s.nbest - len;
-                sim_decision *cand = malloc((n + 1) * sizeof *cand);
+                sim_decision *cand = cli_xmalloc((n + 1) * sizeof *cand);
                 memcpy(cand, s.best, i * sizeof *cand);
                 memcpy(cand + i, s.best + i + len, (s.nbest - i - len) * sizeof *cand);
                 bool ok = try_candidate(&s, cand, n);
@@ -115,7 +115,7 @@ uint64_t cli_shrink(cli_target *t, cli_outcome *fail) {
          * where the choice did not preempt: the candidate is then no better). */
         for (uint32_t i = 0; i < s.nbest && s.execs < SHRINK_MAX_EXECS; i++) {
             if (s.best[i].kind != SIM_CHOICE_THREAD) continue;
-            sim_decision *cand = malloc((s.nbest + 1) * sizeof *cand);
+            sim_decision *cand = cli_xmalloc((s.nbest + 1) * sizeof *cand);
             memcpy(cand, s.best, s.nbest * sizeof *cand);
             cand[i].label = LABEL_DEFAULT;
             if (try_candidate(&s, cand, s.nbest)) improved = true;
@@ -124,7 +124,7 @@ uint64_t cli_shrink(cli_target *t, cli_outcome *fail) {
         /* 3. Kernel choices down to outcome 0. */
         for (uint32_t i = 0; i < s.nbest && s.execs < SHRINK_MAX_EXECS; i++) {
             if (s.best[i].kind == SIM_CHOICE_THREAD || s.best[i].label == 0) continue;
-            sim_decision *cand = malloc((s.nbest + 1) * sizeof *cand);
+            sim_decision *cand = cli_xmalloc((s.nbest + 1) * sizeof *cand);
             memcpy(cand, s.best, s.nbest * sizeof *cand);
             cand[i].label = 0;
             if (try_candidate(&s, cand, s.nbest)) improved = true;
@@ -174,8 +174,8 @@ static int replay_or_shrink(const cli_opts *o, bool shrink) {
     int rc = cli_target_open(&t, o->files[0]);
     if (rc != 0) return rc;
     if (o->swarm_set) {
-        uint32_t budget[4];
-        sim_swarm_faults(o->swarm_seed, t.fault_max, budget);
+        uint32_t budget[SHIM_FAULT_FAMILIES];
+        sim_swarm_faults(o->swarm_seed, t.fault_max, budget, SHIM_FAULT_FAMILIES);
         cli_target_faults(&t, budget);
     }
     cli_outcome oc = {0};
@@ -208,7 +208,7 @@ static int replay_or_shrink(const cli_opts *o, bool shrink) {
     if (shrink) {
         /* Run the shrunk schedule once more with the trace kept, for the report. */
         sim_set_record_trace(t.sim, true);
-        char *sched = strdup(oc.schedule);
+        char *sched = cli_xstrdup(oc.schedule);
         cli_outcome_clear(&oc);
         cli_exec_schedule(&t, sched, true, &oc);
         oc.swarm = o->swarm_set;

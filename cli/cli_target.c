@@ -1,9 +1,10 @@
 /* cli_target.c - a scenario on the simulator, and one execution of it.
  *
  * An execution: the simulator runs the scenario interpreter as its main
- * thread, on the recording shim wrapped around the simulated seam, so every
- * seam call of the poller lands in the model trace next to the harness
- * events. When the simulator says "pass", the ten properties are checked on
+ * thread, on the recording shim wrapped around the fault shim wrapped around
+ * the simulated seam, so every seam call of the poller (failed ones too)
+ * lands in the model trace next to the harness events, and every fault is
+ * an 'f' decision of the schedule. When the simulator says "pass", the ten properties are checked on
  * that trace; the first violation is the execution's verdict.
  */
 #include <stdlib.h>
@@ -45,11 +46,17 @@ void cli_exec_main(sim_ctx *sim, const shim *sh, void *arg) {
     cli_target *t = arg;
     model_trace_reset(t->trace);
     t->violated = false;
+    shim_fault_reset(t->faults, 0); /* the seed is unused: the decision stream decides */
+    const shim *faulty = shim_fault_wrap(t->faults, sh, sim_harness(sim));
     shim *rec = sim_alloc(sim, sizeof *rec);
-    model_record_wrap(rec, sh, t->trace);
     scn_hooks hooks = {sim, hook_fail, hook_alloc, hook_free};
+    const char *why = faulty == NULL ? "the fault shim refuses the simulator's seam" : model_record_wrap(rec, faulty, t->trace);
+    if (why != NULL) {
+        hook_fail(sim, "setup", why);
+        return;
+    }
     scn_exec_opts opts = {.choose = hook_choose, .choose_arg = sim, .sleeps_yield = t->sleeps_yield};
-    scn_exec_ex(t->scn, rec, t->trace, &hooks, &opts);
+    scn_exec_ex(t->scn, rec, sim_harness(sim), t->trace, &hooks, &opts);
     /* The properties, inside the execution: a violation fails it like a
      * deadlock would, which is what the explorer and the shrinker need. */
     if (!model_check(t->trace, &t->mopt, &t->violation)) {
@@ -72,9 +79,10 @@ int cli_target_open_with(cli_target *t, const char *path, void (*adjust)(sim_con
     sim_config_default(&t->cfg);
     t->cfg.max_steps = 1000000;
     t->cfg.record_trace = false; /* the hash is enough while fuzzing; replays turn it on */
-    scn_apply_knobs(t->scn, &t->cfg);
+    t->knobs = scn_get_knobs(t->scn);
+    cli_knobs_to_sim(&t->knobs, &t->cfg);
     if (adjust != NULL) adjust(&t->cfg, arg);
-    memcpy(t->fault_max, t->cfg.fault_budget, sizeof t->fault_max);
+    memcpy(t->fault_max, t->knobs.faults, sizeof t->fault_max);
     t->sim = sim_create(&t->cfg);
     if (t->sim == NULL) {
         fprintf(stderr, "iocpcheck: cannot create the simulator for %s\n", path);
@@ -82,6 +90,13 @@ int cli_target_open_with(cli_target *t, const char *path, void (*adjust)(sim_con
         return CLI_EXIT_INTERNAL;
     }
     t->trace = model_trace_create((model_clock){t->sim, clock_thread, clock_now});
+    t->faults = shim_fault_create(cli_sim_fault_source(t->sim), t->trace);
+    if (t->faults == NULL) {
+        fprintf(stderr, "iocpcheck: out of memory for the fault shim of %s\n", path);
+        cli_target_close(t);
+        return CLI_EXIT_INTERNAL;
+    }
+    cli_fault_budgets(t->faults, t->fault_max);
     model_options_default(&t->mopt);
     t->mopt.tick_ns = t->cfg.tick_ns;
     /* PCT needs an estimate of the thread decisions per execution: take it
@@ -95,18 +110,19 @@ int cli_target_open_with(cli_target *t, const char *path, void (*adjust)(sim_con
 }
 
 void cli_target_close(cli_target *t) {
+    if (t->faults != NULL) shim_fault_destroy(t->faults);
     if (t->trace != NULL) model_trace_destroy(t->trace);
     if (t->sim != NULL) sim_destroy(t->sim);
     if (t->scn != NULL) scn_free(t->scn);
     memset(t, 0, sizeof *t);
 }
 
-void cli_target_faults(cli_target *t, const uint32_t budget[4]) { sim_set_fault_budget(t->sim, budget); }
+void cli_target_faults(cli_target *t, const uint32_t budget[SHIM_FAULT_FAMILIES]) { cli_fault_budgets(t->faults, budget); }
 
 static char *format_schedule(const sim_result *r) {
     size_t need = sim_schedule_format(r->decisions, r->ndecisions, NULL, 0) + 1;
-    char *s = malloc(need);
-    if (s != NULL) sim_schedule_format(r->decisions, r->ndecisions, s, need);
+    char *s = cli_xmalloc(need);
+    sim_schedule_format(r->decisions, r->ndecisions, s, need);
     return s;
 }
 
@@ -153,17 +169,20 @@ void cli_exec_seed(cli_target *t, cli_strategy strategy, uint32_t pct_depth, uin
         return;
     }
     case CLI_SWARM: {
-        uint32_t budget[4];
-        sim_swarm_faults(seed, t->fault_max, budget);
+        uint32_t budget[SHIM_FAULT_FAMILIES];
+        sim_swarm_faults(seed, t->fault_max, budget, SHIM_FAULT_FAMILIES);
         cli_target_faults(t, budget);
         sim_swarm w;
         sim_chooser ch = sim_swarm_chooser(&w, seed);
         out->swarm = true;
         out->swarm_seed = seed;
         size_t used = sim_swarm_describe(&w, out->swarm_desc, sizeof out->swarm_desc);
-        if (used < sizeof out->swarm_desc)
-            snprintf(out->swarm_desc + used, sizeof out->swarm_desc - used, "; faults port %u post %u sockio %u waitpkt %u",
-                     budget[0], budget[1], budget[2], budget[3]);
+        const char *sep = "; faults";
+        for (uint32_t f = 0; f < SHIM_FAULT_FAMILIES && used < sizeof out->swarm_desc; f++, sep = "") {
+            int n = snprintf(out->swarm_desc + used, sizeof out->swarm_desc - used, "%s %s %u", sep,
+                             shim_fault_family_name(f), budget[f]);
+            if (n > 0) used += (size_t)n;
+        }
         cli_exec(t, &ch, out);
         cli_target_faults(t, t->fault_max);
         return;

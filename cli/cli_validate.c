@@ -45,15 +45,15 @@ static void json_str(FILE *out, const char *s) {
 /* What the whole run counts. */
 typedef struct tally {
     uint32_t passed, failed, not_run;
-    uint32_t reasons[3]; /* fault-injection, wait-packets-absent, virtual-time-only */
+    uint32_t reasons[2]; /* wait-packets-absent, virtual-time-only */
     uint64_t executions;
     uint64_t outcomes, gaps, timing, gap_scenarios, sim_execs;
 } tally;
 
-static const char *const reason_names[3] = {"fault-injection", "wait-packets-absent", "virtual-time-only"};
+static const char *const reason_names[2] = {"wait-packets-absent", "virtual-time-only"};
 
 static void count_reason(tally *t, const char *why) {
-    for (uint32_t i = 0; i < 3; i++)
+    for (uint32_t i = 0; i < 2; i++)
         if (strncmp(why, reason_names[i], strlen(reason_names[i])) == 0) t->reasons[i]++;
 }
 
@@ -224,7 +224,7 @@ static int conform_one(const cli_opts *o, cli_real *r, const scn_scenario *s, cl
 int cli_cmd_validate(const cli_opts *o) {
     if (!wants_win32(o, "validate")) return CLI_EXIT_USAGE;
     /* Every file parses before anything runs (exit 2 names file:line:col). */
-    scn_scenario **scns = calloc(o->nfiles, sizeof *scns);
+    scn_scenario **scns = cli_xcalloc(o->nfiles, sizeof *scns);
     int rc = CLI_EXIT_PASS;
     for (uint32_t f = 0; f < o->nfiles && rc == 0; f++) {
         char err[1024];
@@ -263,7 +263,7 @@ int cli_cmd_validate(const cli_opts *o) {
     } else if (r != NULL) {
         printf("\n%u scenarios on win32 (%s): %u passed, %u failed, %u not run", tl.passed + tl.failed + tl.not_run,
                cli_real_host(r), tl.passed, tl.failed, tl.not_run);
-        for (uint32_t i = 0, k = 0; i < 3; i++)
+        for (uint32_t i = 0, k = 0; i < 2; i++)
             if (tl.reasons[i]) printf("%s%s %u", k++ ? ", " : " (", reason_names[i], tl.reasons[i]);
         printf("%s; %" PRIu64 " executions, %.1f s\n", tl.not_run ? ")" : "", tl.executions, el);
         if (o->conformance) {

@@ -66,13 +66,13 @@ endfunction()
 
 # The real backend against real ports and loopback sockets.
 add_executable(check_win32 tests/check_win32.c)
-target_link_libraries(check_win32 PRIVATE iocpcheck_win32 iocpcheck_checkshim)
+target_link_libraries(check_win32 PRIVATE iocpcheck_win32 iocpcheck_shims iocpcheck_checkshim)
 iocpcheck_add_wine_test(win32 check_win32)
 
 # The scenario library on the real backend (README, "The real backend"):
 # every trace checked by the models in real time, 5 runs per scenario; the
-# scenarios this host cannot run (fault injection, wait packets on Wine 8,
-# virtual-time-only waits) are named NOT-RUN with the reason, and the Wine
+# scenarios this host cannot run (wait packets on Wine 8, virtual-time-only
+# waits) are named NOT-RUN with the reason, and the Wine
 # differences the traces show are named too. Then --conformance: every real
 # outcome must be one the simulator produces (a fidelity gap fails).
 iocpcheck_add_wine_test(validate iocpcheck validate scenarios --backend win32 --runs 5)

@@ -1,7 +1,8 @@
 /* scenario.h - scenario files: parse, and run one execution on any shim.
  *
  * A scenario declares sockets, poller settings, threads and their steps,
- * expectations on results, simulator knobs (ignored by the real backend) and
+ * expectations on results, knobs (plain values, scn_knobs, that the driver
+ * maps onto its backend: the simulator's configuration, the fault shim) and
  * stored schedules (scenarios/README.md has the grammar). The interpreter
  * runs one execution on a shim: on the simulator it is called as the
  * execution's main thread; on Win32 on a real thread. The same interpreter
@@ -15,8 +16,9 @@
 #include <stdint.h>
 
 #include "../models/trace.h"
+#include "../shim/fault.h"
+#include "../shim/harness.h"
 #include "../shim/iocp_shim.h"
-#include "../sim/sim.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,8 +35,32 @@ void scn_free(scn_scenario *s);
 
 const char *scn_name(const scn_scenario *s);   /* the `scenario NAME` line, else the file's base name */
 const char *scn_path(const scn_scenario *s);
-/* The scenario's simulator knobs applied over `cfg`. */
-void scn_apply_knobs(const scn_scenario *s, sim_config *cfg);
+/* The scenario's knobs (`knob NAME VALUE` lines; a later line wins), as plain
+ * values owned by the language: drivers map them onto their backend. A knob
+ * not written is "unset" (its _set flag false, wait_packets UNSET), so each
+ * driver keeps its own default. */
+typedef enum scn_wait_packets {
+    SCN_WAITPKT_UNSET = 0, /* not said: whatever the backend has */
+    SCN_WAITPKT_PRESENT,   /* present (Windows 10+) */
+    SCN_WAITPKT_ABSENT,    /* absent (Wine 8) */
+    SCN_WAITPKT_CHOICE,    /* either, chosen per execution (the simulator only) */
+} scn_wait_packets;
+
+typedef struct scn_knobs {
+    bool tick_set;
+    int64_t tick_ns; /* port timeout tick; 0 = exact (Wine) */
+    scn_wait_packets wait_packets;
+    uint32_t faults[SHIM_FAULT_FAMILIES]; /* per fault family: faults per execution (0: none) */
+    bool max_steps_set, max_decisions_set, max_objects_set, time_jumps_set;
+    uint64_t max_steps;
+    uint32_t max_decisions, max_objects;
+    bool time_jumps;
+    uint32_t threads; /* threads an execution runs: the main one and one per scenario thread */
+} scn_knobs;
+
+scn_knobs scn_get_knobs(const scn_scenario *s);
+/* Whether any family's fault budget is above 0. */
+bool scn_knobs_faults(const scn_knobs *k);
 /* Schedules stored in the file (regression cases), in file order. */
 uint32_t scn_schedule_count(const scn_scenario *s);
 const char *scn_schedule(const scn_scenario *s, uint32_t i);
@@ -56,10 +82,13 @@ typedef struct scn_hooks {
 
 /* Runs one execution of `s` on `sh`, recording harness events into `trace`.
  * `sh` should already be the recording shim wrapping the backend, so that
- * the poller's seam calls are recorded too. Expectations of the scenario are
+ * the poller's seam calls are recorded too; `hn` is the backend's harness
+ * (threads, sleep, the peer side of sockets), used unwrapped. A shim or
+ * harness the interpreter cannot use fails the execution as "setup". Expectations of the scenario are
  * checked as results come in (property "expect"); the ten model properties
  * are checked afterwards by the caller on the trace. */
-void scn_exec(const scn_scenario *s, const shim *sh, model_trace *trace, const scn_hooks *hooks);
+void scn_exec(const scn_scenario *s, const shim *sh, const shim_harness *hn, model_trace *trace,
+              const scn_hooks *hooks);
 
 #ifdef __cplusplus
 }

@@ -25,21 +25,24 @@
 #define SCN_MAX_ITEMS 16     /* outcomes in one `expect R in {...}` */
 
 typedef enum scn_opcode {
-    SCN_READ = 1,   /* read SOCK LEN */
-    SCN_READ_EXACT, /* read_exact SOCK N: reads until N bytes, EOF or an error */
-    SCN_READ_ALL,   /* read_all SOCK [LEN]: reads to EOF, checks conservation */
-    SCN_WRITE,      /* write SOCK "data"|LEN */
-    SCN_DEADLINE,   /* deadline SOCK read|write|both DUR|none|past */
-    SCN_SEND,       /* send SOCK.peer "data"|LEN */
-    SCN_SHUTDOWN,   /* shutdown SOCK.peer */
-    SCN_RESET,      /* reset SOCK.peer */
-    SCN_CLOSE,      /* close SOCK */
-    SCN_OPEN,       /* open SOCK (a `deferred` socket) */
-    SCN_BREAK,      /* break */
-    SCN_SLEEP,      /* sleep DUR */
-    SCN_POLL,       /* poll DUR|0|forever */
-    SCN_FOREIGN,    /* foreign SOCK [pending] (arg 1: no byte follows) */
-    SCN_RUN_POLLER, /* run_poller */
+    /* The steps, in the order of the step table (scn_steps.c), which gives
+     * each one's name and how it is written. */
+    SCN_READ = 1,
+    SCN_READ_EXACT, /* reads until N bytes, EOF or an error */
+    SCN_READ_ALL,   /* reads to EOF, checks conservation */
+    SCN_WRITE,
+    SCN_DEADLINE,
+    SCN_SEND,
+    SCN_SHUTDOWN,
+    SCN_RESET,
+    SCN_CLOSE,
+    SCN_OPEN, /* a `deferred` socket */
+    SCN_BREAK,
+    SCN_SLEEP,
+    SCN_POLL,
+    SCN_FOREIGN, /* arg 1: `pending`, no byte follows */
+    SCN_RUN_POLLER,
+    /* The expectations (scn_steps.c parses them apart: they are no steps). */
     SCN_EXPECT_IN,  /* expect R in {...} */
     SCN_EXPECT_AT,  /* expect R at <=|>= DUR */
     SCN_EXPECT_ELAPSED, /* expect elapsed <=|>= DUR */
@@ -69,6 +72,25 @@ typedef struct scn_step {
     uint32_t items;    /* expect in: first item index */
     uint32_t nitems;
 } scn_step;
+
+/* The steps of the language, one row each (scn_steps.c): the parser reads
+ * their arguments with `parse`, the interpreter records `mop` around them,
+ * and the error messages list the names and quote the shape. The parser's
+ * state and tokens are scn_parse_int.h's. */
+struct scn_parser;
+struct scn_tok;
+typedef struct scn_step_def {
+    const char *name;
+    const char *shape; /* the step as written: "read SOCK LEN" */
+    uint8_t op;        /* scn_opcode */
+    uint8_t mop;       /* the model operation its events record (MOP_*), 0 for none */
+    bool result;       /* it may assign a result */
+    /* Reads the arguments after t[0] (the name) into st (op and the
+     * modifiers already set); *used: the tokens taken, name included. */
+    bool (*parse)(struct scn_parser *P, const struct scn_tok *t, scn_step *st, uint32_t *used);
+} scn_step_def;
+/* The row of a step's opcode; NULL for the expectations. */
+const scn_step_def *scn__step_def(uint8_t op);
 
 typedef struct scn_socket {
     char *name;
@@ -104,7 +126,7 @@ typedef struct scn_sched {
     char *expect; /* NULL: no expectation; "pass"; or the property that must fail */
 } scn_sched;
 
-/* A knob as written; applied in file order by scn_apply_knobs. */
+/* A knob as written; read in file order by scn_get_knobs. */
 typedef enum scn_knob_id {
     SCN_KNOB_TICK = 1,
     SCN_KNOB_WAIT_PACKETS,

@@ -83,9 +83,9 @@ static bool setup(scn_exec_st *x) {
         scn__fail(x, "setup", "np_init failed: error %u", x->sh->get_last_error(x->ctx));
         return false;
     }
-    if (s->timed) x->t0 = x->sh->now_ns(x->ctx);
+    if (s->timed) x->t0 = x->sh->sync->now_ns(x->sh->sync->ctx);
     for (uint32_t k = 0; k < s->nsockets; k++) {
-        if (!x->sh->socket_pair(x->ctx, x->fds[k].h)) {
+        if (!harness_socket_pair(x->hn, x->fds[k].h)) {
             x->fds[k].h[0] = x->fds[k].h[1] = SHIM_INVALID_HANDLE;
             scn__fail(x, "setup", "socket_pair for '%s' failed: error %u", s->sockets[k].name,
                       x->sh->get_last_error(x->ctx));
@@ -126,8 +126,15 @@ static void teardown(scn_exec_st *x) {
     np_destroy(x->p);
 }
 
-void scn_exec_ex(const scn_scenario *s, const shim *sh, model_trace *trace, const scn_hooks *hooks,
-                 const scn_exec_opts *opts) {
+void scn_exec_ex(const scn_scenario *s, const shim *sh, const shim_harness *hn, model_trace *trace,
+                 const scn_hooks *hooks, const scn_exec_opts *opts) {
+    /* Both halves of the seam are checked before anything runs. */
+    const char *why = np_check_shim(sh);
+    if (why == NULL) why = shim_harness_check(hn, SHIM_HARNESS_VERSION_1);
+    if (why != NULL) {
+        hooks->fail(hooks->arg, "setup", why);
+        return;
+    }
     scn_exec_st *x = hooks->alloc(hooks->arg, sizeof *x);
     if (x == NULL) {
         hooks->fail(hooks->arg, "setup", "out of memory for the execution's state");
@@ -136,6 +143,7 @@ void scn_exec_ex(const scn_scenario *s, const shim *sh, model_trace *trace, cons
     x->s = s;
     x->sh = sh;
     x->ctx = sh->ctx;
+    x->hn = hn;
     x->tr = trace;
     x->hk = hooks;
     if (opts != NULL) x->opts = *opts;
@@ -146,7 +154,7 @@ void scn_exec_ex(const scn_scenario *s, const shim *sh, model_trace *trace, cons
         return;
     }
     for (uint32_t i = 0; i < s->nthreads; i++) {
-        if (!sh->thread_spawn(sh->ctx, &x->th[i].t, thread_main, &x->th[i], s->threads[i].name)) {
+        if (!harness_spawn(hn, &x->th[i].t, thread_main, &x->th[i], s->threads[i].name)) {
             scn__fail(x, "setup", "cannot start thread '%s'", s->threads[i].name);
             return; /* threads already started may still run: nothing safe to tear down */
         }
@@ -154,13 +162,13 @@ void scn_exec_ex(const scn_scenario *s, const shim *sh, model_trace *trace, cons
     bool loops = false;
     for (uint32_t i = 0; i < s->nthreads; i++) {
         if (s->threads[i].runs_poller) loops = true;
-        else sh->thread_join(sh->ctx, &x->th[i].t);
+        else harness_join(hn, &x->th[i].t);
     }
     for (uint32_t i = 0; i < s->nfinals && atomic_load(&x->stop) == 0; i++) scn__check(x, &s->finals[i]);
     if (loops) {
         np_stop(x->p);
         for (uint32_t i = 0; i < s->nthreads; i++)
-            if (s->threads[i].runs_poller) sh->thread_join(sh->ctx, &x->th[i].t);
+            if (s->threads[i].runs_poller) harness_join(hn, &x->th[i].t);
     }
     uint32_t waiters = np_waiters(x->p);
     model_emit(trace, MEV_QUIESCENT, waiters, atomic_load(&x->inflight), 0, 0, 0);
@@ -170,8 +178,9 @@ void scn_exec_ex(const scn_scenario *s, const shim *sh, model_trace *trace, cons
     teardown(x);
 }
 
-void scn_exec(const scn_scenario *s, const shim *sh, model_trace *trace, const scn_hooks *hooks) {
-    scn_exec_ex(s, sh, trace, hooks, NULL);
+void scn_exec(const scn_scenario *s, const shim *sh, const shim_harness *hn, model_trace *trace,
+              const scn_hooks *hooks) {
+    scn_exec_ex(s, sh, hn, trace, hooks, NULL);
 }
 
 uint32_t scn_thread_count(const scn_scenario *s) { return s->nthreads; }

@@ -60,6 +60,7 @@ struct scn_exec_st {
     const scn_scenario *s;
     const shim *sh;
     void *ctx;
+    const shim_harness *hn;
     model_trace *tr;
     const scn_hooks *hk;
     scn_exec_opts opts;

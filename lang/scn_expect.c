@@ -12,7 +12,7 @@
 
 #include "scn_exec_int.h"
 
-int64_t scn__since_start(scn_exec_st *x) { return x->sh->now_ns(x->ctx) - x->t0; }
+int64_t scn__since_start(scn_exec_st *x) { return x->sh->sync->now_ns(x->sh->sync->ctx) - x->t0; }
 
 void scn__fail(scn_exec_st *x, const char *property, const char *fmt, ...) {
     char msg[600];

@@ -34,8 +34,8 @@ typedef struct scn_exec_opts {
     bool sleeps_yield;
 } scn_exec_opts;
 
-void scn_exec_ex(const scn_scenario *s, const shim *sh, model_trace *trace, const scn_hooks *hooks,
-                 const scn_exec_opts *opts);
+void scn_exec_ex(const scn_scenario *s, const shim *sh, const shim_harness *hn, model_trace *trace,
+                 const scn_hooks *hooks, const scn_exec_opts *opts);
 
 /* Counts, for drivers and reports. */
 uint32_t scn_thread_count(const scn_scenario *s);

@@ -13,13 +13,16 @@
 
 #define NO_FD UINT64_MAX
 
-static void begin(scn_exec_st *x, const scn_step *st, uint32_t op, uint64_t fd, uint64_t arg) {
+/* The model operation of a step: its row of the step table (scn_steps.c). */
+static uint32_t mop(const scn_step *st) { return scn__step_def(st->op)->mop; }
+
+static void begin(scn_exec_st *x, const scn_step *st, uint64_t fd, uint64_t arg) {
     atomic_fetch_add(&x->inflight, 1);
-    model_emit(x->tr, MEV_OP_BEGIN, st->slot, op, fd, arg, 0);
+    model_emit(x->tr, MEV_OP_BEGIN, st->slot, mop(st), fd, arg, 0);
 }
 
-static void end(scn_exec_st *x, const scn_step *st, uint32_t op, uint8_t out, uint64_t val, uint64_t off) {
-    model_emit(x->tr, MEV_OP_END, st->slot, op, out, val, off);
+static void end(scn_exec_st *x, const scn_step *st, uint8_t out, uint64_t val, uint64_t off) {
+    model_emit(x->tr, MEV_OP_END, st->slot, mop(st), out, val, off);
     atomic_fetch_sub(&x->inflight, 1);
 }
 
@@ -55,12 +58,12 @@ void scn__open_fd(scn_exec_st *x, uint32_t k) {
 static uint8_t one_read(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint32_t len, uint64_t *val) {
     uint32_t k = (uint32_t)st->sock;
     scn_xfd *f = &x->fds[k];
-    begin(x, st, MOP_READ, k, len);
+    begin(x, st, k, len);
     uint32_t n = 0;
     int rc = np_fd_read(f->fd, t->buf, len, &n);
     uint8_t out = outcome(rc, n, true, val);
     uint32_t off = f->rd;
-    end(x, st, MOP_READ, out, *val, off);
+    end(x, st, out, *val, off);
     if (out == MOUT_OK && n > 0) {
         f->rd += n;
         if (atomic_load(&f->lossy) == 0) {
@@ -83,9 +86,10 @@ static uint8_t one_read(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
 static void set_deadline(scn_exec_st *x, uint32_t k, int mode, int64_t d_ns) {
     /* The absolute deadline for the models, read before the poller reads
      * the clock: the poller's own deadline is never earlier than this one. */
-    uint64_t abs = d_ns == 0 ? 0 : d_ns < 0 ? UINT64_MAX : (uint64_t)(x->sh->now_ns(x->ctx) + d_ns);
+    uint64_t abs = d_ns == 0 ? 0 : d_ns < 0 ? UINT64_MAX : (uint64_t)(x->sh->sync->now_ns(x->sh->sync->ctx) + d_ns);
     model_emit(x->tr, MEV_DEADLINE, k, (uint64_t)mode, abs, 0, 0);
     np_fd_set_deadline(x->fds[k].fd, d_ns, mode);
+    model_emit(x->tr, MEV_DEADLINE_SET, k, (uint64_t)mode, 0, 0, 0);
 }
 
 /* read_all: to EOF; a timeout clears the read deadline and goes on (the
@@ -131,7 +135,7 @@ static void peer_send(scn_exec_st *x, const scn_step *st) {
     memcpy(f->stream + off, x->s->bytes + st->data, st->len);
     atomic_store(&f->sent, off + st->len);
     model_emit(x->tr, MEV_PEER_SEND, k, st->len, off, 0, 0);
-    int n = x->sh->sock_send_sync(x->ctx, f->h[1], x->s->bytes + st->data, st->len);
+    int n = harness_send(x->hn, f->h[1], x->s->bytes + st->data, st->len);
     if (n != (int)st->len) {
         atomic_store(&f->lossy, 1);
         model_emit_text(x->tr, MEV_NOTE, "a peer send failed: later stream offsets of this socket are not checked");
@@ -155,12 +159,11 @@ static void foreign(scn_exec_st *x, const scn_step *st) {
      * recv is pending and no poller read of this socket can be (the same
      * thread does both), so the byte goes to it. */
     if (st->arg == 1) return; /* `foreign s pending`: stays outstanding */
-    x->sh->sock_send_sync(x->ctx, x->fds[k].h[1], "!", 1);
+    harness_send(x->hn, x->fds[k].h[1], "!", 1);
 }
 
 /* Runs one execution of the step (no repeat, no maybe); returns its outcome. */
 static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint64_t *val) {
-    const shim *sh = x->sh;
     uint32_t k = st->sock >= 0 ? (uint32_t)st->sock : 0;
     uint32_t n = 0;
     int rc;
@@ -170,50 +173,50 @@ static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
     case SCN_READ_EXACT: return read_exact(x, t, st, val);
     case SCN_READ_ALL: return read_all(x, t, st, val);
     case SCN_WRITE:
-        begin(x, st, MOP_WRITE, k, st->len);
+        begin(x, st, k, st->len);
         rc = np_fd_write(x->fds[k].fd, x->s->bytes + st->data, st->len, &n);
         {
             uint8_t out = outcome(rc, n, false, val);
-            end(x, st, MOP_WRITE, out, *val, 0);
+            end(x, st, out, *val, 0);
             return out;
         }
     case SCN_DEADLINE: set_deadline(x, k, st->mode, st->arg); return MOUT_OK;
     case SCN_SEND: peer_send(x, st); return MOUT_OK;
     case SCN_SHUTDOWN:
         model_emit(x->tr, MEV_PEER_SHUTDOWN, k, 0, 0, 0, 0);
-        sh->sock_shutdown_send(x->ctx, x->fds[k].h[1]);
+        harness_shutdown_send(x->hn, x->fds[k].h[1]);
         return MOUT_OK;
     case SCN_RESET:
         model_emit(x->tr, MEV_PEER_RESET, k, 0, 0, 0, 0);
         atomic_store(&x->fds[k].lossy, 1); /* the poller side may lose what was buffered */
-        sh->sock_abort(x->ctx, x->fds[k].h[1]);
+        harness_abort(x->hn, x->fds[k].h[1]);
         return MOUT_OK;
     case SCN_CLOSE: {
-        begin(x, st, MOP_CLOSE, k, 0);
+        begin(x, st, k, 0);
         rc = np_fd_close(x->fds[k].fd);
         uint8_t out = rc == NP_OK ? MOUT_OK : MOUT_CLOSED;
-        end(x, st, MOP_CLOSE, out, 0, 0);
+        end(x, st, out, 0, 0);
         return out;
     }
     case SCN_OPEN: scn__open_fd(x, k); return MOUT_OK;
     case SCN_BREAK:
-        begin(x, st, MOP_BREAK, NO_FD, 0);
+        begin(x, st, NO_FD, 0);
         np_break(x->p);
-        end(x, st, MOP_BREAK, MOUT_OK, 0, 0);
+        end(x, st, MOUT_OK, 0, 0);
         return MOUT_OK;
     case SCN_SLEEP:
-        begin(x, st, MOP_SLEEP, NO_FD, (uint64_t)st->arg);
-        sh->sleep_ns(x->ctx, x->opts.sleeps_yield ? 0 : st->arg);
-        end(x, st, MOP_SLEEP, MOUT_OK, 0, 0);
+        begin(x, st, NO_FD, (uint64_t)st->arg);
+        harness_sleep(x->hn, x->opts.sleeps_yield ? 0 : st->arg);
+        end(x, st, MOUT_OK, 0, 0);
         return MOUT_OK;
     case SCN_POLL: {
-        begin(x, st, MOP_POLL, NO_FD, (uint64_t)st->arg);
+        begin(x, st, NO_FD, (uint64_t)st->arg);
         np_list l = {0};
         int32_t d = np_poll(x->p, t->m, st->arg, &l);
         *val = l.n;
         np_ready(x->p, &l);
         np_adjust_waiters(x->p, d);
-        end(x, st, MOP_POLL, MOUT_OK, *val, 0);
+        end(x, st, MOUT_OK, *val, 0);
         return MOUT_OK;
     }
     case SCN_FOREIGN: foreign(x, st); return MOUT_OK;

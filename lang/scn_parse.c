@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../sim/sim.h" /* stored schedules are checked with the simulator's parser */
 #include "scn_parse_int.h"
 
 /* ---- Errors and small helpers (used by scn_steps.c too) ---- */
@@ -248,9 +249,9 @@ static bool st_knob(scn_parser *P, const scn_tok *t) {
         if (!scn__dur(P, &t[2], &v)) return false;
         break;
     case SCN_KNOB_WAIT_PACKETS:
-        if (scn__tok_eq(&t[2], "present")) v = SIM_WAITPKT_PRESENT;
-        else if (scn__tok_eq(&t[2], "absent")) v = SIM_WAITPKT_ABSENT;
-        else if (scn__tok_eq(&t[2], "choice")) v = SIM_WAITPKT_CHOOSE;
+        if (scn__tok_eq(&t[2], "present")) v = SCN_WAITPKT_PRESENT;
+        else if (scn__tok_eq(&t[2], "absent")) v = SCN_WAITPKT_ABSENT;
+        else if (scn__tok_eq(&t[2], "choice")) v = SCN_WAITPKT_CHOICE;
         else return scn__err(P, t[2].col, "wait_packets is present, absent or choice, not '%s'", scn__text(P, &t[2]));
         break;
     case SCN_KNOB_MAX_STEPS:
@@ -555,26 +556,49 @@ const char *scn_schedule(const scn_scenario *s, uint32_t i) { return i < s->nsch
 uint32_t scn_schedule_line(const scn_scenario *s, uint32_t i) { return i < s->nscheds ? s->scheds[i].line : 0; }
 const char *scn_schedule_expect(const scn_scenario *s, uint32_t i) { return i < s->nscheds ? s->scheds[i].expect : NULL; }
 
-void scn_apply_knobs(const scn_scenario *s, sim_config *cfg) {
+scn_knobs scn_get_knobs(const scn_scenario *s) {
+    scn_knobs k;
+    memset(&k, 0, sizeof k);
     for (uint32_t i = 0; i < s->nknobs; i++) {
         int64_t v = s->knobs[i].value;
         switch (s->knobs[i].id) {
-        case SCN_KNOB_TICK: cfg->tick_ns = v; break;
-        case SCN_KNOB_WAIT_PACKETS: cfg->wait_packets = (uint8_t)v; break;
-        case SCN_KNOB_FAULTS:
-            for (int f = 0; f < SIM_FAULT__COUNT; f++) cfg->fault_budget[f] = (uint32_t)v;
+        case SCN_KNOB_TICK:
+            k.tick_set = true;
+            k.tick_ns = v;
             break;
-        case SCN_KNOB_FAULTS_PORT: cfg->fault_budget[SIM_FAULT_PORT] = (uint32_t)v; break;
-        case SCN_KNOB_FAULTS_POST: cfg->fault_budget[SIM_FAULT_POST] = (uint32_t)v; break;
-        case SCN_KNOB_FAULTS_SOCKIO: cfg->fault_budget[SIM_FAULT_SOCKIO] = (uint32_t)v; break;
-        case SCN_KNOB_FAULTS_WAITPKT: cfg->fault_budget[SIM_FAULT_WAITPKT] = (uint32_t)v; break;
-        case SCN_KNOB_MAX_STEPS: cfg->max_steps = (uint64_t)v; break;
-        case SCN_KNOB_MAX_DECISIONS: cfg->max_decisions = (uint32_t)v; break;
-        case SCN_KNOB_MAX_OBJECTS: cfg->max_objects = (uint32_t)v; break;
-        case SCN_KNOB_TIME_JUMPS: cfg->time_jumps = v != 0; break;
+        case SCN_KNOB_WAIT_PACKETS: k.wait_packets = (scn_wait_packets)v; break;
+        case SCN_KNOB_FAULTS:
+            for (uint32_t f = 0; f < SHIM_FAULT_FAMILIES; f++) k.faults[f] = (uint32_t)v;
+            break;
+        case SCN_KNOB_FAULTS_PORT: k.faults[SHIM_FAULT_PORT] = (uint32_t)v; break;
+        case SCN_KNOB_FAULTS_POST: k.faults[SHIM_FAULT_POST] = (uint32_t)v; break;
+        case SCN_KNOB_FAULTS_SOCKIO: k.faults[SHIM_FAULT_SOCKIO] = (uint32_t)v; break;
+        case SCN_KNOB_FAULTS_WAITPKT: k.faults[SHIM_FAULT_WAITPKT] = (uint32_t)v; break;
+        case SCN_KNOB_MAX_STEPS:
+            k.max_steps_set = true;
+            k.max_steps = (uint64_t)v;
+            break;
+        case SCN_KNOB_MAX_DECISIONS:
+            k.max_decisions_set = true;
+            k.max_decisions = (uint32_t)v;
+            break;
+        case SCN_KNOB_MAX_OBJECTS:
+            k.max_objects_set = true;
+            k.max_objects = (uint32_t)v;
+            break;
+        case SCN_KNOB_TIME_JUMPS:
+            k.time_jumps_set = true;
+            k.time_jumps = v != 0;
+            break;
         default: break;
         }
     }
-    /* The main thread plus one per scenario thread. */
-    if (cfg->max_threads < s->nthreads + 1) cfg->max_threads = s->nthreads + 1;
+    k.threads = s->nthreads + 1;
+    return k;
+}
+
+bool scn_knobs_faults(const scn_knobs *k) {
+    for (uint32_t f = 0; f < SHIM_FAULT_FAMILIES; f++)
+        if (k->faults[f] != 0) return true;
+    return false;
 }

@@ -14,17 +14,6 @@
 
 #include "scn_parse_int.h"
 
-static const char *const step_names[] = {"read",  "read_exact", "read_all", "write", "deadline",
-                                         "send",  "shutdown",   "reset",    "close", "open",
-                                         "break", "sleep",      "poll",     "foreign", "run_poller",
-                                         "expect", "maybe",     "repeat"};
-
-bool scn__step_known(const scn_tok *t) {
-    for (size_t i = 0; i < sizeof step_names / sizeof step_names[0]; i++)
-        if (t->kind == SCN_T_IDENT && scn__tok_eq(t, step_names[i])) return true;
-    return false;
-}
-
 static bool add_bytes(scn_parser *P, const char *src, uint32_t len, uint32_t slot, uint32_t *off) {
     scn_scenario *s = P->s;
     while (s->nbytes + len + 1 > P->cap_bytes)
@@ -184,119 +173,198 @@ bool scn__final_expect(scn_parser *P, const scn_tok *t) {
     return true;
 }
 
-/* ---- Operations ---- */
+/* ---- Operations ----
+ * One parser per shape of arguments: t[0] is the step's name, the arguments
+ * follow; each sets st->sock (if any) and *used, the tokens it took. */
 
-static bool op_args(scn_parser *P, const scn_tok *t, uint32_t i, scn_step *st) {
+static bool p_read(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
     scn_scenario *s = P->s;
     scn_thread *th = &s->threads[P->cur];
-    const scn_tok *w = &t[i];
-    int64_t v;
-    int32_t k = -1;
-    if (scn__tok_eq(w, "read") || scn__tok_eq(w, "read_exact") || scn__tok_eq(w, "read_all")) {
-        st->op = scn__tok_eq(w, "read") ? SCN_READ : scn__tok_eq(w, "read_exact") ? SCN_READ_EXACT : SCN_READ_ALL;
-        if (!sock_ref(P, &t[i + 1], false, &k) || !usable(P, &t[i + 1], k)) return false;
-        if (!claim(P, &t[i + 1], k, &s->sockets[k].reader, "read")) return false;
-        st->arg = 64;
-        i += 2;
-        if (st->op != SCN_READ_ALL || t[i].kind != SCN_T_END) {
-            if (!scn__int(P, &t[i], 1, SCN_MAX_LEN, st->op == SCN_READ_EXACT ? "the byte count" : "the length", &v)) return false;
-            st->arg = v;
-            i++;
-        }
-        if ((uint32_t)st->arg > th->buf_len) th->buf_len = (uint32_t)st->arg;
-    } else if (scn__tok_eq(w, "write")) {
-        st->op = SCN_WRITE;
-        if (!sock_ref(P, &t[i + 1], false, &k) || !usable(P, &t[i + 1], k)) return false;
-        if (!claim(P, &t[i + 1], k, &s->sockets[k].writer, "written")) return false;
-        if (!data_arg(P, &t[i + 2], st)) return false;
-        i += 3;
-    } else if (scn__tok_eq(w, "deadline")) {
-        st->op = SCN_DEADLINE;
-        if (!sock_ref(P, &t[i + 1], false, &k) || !usable(P, &t[i + 1], k)) return false;
-        const scn_tok *m = &t[i + 2];
-        if (scn__tok_eq(m, "read")) st->mode = 'r';
-        else if (scn__tok_eq(m, "write")) st->mode = 'w';
-        else if (scn__tok_eq(m, "both")) st->mode = 'r' + 'w';
-        else return scn__err(P, m->col, "expected read, write or both, got '%s'", scn__text(P, m));
-        const scn_tok *d = &t[i + 3];
-        if (d->kind == SCN_T_IDENT && scn__tok_eq(d, "none")) st->arg = 0;
-        else if (d->kind == SCN_T_IDENT && scn__tok_eq(d, "past")) st->arg = -1;
-        else if (!scn__dur(P, d, &st->arg)) return false;
-        else if (st->arg == 0) return scn__err(P, d->col, "a deadline of 0: write 'none' (no deadline) or 'past' (expired)");
-        i += 4;
-    } else if (scn__tok_eq(w, "send")) {
-        st->op = SCN_SEND;
-        if (!sock_ref(P, &t[i + 1], true, &k)) return false;
-        if (!claim(P, &t[i + 1], k, &s->sockets[k].sender, "driven from its peer")) return false;
-        if (s->sockets[k].pending_line != 0)
-            return scn__err(P, w->col, "the peer of '%s' cannot send: the pending foreign recv of line %u would take the bytes",
-                            s->sockets[k].name, s->sockets[k].pending_line);
-        if (s->sockets[k].send_line == 0) s->sockets[k].send_line = P->line;
-        if (!data_arg(P, &t[i + 2], st)) return false;
-        i += 3;
-    } else if (scn__tok_eq(w, "shutdown") || scn__tok_eq(w, "reset")) {
-        st->op = scn__tok_eq(w, "shutdown") ? SCN_SHUTDOWN : SCN_RESET;
-        if (!sock_ref(P, &t[i + 1], true, &k)) return false;
-        if (!claim(P, &t[i + 1], k, &s->sockets[k].sender, "driven from its peer")) return false;
-        i += 2;
-    } else if (scn__tok_eq(w, "close") || scn__tok_eq(w, "foreign")) {
-        st->op = scn__tok_eq(w, "close") ? SCN_CLOSE : SCN_FOREIGN;
-        if (!sock_ref(P, &t[i + 1], false, &k) || !usable(P, &t[i + 1], k)) return false;
-        /* The foreign recv takes the next byte of the stream: it must not race the socket's reader. */
-        if (st->op == SCN_FOREIGN) {
-            if (!claim(P, &t[i + 1], k, &s->sockets[k].reader, "read")) return false;
-            /* One OVERLAPPED per foreign step: repeating it would resubmit it while its packet may be queued. */
-            if (st->repeat > 1) return scn__err(P, w->col, "`foreign` cannot be repeated (write several foreign steps)");
-            st->data = s->nforeign++;
-            /* `pending`: no byte follows, the recv stays outstanding (until a close cancels it). */
-            if (t[i + 2].kind == SCN_T_IDENT && scn__tok_eq(&t[i + 2], "pending")) {
-                st->arg = 1;
-                i++;
-                if (s->sockets[k].send_line != 0)
-                    return scn__err(P, t[i + 1].col, "a pending foreign recv on '%s' would take the bytes its peer sends (line %u)",
-                                    s->sockets[k].name, s->sockets[k].send_line);
-                s->sockets[k].pending_line = P->line;
-            }
-        }
-        i += 2;
-    } else if (scn__tok_eq(w, "open")) {
-        st->op = SCN_OPEN;
-        if (!sock_ref(P, &t[i + 1], false, &k)) return false;
-        scn_socket *so = &s->sockets[k];
-        if (!so->deferred)
-            return scn__err(P, t[i + 1].col, "socket '%s' is opened before the threads start; declare it `deferred` to open it in a step", so->name);
-        if (so->opener >= 0) return scn__err(P, t[i + 1].col, "socket '%s' is opened twice", so->name);
-        if (st->maybe || st->repeat > 1) return scn__err(P, w->col, "`open` cannot be repeated or maybe");
-        so->opener = P->cur;
-        i += 2;
-    } else if (scn__tok_eq(w, "break") || scn__tok_eq(w, "run_poller")) {
-        st->op = scn__tok_eq(w, "break") ? SCN_BREAK : SCN_RUN_POLLER;
-        if (st->op == SCN_RUN_POLLER) {
-            if (st->maybe || st->repeat > 1) return scn__err(P, w->col, "run_poller cannot be repeated or maybe");
-            th->polls = th->runs_poller = true;
-        }
-        i += 1;
-    } else if (scn__tok_eq(w, "sleep")) {
-        st->op = SCN_SLEEP;
-        if (!scn__dur(P, &t[i + 1], &st->arg)) return false;
-        i += 2;
-    } else if (scn__tok_eq(w, "poll")) {
-        st->op = SCN_POLL;
-        const scn_tok *d = &t[i + 1];
-        if (d->kind == SCN_T_IDENT && scn__tok_eq(d, "forever")) st->arg = -1;
-        else if (!scn__dur(P, d, &st->arg)) return false;
-        th->polls = true;
-        i += 2;
-    } else {
-        return scn__err(P, w->col, "unknown step '%s'", scn__text(P, w));
+    if (!sock_ref(P, &t[1], false, &st->sock) || !usable(P, &t[1], st->sock)) return false;
+    if (!claim(P, &t[1], st->sock, &s->sockets[st->sock].reader, "read")) return false;
+    st->arg = 64;
+    *used = 2;
+    if (st->op != SCN_READ_ALL || t[2].kind != SCN_T_END) {
+        int64_t v;
+        if (!scn__int(P, &t[2], 1, SCN_MAX_LEN, st->op == SCN_READ_EXACT ? "the byte count" : "the length", &v)) return false;
+        st->arg = v;
+        *used = 3;
     }
-    st->sock = k;
-    return scn__end(P, &t[i]);
+    if ((uint32_t)st->arg > th->buf_len) th->buf_len = (uint32_t)st->arg;
+    return true;
 }
 
-static bool may_assign(uint8_t op) {
-    return op == SCN_READ || op == SCN_READ_EXACT || op == SCN_READ_ALL || op == SCN_WRITE || op == SCN_CLOSE ||
-           op == SCN_POLL;
+static bool p_write(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    if (!sock_ref(P, &t[1], false, &st->sock) || !usable(P, &t[1], st->sock)) return false;
+    if (!claim(P, &t[1], st->sock, &P->s->sockets[st->sock].writer, "written")) return false;
+    *used = 3;
+    return data_arg(P, &t[2], st);
+}
+
+static bool p_deadline(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    if (!sock_ref(P, &t[1], false, &st->sock) || !usable(P, &t[1], st->sock)) return false;
+    const scn_tok *m = &t[2];
+    if (scn__tok_eq(m, "read")) st->mode = 'r';
+    else if (scn__tok_eq(m, "write")) st->mode = 'w';
+    else if (scn__tok_eq(m, "both")) st->mode = 'r' + 'w';
+    else return scn__err(P, m->col, "expected read, write or both, got '%s'", scn__text(P, m));
+    const scn_tok *d = &t[3];
+    if (d->kind == SCN_T_IDENT && scn__tok_eq(d, "none")) st->arg = 0;
+    else if (d->kind == SCN_T_IDENT && scn__tok_eq(d, "past")) st->arg = -1;
+    else if (!scn__dur(P, d, &st->arg)) return false;
+    else if (st->arg == 0) return scn__err(P, d->col, "a deadline of 0: write 'none' (no deadline) or 'past' (expired)");
+    *used = 4;
+    return true;
+}
+
+static bool p_send(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    if (!sock_ref(P, &t[1], true, &st->sock)) return false;
+    scn_socket *so = &P->s->sockets[st->sock];
+    if (!claim(P, &t[1], st->sock, &so->sender, "driven from its peer")) return false;
+    if (so->pending_line != 0)
+        return scn__err(P, t[0].col, "the peer of '%s' cannot send: the pending foreign recv of line %u would take the bytes",
+                        so->name, so->pending_line);
+    if (so->send_line == 0) so->send_line = P->line;
+    *used = 3;
+    return data_arg(P, &t[2], st);
+}
+
+/* shutdown, reset: the peer only. */
+static bool p_peer(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    if (!sock_ref(P, &t[1], true, &st->sock)) return false;
+    *used = 2;
+    return claim(P, &t[1], st->sock, &P->s->sockets[st->sock].sender, "driven from its peer");
+}
+
+static bool p_close(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    *used = 2;
+    return sock_ref(P, &t[1], false, &st->sock) && usable(P, &t[1], st->sock);
+}
+
+static bool p_foreign(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    scn_scenario *s = P->s;
+    if (!p_close(P, t, st, used)) return false;
+    scn_socket *so = &s->sockets[st->sock];
+    /* The foreign recv takes the next byte of the stream: it must not race the socket's reader. */
+    if (!claim(P, &t[1], st->sock, &so->reader, "read")) return false;
+    /* One OVERLAPPED per foreign step: repeating it would resubmit it while its packet may be queued. */
+    if (st->repeat > 1) return scn__err(P, t[0].col, "`foreign` cannot be repeated (write several foreign steps)");
+    st->data = s->nforeign++;
+    /* `pending`: no byte follows, the recv stays outstanding (until a close cancels it). */
+    if (t[2].kind == SCN_T_IDENT && scn__tok_eq(&t[2], "pending")) {
+        st->arg = 1;
+        *used = 3;
+        if (so->send_line != 0)
+            return scn__err(P, t[2].col, "a pending foreign recv on '%s' would take the bytes its peer sends (line %u)",
+                            so->name, so->send_line);
+        so->pending_line = P->line;
+    }
+    return true;
+}
+
+static bool p_open(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    if (!sock_ref(P, &t[1], false, &st->sock)) return false;
+    scn_socket *so = &P->s->sockets[st->sock];
+    if (!so->deferred)
+        return scn__err(P, t[1].col, "socket '%s' is opened before the threads start; declare it `deferred` to open it in a step", so->name);
+    if (so->opener >= 0) return scn__err(P, t[1].col, "socket '%s' is opened twice", so->name);
+    if (st->maybe || st->repeat > 1) return scn__err(P, t[0].col, "`open` cannot be repeated or maybe");
+    so->opener = P->cur;
+    *used = 2;
+    return true;
+}
+
+static bool p_none(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    (void)P, (void)t, (void)st;
+    *used = 1;
+    return true;
+}
+
+static bool p_run_poller(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    if (st->maybe || st->repeat > 1) return scn__err(P, t[0].col, "run_poller cannot be repeated or maybe");
+    scn_thread *th = &P->s->threads[P->cur];
+    th->polls = th->runs_poller = true;
+    *used = 1;
+    return true;
+}
+
+static bool p_sleep(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    *used = 2;
+    return scn__dur(P, &t[1], &st->arg);
+}
+
+static bool p_poll(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    if (t[1].kind == SCN_T_IDENT && scn__tok_eq(&t[1], "forever")) st->arg = -1;
+    else if (!scn__dur(P, &t[1], &st->arg)) return false;
+    P->s->threads[P->cur].polls = true;
+    *used = 2;
+    return true;
+}
+
+/* Every step of the language, in opcode order, which is also the order
+ * messages list them in. */
+static const scn_step_def steps[] = {
+    {"read", "read SOCK LEN", SCN_READ, MOP_READ, true, p_read},
+    {"read_exact", "read_exact SOCK N", SCN_READ_EXACT, MOP_READ, true, p_read},
+    {"read_all", "read_all SOCK [LEN]", SCN_READ_ALL, MOP_READ, true, p_read},
+    {"write", "write SOCK \"data\"|LEN", SCN_WRITE, MOP_WRITE, true, p_write},
+    {"deadline", "deadline SOCK read|write|both DUR|none|past", SCN_DEADLINE, 0, false, p_deadline},
+    {"send", "send SOCK.peer \"data\"|LEN", SCN_SEND, 0, false, p_send},
+    {"shutdown", "shutdown SOCK.peer", SCN_SHUTDOWN, 0, false, p_peer},
+    {"reset", "reset SOCK.peer", SCN_RESET, 0, false, p_peer},
+    {"close", "close SOCK", SCN_CLOSE, MOP_CLOSE, true, p_close},
+    {"open", "open SOCK", SCN_OPEN, 0, false, p_open},
+    {"break", "break", SCN_BREAK, MOP_BREAK, false, p_none},
+    {"sleep", "sleep DUR", SCN_SLEEP, MOP_SLEEP, false, p_sleep},
+    {"poll", "poll DUR|forever", SCN_POLL, MOP_POLL, true, p_poll},
+    {"foreign", "foreign SOCK [pending]", SCN_FOREIGN, 0, false, p_foreign},
+    {"run_poller", "run_poller", SCN_RUN_POLLER, 0, false, p_run_poller},
+};
+#define NSTEPS (sizeof steps / sizeof steps[0])
+
+const scn_step_def *scn__step_def(uint8_t op) {
+    /* The rows are in opcode order (the interpreter asks on every operation). */
+    if (op >= 1 && op <= NSTEPS && steps[op - 1].op == op) return &steps[op - 1];
+    for (size_t i = 0; i < NSTEPS; i++)
+        if (steps[i].op == op) return &steps[i];
+    return NULL;
+}
+
+static const scn_step_def *find_step(const scn_tok *t) {
+    for (size_t i = 0; i < NSTEPS; i++)
+        if (t->kind == SCN_T_IDENT && scn__tok_eq(t, steps[i].name)) return &steps[i];
+    return NULL;
+}
+
+/* A step's name, or a word that starts a step line (modifiers, expect). */
+bool scn__step_known(const scn_tok *t) {
+    return find_step(t) != NULL || (t->kind == SCN_T_IDENT && (scn__tok_eq(t, "maybe") || scn__tok_eq(t, "repeat") ||
+                                                               scn__tok_eq(t, "expect")));
+}
+
+/* "read, read_exact, ...": every step, or those that may assign a result. */
+static const char *step_names(char *buf, size_t n, bool results_only) {
+    size_t len = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < NSTEPS && len < n; i++)
+        if (!results_only || steps[i].result)
+            len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", steps[i].name);
+    return buf;
+}
+
+static bool op_args(scn_parser *P, const scn_tok *t, scn_step *st) {
+    const scn_step_def *d = find_step(t);
+    if (d == NULL) {
+        char known[256];
+        return scn__err(P, t->col, "unknown step '%s' (known: %s, expect)", scn__text(P, t),
+                        step_names(known, sizeof known, false));
+    }
+    st->op = d->op;
+    uint32_t used = 1;
+    if (!d->parse(P, t, st, &used)) return false;
+    if (t[used].kind != SCN_T_END)
+        return scn__err(P, t[used].col, "unexpected '%s' at the end of the step (%s)", scn__text(P, &t[used]), d->shape);
+    return true;
 }
 
 bool scn__thread_step(scn_parser *P, const scn_line *L) {
@@ -348,11 +416,12 @@ bool scn__thread_step(scn_parser *P, const scn_line *L) {
     }
     if (t[i].kind != SCN_T_IDENT) return scn__err(P, t[i].col, "expected a step, got '%s'", scn__text(P, &t[i]));
     if (scn__tok_eq(&t[i], "expect")) return scn__err(P, t[i].col, "an expectation cannot be assigned, repeated or maybe");
-    if (!op_args(P, t, i, st)) return false;
+    if (!op_args(P, &t[i], st)) return false;
     if (rname != NULL) {
-        if (!may_assign(st->op))
-            return scn__err(P, rname->col, "step '%s' has no result (results: read, read_exact, read_all, write, close, poll)",
-                            scn__text(P, &t[i]));
+        char names[256];
+        if (!scn__step_def(st->op)->result)
+            return scn__err(P, rname->col, "step '%s' has no result (results: %s)", scn__text(P, &t[i]),
+                            step_names(names, sizeof names, true));
         if (st->maybe) return scn__err(P, rname->col, "a `maybe` step cannot assign a result (it may not run)");
         if (!scn__grow((void **)&s->results, &P->cap_results, s->nresults, sizeof *s->results)) return scn__err(P, 1, "out of memory");
         scn_result *r = &s->results[s->nresults];

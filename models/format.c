@@ -21,7 +21,8 @@ static const char *const kind_names[MEV__COUNT] = {
     [MEV_FD_OPEN] = "fd_open",         [MEV_OP_BEGIN] = "op_begin",     [MEV_OP_END] = "op_end",
     [MEV_DEADLINE] = "deadline",       [MEV_PEER_SEND] = "peer_send",   [MEV_PEER_SHUTDOWN] = "peer_shutdown",
     [MEV_PEER_RESET] = "peer_reset",   [MEV_FOREIGN] = "foreign",       [MEV_FATAL] = "fatal",
-    [MEV_QUIESCENT] = "quiescent",     [MEV_NOTE] = "note",
+    [MEV_QUIESCENT] = "quiescent",     [MEV_NOTE] = "note",             [MEV_DEADLINE_SET] = "deadline_set",
+    [MEV_FAULT] = "fault",
 };
 
 const char *model_op_name(uint64_t op) {
@@ -124,12 +125,17 @@ static int args(const model_event *e, char *d, size_t n) {
         return snprintf(d, n, "fd%" PRIu64 " %s at %" PRId64 "ns", a[0], mode_name(a[1]), (int64_t)a[2]);
     case MEV_PEER_SEND:
         return snprintf(d, n, "fd%" PRIu64 " bytes %" PRIu64 " offset %" PRIu64, a[0], a[1], a[2]);
+    case MEV_DEADLINE_SET: return snprintf(d, n, "fd%" PRIu64 " %s", a[0], mode_name(a[1]));
     case MEV_PEER_SHUTDOWN:
     case MEV_PEER_RESET: return snprintf(d, n, "fd%" PRIu64, a[0]);
     case MEV_FOREIGN:
         return snprintf(d, n, "fd%" PRIu64 " %s decoy %s", a[0], ovs(a[1], y, sizeof y), a[2] ? "intact" : "WRITTEN");
     case MEV_QUIESCENT:
         return snprintf(d, n, "waiters %" PRId32 " parked %" PRIu64, (int32_t)(uint32_t)a[0], a[1]);
+    case MEV_FAULT:
+        if (a[1] == 0) return snprintf(d, n, "family %" PRIu64 " call %" PRIu64 " no fault (decision %" PRIu64 ")", a[0], a[2], a[3]);
+        return snprintf(d, n, "family %" PRIu64 " call %" PRIu64 " fails with %" PRIu64 " (decision %" PRIu64 ")", a[0], a[2],
+                        a[1], a[3]);
     case MEV_FATAL:
     case MEV_NOTE: return snprintf(d, n, "%s", e->text != NULL ? e->text : "");
     default:

@@ -21,9 +21,13 @@ static mw_op *running(mw *w, const model_event *e, uint32_t *index) {
  *
  * The deadline in force for an fd and mode is its last MEV_DEADLINE (0
  * none, -1 past, else absolute ns; 'r'+'w' sets both); MEV_FD_OPEN clears
- * them. For a read or write, E is the earliest expiry in force at any moment
- * from its MEV_OP_BEGIN to its MEV_OP_END (a deadline moved later while it
- * ran still counts, since its timer may have fired first).
+ * them. A deadline takes effect at the poller call (np_fd_set_deadline), not
+ * at the harness's note of it: the note comes first (it reads the clock), so
+ * until the call's MEV_DEADLINE_SET the previous deadline may still be the
+ * poller's, and both count. For a read or write, E is the earliest expiry in
+ * force at any moment from its MEV_OP_BEGIN to its MEV_OP_END (a deadline
+ * moved later while it ran still counts, since its timer may have fired
+ * first).
  *  (a) A read/write that ends with timeout had a deadline (E exists) and ends
  *      no earlier than E, less `slack_ns` when time is not virtual. No tick
  *      is allowed: deadlines are enforced by the poller's runtime timers,

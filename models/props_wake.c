@@ -153,14 +153,25 @@ static uint64_t go_timeout_ms(int64_t d) {
  *      a tick after its due time, and restart it once more when a packet it
  *      was woken for is taken; whatever takes it acts, and records an event,
  *      at that moment. The precise timer is never later.
+ *  (c) every wait on the port, the runtime loop's own included, asks for
+ *      INFINITE or at most 1e15 ns in ms (1e9 ms): no delay converts to
+ *      more, whatever timer the loop computed it from (GN §1 step 2).
  * A poll with d < 0 may block for ever (a lost wakeup is break-delivered's or
- * the simulator's deadlock). Vacuous for the runtime loop's polls, which the
- * harness does not announce; (b) is weak while other threads are busy.
+ * the simulator's deadlock). (a) and (b) are vacuous for the runtime loop's
+ * polls, whose delay the harness does not announce; (b) is weak while other
+ * threads are busy.
  */
 void mp_poll_delay(mw *w, const model_event *e) {
     if (e == NULL) return;
     char t1[32], t2[32];
     if (e->kind == MEV_WAIT_BEGIN) {
+        if (e->a[1] != SHIM_INFINITE && e->a[1] > (uint64_t)(MW_MAX_DELAY_NS / 1000000)) {
+            mw_fail(w, MP_POLL_DELAY, MW_SEQS(e->seq),
+                    "T%u waited on the port with a timeout of %" PRIu64 " ms at [%llu]: more than Go's clamp of any "
+                    "delay (1e15 ns = %lld ms) and not INFINITE",
+                    e->thread, e->a[1], (unsigned long long)e->seq, (long long)(MW_MAX_DELAY_NS / 1000000));
+            return;
+        }
         mw_thread *th = mw_thread_get(w, e->thread);
         if (th->op == 0) return;
         mw_op *op = mw_op_at(w, th->op);

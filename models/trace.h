@@ -67,6 +67,14 @@ typedef enum model_ev_kind {
     MEV_FATAL,         /* text: the poller's throw message */
     MEV_QUIESCENT,     /* end of the scenario: a0 netpollWaiters, a1 threads still parked in the poller */
     MEV_NOTE,          /* text */
+    MEV_DEADLINE_SET,  /* a0 fd, a1 mode: the poller call that the thread's last MEV_DEADLINE announced has
+                        * returned. The harness records a deadline (reading the clock) before it calls the
+                        * poller, so between the two the poller may still hold the previous deadline. */
+
+    /* ---- fault decisions, from the fault shim (shim/fault.h) ---- */
+    MEV_FAULT, /* a0 family (shim_fault_family), a1 error injected (0: none, the call went on), a2 the call's
+                * number in its family, a3 the decision's number in the execution (0: a persistent fault,
+                * no decision) */
     MEV__COUNT
 } model_ev_kind;
 
@@ -152,9 +160,11 @@ typedef struct model_rec {
 } model_rec;
 model_rec *model_rec_slot(model_trace *t, const shim *inner);
 
-/* The recording shim: a shim whose every call goes to `inner` and is
- * recorded into `t`. `out` is caller storage that must outlive its use. */
-void model_record_wrap(shim *out, const shim *inner, model_trace *t);
+/* The recording shim (shim/record.c): a shim whose every call goes to
+ * `inner` and is recorded into `t`. `out` is caller storage that must
+ * outlive its use. NULL on success; else why `inner` is refused (older than
+ * seam version 2, or a call missing), and `out` is left zeroed. */
+const char *model_record_wrap(shim *out, const shim *inner, model_trace *t);
 
 /* Names of model_op and model_outcome values, as the scenario language and
  * the reports spell them. */

@@ -168,6 +168,11 @@ static void op_begin(mw *w, const model_event *e) {
         uint32_t m = op->kind == MOP_WRITE;
         op->min_exp = f->exp[m];
         op->min_exp_seq = f->exp_seq[m];
+        if (f->exp_unsettled[m] > 0 && f->exp_old[m] < op->min_exp) {
+            /* another thread's new deadline may not have reached the poller */
+            op->min_exp = f->exp_old[m];
+            op->min_exp_seq = f->exp_old_seq[m];
+        }
         op->past_own = f->exp[m] == MW_EXPIRED && f->exp_thread[m] == e->thread;
         op->past_seq = f->exp_seq[m];
         if (f->nopen < MW_FD_OPEN_OPS) f->open_ops[f->nopen++] = i;
@@ -205,6 +210,11 @@ static void deadline(mw *w, const model_event *e) {
     bool r = a[1] == 'r' || a[1] == 'r' + 'w', wr = a[1] == 'w' || a[1] == 'r' + 'w';
     for (uint32_t m = 0; m < 2; m++) {
         if (!(m == 0 ? r : wr)) continue;
+        if (f->exp_unsettled[m] == 0 || f->exp[m] < f->exp_old[m]) {
+            f->exp_old[m] = f->exp[m];
+            f->exp_old_seq[m] = f->exp_seq[m];
+        }
+        f->exp_unsettled[m]++;
         f->exp[m] = x;
         f->exp_seq[m] = e->seq;
         f->exp_thread[m] = e->thread;
@@ -268,6 +278,7 @@ void mw_apply(mw *w, const model_event *e) {
         mw_fd *f = mw_fd_get(w, a[0]);
         f->sock = a[1];
         f->exp[0] = f->exp[1] = MW_NEVER;
+        f->exp_unsettled[0] = f->exp_unsettled[1] = 0;
         f->close_begin_at = f->close_end_at = 0;
         f->closes = 0;
         mw_sock_get(w, a[1])->fd = a[0];
@@ -276,6 +287,14 @@ void mw_apply(mw *w, const model_event *e) {
     case MEV_OP_BEGIN: op_begin(w, e); break;
     case MEV_OP_END: op_end(w, e); break;
     case MEV_DEADLINE: deadline(w, e); break;
+    case MEV_DEADLINE_SET: {
+        mw_fd *f = mw_fd_get(w, a[0]);
+        for (uint32_t m = 0; m < 2; m++) {
+            bool hit = m == 0 ? (a[1] == 'r' || a[1] == 'r' + 'w') : (a[1] == 'w' || a[1] == 'r' + 'w');
+            if (hit && f->exp_unsettled[m] > 0) f->exp_unsettled[m]--;
+        }
+        break;
+    }
     case MEV_PEER_SEND: {
         mw_fd *f = mw_fd_get(w, a[0]);
         if (a[2] + a[1] > f->sent) f->sent = a[2] + a[1];

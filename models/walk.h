@@ -107,6 +107,12 @@ typedef struct mw_fd {
     int64_t exp[2];        /* read, write: expiry in force (MW_NEVER / MW_EXPIRED / absolute ns) */
     uint64_t exp_seq[2];
     uint32_t exp_thread[2]; /* the thread that set it */
+    /* Deadlines recorded whose poller call has not returned yet (no
+     * MEV_DEADLINE_SET): while any is, the poller may still hold the older
+     * one, exp_old (the earliest of those it may hold). */
+    uint32_t exp_unsettled[2];
+    int64_t exp_old[2];
+    uint64_t exp_old_seq[2];
     uint64_t close_begin_at, close_end_at; /* seq + 1 of its first close's begin / end since opened (0: none) */
     uint32_t closes;       /* closes begun since opened */
     uint32_t open_ops[MW_FD_OPEN_OPS];

@@ -21,6 +21,8 @@
 
 static inline const shim *SH(const np_fd *fd) { return fd->p->sh; }
 static inline void *CTX(const np_fd *fd) { return fd->p->ctx; }
+static inline const shim_sync *SY(const np_fd *fd) { return fd->p->sy; }
+static inline void *SYCTX(const np_fd *fd) { return fd->p->syctx; }
 
 np_fd *np_fd_open(np_poller *p, shim_handle sock, bool try_skip_sync, int *err) {
     const shim *sh = p->sh;
@@ -48,9 +50,9 @@ np_fd *np_fd_open(np_poller *p, shim_handle sock, bool try_skip_sync, int *err) 
     fd->rop.mode = 'r';
     fd->wop.pd = fd->pd;
     fd->wop.mode = 'w';
-    sh->mutex_init(p->ctx, &fd->rmu);
-    sh->mutex_init(p->ctx, &fd->wmu);
-    sh->sema_init(p->ctx, &fd->csema, 0);
+    p->sy->mutex_init(p->syctx, &fd->rmu);
+    p->sy->mutex_init(p->syctx, &fd->wmu);
+    p->sy->sema_init(p->syctx, &fd->csema, 0);
     *err = NP_OK;
     return fd;
 }
@@ -61,9 +63,9 @@ uint32_t np_fd_seq(const np_fd *fd) { return fd->pd->fdseq; }
 
 static bool incref(np_fd *fd) {
     for (;;) {
-        uint32_t s = SH(fd)->atomic_load32(CTX(fd), &fd->state);
+        uint32_t s = SY(fd)->atomic_load32(SYCTX(fd), &fd->state);
         if (s & FD_CLOSED) return false;
-        if (SH(fd)->atomic_cas32(CTX(fd), &fd->state, s, s + FD_REF)) return true;
+        if (SY(fd)->atomic_cas32(SYCTX(fd), &fd->state, s, s + FD_REF)) return true;
     }
 }
 
@@ -71,11 +73,11 @@ static void destroy(np_fd *fd) {
     /* Every operation has consumed its packet: now the slot may be reused. */
     np__pd_close(fd->pd);
     SH(fd)->closesocket(CTX(fd), fd->sock);
-    SH(fd)->sema_post(CTX(fd), &fd->csema);
+    SY(fd)->sema_post(SYCTX(fd), &fd->csema);
 }
 
 static void decref(np_fd *fd) {
-    uint32_t s = SH(fd)->atomic_add32(CTX(fd), &fd->state, -(int32_t)FD_REF);
+    uint32_t s = SY(fd)->atomic_add32(SYCTX(fd), &fd->state, -(int32_t)FD_REF);
     if (s == FD_CLOSED) destroy(fd);
 }
 
@@ -152,14 +154,14 @@ static int exec_io(np_fd *fd, np_op *op, submit_fn submit, uint32_t *n) {
 static int rw(np_fd *fd, np_op *op, shim_mutex *mu, submit_fn submit, char *buf, uint32_t len, uint32_t *n) {
     *n = 0;
     if (!incref(fd)) return NP_ERR_CLOSING;
-    SH(fd)->mutex_lock(CTX(fd), mu);
+    SY(fd)->mutex_lock(SYCTX(fd), mu);
     /* The operation is this reader's (or writer's) only while the lock is
      * held: set its buffer here, not before. */
     op->buf.buf = buf;
     op->buf.len = len;
     int err = NP_ERR_CLOSING;
-    if ((SH(fd)->atomic_load32(CTX(fd), &fd->state) & FD_CLOSED) == 0) err = exec_io(fd, op, submit, n);
-    SH(fd)->mutex_unlock(CTX(fd), mu);
+    if ((SY(fd)->atomic_load32(SYCTX(fd), &fd->state) & FD_CLOSED) == 0) err = exec_io(fd, op, submit, n);
+    SY(fd)->mutex_unlock(SYCTX(fd), mu);
     decref(fd);
     return err;
 }
@@ -179,13 +181,13 @@ void np_fd_set_deadline(np_fd *fd, int64_t d_ns, int mode) {
 }
 
 int np_fd_close(np_fd *fd) {
-    const shim *sh = SH(fd);
-    void *ctx = CTX(fd);
+    const shim_sync *sy = SY(fd);
+    void *syctx = SYCTX(fd);
     /* increfAndClose: mark closed and hold a reference through the evict. */
     for (;;) {
-        uint32_t s = sh->atomic_load32(ctx, &fd->state);
+        uint32_t s = sy->atomic_load32(syctx, &fd->state);
         if (s & FD_CLOSED) return NP_ERR_CLOSING;
-        if (sh->atomic_cas32(ctx, &fd->state, s, (s | FD_CLOSED) + FD_REF)) break;
+        if (sy->atomic_cas32(syctx, &fd->state, s, (s | FD_CLOSED) + FD_REF)) break;
     }
     np__pd_evict(fd->pd);
     if (NP_MUTANT_IS(CLOSE_NO_WAIT)) {
@@ -195,6 +197,6 @@ int np_fd_close(np_fd *fd) {
         return NP_OK;
     }
     decref(fd);
-    sh->sema_wait(ctx, &fd->csema, -1);
+    sy->sema_wait(syctx, &fd->csema, -1);
     return NP_OK;
 }

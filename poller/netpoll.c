@@ -62,9 +62,13 @@ uintptr_t np__key(uint32_t source, const np_pd *pd) {
 
 static uint32_t key_source(uintptr_t key) { return (uint32_t)(key & ((1u << NP_KEY_SRC_BITS) - 1)); }
 
+const char *np_check_shim(const shim *sh) { return shim_check(sh, SHIM_VERSION_2); }
+
 np_poller *np_init(const shim *sh, const np_config *cfg) {
     np_config c = {0};
     if (cfg != NULL) c = *cfg;
+    /* Refuse a seam this poller does not understand, before touching it. */
+    if (np_check_shim(sh) != NULL) return NULL;
     if (c.procs == 0) c.procs = 1;
     if (c.max_fds == 0) c.max_fds = 64;
     if (c.fatal == NULL) c.fatal = default_fatal;
@@ -76,12 +80,14 @@ np_poller *np_init(const shim *sh, const np_config *cfg) {
     if (p == NULL) return NULL;
     p->sh = sh;
     p->ctx = sh->ctx;
+    p->sy = sh->sync;
+    p->syctx = sh->sync->ctx;
     p->cfg = c;
     /* Go: max(8, 64 / gomaxprocs), so each poller takes a fair share. */
     p->batch = 64 / c.procs;
     if (p->batch < 8) p->batch = 8;
     if (p->batch > NP_MAX_BATCH) p->batch = NP_MAX_BATCH;
-    sh->mutex_init(p->ctx, &p->timer_lock);
+    p->sy->mutex_init(p->syctx, &p->timer_lock);
     if (!np__cache_init(p)) {
         c.free(c.alloc_arg, p);
         return NULL;
@@ -116,7 +122,7 @@ bool np__open_port(np_poller *p, np_pd *pd) {
 void np_break(np_poller *p) {
     /* At most one break packet in flight: the flag is cleared only when the
      * packet is consumed, so a flood of wakeups posts once. */
-    if (!NP_MUTANT_IS(BREAK_NO_CAS) && !p->sh->atomic_cas32(p->ctx, &p->wakesig, 0, 1)) return;
+    if (!NP_MUTANT_IS(BREAK_NO_CAS) && !p->sy->atomic_cas32(p->syctx, &p->wakesig, 0, 1)) return;
     if (!p->sh->post_queued_completion_status(p->ctx, p->port, 0, np__key(NP_SRC_BREAK, NULL), NULL))
         np__fatal(p, "runtime: netpoll: PostQueuedCompletionStatus failed");
 }
@@ -130,7 +136,7 @@ void np_ready(np_poller *p, np_list *list) {
     while (w != NULL) {
         np_waiter *next = w->next;
         w->next = NULL;
-        p->sh->sema_post(p->ctx, &w->sema);
+        p->sy->sema_post(p->syctx, &w->sema);
         w = next;
     }
 }
@@ -138,10 +144,10 @@ void np_ready(np_poller *p, np_list *list) {
 void np_adjust_waiters(np_poller *p, int32_t delta) {
     if (NP_MUTANT_IS(WAITERS_NO_DELTA)) return;
     if (NP_MUTANT_IS(WAITERS_DOUBLE_DELTA)) delta *= 2;
-    if (delta != 0) p->sh->atomic_add32(p->ctx, &p->waiters, delta);
+    if (delta != 0) p->sy->atomic_add32(p->syctx, &p->waiters, delta);
 }
 
-uint32_t np_waiters(np_poller *p) { return p->sh->atomic_load32(p->ctx, &p->waiters); }
+uint32_t np_waiters(np_poller *p) { return p->sy->atomic_load32(p->syctx, &p->waiters); }
 
 /* ---- The high-resolution timer path (Go 1.23+) ---- */
 
@@ -251,7 +257,7 @@ int32_t np_poll(np_poller *p, np_m *m, int64_t delay_ns, np_list *ready) {
             /* Cleared only here, when the packet is consumed: a break posted
              * after this point posts a new packet. */
             if (!NP_MUTANT_IS(BREAK_NEVER_CLEAR) && !(NP_MUTANT_IS(BREAK_EPOLL_RULE) && delay_ns == 0))
-                sh->atomic_store32(p->ctx, &p->wakesig, 0);
+                p->sy->atomic_store32(p->syctx, &p->wakesig, 0);
             /* A non-blocking poll may have taken the break meant for a blocked
              * one, and a dequeued packet cannot be put back: forward it. */
             if (delay_ns == 0 && !NP_MUTANT_IS(NO_BREAK_FORWARD)) np_break(p);

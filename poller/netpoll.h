@@ -64,8 +64,12 @@ typedef struct np_config {
     void *alloc_arg;
 } np_config;
 
+/* NULL when this poller can run on `sh` (seam version 2 or later, every
+ * call it makes present), else the reason it refuses it. */
+const char *np_check_shim(const shim *sh);
 /* netpollinit: creates the completion port (concurrency: unlimited). NULL on
- * failure (the shim's last error says why). */
+ * failure: a refused shim (np_check_shim says why), no memory, or the port
+ * could not be created (the shim's last error says why). */
 np_poller *np_init(const shim *sh, const np_config *cfg);
 /* Closes the port; every descriptor must be closed first. */
 void np_destroy(np_poller *p);

@@ -96,6 +96,8 @@ struct np_m {
 struct np_poller {
     const shim *sh;
     void *ctx;
+    const shim_sync *sy; /* sh->sync, and its own context (a wrapper's differs) */
+    void *syctx;
     np_config cfg;
     shim_handle port;
     volatile uint32_t wakesig; /* netpollWakeSig */
@@ -134,9 +136,5 @@ np_pd *np__pd_from_index(np_poller *p, uint32_t index);
 /* runtime.c */
 void np__timer_modify(np_poller *p, np_timer *t, int64_t when, np_timer_kind kind, np_pd *pd, uint32_t seq);
 void np__timer_stop(np_poller *p, np_timer *t);
-
-/* shorthands for seam calls */
-#define NP_SH(p) ((p)->sh)
-#define NP_CTX(p) ((p)->ctx)
 
 #endif

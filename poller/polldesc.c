@@ -17,6 +17,8 @@
 
 static inline const shim *SH(const np_pd *pd) { return pd->p->sh; }
 static inline void *CTX(const np_pd *pd) { return pd->p->ctx; }
+static inline const shim_sync *SY(const np_pd *pd) { return pd->p->sy; }
+static inline void *SYCTX(const np_pd *pd) { return pd->p->syctx; }
 
 /* ---- pollcache ---- */
 
@@ -24,7 +26,7 @@ bool np__cache_init(np_poller *p) {
     uint32_t n = p->cfg.max_fds;
     p->pds = p->cfg.alloc(p->cfg.alloc_arg, (size_t)n * sizeof *p->pds);
     if (p->pds == NULL) return false;
-    p->sh->mutex_init(p->ctx, &p->cache_lock);
+    p->sy->mutex_init(p->syctx, &p->cache_lock);
     /* Slots are handed out lowest first, so slot numbers are deterministic. */
     for (uint32_t i = n; i-- > 0;) {
         np_pd *pd = &p->pds[i];
@@ -33,9 +35,9 @@ bool np__cache_init(np_poller *p) {
         pd->fdseq = 1;
         pd->rwaiter.id = WAITER_BASE + 2 * i;
         pd->wwaiter.id = WAITER_BASE + 2 * i + 1;
-        p->sh->sema_init(p->ctx, &pd->rwaiter.sema, 0);
-        p->sh->sema_init(p->ctx, &pd->wwaiter.sema, 0);
-        p->sh->mutex_init(p->ctx, &pd->lock);
+        p->sy->sema_init(p->syctx, &pd->rwaiter.sema, 0);
+        p->sy->sema_init(p->syctx, &pd->wwaiter.sema, 0);
+        p->sy->mutex_init(p->syctx, &pd->lock);
         pd->link = p->free;
         p->free = pd;
     }
@@ -56,15 +58,15 @@ static np_waiter *waiter_of(np_pd *pd, uintptr_t v) {
 
 /* Under pd->lock: closing, rd, wd and fdseq, seen by checkerr without it. */
 static void publish_info(np_pd *pd) {
-    uint32_t info = SH(pd)->atomic_load32(CTX(pd), &pd->fdseq) & NP_INFO_SEQ_MASK;
+    uint32_t info = SY(pd)->atomic_load32(SYCTX(pd), &pd->fdseq) & NP_INFO_SEQ_MASK;
     if (pd->closing) info |= NP_INFO_CLOSING;
     if (pd->rd < 0) info |= NP_INFO_EXPIRED_READ;
     if (pd->wd < 0) info |= NP_INFO_EXPIRED_WRITE;
-    SH(pd)->atomic_store32(CTX(pd), &pd->info, info);
+    SY(pd)->atomic_store32(SYCTX(pd), &pd->info, info);
 }
 
 static int check_err(np_pd *pd, int mode) {
-    uint32_t info = SH(pd)->atomic_load32(CTX(pd), &pd->info);
+    uint32_t info = SY(pd)->atomic_load32(SYCTX(pd), &pd->info);
     if (info & NP_INFO_CLOSING) return NP_ERR_CLOSING;
     if ((mode == 'r' && (info & NP_INFO_EXPIRED_READ)) || (mode == 'w' && (info & NP_INFO_EXPIRED_WRITE)))
         return NP_ERR_TIMEOUT;
@@ -74,28 +76,28 @@ static int check_err(np_pd *pd, int mode) {
 
 np_pd *np__pd_open(np_poller *p, shim_handle fd, int *err) {
     const shim *sh = p->sh;
-    sh->mutex_lock(p->ctx, &p->cache_lock);
+    p->sy->mutex_lock(p->syctx, &p->cache_lock);
     np_pd *pd = p->free;
     if (pd != NULL) p->free = pd->link;
-    sh->mutex_unlock(p->ctx, &p->cache_lock);
+    p->sy->mutex_unlock(p->syctx, &p->cache_lock);
     if (pd == NULL) {
         *err = NP_ERR_NO_MEMORY;
         return NULL;
     }
-    sh->mutex_lock(p->ctx, &pd->lock);
-    uintptr_t rg = sh->atomic_load_ptr(p->ctx, &pd->rg), wg = sh->atomic_load_ptr(p->ctx, &pd->wg);
+    p->sy->mutex_lock(p->syctx, &pd->lock);
+    uintptr_t rg = p->sy->atomic_load_ptr(p->syctx, &pd->rg), wg = p->sy->atomic_load_ptr(p->syctx, &pd->wg);
     if (rg != NP_PD_NIL && rg != NP_PD_READY) np__fatal(p, "runtime: blocked read on free polldesc");
     if (wg != NP_PD_NIL && wg != NP_PD_READY) np__fatal(p, "runtime: blocked write on free polldesc");
     pd->fd = fd;
     pd->closing = false;
     pd->rseq++;
-    sh->atomic_store_ptr(p->ctx, &pd->rg, NP_PD_NIL);
+    p->sy->atomic_store_ptr(p->syctx, &pd->rg, NP_PD_NIL);
     pd->rd = 0;
     pd->wseq++;
-    sh->atomic_store_ptr(p->ctx, &pd->wg, NP_PD_NIL);
+    p->sy->atomic_store_ptr(p->syctx, &pd->wg, NP_PD_NIL);
     pd->wd = 0;
     publish_info(pd);
-    sh->mutex_unlock(p->ctx, &pd->lock);
+    p->sy->mutex_unlock(p->syctx, &pd->lock);
     if (!np__open_port(p, pd)) {
         *err = (int)sh->get_last_error(p->ctx);
         if (*err == 0) *err = (int)SHIM_ERROR_INVALID_PARAMETER; /* Wine 8 leaves 0 (§11) */
@@ -110,21 +112,20 @@ np_pd *np__pd_open(np_poller *p, shim_handle fd, int *err) {
  * poll that still holds the old slot from marking the new user ready. */
 void np__pd_close(np_pd *pd) {
     np_poller *p = pd->p;
-    const shim *sh = p->sh;
     if (!pd->closing) np__fatal(p, "runtime: close polldesc w/o unblock");
-    uintptr_t rg = sh->atomic_load_ptr(p->ctx, &pd->rg), wg = sh->atomic_load_ptr(p->ctx, &pd->wg);
+    uintptr_t rg = p->sy->atomic_load_ptr(p->syctx, &pd->rg), wg = p->sy->atomic_load_ptr(p->syctx, &pd->wg);
     if (rg != NP_PD_NIL && rg != NP_PD_READY) np__fatal(p, "runtime: blocked read on closing polldesc");
     if (wg != NP_PD_NIL && wg != NP_PD_READY) np__fatal(p, "runtime: blocked write on closing polldesc");
-    sh->mutex_lock(p->ctx, &pd->lock);
-    uint32_t seq = sh->atomic_load32(p->ctx, &pd->fdseq) + 1;
+    p->sy->mutex_lock(p->syctx, &pd->lock);
+    uint32_t seq = p->sy->atomic_load32(p->syctx, &pd->fdseq) + 1;
     if ((seq & NP_INFO_SEQ_MASK) == 0) seq++; /* never 0 */
-    sh->atomic_store32(p->ctx, &pd->fdseq, seq);
+    p->sy->atomic_store32(p->syctx, &pd->fdseq, seq);
     publish_info(pd);
-    sh->mutex_unlock(p->ctx, &pd->lock);
-    sh->mutex_lock(p->ctx, &p->cache_lock);
+    p->sy->mutex_unlock(p->syctx, &pd->lock);
+    p->sy->mutex_lock(p->syctx, &p->cache_lock);
     pd->link = p->free;
     p->free = pd;
-    sh->mutex_unlock(p->ctx, &p->cache_lock);
+    p->sy->mutex_unlock(p->syctx, &p->cache_lock);
 }
 
 /* ---- Blocking and unblocking ---- */
@@ -132,32 +133,32 @@ void np__pd_close(np_pd *pd) {
 /* Returns true if I/O is ready, false on timeout or close (or a spurious
  * wake). With waitio, ignores errors and waits for the I/O packet itself. */
 static bool netpollblock(np_pd *pd, int mode, bool waitio) {
-    const shim *sh = SH(pd);
-    void *ctx = CTX(pd);
+    const shim_sync *sy = SY(pd);
+    void *syctx = SYCTX(pd);
     volatile uintptr_t *gpp = mode == 'r' ? &pd->rg : &pd->wg;
     np_waiter *me = mode == 'r' ? &pd->rwaiter : &pd->wwaiter;
     for (;;) {
-        if (sh->atomic_cas_ptr(ctx, gpp, NP_PD_READY, NP_PD_NIL)) return true;
-        if (sh->atomic_cas_ptr(ctx, gpp, NP_PD_NIL, NP_PD_WAIT)) break;
-        uintptr_t v = sh->atomic_load_ptr(ctx, gpp);
+        if (sy->atomic_cas_ptr(syctx, gpp, NP_PD_READY, NP_PD_NIL)) return true;
+        if (sy->atomic_cas_ptr(syctx, gpp, NP_PD_NIL, NP_PD_WAIT)) break;
+        uintptr_t v = sy->atomic_load_ptr(syctx, gpp);
         if (v != NP_PD_READY && v != NP_PD_NIL) np__fatal(pd->p, "runtime: double wait");
     }
     /* Recheck after WAIT is visible: pairs with the other side's order
      * (publish the state, then look at rg/wg), so a close or deadline that
      * came in between is never missed. */
     if (waitio || NP_MUTANT_IS(NO_RECHECK) || check_err(pd, mode) == NP_OK) {
-        if (sh->atomic_cas_ptr(ctx, gpp, NP_PD_WAIT, me->id)) {
-            sh->atomic_add32(ctx, &pd->p->waiters, 1);
-            sh->sema_wait(ctx, &me->sema, -1);
+        if (sy->atomic_cas_ptr(syctx, gpp, NP_PD_WAIT, me->id)) {
+            sy->atomic_add32(syctx, &pd->p->waiters, 1);
+            sy->sema_wait(syctx, &me->sema, -1);
         }
     }
     /* Swap, not store: a READY set concurrently must not be lost. */
     uintptr_t old;
     if (NP_MUTANT_IS(FINAL_STORE)) {
-        old = sh->atomic_load_ptr(ctx, gpp);
-        sh->atomic_store_ptr(ctx, gpp, NP_PD_NIL);
+        old = sy->atomic_load_ptr(syctx, gpp);
+        sy->atomic_store_ptr(syctx, gpp, NP_PD_NIL);
     } else {
-        old = sh->atomic_swap_ptr(ctx, gpp, NP_PD_NIL);
+        old = sy->atomic_swap_ptr(syctx, gpp, NP_PD_NIL);
     }
     if (old > NP_PD_WAIT) np__fatal(pd->p, "runtime: corrupted polldesc");
     return old == NP_PD_READY;
@@ -165,15 +166,15 @@ static bool netpollblock(np_pd *pd, int mode, bool waitio) {
 
 /* Returns the parked waiter to wake (and counts it in *delta), or NULL. */
 static np_waiter *netpollunblock(np_pd *pd, int mode, bool ioready, int32_t *delta) {
-    const shim *sh = SH(pd);
-    void *ctx = CTX(pd);
+    const shim_sync *sy = SY(pd);
+    void *syctx = SYCTX(pd);
     volatile uintptr_t *gpp = mode == 'r' ? &pd->rg : &pd->wg;
     for (;;) {
-        uintptr_t old = sh->atomic_load_ptr(ctx, gpp);
+        uintptr_t old = sy->atomic_load_ptr(syctx, gpp);
         if (old == NP_PD_READY) return NULL;
         if (old == NP_PD_NIL && !ioready) return NULL; /* only I/O sets READY */
         uintptr_t next = ioready ? NP_PD_READY : NP_PD_NIL;
-        if (sh->atomic_cas_ptr(ctx, gpp, old, next)) {
+        if (sy->atomic_cas_ptr(syctx, gpp, old, next)) {
             if (old == NP_PD_WAIT || old == NP_PD_NIL) return NULL; /* never parked */
             *delta -= 1;
             return waiter_of(pd, old);
@@ -207,7 +208,7 @@ int np__pd_reset(np_pd *pd, int mode) {
     int err = check_err(pd, mode);
     if (err != NP_OK) return err;
     /* Wipe a stale READY left by an earlier operation. */
-    SH(pd)->atomic_store_ptr(CTX(pd), mode == 'r' ? &pd->rg : &pd->wg, NP_PD_NIL);
+    SY(pd)->atomic_store_ptr(SYCTX(pd), mode == 'r' ? &pd->rg : &pd->wg, NP_PD_NIL);
     return NP_OK;
 }
 
@@ -231,8 +232,7 @@ void np__pd_wait_canceled(np_pd *pd, int mode) {
 
 void np__pd_evict(np_pd *pd) {
     np_poller *p = pd->p;
-    const shim *sh = p->sh;
-    sh->mutex_lock(p->ctx, &pd->lock);
+    p->sy->mutex_lock(p->syctx, &pd->lock);
     if (pd->closing) np__fatal(p, "runtime: unblock on closing polldesc");
     pd->closing = true;
     pd->rseq++;
@@ -251,23 +251,22 @@ void np__pd_evict(np_pd *pd) {
         np__timer_stop(p, &pd->wt);
         pd->wrun = false;
     }
-    sh->mutex_unlock(p->ctx, &pd->lock);
+    p->sy->mutex_unlock(p->syctx, &pd->lock);
     ready_and_adjust(pd, &list, delta);
 }
 
 void np__pd_set_deadline(np_pd *pd, int64_t d_ns, int mode) {
     np_poller *p = pd->p;
-    const shim *sh = p->sh;
-    sh->mutex_lock(p->ctx, &pd->lock);
+    p->sy->mutex_lock(p->syctx, &pd->lock);
     if (pd->closing) {
-        sh->mutex_unlock(p->ctx, &pd->lock);
+        p->sy->mutex_unlock(p->syctx, &pd->lock);
         return;
     }
     int64_t rd0 = pd->rd, wd0 = pd->wd;
     bool combo0 = rd0 > 0 && rd0 == wd0;
     int64_t d = d_ns;
     if (d > 0) {
-        int64_t now = sh->now_ns(p->ctx);
+        int64_t now = p->sy->now_ns(p->syctx);
         d = d > INT64_MAX - now ? INT64_MAX : now + d;
     } else if (d < 0) {
         d = -1;
@@ -313,22 +312,21 @@ void np__pd_set_deadline(np_pd *pd, int64_t d_ns, int mode) {
     np_list list = {0};
     if (pd->rd < 0) list_push(&list, netpollunblock(pd, 'r', false, &delta));
     if (pd->wd < 0) list_push(&list, netpollunblock(pd, 'w', false, &delta));
-    sh->mutex_unlock(p->ctx, &pd->lock);
+    p->sy->mutex_unlock(p->syctx, &pd->lock);
     ready_and_adjust(pd, &list, delta);
 }
 
 void np__pd_deadline_fired(np_timer *t) {
     np_pd *pd = t->pd;
     np_poller *p = pd->p;
-    const shim *sh = p->sh;
     bool read = t->kind == NP_TIMER_READ || t->kind == NP_TIMER_RW;
     bool write = t->kind == NP_TIMER_WRITE || t->kind == NP_TIMER_RW;
-    sh->mutex_lock(p->ctx, &pd->lock);
+    p->sy->mutex_lock(p->syctx, &pd->lock);
     /* The descriptor was reused, or the deadline reset, since this timer was
      * armed: ignore it. */
     uint32_t current = read ? pd->rseq : pd->wseq;
     if (t->seq != current && !NP_MUTANT_IS(DEADLINE_NO_SEQ)) {
-        sh->mutex_unlock(p->ctx, &pd->lock);
+        p->sy->mutex_unlock(p->syctx, &pd->lock);
         return;
     }
     int32_t delta = 0;
@@ -347,6 +345,6 @@ void np__pd_deadline_fired(np_timer *t) {
         publish_info(pd);
         list_push(&list, netpollunblock(pd, 'w', false, &delta));
     }
-    sh->mutex_unlock(p->ctx, &pd->lock);
+    p->sy->mutex_unlock(p->syctx, &pd->lock);
     ready_and_adjust(pd, &list, delta);
 }

@@ -69,8 +69,7 @@ static bool heap_reserve(np_poller *p) {
 }
 
 void np__timer_modify(np_poller *p, np_timer *t, int64_t when, np_timer_kind kind, np_pd *pd, uint32_t seq) {
-    const shim *sh = p->sh;
-    sh->mutex_lock(p->ctx, &p->timer_lock);
+    p->sy->mutex_lock(p->syctx, &p->timer_lock);
     if (!heap_reserve(p)) np__fatal(p, "runtime: out of memory for timers");
     if (t->slot != 0) heap_remove(p, t);
     t->when = when;
@@ -82,37 +81,36 @@ void np__timer_modify(np_poller *p, np_timer *t, int64_t when, np_timer_kind kin
     /* wakeNetPoller: the blocked poll would sleep past this timer. */
     bool wake = p->poll_until != 0 && when < p->poll_until;
     if (wake) p->poll_until = 0;
-    sh->mutex_unlock(p->ctx, &p->timer_lock);
+    p->sy->mutex_unlock(p->syctx, &p->timer_lock);
     if (wake) np_break(p);
 }
 
 void np__timer_stop(np_poller *p, np_timer *t) {
-    p->sh->mutex_lock(p->ctx, &p->timer_lock);
+    p->sy->mutex_lock(p->syctx, &p->timer_lock);
     if (t->slot != 0) heap_remove(p, t);
-    p->sh->mutex_unlock(p->ctx, &p->timer_lock);
+    p->sy->mutex_unlock(p->syctx, &p->timer_lock);
 }
 
 /* Fires due timers; returns the delay to the next one (-1: none). With
  * `blocking`, records the wake time of the poll about to block, under the
  * lock, so a timer armed from now on sees it. */
 static int64_t run_timers(np_poller *p, bool blocking) {
-    const shim *sh = p->sh;
     for (;;) {
-        sh->mutex_lock(p->ctx, &p->timer_lock);
-        int64_t now = sh->now_ns(p->ctx);
+        p->sy->mutex_lock(p->syctx, &p->timer_lock);
+        int64_t now = p->sy->now_ns(p->syctx);
         if (p->nheap > 0 && p->heap[0]->when <= now) {
             np_timer *t = p->heap[0];
             heap_remove(p, t);
             /* Snapshot what the callback needs: the pollDesc may re-arm `t`. */
             np_timer fired = *t;
-            sh->mutex_unlock(p->ctx, &p->timer_lock);
+            p->sy->mutex_unlock(p->syctx, &p->timer_lock);
             np__pd_deadline_fired(&fired);
             continue;
         }
         int64_t delay = -1;
         if (p->nheap > 0) delay = p->heap[0]->when - now;
         if (blocking) p->poll_until = delay < 0 ? INT64_MAX : p->heap[0]->when;
-        sh->mutex_unlock(p->ctx, &p->timer_lock);
+        p->sy->mutex_unlock(p->syctx, &p->timer_lock);
         return delay;
     }
 }
@@ -120,20 +118,19 @@ static int64_t run_timers(np_poller *p, bool blocking) {
 int64_t np_run_timers(np_poller *p) { return run_timers(p, false); }
 
 void np_run(np_poller *p, np_m *m) {
-    const shim *sh = p->sh;
-    while (sh->atomic_load32(p->ctx, &p->stopped) == 0) {
+    while (p->sy->atomic_load32(p->syctx, &p->stopped) == 0) {
         int64_t delay = run_timers(p, true);
         np_list ready = {0};
         int32_t delta = np_poll(p, m, delay, &ready);
-        sh->mutex_lock(p->ctx, &p->timer_lock);
+        p->sy->mutex_lock(p->syctx, &p->timer_lock);
         p->poll_until = 0;
-        sh->mutex_unlock(p->ctx, &p->timer_lock);
+        p->sy->mutex_unlock(p->syctx, &p->timer_lock);
         np_ready(p, &ready);
         np_adjust_waiters(p, delta);
     }
 }
 
 void np_stop(np_poller *p) {
-    p->sh->atomic_store32(p->ctx, &p->stopped, 1);
+    p->sy->atomic_store32(p->syctx, &p->stopped, 1);
     np_break(p);
 }

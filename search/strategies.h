@@ -35,8 +35,8 @@ sim_chooser sim_pct_chooser(sim_pct *p, uint64_t seed, uint32_t depth, uint32_t 
 /* Swarm testing (Groce et al., ISSTA 2012): each execution draws its own
  * configuration from its seed — per choice kind, maybe a favoured outcome and
  * how strongly it is favoured; for threads, how sticky the running thread is —
- * and then chooses at random under that bias. Fault budgets are drawn by the
- * caller (sim_swarm_faults) since they are simulator configuration. */
+ * and then chooses at random under that bias. Fault budgets are drawn apart
+ * (sim_swarm_faults) since they configure the fault shim, not the chooser. */
 typedef struct sim_swarm {
     uint64_t seed;
     uint64_t rng[4];
@@ -45,8 +45,8 @@ typedef struct sim_swarm {
     uint32_t favour_pct[SIM_CHOICE__COUNT]; /* % of choices that take it when offered */
 } sim_swarm;
 sim_chooser sim_swarm_chooser(sim_swarm *w, uint64_t seed);
-/* Draws per-family fault budgets in [0, max[f]] from the seed. */
-void sim_swarm_faults(uint64_t seed, const uint32_t max[4], uint32_t out[4]);
+/* Draws `n` per-family fault budgets, out[f] in [0, max[f]], from the seed. */
+void sim_swarm_faults(uint64_t seed, const uint32_t *max, uint32_t *out, uint32_t n);
 /* Prints the configuration drawn for `seed` (snprintf-style). */
 size_t sim_swarm_describe(const sim_swarm *w, char *buf, size_t len);
 

@@ -52,10 +52,10 @@ sim_chooser sim_swarm_chooser(sim_swarm *w, uint64_t seed) {
     return (sim_chooser){w, "swarm", swarm_begin, swarm_choose, NULL};
 }
 
-void sim_swarm_faults(uint64_t seed, const uint32_t max[4], uint32_t out[4]) {
+void sim_swarm_faults(uint64_t seed, const uint32_t *max, uint32_t *out, uint32_t n) {
     uint64_t r[4];
     sim_rng_seed(r, seed ^ 0xFA017FA017FA017Full);
-    for (int f = 0; f < 4; f++) out[f] = max[f] == 0 ? 0 : sim_rng_below(r, max[f] + 1);
+    for (uint32_t f = 0; f < n; f++) out[f] = max[f] == 0 ? 0 : sim_rng_below(r, max[f] + 1);
 }
 
 size_t sim_swarm_describe(const sim_swarm *w, char *buf, size_t len) {

@@ -2,11 +2,18 @@
  *
  * The poller under test (poller/) sees the OS only through a `shim`: a
  * versioned struct of function pointers plus an opaque context, in the shape
- * of SQLite's sqlite3_vfs. Backends are peers that fill this struct:
+ * of SQLite's sqlite3_vfs, holding exactly what the poller calls: completion
+ * ports, overlapped sockets, wait packets, and (in a table of their own,
+ * `shim_sync`) the atomics, locks, semaphores and clock. What only a harness
+ * calls (peer sockets, threads, sleep) is a separate struct, shim/harness.h,
+ * so wrappers of the poller's seam never carry it. Backends are peers that
+ * fill these structs:
  *   sim/kernel/shim_sim.c        the deterministic simulator (virtual threads, clock, port)
  *   shim/shim_win32.c   the real Win32 API (Windows, and Linux under Wine)
  * Because it is a struct, shims compose: a recording shim wraps any shim and
  * writes the event trace; a fault shim wraps any shim and fails chosen calls.
+ * A wrapper passes `sync` through untouched unless it has something to say
+ * about synchronization, so it carries no pass-through stubs for it.
  *
  * CONTRACT (what every backend provides; each call restates its own part):
  *  - Names, shapes and numeric error codes mirror Win32, so poller code reads
@@ -21,6 +28,9 @@
  *  - Optional capabilities (wait completion packets) are NULL function
  *    pointers when absent; callers probe, as Go probes Wine (§8).
  *  - The struct only grows by appending; `version` says how far it goes.
+ *    Every consumer checks it: shim_check() below refuses a shim older than
+ *    the caller needs, or one missing a call the caller needs, with a message;
+ *    a wrapper reports the lower of its own version and its inner shim's.
  *
  * Nothing here includes <windows.h>: only shim_win32.c may.
  */
@@ -35,8 +45,12 @@
 extern "C" {
 #endif
 
+/* v1: one flat struct of 45 calls (harness calls included).
+ * v2: the poller's calls only, with the sync primitives in `sync`; the
+ *     harness's calls in shim_harness (shim/harness.h). */
 #define SHIM_VERSION_1 1
-#define SHIM_VERSION SHIM_VERSION_1
+#define SHIM_VERSION_2 2
+#define SHIM_VERSION SHIM_VERSION_2
 
 /* ---- Handles ---------------------------------------------------------- */
 
@@ -143,10 +157,49 @@ typedef struct shim_thread {
     uintptr_t opaque[2];
 } shim_thread;
 
-typedef void (*shim_thread_fn)(void *arg);
-
 /* Capability bits in shim.caps. */
 #define SHIM_CAP_WAIT_PACKETS 0x1u /* wait completion packets + waitable timers (§8) */
+
+/* ---- Synchronization and time: the `sync` table of a shim --------------
+ * In the simulator each call is a scheduling point and the memory order is
+ * sequentially consistent; on Win32 these are C11 seq_cst atomics, SRWLOCKs
+ * and semaphores. Its own struct so that wrappers pass it through whole. */
+typedef struct shim_sync {
+    int version;      /* SHIM_VERSION_n of the shim it belongs to */
+    const char *name;
+    void *ctx;        /* passed back as the first argument of every call */
+
+    uint32_t (*atomic_load32)(void *ctx, volatile uint32_t *p);
+    void (*atomic_store32)(void *ctx, volatile uint32_t *p, uint32_t v);
+    /* Compare-and-swap: stores `desired` iff *p == expected; returns whether it did. */
+    bool (*atomic_cas32)(void *ctx, volatile uint32_t *p, uint32_t expected, uint32_t desired);
+    uint32_t (*atomic_swap32)(void *ctx, volatile uint32_t *p, uint32_t v); /* returns the old value */
+    uint32_t (*atomic_add32)(void *ctx, volatile uint32_t *p, int32_t d);   /* returns the new value */
+    uintptr_t (*atomic_load_ptr)(void *ctx, volatile uintptr_t *p);
+    void (*atomic_store_ptr)(void *ctx, volatile uintptr_t *p, uintptr_t v);
+    bool (*atomic_cas_ptr)(void *ctx, volatile uintptr_t *p, uintptr_t expected, uintptr_t desired);
+    uintptr_t (*atomic_swap_ptr)(void *ctx, volatile uintptr_t *p, uintptr_t v);
+    uintptr_t (*atomic_add_ptr)(void *ctx, volatile uintptr_t *p, intptr_t d);
+
+    /* A non-recursive mutex (SRWLOCK exclusive). Unlocking a mutex the caller
+     * does not hold is a fatal usage error in the simulator. */
+    void (*mutex_init)(void *ctx, shim_mutex *m);
+    void (*mutex_lock)(void *ctx, shim_mutex *m);
+    void (*mutex_unlock)(void *ctx, shim_mutex *m);
+    void (*mutex_destroy)(void *ctx, shim_mutex *m);
+
+    /* A counting semaphore: the park/unpark of waiters. sema_wait returns
+     * true when it took a unit, false when `timeout_ns` (< 0: forever, 0: poll)
+     * passed first. */
+    void (*sema_init)(void *ctx, shim_sema *s, uint32_t count);
+    bool (*sema_wait)(void *ctx, shim_sema *s, int64_t timeout_ns);
+    void (*sema_post)(void *ctx, shim_sema *s);
+    void (*sema_destroy)(void *ctx, shim_sema *s);
+
+    /* Monotonic time in nanoseconds since an arbitrary origin (virtual in the
+     * simulator, QueryPerformanceCounter on Win32). */
+    int64_t (*now_ns)(void *ctx);
+} shim_sync;
 
 /* ---- The seam ----------------------------------------------------------- */
 
@@ -157,7 +210,7 @@ struct shim {
     void *ctx;        /* passed back as the first argument of every call */
     uint32_t caps;    /* SHIM_CAP_* */
 
-    /* == v1: completion ports (§1, §2, §3, §4, §5) == */
+    /* == completion ports (§1, §2, §3, §4, §5) == */
 
     /* CreateIoCompletionPort (§1).
      * - file == INVALID, existing == NULL: a new port (key ignored);
@@ -245,24 +298,10 @@ struct shim {
     bool (*wsa_get_overlapped_result)(void *ctx, shim_handle s, shim_overlapped *ov,
                                       uint32_t *bytes, bool wait, uint32_t *flags);
 
-    /* GetLastError / SetLastError: per calling thread. */
+    /* GetLastError: per calling thread (SetLastError is the harness's). */
     uint32_t (*get_last_error)(void *ctx);
-    void (*set_last_error)(void *ctx, uint32_t err);
 
-    /* == v1: harness-side sockets (used by scenarios, not by the poller) == */
-
-    /* A connected stream pair: out[0] and out[1], both overlapped-capable
-     * (real backend: loopback TCP). */
-    bool (*socket_pair)(void *ctx, shim_handle out[2]);
-    /* Blocking, non-overlapped send of all `len` bytes from the peer side.
-     * Returns bytes sent or -1. */
-    int (*sock_send_sync)(void *ctx, shim_handle s, const void *buf, uint32_t len);
-    /* Graceful close of the sending side: the other end reads 0 bytes. */
-    bool (*sock_shutdown_send)(void *ctx, shim_handle s);
-    /* Abortive close (linger 0): the other end sees a reset. */
-    bool (*sock_abort)(void *ctx, shim_handle s);
-
-    /* == v1: wait completion packets and waitable timers (§8), optional ==
+    /* == wait completion packets and waitable timers (§8), optional ==
      * All NULL unless caps has SHIM_CAP_WAIT_PACKETS (absent on Wine 8). */
 
     /* CreateWaitableTimerExW; high_res asks for CREATE_WAITABLE_TIMER_HIGH_RESOLUTION. */
@@ -285,47 +324,41 @@ struct shim {
     uint32_t (*nt_cancel_wait_completion_packet)(void *ctx, shim_handle packet,
                                                  bool remove_signaled);
 
-    /* == v1: synchronization, time and threads ==
-     * In the simulator each call is a scheduling point and the memory order is
-     * sequentially consistent; on Win32 these are C11 seq_cst atomics. */
-
-    uint32_t (*atomic_load32)(void *ctx, volatile uint32_t *p);
-    void (*atomic_store32)(void *ctx, volatile uint32_t *p, uint32_t v);
-    /* Compare-and-swap: stores `desired` iff *p == expected; returns whether it did. */
-    bool (*atomic_cas32)(void *ctx, volatile uint32_t *p, uint32_t expected, uint32_t desired);
-    uint32_t (*atomic_swap32)(void *ctx, volatile uint32_t *p, uint32_t v); /* returns the old value */
-    uint32_t (*atomic_add32)(void *ctx, volatile uint32_t *p, int32_t d);   /* returns the new value */
-    uintptr_t (*atomic_load_ptr)(void *ctx, volatile uintptr_t *p);
-    void (*atomic_store_ptr)(void *ctx, volatile uintptr_t *p, uintptr_t v);
-    bool (*atomic_cas_ptr)(void *ctx, volatile uintptr_t *p, uintptr_t expected, uintptr_t desired);
-    uintptr_t (*atomic_swap_ptr)(void *ctx, volatile uintptr_t *p, uintptr_t v);
-    uintptr_t (*atomic_add_ptr)(void *ctx, volatile uintptr_t *p, intptr_t d);
-
-    /* A non-recursive mutex (SRWLOCK exclusive). Unlocking a mutex the caller
-     * does not hold is a fatal usage error in the simulator. */
-    void (*mutex_init)(void *ctx, shim_mutex *m);
-    void (*mutex_lock)(void *ctx, shim_mutex *m);
-    void (*mutex_unlock)(void *ctx, shim_mutex *m);
-    void (*mutex_destroy)(void *ctx, shim_mutex *m);
-
-    /* A counting semaphore: the park/unpark of waiters. sema_wait returns
-     * true when it took a unit, false when `timeout_ns` (< 0: forever, 0: poll)
-     * passed first. */
-    void (*sema_init)(void *ctx, shim_sema *s, uint32_t count);
-    bool (*sema_wait)(void *ctx, shim_sema *s, int64_t timeout_ns);
-    void (*sema_post)(void *ctx, shim_sema *s);
-    void (*sema_destroy)(void *ctx, shim_sema *s);
-
-    /* Monotonic time in nanoseconds since an arbitrary origin (virtual in the
-     * simulator, QueryPerformanceCounter on Win32). */
-    int64_t (*now_ns)(void *ctx);
-    /* Sleeps at least `ns`; 0 yields. */
-    void (*sleep_ns)(void *ctx, int64_t ns);
-
-    /* Thread creation for the harness; `name` appears in traces and reports. */
-    bool (*thread_spawn)(void *ctx, shim_thread *t, shim_thread_fn fn, void *arg, const char *name);
-    void (*thread_join)(void *ctx, shim_thread *t);
+    /* == synchronization and time (the table above), never NULL == */
+    const shim_sync *sync;
 };
+
+/* What a consumer needs of a shim: at least `min_version`, and every call
+ * of `sh` and of its sync table set, and the wait-packet calls when caps
+ * says it has them. Returns NULL when `sh`
+ * is fine, else a static message naming what is wrong. Header-only so that
+ * the poller, which links nothing but its own code, can use it. */
+static inline const char *shim_check(const shim *sh, int min_version) {
+    if (sh == NULL) return "no shim";
+    if (sh->version < min_version) return "shim version too old for this consumer";
+    if (sh->create_io_completion_port == NULL || sh->get_queued_completion_status == NULL ||
+        sh->get_queued_completion_status_ex == NULL || sh->post_queued_completion_status == NULL ||
+        sh->close_handle == NULL || sh->wsa_recv == NULL || sh->wsa_send == NULL || sh->cancel_io_ex == NULL ||
+        sh->closesocket == NULL || sh->set_file_completion_notification_modes == NULL ||
+        sh->socket_is_ifs == NULL || sh->wsa_get_overlapped_result == NULL || sh->get_last_error == NULL)
+        return "shim lacks a completion-port or socket call";
+    if ((sh->caps & SHIM_CAP_WAIT_PACKETS) != 0 &&
+        (sh->create_waitable_timer == NULL || sh->set_waitable_timer == NULL ||
+         sh->nt_create_wait_completion_packet == NULL || sh->nt_associate_wait_completion_packet == NULL ||
+         sh->nt_cancel_wait_completion_packet == NULL))
+        return "shim says it has wait packets but lacks a wait-packet call";
+    const shim_sync *y = sh->sync;
+    if (y == NULL) return "shim has no sync table";
+    if (y->version < min_version) return "shim's sync table version too old for this consumer";
+    if (y->atomic_load32 == NULL || y->atomic_store32 == NULL || y->atomic_cas32 == NULL || y->atomic_swap32 == NULL ||
+        y->atomic_add32 == NULL || y->atomic_load_ptr == NULL || y->atomic_store_ptr == NULL ||
+        y->atomic_cas_ptr == NULL || y->atomic_swap_ptr == NULL || y->atomic_add_ptr == NULL ||
+        y->mutex_init == NULL || y->mutex_lock == NULL || y->mutex_unlock == NULL || y->mutex_destroy == NULL ||
+        y->sema_init == NULL || y->sema_wait == NULL || y->sema_post == NULL || y->sema_destroy == NULL ||
+        y->now_ns == NULL)
+        return "shim's sync table lacks a call";
+    return NULL;
+}
 
 #ifdef __cplusplus
 }

@@ -180,17 +180,9 @@ static bool rec_get_result(void *ctx, shim_handle s, shim_overlapped *ov, uint32
     return ok;
 }
 
-/* ---- Pass-through: last error, harness sockets, wait packets, sync, time, threads ---- */
+/* ---- Pass-through: last error, wait packets (the sync table is shared whole) ---- */
 
 static uint32_t p_get_last_error(void *ctx) { return IN(ctx)->get_last_error(ICTX(ctx)); }
-static void p_set_last_error(void *ctx, uint32_t err) { IN(ctx)->set_last_error(ICTX(ctx), err); }
-static bool p_socket_pair(void *ctx, shim_handle out[2]) { return IN(ctx)->socket_pair(ICTX(ctx), out); }
-static int p_send_sync(void *ctx, shim_handle s, const void *buf, uint32_t len) {
-    return IN(ctx)->sock_send_sync(ICTX(ctx), s, buf, len);
-}
-static bool p_shutdown_send(void *ctx, shim_handle s) { return IN(ctx)->sock_shutdown_send(ICTX(ctx), s); }
-static bool p_abort(void *ctx, shim_handle s) { return IN(ctx)->sock_abort(ICTX(ctx), s); }
-
 static shim_handle p_create_timer(void *ctx, bool high_res) { return IN(ctx)->create_waitable_timer(ICTX(ctx), high_res); }
 static bool p_set_timer(void *ctx, shim_handle timer, int64_t due) {
     return IN(ctx)->set_waitable_timer(ICTX(ctx), timer, due);
@@ -207,45 +199,17 @@ static uint32_t p_cancel_wp(void *ctx, shim_handle packet, bool remove) {
     return IN(ctx)->nt_cancel_wait_completion_packet(ICTX(ctx), packet, remove);
 }
 
-static uint32_t p_load32(void *ctx, volatile uint32_t *p) { return IN(ctx)->atomic_load32(ICTX(ctx), p); }
-static void p_store32(void *ctx, volatile uint32_t *p, uint32_t v) { IN(ctx)->atomic_store32(ICTX(ctx), p, v); }
-static bool p_cas32(void *ctx, volatile uint32_t *p, uint32_t e, uint32_t d) {
-    return IN(ctx)->atomic_cas32(ICTX(ctx), p, e, d);
-}
-static uint32_t p_swap32(void *ctx, volatile uint32_t *p, uint32_t v) { return IN(ctx)->atomic_swap32(ICTX(ctx), p, v); }
-static uint32_t p_add32(void *ctx, volatile uint32_t *p, int32_t d) { return IN(ctx)->atomic_add32(ICTX(ctx), p, d); }
-static uintptr_t p_loadp(void *ctx, volatile uintptr_t *p) { return IN(ctx)->atomic_load_ptr(ICTX(ctx), p); }
-static void p_storep(void *ctx, volatile uintptr_t *p, uintptr_t v) { IN(ctx)->atomic_store_ptr(ICTX(ctx), p, v); }
-static bool p_casp(void *ctx, volatile uintptr_t *p, uintptr_t e, uintptr_t d) {
-    return IN(ctx)->atomic_cas_ptr(ICTX(ctx), p, e, d);
-}
-static uintptr_t p_swapp(void *ctx, volatile uintptr_t *p, uintptr_t v) {
-    return IN(ctx)->atomic_swap_ptr(ICTX(ctx), p, v);
-}
-static uintptr_t p_addp(void *ctx, volatile uintptr_t *p, intptr_t d) { return IN(ctx)->atomic_add_ptr(ICTX(ctx), p, d); }
-
-static void p_mutex_init(void *ctx, shim_mutex *m) { IN(ctx)->mutex_init(ICTX(ctx), m); }
-static void p_mutex_lock(void *ctx, shim_mutex *m) { IN(ctx)->mutex_lock(ICTX(ctx), m); }
-static void p_mutex_unlock(void *ctx, shim_mutex *m) { IN(ctx)->mutex_unlock(ICTX(ctx), m); }
-static void p_mutex_destroy(void *ctx, shim_mutex *m) { IN(ctx)->mutex_destroy(ICTX(ctx), m); }
-static void p_sema_init(void *ctx, shim_sema *s, uint32_t n) { IN(ctx)->sema_init(ICTX(ctx), s, n); }
-static bool p_sema_wait(void *ctx, shim_sema *s, int64_t ns) { return IN(ctx)->sema_wait(ICTX(ctx), s, ns); }
-static void p_sema_post(void *ctx, shim_sema *s) { IN(ctx)->sema_post(ICTX(ctx), s); }
-static void p_sema_destroy(void *ctx, shim_sema *s) { IN(ctx)->sema_destroy(ICTX(ctx), s); }
-static int64_t p_now(void *ctx) { return IN(ctx)->now_ns(ICTX(ctx)); }
-static void p_sleep(void *ctx, int64_t ns) { IN(ctx)->sleep_ns(ICTX(ctx), ns); }
-static bool p_spawn(void *ctx, shim_thread *th, shim_thread_fn fn, void *arg, const char *name) {
-    return IN(ctx)->thread_spawn(ICTX(ctx), th, fn, arg, name);
-}
-static void p_join(void *ctx, shim_thread *th) { IN(ctx)->thread_join(ICTX(ctx), th); }
-
 /* Each entry is set only where the inner shim has one: optional calls stay
  * NULL, so callers probe the wrapped shim exactly as they would the inner. */
 #define WRAP(field, fn) out->field = inner->field != NULL ? fn : NULL
 
-void model_record_wrap(shim *out, const shim *inner, model_trace *t) {
+const char *model_record_wrap(shim *out, const shim *inner, model_trace *t) {
     memset(out, 0, sizeof *out);
-    out->version = inner->version;
+    /* The recorder knows the v2 layout: refuse an older or incomplete inner
+     * shim, and report the lower of the two versions upward. */
+    const char *why = shim_check(inner, SHIM_VERSION_2);
+    if (why != NULL) return why;
+    out->version = inner->version < SHIM_VERSION_2 ? inner->version : SHIM_VERSION_2;
     out->name = "record";
     out->ctx = model_rec_slot(t, inner);
     out->caps = inner->caps;
@@ -262,36 +226,11 @@ void model_record_wrap(shim *out, const shim *inner, model_trace *t) {
     WRAP(socket_is_ifs, rec_socket_is_ifs);
     WRAP(wsa_get_overlapped_result, rec_get_result);
     WRAP(get_last_error, p_get_last_error);
-    WRAP(set_last_error, p_set_last_error);
-    WRAP(socket_pair, p_socket_pair);
-    WRAP(sock_send_sync, p_send_sync);
-    WRAP(sock_shutdown_send, p_shutdown_send);
-    WRAP(sock_abort, p_abort);
     WRAP(create_waitable_timer, p_create_timer);
     WRAP(set_waitable_timer, p_set_timer);
     WRAP(nt_create_wait_completion_packet, p_create_wp);
     WRAP(nt_associate_wait_completion_packet, p_assoc_wp);
     WRAP(nt_cancel_wait_completion_packet, p_cancel_wp);
-    WRAP(atomic_load32, p_load32);
-    WRAP(atomic_store32, p_store32);
-    WRAP(atomic_cas32, p_cas32);
-    WRAP(atomic_swap32, p_swap32);
-    WRAP(atomic_add32, p_add32);
-    WRAP(atomic_load_ptr, p_loadp);
-    WRAP(atomic_store_ptr, p_storep);
-    WRAP(atomic_cas_ptr, p_casp);
-    WRAP(atomic_swap_ptr, p_swapp);
-    WRAP(atomic_add_ptr, p_addp);
-    WRAP(mutex_init, p_mutex_init);
-    WRAP(mutex_lock, p_mutex_lock);
-    WRAP(mutex_unlock, p_mutex_unlock);
-    WRAP(mutex_destroy, p_mutex_destroy);
-    WRAP(sema_init, p_sema_init);
-    WRAP(sema_wait, p_sema_wait);
-    WRAP(sema_post, p_sema_post);
-    WRAP(sema_destroy, p_sema_destroy);
-    WRAP(now_ns, p_now);
-    WRAP(sleep_ns, p_sleep);
-    WRAP(thread_spawn, p_spawn);
-    WRAP(thread_join, p_join);
+    out->sync = inner->sync; /* nothing to record: the poller's sync calls leave no model event */
+    return NULL;
 }

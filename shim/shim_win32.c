@@ -83,6 +83,8 @@ typedef LONG(NTAPI *nt_cancel_wcp_fn)(HANDLE packet, BOOLEAN remove_signaled);
 
 typedef struct win32_ctx {
     shim table;        /* first: shim_win32_destroy gets back from the table to here */
+    shim_sync sync;
+    shim_harness harness;
     LARGE_INTEGER qpc_freq;
     nt_create_wcp_fn nt_create_wcp;
     nt_associate_wcp_fn nt_associate_wcp;
@@ -113,23 +115,21 @@ static shim_handle w_create_port(void *ctx, shim_handle file, shim_handle existi
     return (shim_handle)CreateIoCompletionPort(H(file), H(existing), (ULONG_PTR)key, concurrency);
 }
 
+/* The caller's own variables go to Windows: on a timeout it leaves *bytes
+ * and *key untouched and sets *ov to NULL (iocp-facts.md §12 W3), which a
+ * copy through zeroed locals would hide. */
+_Static_assert(sizeof(DWORD) == sizeof(uint32_t), "DWORD is a u32");
+_Static_assert(sizeof(ULONG_PTR) == sizeof(uintptr_t), "ULONG_PTR is a uintptr_t");
 static bool w_gqcs(void *ctx, shim_handle port, uint32_t *bytes, uintptr_t *key,
                    shim_overlapped **ov, uint32_t timeout_ms)
 {
     (void)ctx;
-    DWORD n = 0;
-    ULONG_PTR k = 0;
-    OVERLAPPED *o = NULL;
-    BOOL ok = GetQueuedCompletionStatus(H(port), &n, &k, &o, timeout_ms);
-    DWORD err = GetLastError(); /* keep it across nothing: the stores below set no error */
-    if (bytes != NULL)
-        *bytes = n;
-    if (key != NULL)
-        *key = k;
-    if (ov != NULL)
-        *ov = (shim_overlapped *)o;
-    if (!ok)
-        SetLastError(err);
+    DWORD n_unused = 0;
+    ULONG_PTR k_unused = 0;
+    OVERLAPPED *o_unused = NULL;
+    BOOL ok = GetQueuedCompletionStatus(H(port), bytes != NULL ? (DWORD *)bytes : &n_unused,
+                                        key != NULL ? (ULONG_PTR *)key : &k_unused,
+                                        ov != NULL ? (OVERLAPPED **)ov : &o_unused, timeout_ms);
     return ok != FALSE;
 }
 
@@ -730,9 +730,18 @@ const shim *shim_win32_create(void)
     }
     QueryPerformanceFrequency(&c->qpc_freq);
     shim *t = &c->table;
-    t->version = SHIM_VERSION_1;
+    t->version = SHIM_VERSION_2;
     t->name = "win32";
     t->ctx = c;
+    shim_sync *y = &c->sync;
+    y->version = SHIM_VERSION_2;
+    y->name = "win32";
+    y->ctx = c;
+    t->sync = y;
+    shim_harness *h = &c->harness;
+    h->version = SHIM_HARNESS_VERSION_1;
+    h->name = "win32";
+    h->ctx = c;
 
     t->create_io_completion_port = w_create_port;
     t->get_queued_completion_status = w_gqcs;
@@ -748,12 +757,12 @@ const shim *shim_win32_create(void)
     t->socket_is_ifs = w_socket_is_ifs;
     t->wsa_get_overlapped_result = w_wsa_get_overlapped_result;
     t->get_last_error = w_get_last_error;
-    t->set_last_error = w_set_last_error;
 
-    t->socket_pair = w_socket_pair;
-    t->sock_send_sync = w_sock_send_sync;
-    t->sock_shutdown_send = w_sock_shutdown_send;
-    t->sock_abort = w_sock_abort;
+    h->set_last_error = w_set_last_error;
+    h->socket_pair = w_socket_pair;
+    h->sock_send_sync = w_sock_send_sync;
+    h->sock_shutdown_send = w_sock_shutdown_send;
+    h->sock_abort = w_sock_abort;
 
     /* All three or none (§8): Wine 8 has none, so caps stays 0 there and the
      * poller takes its fallback path, as Go's does. */
@@ -769,31 +778,39 @@ const shim *shim_win32_create(void)
         t->nt_cancel_wait_completion_packet = w_nt_cancel_wcp;
     }
 
-    t->atomic_load32 = w_load32;
-    t->atomic_store32 = w_store32;
-    t->atomic_cas32 = w_cas32;
-    t->atomic_swap32 = w_swap32;
-    t->atomic_add32 = w_add32;
-    t->atomic_load_ptr = w_load_ptr;
-    t->atomic_store_ptr = w_store_ptr;
-    t->atomic_cas_ptr = w_cas_ptr;
-    t->atomic_swap_ptr = w_swap_ptr;
-    t->atomic_add_ptr = w_add_ptr;
+    y->atomic_load32 = w_load32;
+    y->atomic_store32 = w_store32;
+    y->atomic_cas32 = w_cas32;
+    y->atomic_swap32 = w_swap32;
+    y->atomic_add32 = w_add32;
+    y->atomic_load_ptr = w_load_ptr;
+    y->atomic_store_ptr = w_store_ptr;
+    y->atomic_cas_ptr = w_cas_ptr;
+    y->atomic_swap_ptr = w_swap_ptr;
+    y->atomic_add_ptr = w_add_ptr;
 
-    t->mutex_init = w_mutex_init;
-    t->mutex_lock = w_mutex_lock;
-    t->mutex_unlock = w_mutex_unlock;
-    t->mutex_destroy = w_mutex_destroy;
-    t->sema_init = w_sema_init;
-    t->sema_wait = w_sema_wait;
-    t->sema_post = w_sema_post;
-    t->sema_destroy = w_sema_destroy;
+    y->mutex_init = w_mutex_init;
+    y->mutex_lock = w_mutex_lock;
+    y->mutex_unlock = w_mutex_unlock;
+    y->mutex_destroy = w_mutex_destroy;
+    y->sema_init = w_sema_init;
+    y->sema_wait = w_sema_wait;
+    y->sema_post = w_sema_post;
+    y->sema_destroy = w_sema_destroy;
 
-    t->now_ns = w_now_ns;
-    t->sleep_ns = w_sleep_ns;
-    t->thread_spawn = w_thread_spawn;
-    t->thread_join = w_thread_join;
+    y->now_ns = w_now_ns;
+    h->sleep_ns = w_sleep_ns;
+    h->thread_spawn = w_thread_spawn;
+    h->thread_join = w_thread_join;
     return t;
+}
+
+const shim_harness *shim_win32_harness(const shim *s)
+{
+    if (s == NULL || s->name == NULL || strcmp(s->name, "win32") != 0)
+        return NULL;
+    win32_ctx *c = s->ctx;
+    return &c->table == s ? &c->harness : NULL;
 }
 
 void shim_win32_destroy(const shim *s)

@@ -7,6 +7,7 @@
 #ifndef IOCPCHECK_SHIM_WIN32_H
 #define IOCPCHECK_SHIM_WIN32_H
 
+#include "harness.h"
 #include "iocp_shim.h"
 
 #ifdef __cplusplus
@@ -17,6 +18,9 @@ extern "C" {
  * a filled seam, or NULL (with the Win32 error printed to stderr) when
  * Winsock cannot start. Each call returns a new instance. */
 const shim *shim_win32_create(void);
+/* The harness calls (threads, sleep, loopback peers) that go with a seam
+ * made by shim_win32_create; NULL for any other shim. */
+const shim_harness *shim_win32_harness(const shim *s);
 /* Releases what create took (Winsock reference, the table). NULL is ignored. */
 void shim_win32_destroy(const shim *s);
 

@@ -104,6 +104,23 @@ uint32_t sim_choose_user(sim_ctx *s, uint32_t n) {
     return sim__choose(s, SIM_CHOICE_USER, n, NULL, SIM_NO_CURRENT);
 }
 
+#define FAULT_MAX_ERRS 16 /* errors one call may fail with: a fault shim offers one to three */
+
+uint32_t sim_choose_fault(sim_ctx *s, uint32_t family, const uint32_t *errs, uint32_t nerrs, bool must) {
+    if (nerrs == 0) return 0;
+    if (nerrs > FAULT_MAX_ERRS)
+        sim__end(s, SIM_LIMIT, "fault-error-limit",
+                 sim_arena_printf(&s->arena, "limit: a fault with %u possible errors (FAULT_MAX_ERRS %u)", nerrs,
+                                  FAULT_MAX_ERRS));
+    /* Labels are the outcome numbers of sim.h: 0 none, k the k-th error. */
+    uint32_t labels[FAULT_MAX_ERRS + 1];
+    uint32_t n = 0;
+    for (uint32_t k = must ? 1 : 0; k <= nerrs; k++) labels[n++] = k;
+    uint32_t k = n == 1 ? labels[0] : labels[sim__choose(s, SIM_CHOICE_FAULT, n, labels, SIM_NO_CURRENT)];
+    if (k != 0) sim__event(s, SIM_EV_FAULT, family, errs[k - 1], 0, 0);
+    return k;
+}
+
 /* ---- Seeded random ---- */
 
 static void random_begin(void *self, sim_ctx *sim) {

@@ -453,6 +453,14 @@ void sim_destroy(sim_ctx *s) {
 
 const sim_config *sim_get_config(const sim_ctx *s) { return &s->cfg; }
 const shim *sim_shim(sim_ctx *s) { return &s->shim; }
+
+const shim_harness *sim_harness(sim_ctx *s) { return &s->harness; }
+
+const shim_harness *sim_harness_of(const shim *sh) {
+    if (sh == NULL || sh->name == NULL || strcmp(sh->name, "sim") != 0) return NULL;
+    sim_ctx *s = sh->ctx;
+    return &s->shim == sh ? &s->harness : NULL;
+}
 const sim_stats *sim_get_stats(const sim_ctx *s) { return &s->stats; }
 void sim_reset_stats(sim_ctx *s) { memset(&s->stats, 0, sizeof s->stats); }
 uint32_t sim_current_thread(const sim_ctx *s) { return s->current; }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../shim/harness.h"
 #include "../shim/iocp_shim.h"
 
 #ifdef __cplusplus
@@ -40,10 +41,9 @@ typedef struct sim_config {
     size_t stack_size;         /* usable bytes per virtual thread */
     bool record_trace;         /* keep events for rendering (the hash is always kept) */
     uint32_t max_trace_events; /* events kept when recording; later ones only hashed */
-    /* The simulated kernel (sim/kernel/: port.c, sock.c, waitpkt.c, faults.c). */
+    /* The simulated kernel (sim/kernel/: port.c, sock.c, waitpkt.c). */
     int64_t tick_ns;           /* timer tick for wait timeouts (15.625 ms, §3); 0 = none (Wine) */
     uint8_t wait_packets;      /* SIM_WAITPKT_*: wait completion packets present, absent or a choice (§8) */
-    uint32_t fault_budget[4];  /* per sim_fault_family: faults injectable per execution; 0 = off */
     /* Time jumps: while a thread could run, the kernel may let time pass to
      * the earliest pending deadline (one more 'e' alternative, the last).
      * Models a runnable thread kept waiting by a real machine (preemption, a
@@ -56,17 +56,6 @@ typedef struct sim_config {
 #define SIM_WAITPKT_PRESENT 0 /* Windows 10+ (default) */
 #define SIM_WAITPKT_ABSENT 1  /* Wine 8: GetProcAddress gives NULL */
 #define SIM_WAITPKT_CHOOSE 2  /* an 'a' choice at the start of every execution */
-
-/* Fault families (sim_config.fault_budget index): each call of the family may
- * fail, through an 'f' choice, with an error its contract allows, while the
- * family's per-execution budget lasts. */
-typedef enum sim_fault_family {
-    SIM_FAULT_PORT = 0, /* CreateIoCompletionPort (create): ERROR_NOT_ENOUGH_MEMORY */
-    SIM_FAULT_POST,     /* PostQueuedCompletionStatus: ERROR_NO_SYSTEM_RESOURCES */
-    SIM_FAULT_SOCKIO,   /* WSARecv / WSASend: WSAENOBUFS or WSAECONNRESET, not started */
-    SIM_FAULT_WAITPKT,  /* waitable timer / wait packet creation: no memory */
-    SIM_FAULT__COUNT
-} sim_fault_family;
 
 void sim_config_default(sim_config *cfg);
 
@@ -246,8 +235,14 @@ const sim_config *sim_get_config(const sim_ctx *sim);
  * The result (and everything it points to) stays valid until the next run. */
 const sim_result *sim_run(sim_ctx *sim, sim_chooser *chooser, sim_main_fn main_fn, void *arg);
 
-/* The simulated seam. Valid for the life of the sim_ctx. */
+/* The simulated seam, and the harness calls beside it (threads, sleep, the
+ * peer side of sockets). Valid for the life of the sim_ctx. */
 const shim *sim_shim(sim_ctx *sim);
+const shim_harness *sim_harness(sim_ctx *sim);
+/* The harness that goes with `sh` when `sh` is a simulator's own seam (what
+ * sim_run hands its main function), else NULL: lets code that was given only
+ * the seam reach its simulator's threads and peers. */
+const shim_harness *sim_harness_of(const shim *sh);
 
 /* Per-kind choice counters, accumulated over every run since create (or the
  * last reset): outcome[kind][o] counts how often outcome o was taken, where o
@@ -274,6 +269,14 @@ void sim_fail(sim_ctx *sim, const char *property, const char *fmt, ...);
 /* A nondeterministic value in [0, n), through the decision stream (kind 'u').
  * n <= 1 returns 0 without a decision. */
 uint32_t sim_choose_user(sim_ctx *sim, uint32_t n);
+
+/* A fault decision for a wrapper of the seam (the fault shim, shim/fault.h),
+ * through the decision stream (kind 'f'): returns 0 for no fault, or k in
+ * [1, nerrs] to fail with errs[k-1], which the trace records as a fault
+ * event (family, error). With `must`, a fault is certain and only the error
+ * is chosen (0 is not offered). A single alternative asks no decision. The
+ * engine injects nothing itself: what fails, and how, is the caller's. */
+uint32_t sim_choose_fault(sim_ctx *sim, uint32_t family, const uint32_t *errs, uint32_t nerrs, bool must);
 
 /* Allocates zeroed memory that lives until the next run. */
 void *sim_alloc(sim_ctx *sim, size_t size);
@@ -433,7 +436,6 @@ uint32_t sim_rng_below(uint64_t s[4], uint32_t n); /* uniform in [0, n), n >= 1 
 
 /* Knobs that may change between executions of one simulator (sim/knobs.c);
  * the rest of the config is fixed at sim_create. */
-void sim_set_fault_budget(sim_ctx *sim, const uint32_t budget[4]);
 void sim_set_record_trace(sim_ctx *sim, bool on);
 void sim_set_time_jumps(sim_ctx *sim, bool on);
 

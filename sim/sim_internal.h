@@ -132,6 +132,8 @@ typedef struct sim_kernel_ops {
 struct sim_ctx {
     sim_config cfg;
     shim shim;
+    shim_sync sync;
+    shim_harness harness;
     sim_arena arena;
 
     /* retained across executions */
@@ -228,7 +230,7 @@ static inline void sim__access(sim_ctx *s, uint32_t object, bool write) {
 }
 
 /* sync.c */
-void sim__fill_sync(shim *sh);
+void sim__fill_sync(sim_ctx *s);
 const char *sim__obj_name(sim_ctx *s, uint32_t obj, char *buf, size_t len);
 
 /* shim_sim.c */

@@ -294,29 +294,36 @@ static void thread_join(void *ctx, shim_thread *t) {
     sim__event(s, SIM_EV_JOIN, id, 0, 0, 0);
 }
 
-void sim__fill_sync(shim *sh) {
-    sh->atomic_load32 = atomic_load32;
-    sh->atomic_store32 = atomic_store32;
-    sh->atomic_cas32 = atomic_cas32;
-    sh->atomic_swap32 = atomic_swap32;
-    sh->atomic_add32 = atomic_add32;
-    sh->atomic_load_ptr = atomic_load_ptr;
-    sh->atomic_store_ptr = atomic_store_ptr;
-    sh->atomic_cas_ptr = atomic_cas_ptr;
-    sh->atomic_swap_ptr = atomic_swap_ptr;
-    sh->atomic_add_ptr = atomic_add_ptr;
-    sh->mutex_init = mutex_init;
-    sh->mutex_lock = mutex_lock;
-    sh->mutex_unlock = mutex_unlock;
-    sh->mutex_destroy = mutex_destroy;
-    sh->sema_init = sema_init;
-    sh->sema_wait = sema_wait;
-    sh->sema_post = sema_post;
-    sh->sema_destroy = sema_destroy;
-    sh->now_ns = now_ns;
-    sh->sleep_ns = sleep_ns;
-    sh->thread_spawn = thread_spawn;
-    sh->thread_join = thread_join;
+void sim__fill_sync(sim_ctx *s) {
+    shim_sync *y = &s->sync;
+    memset(y, 0, sizeof *y);
+    y->version = SHIM_VERSION_2;
+    y->name = "sim";
+    y->ctx = s;
+    y->atomic_load32 = atomic_load32;
+    y->atomic_store32 = atomic_store32;
+    y->atomic_cas32 = atomic_cas32;
+    y->atomic_swap32 = atomic_swap32;
+    y->atomic_add32 = atomic_add32;
+    y->atomic_load_ptr = atomic_load_ptr;
+    y->atomic_store_ptr = atomic_store_ptr;
+    y->atomic_cas_ptr = atomic_cas_ptr;
+    y->atomic_swap_ptr = atomic_swap_ptr;
+    y->atomic_add_ptr = atomic_add_ptr;
+    y->mutex_init = mutex_init;
+    y->mutex_lock = mutex_lock;
+    y->mutex_unlock = mutex_unlock;
+    y->mutex_destroy = mutex_destroy;
+    y->sema_init = sema_init;
+    y->sema_wait = sema_wait;
+    y->sema_post = sema_post;
+    y->sema_destroy = sema_destroy;
+    y->now_ns = now_ns;
+    s->shim.sync = y;
+    shim_harness *h = &s->harness;
+    h->sleep_ns = sleep_ns;
+    h->thread_spawn = thread_spawn;
+    h->thread_join = thread_join;
 }
 
 /* ---- Harness helpers ---- */

@@ -82,7 +82,7 @@ static void teardown(void) { sim_destroy(sim); }
 
 /* A message-oriented pair: a UDP pair on Win32; here the simulator's mode. */
 static bool cf_message_pair(const shim *sh, shim_handle out[2]) {
-    return sh->socket_pair(sh->ctx, out) && sim_sock_message_mode(sim, out[0]);
+    return harness_socket_pair(sim_harness_of(sh), out) && sim_sock_message_mode(sim, out[0]);
 }
 
 /* ---- Helpers (seam only) ---- */
@@ -93,7 +93,7 @@ static shim_handle new_port(const shim *sh) {
 
 /* A socket pair whose end 0 is bound to `port` with key 100. */
 static void bound_pair(const shim *sh, shim_handle port, shim_handle s[2], cf_out *o) {
-    CF_EXPECT(o, sh->socket_pair(sh->ctx, s), "socket_pair");
+    CF_EXPECT(o, harness_socket_pair(sim_harness_of(sh), s), "socket_pair");
     CF_EXPECT(o, sh->create_io_completion_port(sh->ctx, s[0], port, 100, 0) == port, "associate");
 }
 
@@ -101,7 +101,7 @@ static uint32_t err(const shim *sh) { return sh->get_last_error(sh->ctx); }
 
 /* Lets pending kernel work (completions) happen: time moves only when every
  * thread waits, and the kernel acts first. */
-static void settle(const shim *sh) { sh->sleep_ns(sh->ctx, 1000000); }
+static void settle(const shim *sh) { harness_sleep(sim_harness_of(sh), 1000000); }
 
 /* ==== §1 CreateIoCompletionPort ==== */
 
@@ -110,7 +110,7 @@ static void body_create_associate(const shim *sh, cf_out *o) {
     CF_EXPECT(o, p != SHIM_NULL_HANDLE, "create");
     CF_EXPECT(o, sh->create_io_completion_port(sh->ctx, SHIM_INVALID_HANDLE, p, 1, 0) == SHIM_NULL_HANDLE &&
                      err(sh) == SHIM_ERROR_INVALID_PARAMETER, "invalid combination gives 87");
-    CF_EXPECT(o, sh->socket_pair(sh->ctx, s), "pair");
+    CF_EXPECT(o, harness_socket_pair(sim_harness_of(sh), s), "pair");
     CF_EXPECT(o, sh->create_io_completion_port(sh->ctx, s[0], p, 5, 0) == p, "associate returns the same handle");
     shim_handle p2 = new_port(sh);
     CF_EXPECT(o, sh->create_io_completion_port(sh->ctx, s[0], p2, 5, 0) == SHIM_NULL_HANDLE, "second association");
@@ -167,15 +167,16 @@ END_TEST
 
 static void body_timeout(const shim *sh, cf_out *o) {
     shim_handle p = new_port(sh);
-    uint32_t b;
-    uintptr_t k;
+    uint32_t b = 0x5eed;
+    uintptr_t k = 0x5eed;
     shim_overlapped *ov = (shim_overlapped *)(uintptr_t)1;
-    int64_t t0 = sh->now_ns(sh->ctx);
+    int64_t t0 = sh->sync->now_ns(sh->sync->ctx);
     CF_EXPECT(o, !sh->get_queued_completion_status(sh->ctx, p, &b, &k, &ov, 0), "0 ms");
-    CF_EXPECT(o, ov == NULL && err(sh) == SHIM_WAIT_TIMEOUT && sh->now_ns(sh->ctx) == t0, "0 ms returns at once with 258");
-    t0 = sh->now_ns(sh->ctx);
+    CF_EXPECT(o, ov == NULL && err(sh) == SHIM_WAIT_TIMEOUT && sh->sync->now_ns(sh->sync->ctx) == t0, "0 ms returns at once with 258");
+    CF_EXPECT(o, b == 0x5eed && k == 0x5eed, "a timeout leaves key and bytes untouched (§12 W3)");
+    t0 = sh->sync->now_ns(sh->sync->ctx);
     CF_EXPECT(o, !sh->get_queued_completion_status(sh->ctx, p, &b, &k, &ov, 20) && err(sh) == SHIM_WAIT_TIMEOUT, "20 ms");
-    int64_t el = sh->now_ns(sh->ctx) - t0;
+    int64_t el = sh->sync->now_ns(sh->sync->ctx) - t0;
     /* up to one tick (15.625 ms) early, or late up to the next tick */
     CF_EXPECT(o, el >= 20000000 - 15625000 && el <= 20000000 + 15625000, "elapsed %lld", (long long)el);
     o->outcome = el < 20000000 ? 0 : el == 20000000 ? 1 : 2;
@@ -244,17 +245,17 @@ static void body_lifo(const shim *sh, cf_out *o) {
     shim_handle p = new_port(sh);
     lifo_arg A = {sh, p, 0}, B = {sh, p, 0};
     shim_thread ta, tb;
-    sh->thread_spawn(sh->ctx, &ta, lifo_waiter, &A, "A");
+    harness_spawn(sim_harness_of(sh), &ta, lifo_waiter, &A, "A");
     settle(sh); /* A waits first */
-    sh->thread_spawn(sh->ctx, &tb, lifo_waiter, &B, "B");
+    harness_spawn(sim_harness_of(sh), &tb, lifo_waiter, &B, "B");
     settle(sh);
     for (uintptr_t k = 3; k <= 5; k++) sh->post_queued_completion_status(sh->ctx, p, 0, k, NULL);
     uint32_t b;
     uintptr_t n = 0;
     shim_overlapped *ov;
     bool got = sh->get_queued_completion_status(sh->ctx, p, &b, &n, &ov, 0); /* the newcomer */
-    sh->thread_join(sh->ctx, &ta);
-    sh->thread_join(sh->ctx, &tb);
+    harness_join(sim_harness_of(sh), &ta);
+    harness_join(sim_harness_of(sh), &tb);
     if (!got) n = 0;
     CF_EXPECT(o, A.got >= 3 && A.got <= 5 && B.got >= 3 && B.got <= 5 && A.got != B.got, "A %lu B %lu",
               (unsigned long)A.got, (unsigned long)B.got);
@@ -288,9 +289,9 @@ static void conc_a(void *arg) {
     uintptr_t k;
     shim_overlapped *ov;
     sh->get_queued_completion_status(sh->ctx, c->port, &b, &k, &ov, SHIM_INFINITE);
-    for (int i = 0; i < 10; i++) sh->sleep_ns(sh->ctx, 0); /* stays runnable: counts against the limit */
-    sh->atomic_store32(sh->ctx, &c->a_done, 1);
-    sh->sleep_ns(sh->ctx, 1000000);
+    for (int i = 0; i < 10; i++) harness_sleep(sim_harness_of(sh), 0); /* stays runnable: counts against the limit */
+    sh->sync->atomic_store32(sh->sync->ctx, &c->a_done, 1);
+    harness_sleep(sim_harness_of(sh), 1000000);
 }
 
 static void conc_b(void *arg) {
@@ -300,19 +301,19 @@ static void conc_b(void *arg) {
     uintptr_t k;
     shim_overlapped *ov;
     sh->get_queued_completion_status(sh->ctx, c->port, &b, &k, &ov, SHIM_INFINITE);
-    c->b_before_a = sh->atomic_load32(sh->ctx, &c->a_done) == 0;
+    c->b_before_a = sh->sync->atomic_load32(sh->sync->ctx, &c->a_done) == 0;
 }
 
 static void body_concurrency(const shim *sh, cf_out *o) {
     conc_arg c = {sh, sh->create_io_completion_port(sh->ctx, SHIM_INVALID_HANDLE, SHIM_NULL_HANDLE, 0, 1), 0, 0};
     shim_thread ta, tb;
-    sh->thread_spawn(sh->ctx, &ta, conc_a, &c, "A");
-    sh->thread_spawn(sh->ctx, &tb, conc_b, &c, "B");
+    harness_spawn(sim_harness_of(sh), &ta, conc_a, &c, "A");
+    harness_spawn(sim_harness_of(sh), &tb, conc_b, &c, "B");
     settle(sh);
     sh->post_queued_completion_status(sh->ctx, c.port, 0, 1, NULL);
     sh->post_queued_completion_status(sh->ctx, c.port, 0, 2, NULL);
-    sh->thread_join(sh->ctx, &ta);
-    sh->thread_join(sh->ctx, &tb);
+    harness_join(sim_harness_of(sh), &ta);
+    harness_join(sim_harness_of(sh), &tb);
     /* 0: the second waiter ran only after the first blocked (limit 1
      * enforced); 1: both ran at once (ignored, as Wine does) */
     o->outcome = c.b_before_a ? 1 : 0;
@@ -334,19 +335,19 @@ static void close_waiter(void *arg) {
     close_arg *c = arg;
     shim_overlapped_entry e[1];
     uint32_t n = 0;
-    int64_t t0 = c->sh->now_ns(c->sh->ctx);
+    int64_t t0 = c->sh->sync->now_ns(c->sh->sync->ctx);
     c->ok = c->sh->get_queued_completion_status_ex(c->sh->ctx, c->port, e, 1, &n, 1000, false);
     c->err = c->sh->get_last_error(c->sh->ctx);
-    c->el = c->sh->now_ns(c->sh->ctx) - t0;
+    c->el = c->sh->sync->now_ns(c->sh->sync->ctx) - t0;
 }
 
 static void body_close_waiters(const shim *sh, cf_out *o) {
     close_arg c = {sh, new_port(sh), 0, 0, 0};
     shim_thread t;
-    sh->thread_spawn(sh->ctx, &t, close_waiter, &c, "waiter");
+    harness_spawn(sim_harness_of(sh), &t, close_waiter, &c, "waiter");
     settle(sh);
     CF_EXPECT(o, sh->close_handle(sh->ctx, c.port), "close");
-    sh->thread_join(sh->ctx, &t);
+    harness_join(sim_harness_of(sh), &t);
     CF_EXPECT(o, !c.ok, "fails");
     if (c.err == SHIM_ERROR_ABANDONED_WAIT_0) {
         o->outcome = 0;
@@ -389,7 +390,7 @@ END_TEST
 static void body_recv_sync(const shim *sh, cf_out *o) {
     shim_handle p = new_port(sh), s[2];
     bound_pair(sh, p, s, o);
-    sh->sock_send_sync(sh->ctx, s[1], "abcd", 4);
+    harness_send(sim_harness_of(sh), s[1], "abcd", 4);
     char buf[8];
     shim_wsabuf wb = {sizeof buf, buf};
     shim_overlapped ov;
@@ -415,7 +416,7 @@ END_TEST
 static void body_partial(const shim *sh, cf_out *o) {
     shim_handle p = new_port(sh), s[2];
     bound_pair(sh, p, s, o);
-    sh->sock_send_sync(sh->ctx, s[1], "01234567", 8);
+    harness_send(sim_harness_of(sh), s[1], "01234567", 8);
     char buf[8];
     uint32_t total = 0, first = 0;
     while (total < 8) {
@@ -454,15 +455,15 @@ static void body_peer_close(const shim *sh, cf_out *o) {
     shim_overlapped *got;
     CF_EXPECT(o, sh->wsa_get_overlapped_result(sh->ctx, s[0], &ov, &b, false, &fl) == false &&
                      err(sh) == SHIM_ERROR_IO_INCOMPLETE, "996 while pending");
-    sh->sock_shutdown_send(sh->ctx, s[1]);
+    harness_shutdown_send(sim_harness_of(sh), s[1]);
     CF_EXPECT(o, sh->get_queued_completion_status(sh->ctx, p, &b, &k, &got, SHIM_INFINITE), "TRUE");
     CF_EXPECT(o, got == &ov && b == 0, "a 0-byte read");
     /* now a reset on a second pair */
     shim_handle t[2];
-    CF_EXPECT(o, sh->socket_pair(sh->ctx, t), "pair");
+    CF_EXPECT(o, harness_socket_pair(sim_harness_of(sh), t), "pair");
     sh->create_io_completion_port(sh->ctx, t[0], p, 200, 0);
     CF_EXPECT(o, sh->wsa_recv(sh->ctx, t[0], &wb, 1, &n, &fl, &ov) != 0 && err(sh) == SHIM_ERROR_IO_PENDING, "pending");
-    sh->sock_abort(sh->ctx, t[1]);
+    harness_abort(sim_harness_of(sh), t[1]);
     CF_EXPECT(o, !sh->get_queued_completion_status(sh->ctx, p, &b, &k, &got, SHIM_INFINITE), "FALSE");
     CF_EXPECT(o, got == &ov && k == 200 && err(sh) == SHIM_ERROR_NETNAME_DELETED, "64 through GQCS (§2), %u", err(sh));
     CF_EXPECT(o, !sh->wsa_get_overlapped_result(sh->ctx, t[0], &ov, &b, false, &fl) && err(sh) == SHIM_WSAECONNRESET,
@@ -484,7 +485,7 @@ static void body_internal(const shim *sh, cf_out *o) {
     uint32_t n = 0, fl = 0, b = 0;
     sh->wsa_recv(sh->ctx, s[0], &wb, 1, &n, &fl, &ov);
     CF_EXPECT(o, ov.internal == SHIM_STATUS_PENDING, "STATUS_PENDING while in flight");
-    sh->sock_send_sync(sh->ctx, s[1], "xy", 2);
+    harness_send(sim_harness_of(sh), s[1], "xy", 2);
     settle(sh); /* the completion happens; its packet waits */
     o->outcome = ov.internal == SHIM_STATUS_PENDING ? 1 : 0;
     bool r = sh->wsa_get_overlapped_result(sh->ctx, s[0], &ov, &b, false, &fl);
@@ -511,7 +512,7 @@ static void body_cancel_race(const shim *sh, cf_out *o) {
     memset(&ov, 0, sizeof ov);
     uint32_t n = 0, fl = 0, b = 0;
     CF_EXPECT(o, sh->wsa_recv(sh->ctx, s[0], &wb, 1, &n, &fl, &ov) != 0, "pending");
-    sh->sock_send_sync(sh->ctx, s[1], "xyzw", 4); /* the completion races the cancel */
+    harness_send(sim_harness_of(sh), s[1], "xyzw", 4); /* the completion races the cancel */
     bool c = sh->cancel_io_ex(sh->ctx, s[0], &ov);
     CF_EXPECT(o, c || err(sh) == SHIM_ERROR_NOT_FOUND, "FALSE only with 1168");
     uintptr_t k;
@@ -550,7 +551,7 @@ static void body_cancel_all(const shim *sh, cf_out *o) {
                          err(sh) == SHIM_ERROR_OPERATION_ABORTED, "995");
     }
     /* finished but not dequeued: NOT_FOUND, and the packet still arrives */
-    sh->sock_send_sync(sh->ctx, s[1], "q", 1);
+    harness_send(sim_harness_of(sh), s[1], "q", 1);
     sh->wsa_recv(sh->ctx, s[0], &wb[0], 1, &n, &fl, &ov[0]);
     settle(sh);
     CF_EXPECT(o, !sh->cancel_io_ex(sh->ctx, s[0], &ov[0]) && err(sh) == SHIM_ERROR_NOT_FOUND, "finished: 1168 (§11)");
@@ -597,7 +598,7 @@ static void body_skip(const shim *sh, cf_out *o) {
     shim_handle p = new_port(sh), s[2];
     bound_pair(sh, p, s, o);
     CF_EXPECT(o, sh->set_file_completion_notification_modes(sh->ctx, s[0], SHIM_FILE_SKIP_COMPLETION_PORT_ON_SUCCESS), "set");
-    sh->sock_send_sync(sh->ctx, s[1], "ab", 2);
+    harness_send(sim_harness_of(sh), s[1], "ab", 2);
     char buf[4];
     shim_wsabuf wb = {4, buf};
     shim_overlapped ov;
@@ -627,7 +628,7 @@ static void body_sync_warning(const shim *sh, cf_out *o) {
     shim_handle p = new_port(sh), s[2];
     CF_EXPECT(o, cf_message_pair(sh, s), "message pair");
     sh->create_io_completion_port(sh->ctx, s[0], p, 1, 0);
-    sh->sock_send_sync(sh->ctx, s[1], "0123456789", 10);
+    harness_send(sim_harness_of(sh), s[1], "0123456789", 10);
     char buf[4];
     shim_wsabuf wb = {4, buf};
     shim_overlapped ov;
@@ -714,7 +715,7 @@ static void body_resubmit(const shim *sh, cf_out *o) {
     shim_overlapped ov;
     memset(&ov, 0, sizeof ov);
     uint32_t n, fl;
-    sh->sock_send_sync(sh->ctx, s[1], "ab", 2);
+    harness_send(sim_harness_of(sh), s[1], "ab", 2);
     /* a poller that trusts skip-on-success reuses ov after a synchronous 0 */
     for (int i = 0; i < 2; i++)
         if (sh->wsa_recv(sh->ctx, s[0], &wb, 1, &n, &fl, &ov) != 0) return;

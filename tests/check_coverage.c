@@ -4,13 +4,21 @@
  * choice kind must take every outcome it documents (sim.h) at least once,
  * as counted by sim_get_stats. A kind that never varies would mean a
  * behaviour of Windows or Wine the simulator can no longer produce.
- * Also checks fault injection: only the errors each call allows.
+ * Faults come from the fault shim (shim/fault.h) wrapped around the simulated
+ * seam, deciding through the decision stream; also checked: only the errors
+ * each call allows.
  */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "shim/fault.h"
 #include "sim/sim.h"
+
+/* The simulator's harness for the running body: the seam a body sees is
+ * the fault shim's, which has no harness of its own. */
+static const shim_harness *HN;
+
 
 typedef struct wk {
     const shim *sh;
@@ -44,14 +52,14 @@ static void drain(const shim *sh, shim_handle p) {
 static void workout_port(sim_ctx *s, const shim *sh) {
     wk w = {sh, port_new(sh, 1)};
     shim_thread t[2];
-    sh->thread_spawn(sh->ctx, &t[0], waiter, &w, "A");
-    sh->thread_spawn(sh->ctx, &t[1], waiter, &w, "B");
-    sh->sleep_ns(sh->ctx, 1000000);
+    harness_spawn(HN, &t[0], waiter, &w, "A");
+    harness_spawn(HN, &t[1], waiter, &w, "B");
+    harness_sleep(HN, 1000000);
     sh->post_queued_completion_status(sh->ctx, w.port, 0, 1, NULL);
     sh->post_queued_completion_status(sh->ctx, w.port, 0, 2, NULL);
     if (sim_choose_user(s, 2) == 0) sh->close_handle(sh->ctx, w.port);
-    sh->thread_join(sh->ctx, &t[0]);
-    sh->thread_join(sh->ctx, &t[1]);
+    harness_join(HN, &t[0]);
+    harness_join(HN, &t[1]);
     shim_handle p = port_new(sh, 0);
     for (uintptr_t k = 0; k < 4; k++) sh->post_queued_completion_status(sh->ctx, p, 0, k, NULL);
     drain(sh, p);
@@ -63,8 +71,8 @@ static void workout_port(sim_ctx *s, const shim *sh) {
 /* sync (s), partial (p), internal (i), cancel (x), close status (k), skip (r), event (e) */
 static void workout_sock(const shim *sh) {
     shim_handle p = port_new(sh, 0), a[2], b[2];
-    sh->socket_pair(sh->ctx, a);
-    sh->socket_pair(sh->ctx, b);
+    harness_socket_pair(HN, a);
+    harness_socket_pair(HN, b);
     sh->create_io_completion_port(sh->ctx, a[0], p, 1, 0);
     sh->create_io_completion_port(sh->ctx, b[0], p, 2, 0);
     sh->set_file_completion_notification_modes(sh->ctx, b[0], SHIM_FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
@@ -75,16 +83,16 @@ static void workout_sock(const shim *sh) {
     uint32_t n, fl;
     sh->wsa_recv(sh->ctx, a[0], &wb[0], 1, &n, &fl, &ov[0]);
     sh->wsa_recv(sh->ctx, b[0], &wb[1], 1, &n, &fl, &ov[1]);
-    sh->sock_send_sync(sh->ctx, a[1], "01234567", 8);
-    sh->sock_send_sync(sh->ctx, b[1], "01234567", 8);
+    harness_send(HN, a[1], "01234567", 8);
+    harness_send(HN, b[1], "01234567", 8);
     sh->cancel_io_ex(sh->ctx, a[0], &ov[0]);
-    sh->sleep_ns(sh->ctx, 1000000);
+    harness_sleep(HN, 1000000);
     drain(sh, p);
     memset(ov, 0, sizeof ov);
     sh->wsa_recv(sh->ctx, b[0], &wb[1], 1, &n, &fl, &ov[1]);
     sh->wsa_recv(sh->ctx, a[0], &wb[0], 1, &n, &fl, &ov[0]);
     sh->closesocket(sh->ctx, a[0]);
-    sh->sleep_ns(sh->ctx, 1000000);
+    harness_sleep(HN, 1000000);
     drain(sh, p);
 }
 
@@ -96,14 +104,37 @@ static void workout_waitpkt(const shim *sh) {
     sh->set_waitable_timer(sh->ctx, t, -10000);
     bool already;
     sh->nt_associate_wait_completion_packet(sh->ctx, w, p, t, 5, 0, 0, 0, &already);
-    sh->sleep_ns(sh->ctx, 1000000);
+    harness_sleep(HN, 1000000);
     sh->nt_cancel_wait_completion_packet(sh->ctx, w, true);
-    sh->sleep_ns(sh->ctx, 1000000);
+    harness_sleep(HN, 1000000);
     drain(sh, p);
 }
 
+static uint32_t sim_decide(void *self, uint32_t family, const uint32_t *errs, uint32_t nerrs, bool must,
+                           uint32_t permille) {
+    (void)permille;
+    return sim_choose_fault(self, family, errs, nerrs, must);
+}
+
+/* A fault shim deciding through `sim`, every family with `budget`. */
+static shim_fault *faults_new(sim_ctx *sim, uint32_t budget) {
+    shim_fault *f = shim_fault_create((shim_fault_source){sim, sim_decide}, NULL);
+    ck_assert_ptr_nonnull(f);
+    shim_fault_rule r = {SHIM_FAULT_BUDGET, budget, 0, 0, false};
+    for (uint32_t fam = 0; fam < SHIM_FAULT_FAMILIES; fam++) shim_fault_set_rule(f, fam, &r);
+    return f;
+}
+
+static const shim *faulty(shim_fault *f, const shim *sh) {
+    shim_fault_reset(f, 0);
+    const shim *w = shim_fault_wrap(f, sh, HN);
+    ck_assert_ptr_nonnull(w);
+    return w;
+}
+
 static void workout(sim_ctx *s, const shim *sh, void *arg) {
-    (void)arg;
+    HN = sim_harness(s);
+    sh = faulty(arg, sh);
     workout_port(s, sh);
     workout_sock(sh);
     workout_waitpkt(sh);
@@ -113,13 +144,13 @@ START_TEST(test_every_outcome) {
     sim_config cfg;
     sim_config_default(&cfg);
     cfg.wait_packets = SIM_WAITPKT_CHOOSE;
-    for (int f = 0; f < SIM_FAULT__COUNT; f++) cfg.fault_budget[f] = 1;
     sim_ctx *sim = sim_create(&cfg);
     ck_assert_ptr_nonnull(sim);
+    shim_fault *faults = faults_new(sim, 1);
     for (uint64_t seed = 0; seed < 3000; seed++) {
         sim_random rnd;
         sim_chooser ch = sim_random_chooser(&rnd, seed);
-        const sim_result *r = sim_run(sim, &ch, workout, NULL);
+        const sim_result *r = sim_run(sim, &ch, workout, faults);
         ck_assert_msg(r->verdict == SIM_PASS, "seed %llu: %s: %s", (unsigned long long)seed, r->property, r->message);
     }
     /* outcomes (labels) each kind documents in sim.h */
@@ -144,14 +175,22 @@ START_TEST(test_every_outcome) {
                           sim_choice_letter(want[i].k), sim_choice_name(want[i].k), o);
         }
     }
+    shim_fault_destroy(faults);
     sim_destroy(sim);
 }
 END_TEST
 
 /* Faults: only the errors each call's contract allows, and no packet. */
+typedef struct fault_arg {
+    shim_fault *faults;
+    uint32_t seen[3];
+} fault_arg;
+
 static void fault_body(sim_ctx *s, const shim *sh, void *arg) {
-    (void)s;
-    uint32_t *seen = arg;
+    HN = sim_harness(s);
+    fault_arg *fa = arg;
+    uint32_t *seen = fa->seen;
+    sh = faulty(fa->faults, sh);
     shim_handle p = sh->create_io_completion_port(sh->ctx, SHIM_INVALID_HANDLE, SHIM_NULL_HANDLE, 0, 0);
     if (p == SHIM_NULL_HANDLE) {
         ck_assert_uint_eq(sh->get_last_error(sh->ctx), SHIM_ERROR_NOT_ENOUGH_MEMORY);
@@ -163,7 +202,7 @@ static void fault_body(sim_ctx *s, const shim *sh, void *arg) {
         seen[1]++;
     }
     shim_handle a[2];
-    sh->socket_pair(sh->ctx, a);
+    harness_socket_pair(HN, a);
     sh->create_io_completion_port(sh->ctx, a[0], p, 1, 0);
     char buf[4];
     shim_wsabuf wb = {4, buf};
@@ -175,7 +214,7 @@ static void fault_body(sim_ctx *s, const shim *sh, void *arg) {
         ck_assert(e == 10055 || e == SHIM_WSAECONNRESET);
         seen[2]++;
         /* not started: the OVERLAPPED is free again */
-        sh->sock_send_sync(sh->ctx, a[1], "x", 1);
+        harness_send(HN, a[1], "x", 1);
         sh->wsa_recv(sh->ctx, a[0], &wb, 1, &n, &fl, &ov);
     }
 }
@@ -183,22 +222,24 @@ static void fault_body(sim_ctx *s, const shim *sh, void *arg) {
 START_TEST(test_faults) {
     sim_config cfg;
     sim_config_default(&cfg);
-    for (int f = 0; f < SIM_FAULT__COUNT; f++) cfg.fault_budget[f] = 2;
     sim_ctx *sim = sim_create(&cfg);
-    uint32_t seen[3] = {0, 0, 0};
+    fault_arg fa = {faults_new(sim, 2), {0, 0, 0}};
     for (uint64_t seed = 0; seed < 300; seed++) {
         sim_random rnd;
         sim_chooser ch = sim_random_chooser(&rnd, seed);
-        const sim_result *r = sim_run(sim, &ch, fault_body, seen);
+        const sim_result *r = sim_run(sim, &ch, fault_body, &fa);
         ck_assert_msg(r->verdict == SIM_PASS, "seed %llu: %s: %s", (unsigned long long)seed, r->property, r->message);
     }
-    ck_assert(seen[0] > 0 && seen[1] > 0 && seen[2] > 0);
+    ck_assert(fa.seen[0] > 0 && fa.seen[1] > 0 && fa.seen[2] > 0);
+    shim_fault_destroy(fa.faults);
     sim_destroy(sim);
-    /* off by default: no 'f' choice at all */
+    /* every rule off: no 'f' choice at all */
     sim = sim_create(NULL);
+    fa.faults = faults_new(sim, 0);
     sim_chooser ch = sim_first_chooser();
-    sim_run(sim, &ch, fault_body, seen);
+    sim_run(sim, &ch, fault_body, &fa);
     ck_assert_uint_eq(sim_get_stats(sim)->asked[SIM_CHOICE_FAULT], 0);
+    shim_fault_destroy(fa.faults);
     sim_destroy(sim);
 }
 END_TEST

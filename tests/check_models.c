@@ -368,6 +368,29 @@ START_TEST(test_bytes_in_order_to_eof_keeps) {
 }
 END_TEST
 
+/* ---- poll-delay (c): the runtime loop's own waits ---- */
+
+/* Issue 11 item 19: the loop (thread 9, in no announced poll) waits
+ * 3,186,109,392 ms: more than any delay converts to under Go's clamp. */
+START_TEST(test_poll_delay_loop_wait_unclamped) {
+    prologue();
+    at(9, 1 * MS);
+    uint64_t w = E(MEV_WAIT_BEGIN, PORT, 3186109392u, 64);
+    BREAKS(P_POLL, w);
+}
+END_TEST
+
+/* The clamp itself (1e9 ms) and INFINITE are waits Go makes. */
+START_TEST(test_poll_delay_loop_wait_clamped_keeps) {
+    prologue();
+    at(9, 1 * MS);
+    E(MEV_WAIT_BEGIN, PORT, 1000000000u, 64);
+    E(MEV_WAIT_BEGIN, PORT, SHIM_INFINITE, 64);
+    epilogue(1 * MS);
+    keeps();
+}
+END_TEST
+
 /* ---- deadline ---- */
 
 START_TEST(test_deadline_timeout_too_early) {
@@ -377,6 +400,46 @@ START_TEST(test_deadline_timeout_too_early) {
     at(1, 0);
     uint64_t b = E(MEV_OP_BEGIN, 1, MOP_READ, 0, 16);
     at(1, 40 * MS);
+    uint64_t end = E(MEV_OP_END, 1, MOP_READ, MOUT_TIMEOUT, 0);
+    BREAKS(P_DEADLINE, d, b, end);
+}
+END_TEST
+
+/* Issue 11 item 18: thread 0 records a later deadline (4 ms) for fd 0 and
+ * is preempted before its np_fd_set_deadline; the poller still holds the
+ * earlier one (1 ms, already past), under which thread 1's read times out
+ * at 2 ms. Until the set returns (MEV_DEADLINE_SET) both deadlines count. */
+START_TEST(test_deadline_not_yet_set_counts_old) {
+    prologue();
+    at(0, 0);
+    E(MEV_DEADLINE, 0, 'r', 1 * MS);
+    E(MEV_DEADLINE_SET, 0, 'r');
+    at(0, 1 * MS);
+    E(MEV_DEADLINE, 0, 'r', 4 * MS); /* recorded; the poller call has not returned */
+    at(1, 1 * MS);
+    E(MEV_OP_BEGIN, 1, MOP_READ, 0, 16);
+    at(1, 2 * MS);
+    E(MEV_OP_END, 1, MOP_READ, MOUT_TIMEOUT, 0);
+    at(0, 2 * MS);
+    E(MEV_DEADLINE_SET, 0, 'r');
+    epilogue(2 * MS);
+    keeps();
+}
+END_TEST
+
+/* Once the set has returned, only the new deadline is the poller's: a
+ * timeout before it is a bug again. */
+START_TEST(test_deadline_set_then_early_timeout) {
+    prologue();
+    at(0, 0);
+    E(MEV_DEADLINE, 0, 'r', 1 * MS);
+    E(MEV_DEADLINE_SET, 0, 'r');
+    at(0, 1 * MS);
+    uint64_t d = E(MEV_DEADLINE, 0, 'r', 4 * MS);
+    E(MEV_DEADLINE_SET, 0, 'r');
+    at(1, 1 * MS);
+    uint64_t b = E(MEV_OP_BEGIN, 1, MOP_READ, 0, 16);
+    at(1, 2 * MS);
     uint64_t end = E(MEV_OP_END, 1, MOP_READ, MOUT_TIMEOUT, 0);
     BREAKS(P_DEADLINE, d, b, end);
 }
@@ -739,7 +802,6 @@ static void waiter(void *arg) {
 }
 
 static void rec_main(sim_ctx *sim, const shim *inner, void *arg) {
-    (void)sim;
     rec_env *r = arg;
     const shim *sh = inner;
     if (r->trace != NULL) {
@@ -751,11 +813,11 @@ static void rec_main(sim_ctx *sim, const shim *inner, void *arg) {
     /* A waiter on its own thread gets a posted packet. */
     waiter_arg wa = {sh, port, 0};
     shim_thread t;
-    sh->thread_spawn(c, &t, waiter, &wa, "waiter");
-    sh->sleep_ns(c, 1 * MS);
+    harness_spawn(sim_harness(sim), &t, waiter, &wa, "waiter");
+    harness_sleep(sim_harness(sim), 1 * MS);
     static shim_overlapped posted;
     note(r, sh->post_queued_completion_status(c, port, 7, 0x33, &posted));
-    sh->thread_join(c, &t);
+    harness_join(sim_harness(sim), &t);
     note(r, (uint32_t)wa.key);
     /* An empty port: a 0 ms wait fails with WAIT_TIMEOUT, and the last error survives the recorder. */
     shim_overlapped_entry e[4];
@@ -764,7 +826,7 @@ static void rec_main(sim_ctx *sim, const shim *inner, void *arg) {
     note(r, sh->get_last_error(c));
     /* A socket pair: a recv pends until the peer sends. */
     shim_handle s[2];
-    sh->socket_pair(c, s);
+    harness_socket_pair(sim_harness(sim), s);
     note(r, sh->create_io_completion_port(c, s[0], port, 0x11, 0) == port);
     static shim_overlapped rov;
     char buf[8];
@@ -772,7 +834,7 @@ static void rec_main(sim_ctx *sim, const shim *inner, void *arg) {
     uint32_t got = 0, flags = 0;
     int rc = sh->wsa_recv(c, s[0], &wb, 1, &got, &flags, &rov);
     note(r, rc == 0 ? 0 : sh->get_last_error(c));
-    sh->sock_send_sync(c, s[1], "hello", 5);
+    harness_send(sim_harness(sim), s[1], "hello", 5);
     uint32_t bytes = 0;
     uintptr_t key = 0;
     shim_overlapped *ov = NULL;
@@ -918,7 +980,8 @@ START_TEST(test_recorder_transparent_and_deterministic) {
 }
 END_TEST
 
-/* Optional calls stay absent, caps and version are the inner shim's. */
+/* Optional calls stay absent, caps are the inner shim's, the sync table is
+ * shared whole (the recorder carries no pass-through for it). */
 START_TEST(test_recorder_shape) {
     sim_config cfg;
     sim_config_default(&cfg);
@@ -927,15 +990,43 @@ START_TEST(test_recorder_shape) {
     const shim *in = sim_shim(sim);
     model_trace *tr = model_trace_create((model_clock){0});
     shim rec;
-    model_record_wrap(&rec, in, tr);
-    ck_assert_int_eq(rec.version, in->version);
+    ck_assert_ptr_null(model_record_wrap(&rec, in, tr));
+    ck_assert_int_eq(rec.version, SHIM_VERSION_2);
     ck_assert_uint_eq(rec.caps, in->caps);
     ck_assert(rec.ctx != in->ctx);
     ck_assert((rec.create_waitable_timer == NULL) == (in->create_waitable_timer == NULL));
     ck_assert((rec.nt_cancel_wait_completion_packet == NULL) == (in->nt_cancel_wait_completion_packet == NULL));
     ck_assert_ptr_nonnull(rec.get_queued_completion_status_ex);
-    ck_assert_ptr_nonnull(rec.atomic_cas32);
-    ck_assert_ptr_nonnull(rec.thread_join);
+    ck_assert_ptr_eq(rec.sync, in->sync);
+    ck_assert_ptr_null(shim_check(&rec, SHIM_VERSION_2));
+    model_trace_destroy(tr);
+    sim_destroy(sim);
+}
+END_TEST
+
+/* The recorder refuses what it does not understand, and reports the lower
+ * version when the inner shim is newer than it knows. */
+START_TEST(test_recorder_refuses) {
+    sim_ctx *sim = sim_create(NULL);
+    model_trace *tr = model_trace_create((model_clock){0});
+    shim in = *sim_shim(sim), rec;
+    in.version = SHIM_VERSION_1; /* the old flat layout */
+    const char *why = model_record_wrap(&rec, &in, tr);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_msg(strstr(why, "version") != NULL, "%s", why);
+    ck_assert_ptr_null(rec.create_io_completion_port); /* left zeroed: unusable */
+    in = *sim_shim(sim);
+    in.cancel_io_ex = NULL; /* a call the recorder wraps */
+    ck_assert_ptr_nonnull(model_record_wrap(&rec, &in, tr));
+    in = *sim_shim(sim);
+    shim_sync y = *in.sync;
+    y.sema_destroy = NULL;
+    in.sync = &y;
+    ck_assert_ptr_nonnull(model_record_wrap(&rec, &in, tr));
+    in = *sim_shim(sim);
+    in.version = SHIM_VERSION_2 + 1; /* a newer seam: the recorder speaks v2 */
+    ck_assert_ptr_null(model_record_wrap(&rec, &in, tr));
+    ck_assert_int_eq(rec.version, SHIM_VERSION_2);
     model_trace_destroy(tr);
     sim_destroy(sim);
 }
@@ -967,6 +1058,10 @@ int main(void) {
     tcase_add_test(tp, test_deadline_past_ignored);
     tcase_add_test(tp, test_deadline_closed_without_close);
     tcase_add_test(tp, test_deadline_keeps);
+    tcase_add_test(tp, test_poll_delay_loop_wait_unclamped);
+    tcase_add_test(tp, test_poll_delay_loop_wait_clamped_keeps);
+    tcase_add_test(tp, test_deadline_not_yet_set_counts_old);
+    tcase_add_test(tp, test_deadline_set_then_early_timeout);
     tcase_add_test(tp, test_close_then_read_succeeds);
     tcase_add_test(tp, test_close_socket_with_packet_queued);
     tcase_add_test(tp, test_close_packet_reaches_reused_slot);
@@ -990,6 +1085,7 @@ int main(void) {
     tcase_add_test(tr, test_recorder_events);
     tcase_add_test(tr, test_recorder_transparent_and_deterministic);
     tcase_add_test(tr, test_recorder_shape);
+    tcase_add_test(tr, test_recorder_refuses);
     suite_add_tcase(s, tr);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);

@@ -58,13 +58,13 @@ static void env_init(env *e, sim_ctx *sim, const shim *sh, bool loop) {
     e->p = np_init(sh, &cfg);
     if (e->p == NULL) sim_fail(sim, "setup", "np_init failed: %u", sh->get_last_error(sh->ctx));
     if (loop) {
-        sh->thread_spawn(sh->ctx, &e->loop, loop_main, e, "netpoll");
+        harness_spawn(sim_harness_of(sh), &e->loop, loop_main, e, "netpoll");
         e->looping = true;
     }
 }
 
 static void env_pair(env *e, shim_handle s[2]) {
-    if (!e->sh->socket_pair(e->ctx, s)) sim_fail(e->sim, "setup", "socket_pair failed");
+    if (!harness_socket_pair(sim_harness_of(e->sh), s)) sim_fail(e->sim, "setup", "socket_pair failed");
 }
 
 static np_fd *env_open(env *e, shim_handle s, bool skip) {
@@ -78,7 +78,7 @@ static np_fd *env_open(env *e, shim_handle s, bool skip) {
 static void env_finish(env *e) {
     if (e->looping) {
         np_stop(e->p);
-        e->sh->thread_join(e->ctx, &e->loop);
+        harness_join(sim_harness_of(e->sh), &e->loop);
     }
     uint32_t w = np_waiters(e->p);
     if (w != 0) sim_fail(e->sim, "no-lost-wakeup", "netpollWaiters = %u at quiescence, expected 0", w);
@@ -152,7 +152,7 @@ typedef struct poll_arg {
 static void blocking_poller(void *arg) {
     poll_arg *a = arg;
     poll_once(a->e, NULL, a->delay);
-    a->e->sh->atomic_store32(a->e->ctx, &a->done, 1);
+    a->e->sh->sync->atomic_store32(a->e->sh->sync->ctx, &a->done, 1);
 }
 
 static void break_blocked_main(sim_ctx *sim, const shim *sh, void *arg) {
@@ -161,10 +161,10 @@ static void break_blocked_main(sim_ctx *sim, const shim *sh, void *arg) {
     env_init(&e, sim, sh, false);
     poll_arg a = {&e, -1, 0};
     shim_thread t;
-    sh->thread_spawn(sh->ctx, &t, blocking_poller, &a, "poller");
-    if (sim_choose_user(sim, 2)) sh->sleep_ns(sh->ctx, 1 * MS);
+    harness_spawn(sim_harness_of(sh), &t, blocking_poller, &a, "poller");
+    if (sim_choose_user(sim, 2)) harness_sleep(sim_harness_of(sh), 1 * MS);
     np_break(e.p);
-    sh->thread_join(sh->ctx, &t); /* a lost break leaves the poller blocked: deadlock */
+    harness_join(sim_harness_of(sh), &t); /* a lost break leaves the poller blocked: deadlock */
     env_finish(&e);
 }
 START_TEST(test_break_wakes_blocked_poll) { run_seeds("break-wakes-blocked", break_blocked_main, 400); }
@@ -182,11 +182,11 @@ static void break_stolen_main(sim_ctx *sim, const shim *sh, void *arg) {
     env_init(&e, sim, sh, false);
     poll_arg a = {&e, -1, 0};
     shim_thread t1, t2;
-    sh->thread_spawn(sh->ctx, &t1, blocking_poller, &a, "blocked");
-    sh->thread_spawn(sh->ctx, &t2, nonblocking_poller, &e, "nonblock");
+    harness_spawn(sim_harness_of(sh), &t1, blocking_poller, &a, "blocked");
+    harness_spawn(sim_harness_of(sh), &t2, nonblocking_poller, &e, "nonblock");
     np_break(e.p);
-    sh->thread_join(sh->ctx, &t2);
-    sh->thread_join(sh->ctx, &t1);
+    harness_join(sim_harness_of(sh), &t2);
+    harness_join(sim_harness_of(sh), &t1);
     env_finish(&e);
 }
 START_TEST(test_break_taken_by_nonblocking_poll) { run_seeds("break-forwarded", break_stolen_main, 1500); }
@@ -195,7 +195,7 @@ END_TEST
 static void twice_poller(void *arg) {
     poll_arg *a = arg;
     poll_once(a->e, NULL, -1);
-    a->e->sh->atomic_store32(a->e->ctx, &a->done, 1);
+    a->e->sh->sync->atomic_store32(a->e->sh->sync->ctx, &a->done, 1);
     poll_once(a->e, NULL, -1);
 }
 
@@ -206,11 +206,11 @@ static void break_twice_main(sim_ctx *sim, const shim *sh, void *arg) {
     env_init(&e, sim, sh, false);
     poll_arg a = {&e, -1, 0};
     shim_thread t;
-    sh->thread_spawn(sh->ctx, &t, twice_poller, &a, "poller");
+    harness_spawn(sim_harness_of(sh), &t, twice_poller, &a, "poller");
     np_break(e.p);
-    while (sh->atomic_load32(sh->ctx, &a.done) == 0) sh->sleep_ns(sh->ctx, 1 * MS);
+    while (sh->sync->atomic_load32(sh->sync->ctx, &a.done) == 0) harness_sleep(sim_harness_of(sh), 1 * MS);
     np_break(e.p);
-    sh->thread_join(sh->ctx, &t);
+    harness_join(sim_harness_of(sh), &t);
     env_finish(&e);
 }
 START_TEST(test_break_twice) { run_seeds("break-twice", break_twice_main, 300); }
@@ -227,8 +227,8 @@ static void break_flood_main(sim_ctx *sim, const shim *sh, void *arg) {
     env e;
     env_init(&e, sim, sh, false);
     shim_thread t[3];
-    for (int i = 0; i < 3; i++) sh->thread_spawn(sh->ctx, &t[i], breaker, &e, "breaker");
-    for (int i = 0; i < 3; i++) sh->thread_join(sh->ctx, &t[i]);
+    for (int i = 0; i < 3; i++) harness_spawn(sim_harness_of(sh), &t[i], breaker, &e, "breaker");
+    for (int i = 0; i < 3; i++) harness_join(sim_harness_of(sh), &t[i]);
     uint32_t posts = 0;
     const sim_event *ev = sim_trace_events(sim);
     for (uint32_t i = 0; i < sim_trace_count(sim); i++)
@@ -255,7 +255,7 @@ typedef struct io_arg {
 static void reader_once(void *arg) {
     io_arg *a = arg;
     a->result = np_fd_read(a->fd, a->buf, sizeof a->buf, &a->n);
-    a->at = a->e->sh->now_ns(a->e->ctx);
+    a->at = a->e->sh->sync->now_ns(a->e->sh->sync->ctx);
 }
 
 static void writer_loop(void *arg) {
@@ -275,12 +275,12 @@ static void close_main(sim_ctx *sim, const shim *sh, void *arg) {
     np_fd *fd = env_open(&e, s[0], false);
     io_arg r = {.e = &e, .fd = fd}, w = {.e = &e, .fd = fd};
     shim_thread tr, tw;
-    sh->thread_spawn(sh->ctx, &tr, reader_once, &r, "reader");
-    sh->thread_spawn(sh->ctx, &tw, writer_loop, &w, "writer");
-    if (sim_choose_user(sim, 2)) sh->sleep_ns(sh->ctx, 2 * MS);
+    harness_spawn(sim_harness_of(sh), &tr, reader_once, &r, "reader");
+    harness_spawn(sim_harness_of(sh), &tw, writer_loop, &w, "writer");
+    if (sim_choose_user(sim, 2)) harness_sleep(sim_harness_of(sh), 2 * MS);
     if (np_fd_close(fd) != NP_OK) sim_fail(sim, "close", "the first close failed");
-    sh->thread_join(sh->ctx, &tr);
-    sh->thread_join(sh->ctx, &tw);
+    harness_join(sim_harness_of(sh), &tr);
+    harness_join(sim_harness_of(sh), &tw);
     /* No data was ever sent: the reader can only have been closed. */
     if (r.result != NP_ERR_CLOSING)
         sim_fail(sim, "close", "reader got %d (%s), expected the closing error", r.result, np_strerror(r.result));
@@ -324,9 +324,9 @@ typedef struct peer_arg {
 
 static void peer(void *arg) {
     peer_arg *a = arg;
-    if (a->delay > 0) a->e->sh->sleep_ns(a->e->ctx, a->delay);
-    if (a->data != NULL) a->e->sh->sock_send_sync(a->e->ctx, a->s, a->data, (uint32_t)strlen(a->data));
-    if (a->shutdown) a->e->sh->sock_shutdown_send(a->e->ctx, a->s);
+    if (a->delay > 0) harness_sleep(sim_harness_of(a->e->sh), a->delay);
+    if (a->data != NULL) harness_send(sim_harness_of(a->e->sh), a->s, a->data, (uint32_t)strlen(a->data));
+    if (a->shutdown) harness_shutdown_send(sim_harness_of(a->e->sh), a->s);
 }
 
 /* Bytes that arrive exactly at the deadline are returned now or by the next
@@ -341,14 +341,14 @@ static void data_at_deadline_main(sim_ctx *sim, const shim *sh, void *arg) {
     np_fd_set_deadline(fd, 50 * MS, 'r');
     peer_arg pa = {&e, s[1], 50 * MS, "hello", true};
     shim_thread tp;
-    sh->thread_spawn(sh->ctx, &tp, peer, &pa, "peer");
+    harness_spawn(sim_harness_of(sh), &tp, peer, &pa, "peer");
     uint32_t total = 0;
     for (int i = 0; i < 10; i++) {
         char buf[16];
         uint32_t n = 0;
         int r = np_fd_read(fd, buf, sizeof buf, &n);
         if (r == NP_ERR_TIMEOUT) {
-            if (sh->now_ns(sh->ctx) < 50 * MS) sim_fail(sim, "deadline", "timeout before the deadline");
+            if (sh->sync->now_ns(sh->sync->ctx) < 50 * MS) sim_fail(sim, "deadline", "timeout before the deadline");
             np_fd_set_deadline(fd, 0, 'r');
             continue;
         }
@@ -357,7 +357,7 @@ static void data_at_deadline_main(sim_ctx *sim, const shim *sh, void *arg) {
         total += n;
     }
     if (total != 5) sim_fail(sim, "bytes-conserved", "read %u bytes of the 5 sent", total);
-    sh->thread_join(sh->ctx, &tp);
+    harness_join(sim_harness_of(sh), &tp);
     env_close(&e, fd, s[1]);
 }
 START_TEST(test_data_at_deadline_not_lost) { run_seeds("data-at-deadline", data_at_deadline_main, 1500); }
@@ -373,22 +373,22 @@ static void stale_timer_main(sim_ctx *sim, const shim *sh, void *arg) {
     env_pair(&e, a);
     np_fd *fa = env_open(&e, a[0], false);
     np_fd_set_deadline(fa, 50 * MS, 'r');
-    sh->sleep_ns(sh->ctx, 50 * MS); /* wake together with the timer */
+    harness_sleep(sim_harness_of(sh), 50 * MS); /* wake together with the timer */
     np_fd_close(fa);
     env_pair(&e, b);
     np_fd *fb = env_open(&e, b[0], false);
     np_fd_set_deadline(fb, 10000 * MS, 'r');
     peer_arg pa = {&e, b[1], 100 * MS, "abc", false};
     shim_thread tp;
-    sh->thread_spawn(sh->ctx, &tp, peer, &pa, "peer");
+    harness_spawn(sim_harness_of(sh), &tp, peer, &pa, "peer");
     char buf[8];
     uint32_t n = 0;
     int r = read_exact(fb, buf, 3, &n);
     if (r == NP_ERR_TIMEOUT)
         sim_fail(sim, "deadline", "timeout at %" PRId64 " ns on a descriptor whose deadline is 10 s",
-                 sh->now_ns(sh->ctx));
+                 sh->sync->now_ns(sh->sync->ctx));
     if (r != NP_OK || n != 3) sim_fail(sim, "bytes-conserved", "read got %d with %u bytes", r, n);
-    sh->thread_join(sh->ctx, &tp);
+    harness_join(sim_harness_of(sh), &tp);
     np_fd_close(fb);
     sh->closesocket(sh->ctx, a[1]);
     sh->closesocket(sh->ctx, b[1]);
@@ -426,11 +426,11 @@ static void foreign_main(sim_ctx *sim, const shim *sh, void *arg) {
     uint32_t fn = 0, flags = 0;
     int rc = sh->wsa_recv(sh->ctx, s[0], &wb, 1, &fn, &flags, &fop->ov);
     if (rc != 0 && sh->get_last_error(sh->ctx) != SHIM_ERROR_IO_PENDING) sim_fail(sim, "setup", "foreign recv failed");
-    sh->sock_send_sync(sh->ctx, s[1], "x", 1); /* completes the foreign recv */
-    sh->sleep_ns(sh->ctx, 1 * MS);               /* the loop dequeues its packet */
+    harness_send(sim_harness_of(sh), s[1], "x", 1); /* completes the foreign recv */
+    harness_sleep(sim_harness_of(sh), 1 * MS);               /* the loop dequeues its packet */
     peer_arg pa = {&e, s[1], 2 * MS, "four", false};
     shim_thread tp;
-    sh->thread_spawn(sh->ctx, &tp, peer, &pa, "peer");
+    harness_spawn(sim_harness_of(sh), &tp, peer, &pa, "peer");
     char buf[8];
     uint32_t n = 0;
     int r = read_exact(fd, buf, 4, &n);
@@ -438,7 +438,7 @@ static void foreign_main(sim_ctx *sim, const shim *sh, void *arg) {
         sim_fail(sim, "foreign-packets", "the poller's read got %d with %u bytes after a foreign completion", r, n);
     for (int i = 0; i < DECOY; i++)
         if (decoy[i] != 0) sim_fail(sim, "foreign-packets", "a foreign packet's trailing bytes were used as a pollDesc");
-    sh->thread_join(sh->ctx, &tp);
+    harness_join(sim_harness_of(sh), &tp);
     env_close(&e, fd, s[1]);
 }
 START_TEST(test_foreign_completion_ignored) { run_seeds("foreign", foreign_main, 400); }
@@ -456,23 +456,23 @@ static void reuse_main(sim_ctx *sim, const shim *sh, void *arg) {
     uint32_t seq = np_fd_seq(fa);
     io_arg r = {.e = &e, .fd = fa};
     shim_thread tr;
-    sh->thread_spawn(sh->ctx, &tr, reader_once, &r, "old-reader");
-    if (sim_choose_user(sim, 2)) sh->sleep_ns(sh->ctx, 1 * MS);
+    harness_spawn(sim_harness_of(sh), &tr, reader_once, &r, "old-reader");
+    if (sim_choose_user(sim, 2)) harness_sleep(sim_harness_of(sh), 1 * MS);
     np_fd_close(fa);
     env_pair(&e, b);
     np_fd *fb = env_open(&e, b[0], false);
     if (np_fd_seq(fb) == seq) sim_fail(sim, "close", "a reused pollDesc kept its sequence number");
     peer_arg pa = {&e, b[1], 0, "new", false};
     shim_thread tp;
-    sh->thread_spawn(sh->ctx, &tp, peer, &pa, "peer");
+    harness_spawn(sim_harness_of(sh), &tp, peer, &pa, "peer");
     char buf[8];
     uint32_t n = 0;
     int rr = read_exact(fb, buf, 3, &n);
     if (rr != NP_OK || n != 3 || memcmp(buf, "new", 3) != 0)
         sim_fail(sim, "close", "the reused descriptor's read got %d with %u bytes", rr, n);
-    sh->thread_join(sh->ctx, &tr);
+    harness_join(sim_harness_of(sh), &tr);
     if (r.result != NP_ERR_CLOSING) sim_fail(sim, "close", "the old reader got %d, expected closing", r.result);
-    sh->thread_join(sh->ctx, &tp);
+    harness_join(sim_harness_of(sh), &tp);
     np_fd_close(fb);
     sh->closesocket(sh->ctx, a[1]);
     sh->closesocket(sh->ctx, b[1]);
@@ -489,11 +489,11 @@ static void sync_main(sim_ctx *sim, const shim *sh, void *arg) {
     env_init(&e, sim, sh, true);
     shim_handle s[2];
     env_pair(&e, s);
-    sh->sock_send_sync(sh->ctx, s[1], "0123456789", 10);
+    harness_send(sim_harness_of(sh), s[1], "0123456789", 10);
     np_fd *fd = env_open(&e, s[0], sim_choose_user(sim, 2) == 1);
     peer_arg pa = {&e, s[1], 5 * MS, NULL, true};
     shim_thread tp;
-    sh->thread_spawn(sh->ctx, &tp, peer, &pa, "peer");
+    harness_spawn(sim_harness_of(sh), &tp, peer, &pa, "peer");
     uint32_t total = 0;
     for (int i = 0; i < 12; i++) {
         char buf[4];
@@ -504,7 +504,7 @@ static void sync_main(sim_ctx *sim, const shim *sh, void *arg) {
         total += n;
     }
     if (total != 10) sim_fail(sim, "bytes-conserved", "read %u bytes of the 10 sent", total);
-    sh->thread_join(sh->ctx, &tp);
+    harness_join(sim_harness_of(sh), &tp);
     env_close(&e, fd, s[1]);
 }
 START_TEST(test_synchronous_completions) { run_seeds("sync", sync_main, 1000); }
@@ -518,9 +518,9 @@ static void delays_main(sim_ctx *sim, const shim *sh, void *arg) {
     env_init(&e, sim, sh, false);
     const int64_t tick = 15625000;
     /* Huge delays are clamped to 1e15 ns, not wrapped into a u32 of ms. */
-    int64_t t0 = sh->now_ns(sh->ctx);
+    int64_t t0 = sh->sync->now_ns(sh->sync->ctx);
     poll_once(&e, NULL, 1000000000000000000LL);
-    int64_t el = sh->now_ns(sh->ctx) - t0;
+    int64_t el = sh->sync->now_ns(sh->sync->ctx) - t0;
     if (el < 1000000000000000LL - tick || el > 1000000000000000LL + 2 * tick)
         sim_fail(sim, "poll-delay", "poll(1e18 ns) returned after %" PRId64 " ns, expected the 1e15 ns clamp", el);
     /* Under 1 ms rounds up to 1 ms, never 0 (a 0 ms wait would spin). */
@@ -551,14 +551,14 @@ static void timer_poller(void *arg) {
     env *e = a->e;
     np_m *m = np_m_create(e->p);
     for (int i = 0; i < 3; i++) {
-        int64_t t0 = e->sh->now_ns(e->ctx);
+        int64_t t0 = e->sh->sync->now_ns(e->sh->sync->ctx);
         poll_once(e, m, 5 * MS);
-        int64_t el = e->sh->now_ns(e->ctx) - t0;
+        int64_t el = e->sh->sync->now_ns(e->sh->sync->ctx) - t0;
         /* Without the precise timer a 5 ms poll may take a whole tick or two. */
         if (el > 5 * MS + 32 * MS) sim_fail(e->sim, "poll-delay", "poll(5 ms) took %" PRId64 " ns", el);
     }
     np_m_destroy(e->p, m);
-    e->sh->atomic_store32(e->ctx, &a->done, 1);
+    e->sh->sync->atomic_store32(e->sh->sync->ctx, &a->done, 1);
 }
 
 static void timer_main(sim_ctx *sim, const shim *sh, void *arg) {
@@ -567,19 +567,46 @@ static void timer_main(sim_ctx *sim, const shim *sh, void *arg) {
     env_init(&e, sim, sh, false);
     poll_arg a = {&e, 0, 0};
     shim_thread t;
-    sh->thread_spawn(sh->ctx, &t, timer_poller, &a, "timed");
+    harness_spawn(sim_harness_of(sh), &t, timer_poller, &a, "timed");
     /* Another poller may take the timer packet (any poller may). */
-    while (sh->atomic_load32(sh->ctx, &a.done) == 0) {
+    while (sh->sync->atomic_load32(sh->sync->ctx, &a.done) == 0) {
         poll_once(&e, NULL, 0);
-        sh->sleep_ns(sh->ctx, 2 * MS);
+        harness_sleep(sim_harness_of(sh), 2 * MS);
     }
-    sh->thread_join(sh->ctx, &t);
+    harness_join(sim_harness_of(sh), &t);
     env_finish(&e);
 }
 START_TEST(test_high_resolution_timer) { run_seeds("timer", timer_main, 600); }
 END_TEST
 
 /* ---- Runner ---- */
+
+/* The poller refuses a seam it does not understand before touching it: an
+ * older layout, a missing call, a missing sync table. */
+static void refuse_main(sim_ctx *sim, const shim *sh, void *arg) {
+    (void)sim;
+    (void)arg;
+    shim bad = *sh;
+    bad.version = SHIM_VERSION_1;
+    ck_assert_ptr_nonnull(np_check_shim(&bad));
+    ck_assert_ptr_null(np_init(&bad, NULL));
+    bad = *sh;
+    bad.post_queued_completion_status = NULL;
+    ck_assert_ptr_null(np_init(&bad, NULL));
+    bad = *sh;
+    bad.sync = NULL;
+    ck_assert_ptr_null(np_init(&bad, NULL));
+    ck_assert_ptr_null(np_check_shim(sh));
+}
+START_TEST(test_refuses_unknown_shim) {
+    sim_ctx *sim = sim_create(NULL);
+    sim_random rnd;
+    sim_chooser ch = sim_random_chooser(&rnd, 1);
+    const sim_result *r = sim_run(sim, &ch, refuse_main, NULL);
+    ck_assert_msg(r->verdict == SIM_PASS, "%s", r->message);
+    sim_destroy(sim);
+}
+END_TEST
 
 int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
@@ -606,6 +633,7 @@ int main(int argc, char **argv) {
     tcase_add_test(tc, test_synchronous_completions);
     tcase_add_test(tc, test_delay_conversion);
     tcase_add_test(tc, test_high_resolution_timer);
+    tcase_add_test(tc, test_refuses_unknown_shim);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);

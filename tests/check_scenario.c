@@ -27,7 +27,9 @@
 #include "models/props.h"
 #include "models/trace.h"
 #include "lang/scenario.h"
+#include "cli/cli.h" /* the knobs' mapping onto the simulator and the fault shim (cli_knobs.c) */
 #include "lang/scn_ext.h"
+#include "shim/fault.h"
 #include "sim/sim.h"
 
 #define SEEDS 1000
@@ -37,6 +39,8 @@
 typedef struct drv {
     sim_ctx *sim;
     shim rec;
+    const shim_harness *hn; /* NULL: the simulator's own */
+    shim_fault *faults;
     model_trace *tr;
     const scn_scenario *s;
     scn_hooks hk;
@@ -57,10 +61,13 @@ static uint32_t clk_thread(void *self) { return sim_current_thread(self); }
 static int64_t clk_now(void *self) { return sim_now_ns(self); }
 
 static void drv_main(sim_ctx *sim, const shim *sh, void *arg) {
-    (void)sim;
-    (void)sh;
     drv *d = arg;
-    scn_exec_ex(d->s, &d->rec, d->tr, &d->hk, &d->opts);
+    const shim_harness *hn = d->hn != NULL ? d->hn : sim_harness(sim);
+    shim_fault_reset(d->faults, 0);
+    const shim *faulty = shim_fault_wrap(d->faults, sh, sim_harness(sim));
+    ck_assert_ptr_nonnull(faulty);
+    ck_assert_ptr_null(model_record_wrap(&d->rec, faulty, d->tr));
+    scn_exec_ex(d->s, &d->rec, hn, d->tr, &d->hk, &d->opts);
 }
 
 static bool drv_init(drv *d, const scn_scenario *s, bool trace) {
@@ -69,11 +76,14 @@ static bool drv_init(drv *d, const scn_scenario *s, bool trace) {
     sim_config_default(&cfg);
     cfg.max_steps = 200000;
     cfg.record_trace = trace;
-    scn_apply_knobs(s, &cfg);
+    scn_knobs k = scn_get_knobs(s);
+    cli_knobs_to_sim(&k, &cfg);
     d->sim = sim_create(&cfg);
     if (d->sim == NULL) return false;
     d->tr = model_trace_create((model_clock){d->sim, clk_thread, clk_now});
-    model_record_wrap(&d->rec, sim_shim(d->sim), d->tr);
+    d->faults = shim_fault_create(cli_sim_fault_source(d->sim), d->tr);
+    ck_assert_ptr_nonnull(d->faults);
+    cli_fault_budgets(d->faults, k.faults);
     d->s = s;
     d->hk = (scn_hooks){d, drv_fail, drv_alloc, drv_free};
     d->opts = (scn_exec_opts){.choose = drv_choose, .choose_arg = d};
@@ -81,6 +91,7 @@ static bool drv_init(drv *d, const scn_scenario *s, bool trace) {
 }
 
 static void drv_destroy(drv *d) {
+    shim_fault_destroy(d->faults);
     model_trace_destroy(d->tr);
     sim_destroy(d->sim);
 }
@@ -273,13 +284,39 @@ START_TEST(test_parse_details) {
     ck_assert_ptr_null(scn_schedule_expect(s, 1));
     ck_assert_uint_eq(scn_thread_count(s), 1);
     ck_assert_uint_eq(scn_step_count(s), 3);
+    /* The knobs as plain values, then mapped onto the simulator. */
+    scn_knobs k = scn_get_knobs(s);
+    ck_assert(k.tick_set);
+    ck_assert_int_eq(k.tick_ns, 15625000);
+    ck_assert_int_eq(k.wait_packets, SCN_WAITPKT_ABSENT);
+    ck_assert_uint_eq(k.faults[SHIM_FAULT_SOCKIO], 2);
+    ck_assert_uint_eq(k.faults[SHIM_FAULT_PORT], 0);
+    ck_assert(scn_knobs_faults(&k));
+    ck_assert(!k.max_steps_set && !k.max_decisions_set && !k.max_objects_set && !k.time_jumps_set);
+    ck_assert_uint_eq(k.threads, 2);
     sim_config cfg;
     sim_config_default(&cfg);
-    scn_apply_knobs(s, &cfg);
+    cfg.tick_ns = 1;
+    cfg.max_steps = 77;
+    cli_knobs_to_sim(&k, &cfg);
     ck_assert_int_eq(cfg.tick_ns, 15625000);
     ck_assert_uint_eq(cfg.wait_packets, SIM_WAITPKT_ABSENT);
-    ck_assert_uint_eq(cfg.fault_budget[SIM_FAULT_SOCKIO], 2);
-    ck_assert_uint_eq(cfg.fault_budget[SIM_FAULT_PORT], 0);
+    ck_assert_uint_eq(cfg.max_steps, 77); /* not set by the scenario: the driver's own stays */
+    scn_free(s);
+    /* Unset knobs: wait_packets UNSET leaves the backend's default. */
+    s = scn_parse("k.scn", "knob faults 3\nknob faults_post 1\nknob max_steps 9\nthread t:\n  break\n", err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    k = scn_get_knobs(s);
+    ck_assert_int_eq(k.wait_packets, SCN_WAITPKT_UNSET);
+    ck_assert(!k.tick_set);
+    ck_assert_uint_eq(k.faults[SHIM_FAULT_PORT], 3);
+    ck_assert_uint_eq(k.faults[SHIM_FAULT_POST], 1); /* a later line wins */
+    ck_assert_uint_eq(k.faults[SHIM_FAULT_WAITPKT], 3);
+    ck_assert(k.max_steps_set);
+    sim_config_default(&cfg);
+    cli_knobs_to_sim(&k, &cfg);
+    ck_assert_uint_eq(cfg.wait_packets, SIM_WAITPKT_PRESENT);
+    ck_assert_uint_eq(cfg.max_steps, 9);
     scn_free(s);
     /* The name defaults to the file's base name. */
     s = scn_parse("dir/x/go1-y.scn", "thread t:\n  break\n", err, sizeof err);
@@ -309,6 +346,35 @@ START_TEST(test_parse_details) {
 END_TEST
 
 /* ---- The library ---- */
+
+/* The interpreter checks both halves of the seam before running anything:
+ * a harness that is too old or lacks a call fails the execution as "setup"
+ * with the reason, and no thread of the scenario starts. */
+START_TEST(test_refuses_bad_harness) {
+    char err[512];
+    scn_scenario *s = scn_load("tests/scenarios/good/minimal.scn", err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    drv d;
+    ck_assert(drv_init(&d, s, false));
+    shim_harness bad = *sim_harness(d.sim);
+    bad.version = 0;
+    d.hn = &bad;
+    sim_random rnd;
+    sim_chooser ch = sim_random_chooser(&rnd, 1);
+    char msg[1024];
+    const sim_result *r;
+    ck_assert_str_eq(drv_run(&d, &ch, msg, sizeof msg, &r), "setup");
+    ck_assert_msg(strstr(msg, "harness version") != NULL, "%s", msg);
+    bad = *sim_harness(d.sim);
+    bad.sock_abort = NULL;
+    ck_assert_str_eq(drv_run(&d, &ch, msg, sizeof msg, &r), "setup");
+    ck_assert_msg(strstr(msg, "lacks") != NULL, "%s", msg);
+    d.hn = NULL; /* and the same scenario passes with the real one */
+    ck_assert_str_eq(drv_run(&d, &ch, msg, sizeof msg, &r), "pass");
+    drv_destroy(&d);
+    scn_free(s);
+}
+END_TEST
 
 START_TEST(test_library_parses) {
     uint32_t total = 0;
@@ -400,6 +466,7 @@ int main(int argc, char **argv) {
     tcase_add_test(tp, test_bad_files);
     tcase_add_test(tp, test_good_files);
     tcase_add_test(tp, test_library_parses);
+    tcase_add_test(tp, test_refuses_bad_harness);
     suite_add_tcase(su, tp);
     TCase *tl = tcase_create("library");
     tcase_set_timeout(tl, 600);

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/demo_progs.h"
 #include "sim/sim.h"
 
 static sim_ctx *sim;
@@ -31,52 +32,15 @@ static const sim_result *run_seed(sim_main_fn fn, void *arg, uint64_t seed) {
 
 /* ---- Programs ---- */
 
-typedef struct counter_prog {
-    uint32_t threads, increments;
-    bool locked;
-    volatile uint32_t counter;
-    volatile uint32_t inside; /* threads inside the critical section */
-    shim_mutex mu;
-    const shim *sh;
-    sim_ctx *sim;
-} counter_prog;
-
-static void counter_worker(void *arg) {
-    counter_prog *p = arg;
-    const shim *sh = p->sh;
-    for (uint32_t i = 0; i < p->increments; i++) {
-        if (p->locked) sh->mutex_lock(sh->ctx, &p->mu);
-        uint32_t in = sh->atomic_add32(sh->ctx, &p->inside, 1);
-        if (p->locked && in != 1) sim_fail(p->sim, "mutual-exclusion", "%u threads inside", in);
-        uint32_t v = sh->atomic_load32(sh->ctx, &p->counter);
-        sh->sleep_ns(sh->ctx, 0); /* a yield inside the section */
-        sh->atomic_store32(sh->ctx, &p->counter, v + 1);
-        sh->atomic_add32(sh->ctx, &p->inside, -1);
-        if (p->locked) sh->mutex_unlock(sh->ctx, &p->mu);
-    }
-}
-
-static void counter_main(sim_ctx *s, const shim *sh, void *arg) {
-    counter_prog *p = arg;
-    p->sh = sh;
-    p->sim = s;
-    p->counter = 0;
-    p->inside = 0;
-    if (p->locked) sh->mutex_init(sh->ctx, &p->mu);
-    shim_thread t[8];
-    for (uint32_t i = 0; i < p->threads; i++) sh->thread_spawn(sh->ctx, &t[i], counter_worker, p, "worker");
-    for (uint32_t i = 0; i < p->threads; i++) sh->thread_join(sh->ctx, &t[i]);
-    uint32_t got = sh->atomic_load32(sh->ctx, &p->counter);
-    if (got != p->threads * p->increments)
-        sim_fail(s, "lost-update", "counter = %u, expected %u", got, p->threads * p->increments);
-}
+/* The counter (lost update, mutual exclusion) and ABBA programs are the
+ * demo's (cli/demo_progs.c). */
 
 /* ---- Mutual exclusion and races ---- */
 
 START_TEST(test_mutex_excludes) {
-    counter_prog p = {.threads = 4, .increments = 3, .locked = true};
+    demo_counter p = {.threads = 4, .increments = 3, .locked = true};
     for (uint64_t seed = 0; seed < 2000; seed++) {
-        const sim_result *r = run_seed(counter_main, &p, seed);
+        const sim_result *r = run_seed(demo_counter_main, &p, seed);
         ck_assert_msg(r->verdict == SIM_PASS, "seed %llu: %s: %s", (unsigned long long)seed, r->property,
                       r->message);
         ck_assert_uint_eq(r->threads, 5);
@@ -87,11 +51,11 @@ END_TEST
 /* Stated bound: the unlocked 2x2 increment loses an update within 50 seeds
  * from seed 0 (it is hit by a large share of all random schedules). */
 START_TEST(test_lost_update_found_and_replayed) {
-    counter_prog p = {.threads = 2, .increments = 2, .locked = false};
+    demo_counter p = {.threads = 2, .increments = 2, .locked = false};
     const sim_result *r = NULL;
     uint64_t seed;
     for (seed = 0; seed < 50; seed++) {
-        r = run_seed(counter_main, &p, seed);
+        r = run_seed(demo_counter_main, &p, seed);
         if (r->verdict != SIM_PASS) break;
     }
     ck_assert_msg(seed < 50, "lost update not found in 50 seeds");
@@ -108,7 +72,7 @@ START_TEST(test_lost_update_found_and_replayed) {
     ck_assert_msg(sim_schedule_parse(text, &s, err, sizeof err), "%s", err);
     sim_replay rp;
     sim_chooser ch = sim_replay_chooser(&rp, s.d, s.col, s.count, NULL);
-    r = sim_run(sim, &ch, counter_main, &p);
+    r = sim_run(sim, &ch, demo_counter_main, &p);
     ck_assert_int_eq(r->verdict, SIM_FAIL);
     ck_assert_str_eq(r->property, "lost-update");
     ck_assert_uint_eq(r->trace_hash, hash);
@@ -125,21 +89,21 @@ typedef struct store_prog {
 } store_prog;
 static void store_one(void *arg) {
     store_prog *p = arg;
-    p->sh->atomic_store32(p->sh->ctx, &p->word, 1);
+    p->sh->sync->atomic_store32(p->sh->sync->ctx, &p->word, 1);
 }
 static void store_two(void *arg) {
     store_prog *p = arg;
-    p->sh->atomic_store32(p->sh->ctx, &p->word, 2);
+    p->sh->sync->atomic_store32(p->sh->sync->ctx, &p->word, 2);
 }
 static void store_main(sim_ctx *s, const shim *sh, void *arg) {
     store_prog *p = arg;
     p->sh = sh;
     p->word = 0;
     shim_thread a, b;
-    sh->thread_spawn(sh->ctx, &a, store_one, p, "one");
-    sh->thread_spawn(sh->ctx, &b, store_two, p, "two");
-    sh->thread_join(sh->ctx, &a);
-    sh->thread_join(sh->ctx, &b);
+    harness_spawn(sim_harness_of(sh), &a, store_one, p, "one");
+    harness_spawn(sim_harness_of(sh), &b, store_two, p, "two");
+    harness_join(sim_harness_of(sh), &a);
+    harness_join(sim_harness_of(sh), &b);
     sim_note(s, "final %u", p->word);
 }
 START_TEST(test_both_orders_reached) {
@@ -159,42 +123,11 @@ END_TEST
 
 /* ---- Deadlock, livelock, usage ---- */
 
-typedef struct abba_prog {
-    shim_mutex a, b;
-    const shim *sh;
-} abba_prog;
-static void abba_one(void *arg) {
-    abba_prog *p = arg;
-    p->sh->mutex_lock(p->sh->ctx, &p->a);
-    p->sh->mutex_lock(p->sh->ctx, &p->b);
-    p->sh->mutex_unlock(p->sh->ctx, &p->b);
-    p->sh->mutex_unlock(p->sh->ctx, &p->a);
-}
-static void abba_two(void *arg) {
-    abba_prog *p = arg;
-    p->sh->mutex_lock(p->sh->ctx, &p->b);
-    p->sh->mutex_lock(p->sh->ctx, &p->a);
-    p->sh->mutex_unlock(p->sh->ctx, &p->a);
-    p->sh->mutex_unlock(p->sh->ctx, &p->b);
-}
-static void abba_main(sim_ctx *s, const shim *sh, void *arg) {
-    (void)s;
-    abba_prog *p = arg;
-    p->sh = sh;
-    sh->mutex_init(sh->ctx, &p->a);
-    sh->mutex_init(sh->ctx, &p->b);
-    shim_thread t1, t2;
-    sh->thread_spawn(sh->ctx, &t1, abba_one, p, "a-then-b");
-    sh->thread_spawn(sh->ctx, &t2, abba_two, p, "b-then-a");
-    sh->thread_join(sh->ctx, &t1);
-    sh->thread_join(sh->ctx, &t2);
-}
-
 START_TEST(test_deadlock_names_threads) {
-    abba_prog p;
+    demo_abba p;
     int deadlocks = 0, passes = 0;
     for (uint64_t seed = 0; seed < 300; seed++) {
-        const sim_result *r = run_seed(abba_main, &p, seed);
+        const sim_result *r = run_seed(demo_abba_main, &p, seed);
         if (r->verdict == SIM_PASS) {
             passes++;
             continue;
@@ -217,8 +150,8 @@ static void sema_forever_main(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
     (void)arg;
     shim_sema sem;
-    sh->sema_init(sh->ctx, &sem, 0);
-    sh->sema_wait(sh->ctx, &sem, -1);
+    sh->sync->sema_init(sh->sync->ctx, &sem, 0);
+    sh->sync->sema_wait(sh->sync->ctx, &sem, -1);
 }
 START_TEST(test_deadlock_on_semaphore) {
     const sim_result *r = run_seed(sema_forever_main, NULL, 1);
@@ -233,7 +166,7 @@ typedef struct spin_prog {
 } spin_prog;
 static void spinner(void *arg) {
     spin_prog *p = arg;
-    while (p->sh->atomic_load32(p->sh->ctx, &p->flag) == 0) p->sh->sleep_ns(p->sh->ctx, 0);
+    while (p->sh->sync->atomic_load32(p->sh->sync->ctx, &p->flag) == 0) harness_sleep(sim_harness_of(p->sh), 0);
 }
 static void spin_main(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
@@ -241,8 +174,8 @@ static void spin_main(sim_ctx *s, const shim *sh, void *arg) {
     p->sh = sh;
     p->flag = 0;
     shim_thread t;
-    sh->thread_spawn(sh->ctx, &t, spinner, p, "spinner");
-    sh->thread_join(sh->ctx, &t); /* nobody ever sets the flag */
+    harness_spawn(sim_harness_of(sh), &t, spinner, p, "spinner");
+    harness_join(sim_harness_of(sh), &t); /* nobody ever sets the flag */
 }
 START_TEST(test_livelock_step_limit) {
     sim_config cfg;
@@ -265,8 +198,8 @@ static void bad_unlock_main(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
     (void)arg;
     shim_mutex m;
-    sh->mutex_init(sh->ctx, &m);
-    sh->mutex_unlock(sh->ctx, &m);
+    sh->sync->mutex_init(sh->sync->ctx, &m);
+    sh->sync->mutex_unlock(sh->sync->ctx, &m);
 }
 START_TEST(test_usage_error) {
     const sim_result *r = run_seed(bad_unlock_main, NULL, 1);
@@ -280,7 +213,7 @@ static void many_threads_main(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
     (void)arg;
     shim_thread t;
-    for (int i = 0; i < 100; i++) sh->thread_spawn(sh->ctx, &t, many_threads_worker, NULL, "w");
+    for (int i = 0; i < 100; i++) harness_spawn(sim_harness_of(sh), &t, many_threads_worker, NULL, "w");
 }
 START_TEST(test_thread_limit) {
     const sim_result *r = run_seed(many_threads_main, NULL, 1);
@@ -299,23 +232,23 @@ typedef struct time_prog {
 } time_prog;
 static void poster(void *arg) {
     time_prog *p = arg;
-    p->sh->sleep_ns(p->sh->ctx, 3000000);
-    p->sh->sema_post(p->sh->ctx, &p->sem);
+    harness_sleep(sim_harness_of(p->sh), 3000000);
+    p->sh->sync->sema_post(p->sh->sync->ctx, &p->sem);
 }
 static void time_main(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
     time_prog *p = arg;
     p->sh = sh;
-    sh->sleep_ns(sh->ctx, 5000000);
-    p->slept_at = sh->now_ns(sh->ctx);
-    sh->sema_init(sh->ctx, &p->sem, 0);
-    p->timed_out_result = sh->sema_wait(sh->ctx, &p->sem, 10000000);
-    p->timed_out_at = sh->now_ns(sh->ctx);
+    harness_sleep(sim_harness_of(sh), 5000000);
+    p->slept_at = sh->sync->now_ns(sh->sync->ctx);
+    sh->sync->sema_init(sh->sync->ctx, &p->sem, 0);
+    p->timed_out_result = sh->sync->sema_wait(sh->sync->ctx, &p->sem, 10000000);
+    p->timed_out_at = sh->sync->now_ns(sh->sync->ctx);
     shim_thread t;
-    sh->thread_spawn(sh->ctx, &t, poster, p, "poster");
-    p->posted_result = sh->sema_wait(sh->ctx, &p->sem, 20000000);
-    p->posted_wait_at = sh->now_ns(sh->ctx);
-    sh->thread_join(sh->ctx, &t);
+    harness_spawn(sim_harness_of(sh), &t, poster, p, "poster");
+    p->posted_result = sh->sync->sema_wait(sh->sync->ctx, &p->sem, 20000000);
+    p->posted_wait_at = sh->sync->now_ns(sh->sync->ctx);
+    harness_join(sim_harness_of(sh), &t);
 }
 START_TEST(test_timed_waits) {
     for (uint64_t seed = 0; seed < 100; seed++) {
@@ -337,15 +270,15 @@ END_TEST
 static void busy(void *arg) {
     const shim *sh = arg;
     volatile uint32_t w = 0;
-    for (int i = 0; i < 100; i++) sh->atomic_add32(sh->ctx, &w, 1);
+    for (int i = 0; i < 100; i++) sh->sync->atomic_add32(sh->sync->ctx, &w, 1);
 }
 static void frozen_main(sim_ctx *s, const shim *sh, void *arg) {
     int64_t *out = arg;
     shim_thread t;
-    sh->thread_spawn(sh->ctx, &t, busy, (void *)sh, "busy");
-    for (int i = 0; i < 50; i++) sh->sleep_ns(sh->ctx, 0);
-    *out = sh->now_ns(sh->ctx);
-    sh->thread_join(sh->ctx, &t);
+    harness_spawn(sim_harness_of(sh), &t, busy, (void *)sh, "busy");
+    for (int i = 0; i < 50; i++) harness_sleep(sim_harness_of(sh), 0);
+    *out = sh->sync->now_ns(sh->sync->ctx);
+    harness_join(sim_harness_of(sh), &t);
     (void)s;
 }
 START_TEST(test_time_frozen_while_runnable) {
@@ -364,19 +297,19 @@ typedef struct jump_prog {
 } jump_prog;
 static void jump_sleeper(void *arg) {
     jump_prog *p = arg;
-    p->sh->sleep_ns(p->sh->ctx, 10000000);
-    p->sleeper_woke = p->sh->now_ns(p->sh->ctx);
+    harness_sleep(sim_harness_of(p->sh), 10000000);
+    p->sleeper_woke = p->sh->sync->now_ns(p->sh->sync->ctx);
 }
 static void jump_main(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
     jump_prog *p = arg;
     p->sh = sh;
     shim_thread t;
-    sh->thread_spawn(sh->ctx, &t, jump_sleeper, p, "sleeper");
+    harness_spawn(sim_harness_of(sh), &t, jump_sleeper, p, "sleeper");
     volatile uint32_t w = 0;
-    for (int i = 0; i < 20; i++) sh->atomic_add32(sh->ctx, &w, 1);
-    p->busy_saw = sh->now_ns(sh->ctx);
-    sh->thread_join(sh->ctx, &t);
+    for (int i = 0; i < 20; i++) sh->sync->atomic_add32(sh->sync->ctx, &w, 1);
+    p->busy_saw = sh->sync->now_ns(sh->sync->ctx);
+    harness_join(sim_harness_of(sh), &t);
 }
 START_TEST(test_time_jumps) {
     sim_config cfg;
@@ -407,9 +340,9 @@ END_TEST
 /* ---- Replay, divergence, determinism ---- */
 
 START_TEST(test_replay_same_hash) {
-    counter_prog p = {.threads = 3, .increments = 2, .locked = true};
+    demo_counter p = {.threads = 3, .increments = 2, .locked = true};
     for (uint64_t seed = 0; seed < 200; seed++) {
-        const sim_result *r = run_seed(counter_main, &p, seed);
+        const sim_result *r = run_seed(demo_counter_main, &p, seed);
         uint64_t hash = r->trace_hash;
         sim_verdict v = r->verdict;
         uint32_t n = r->ndecisions;
@@ -417,7 +350,7 @@ START_TEST(test_replay_same_hash) {
         memcpy(d, r->decisions, n * sizeof *d);
         sim_replay rp;
         sim_chooser ch = sim_replay_chooser(&rp, d, NULL, n, NULL);
-        r = sim_run(sim, &ch, counter_main, &p);
+        r = sim_run(sim, &ch, demo_counter_main, &p);
         ck_assert_int_eq(r->verdict, v);
         ck_assert_uint_eq(r->trace_hash, hash);
         ck_assert_uint_eq(r->ndecisions, n);
@@ -427,14 +360,14 @@ START_TEST(test_replay_same_hash) {
 END_TEST
 
 START_TEST(test_divergence_reported) {
-    counter_prog p = {.threads = 2, .increments = 2, .locked = true};
+    demo_counter p = {.threads = 2, .increments = 2, .locked = true};
     sim_schedule s;
     char err[128];
     /* Thread 5 never exists: the first thread choice cannot be honoured. */
     ck_assert(sim_schedule_parse("t0x2, t5", &s, err, sizeof err));
     sim_replay rp;
     sim_chooser ch = sim_replay_chooser(&rp, s.d, s.col, s.count, NULL);
-    const sim_result *r = sim_run(sim, &ch, counter_main, &p);
+    const sim_result *r = sim_run(sim, &ch, demo_counter_main, &p);
     ck_assert_int_eq(r->verdict, SIM_NONDETERMINISM);
     ck_assert_msg(strstr(r->message, "decision 2 (schedule col 7): the schedule has t5, which is not among") != NULL,
                   "%s", r->message);
@@ -444,25 +377,25 @@ START_TEST(test_divergence_reported) {
     /* A user choice where the execution asks for a thread choice. */
     ck_assert(sim_schedule_parse("u1", &s, err, sizeof err));
     ch = sim_replay_chooser(&rp, s.d, s.col, s.count, NULL);
-    r = sim_run(sim, &ch, counter_main, &p);
+    r = sim_run(sim, &ch, demo_counter_main, &p);
     ck_assert_int_eq(r->verdict, SIM_NONDETERMINISM);
     ck_assert_msg(strstr(r->message, "the schedule has u1, but the execution asks for a thread choice") != NULL,
                   "%s", r->message);
     sim_schedule_free(&s);
 
     /* A schedule that is too short, and one that is too long. */
-    const sim_result *good = run_seed(counter_main, &p, 11);
+    const sim_result *good = run_seed(demo_counter_main, &p, 11);
     uint32_t n = good->ndecisions;
     ck_assert_uint_gt(n, 2);
     sim_decision *d = malloc((n + 5) * sizeof *d);
     memcpy(d, good->decisions, n * sizeof *d);
     ch = sim_replay_chooser(&rp, d, NULL, n - 1, NULL);
-    r = sim_run(sim, &ch, counter_main, &p);
+    r = sim_run(sim, &ch, demo_counter_main, &p);
     ck_assert_int_eq(r->verdict, SIM_NONDETERMINISM);
     ck_assert_msg(strstr(r->message, "the schedule ended after") != NULL, "%s", r->message);
     d[n] = d[n - 1];
     ch = sim_replay_chooser(&rp, d, NULL, n + 1, NULL);
-    r = sim_run(sim, &ch, counter_main, &p);
+    r = sim_run(sim, &ch, demo_counter_main, &p);
     ck_assert_int_eq(r->verdict, SIM_NONDETERMINISM);
     ck_assert_msg(strstr(r->message, "ended after") != NULL, "%s", r->message);
     free(d);
@@ -471,27 +404,27 @@ END_TEST
 
 /* A prefix, then the non-preemptive default: what explorers and shrinkers use. */
 START_TEST(test_replay_prefix_then_rest) {
-    counter_prog p = {.threads = 2, .increments = 2, .locked = false};
+    demo_counter p = {.threads = 2, .increments = 2, .locked = false};
     sim_chooser first = sim_first_chooser();
-    const sim_result *r = sim_run(sim, &first, counter_main, &p);
+    const sim_result *r = sim_run(sim, &first, demo_counter_main, &p);
     ck_assert_int_eq(r->verdict, SIM_PASS); /* no preemption: no lost update */
     ck_assert_uint_eq(r->preemptions, 0);
     sim_replay rp;
     sim_decision none[1];
     sim_chooser ch = sim_replay_chooser(&rp, none, NULL, 0, &first);
-    const sim_result *r2 = sim_run(sim, &ch, counter_main, &p);
+    const sim_result *r2 = sim_run(sim, &ch, demo_counter_main, &p);
     ck_assert_int_eq(r2->verdict, SIM_PASS);
     ck_assert_uint_eq(r2->preemptions, 0);
 }
 END_TEST
 
 START_TEST(test_thousand_seeds_twice) {
-    counter_prog p = {.threads = 3, .increments = 2, .locked = false};
-    abba_prog q;
+    demo_counter p = {.threads = 3, .increments = 2, .locked = false};
+    demo_abba q;
     uint64_t *hashes = malloc(2000 * sizeof *hashes);
     for (uint64_t seed = 0; seed < 1000; seed++) {
-        hashes[2 * seed] = run_seed(counter_main, &p, seed)->trace_hash;
-        hashes[2 * seed + 1] = run_seed(abba_main, &q, seed)->trace_hash;
+        hashes[2 * seed] = run_seed(demo_counter_main, &p, seed)->trace_hash;
+        hashes[2 * seed + 1] = run_seed(demo_abba_main, &q, seed)->trace_hash;
     }
     /* A second simulator, seeds in the reverse order: nothing may leak
      * between executions or depend on where memory lies. */
@@ -501,9 +434,9 @@ START_TEST(test_thousand_seeds_twice) {
         uint64_t seed = 999 - i;
         sim_random rnd;
         sim_chooser ch = sim_random_chooser(&rnd, seed);
-        ck_assert_uint_eq(sim_run(other, &ch, abba_main, &q)->trace_hash, hashes[2 * seed + 1]);
+        ck_assert_uint_eq(sim_run(other, &ch, demo_abba_main, &q)->trace_hash, hashes[2 * seed + 1]);
         ch = sim_random_chooser(&rnd, seed);
-        ck_assert_uint_eq(sim_run(other, &ch, counter_main, &p)->trace_hash, hashes[2 * seed]);
+        ck_assert_uint_eq(sim_run(other, &ch, demo_counter_main, &p)->trace_hash, hashes[2 * seed]);
         if (seed > 0 && hashes[2 * seed] != hashes[2 * seed - 2]) distinct++;
     }
     ck_assert_uint_gt(distinct, 100); /* the hash does tell executions apart */
@@ -557,8 +490,8 @@ static void overflow_main(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
     (void)arg;
     shim_thread t;
-    sh->thread_spawn(sh->ctx, &t, overflow_worker, NULL, "deep");
-    sh->thread_join(sh->ctx, &t);
+    harness_spawn(sim_harness_of(sh), &t, overflow_worker, NULL, "deep");
+    harness_join(sim_harness_of(sh), &t);
 }
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -599,8 +532,8 @@ START_TEST(test_stack_overflow_reported) {
     ck_assert_int_eq(r->verdict, SIM_STACK_OVERFLOW);
     ck_assert_msg(strstr(r->message, "T1 'deep' ran past its") != NULL, "%s", r->message);
     /* The simulator is still usable afterwards. */
-    counter_prog p = {.threads = 2, .increments = 2, .locked = true};
-    ck_assert_int_eq(run_seed(counter_main, &p, 1)->verdict, SIM_PASS);
+    demo_counter p = {.threads = 2, .increments = 2, .locked = true};
+    ck_assert_int_eq(run_seed(demo_counter_main, &p, 1)->verdict, SIM_PASS);
 #endif
 }
 END_TEST
@@ -616,8 +549,8 @@ static void wild_main(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
     (void)arg;
     shim_thread t;
-    sh->thread_spawn(sh->ctx, &t, wild_worker, NULL, "wild");
-    sh->thread_join(sh->ctx, &t);
+    harness_spawn(sim_harness_of(sh), &t, wild_worker, NULL, "wild");
+    harness_join(sim_harness_of(sh), &t);
 }
 #endif
 START_TEST(test_crash_reported) {
@@ -626,8 +559,8 @@ START_TEST(test_crash_reported) {
     ck_assert_int_eq(r->verdict, SIM_CRASH);
     ck_assert_str_eq(r->property, "crash");
     ck_assert_msg(strstr(r->message, "T1 'wild' faulted with SIGSEGV") != NULL, "%s", r->message);
-    counter_prog p = {.threads = 2, .increments = 2, .locked = true};
-    ck_assert_int_eq(run_seed(counter_main, &p, 1)->verdict, SIM_PASS);
+    demo_counter p = {.threads = 2, .increments = 2, .locked = true};
+    ck_assert_int_eq(run_seed(demo_counter_main, &p, 1)->verdict, SIM_PASS);
 #endif
 }
 END_TEST

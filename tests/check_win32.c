@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "models/trace.h"
+#include "shim/fault.h"
 #include "shim/iocp_shim.h"
 #include "shim/shim_win32.h"
 
@@ -18,12 +20,15 @@
 
 static const shim *W;
 static void *C; /* W->ctx */
+static const shim_harness *HN; /* threads, sleep, loopback peers */
 
 static void setup(void)
 {
     W = shim_win32_create();
     ck_assert_ptr_nonnull(W);
     C = W->ctx;
+    HN = shim_win32_harness(W);
+    ck_assert_ptr_nonnull(HN);
 }
 
 static void teardown(void)
@@ -55,7 +60,7 @@ static shim_handle new_port(void)
 /* A loopback pair; s[0] is associated with `port` under `key`, s[1] is the peer. */
 static void pair_on_port(shim_handle port, uintptr_t key, shim_handle s[2])
 {
-    ck_assert_msg(W->socket_pair(C, s), "socket_pair: error %u", W->get_last_error(C));
+    ck_assert_msg(harness_socket_pair(HN, s), "socket_pair: error %u", W->get_last_error(C));
     ck_assert_msg(W->create_io_completion_port(C, s[0], port, key, 0) == port,
                   "associate: error %u", W->get_last_error(C));
 }
@@ -148,14 +153,17 @@ END_TEST
 START_TEST(test_gqcs_timeout_258)
 {
     shim_handle port = new_port();
-    uint32_t bytes = 1;
-    uintptr_t key = 1;
+    uint32_t bytes = 0x5eed;
+    uintptr_t key = 0x5eed;
     shim_overlapped *ov = (shim_overlapped *)&key; /* must come back NULL */
-    int64_t t0 = W->now_ns(C);
+    int64_t t0 = W->sync->now_ns(W->sync->ctx);
     ck_assert(!W->get_queued_completion_status(C, port, &bytes, &key, &ov, 20));
-    int64_t ms = (W->now_ns(C) - t0) / 1000000;
+    int64_t ms = (W->sync->now_ns(W->sync->ctx) - t0) / 1000000;
     ck_assert_uint_eq(W->get_last_error(C), SHIM_WAIT_TIMEOUT);
     ck_assert_ptr_null(ov);
+    /* §12 W3: a timeout leaves the key and the byte count untouched. */
+    ck_assert_uint_eq(bytes, 0x5eed);
+    ck_assert_uint_eq(key, 0x5eed);
     ck_assert_msg(ms < 2000, "a 20 ms wait took %lld ms", (long long)ms);
     char what[64];
     snprintf(what, sizeof what, "timeout-after-%lld-ms", (long long)ms);
@@ -174,7 +182,7 @@ START_TEST(test_pending_recv_completed_by_peer_send)
     shim_overlapped ov;
     uint32_t bytes;
     ck_assert_int_eq(recv_into(s[0], buf, sizeof buf, &ov, &bytes), SHIM_SOCKET_ERROR);
-    ck_assert_int_eq(W->sock_send_sync(C, s[1], "hello", 5), 5);
+    ck_assert_int_eq(harness_send(HN, s[1], "hello", 5), 5);
 
     uint32_t n = 0;
     uintptr_t key = 0;
@@ -191,7 +199,7 @@ START_TEST(test_pending_recv_completed_by_peer_send)
     ck_assert_uint_eq(n, 5);
 
     /* Graceful close of the peer: the next recv completes with 0 bytes. */
-    ck_assert(W->sock_shutdown_send(C, s[1]));
+    ck_assert(harness_shutdown_send(HN, s[1]));
     if (recv_into(s[0], buf, sizeof buf, &ov, &bytes) == 0)
         ck_assert_uint_eq(bytes, 0);
     shim_overlapped_entry e = one_packet(port); /* no skip flag: a packet either way */
@@ -212,8 +220,8 @@ static bool sync_recv(shim_handle port, shim_handle s[2], shim_overlapped *ov)
     char buf[8];
     uint32_t bytes;
     for (int round = 0; round < 20; round++) {
-        ck_assert_int_eq(W->sock_send_sync(C, s[1], "abc", 3), 3);
-        W->sleep_ns(C, 20 * 1000000); /* let loopback deliver before the recv */
+        ck_assert_int_eq(harness_send(HN, s[1], "abc", 3), 3);
+        harness_sleep(HN, 20 * 1000000); /* let loopback deliver before the recv */
         if (recv_into(s[0], buf, sizeof buf, ov, &bytes) == 0) {
             ck_assert_uint_eq(bytes, 3);
             return true;
@@ -340,10 +348,10 @@ static void waiter_main(void *arg)
 {
     waiter *w = arg;
     uint32_t bytes = 0;
-    int64_t t0 = W->now_ns(C);
+    int64_t t0 = W->sync->now_ns(W->sync->ctx);
     w->ok = W->get_queued_completion_status(C, w->port, &bytes, &w->key, &w->ov, w->timeout_ms);
     w->err = w->ok ? 0 : W->get_last_error(C);
-    w->ms = (W->now_ns(C) - t0) / 1000000;
+    w->ms = (W->sync->now_ns(W->sync->ctx) - t0) / 1000000;
 }
 
 static const int64_t SETTLE_NS = 200 * 1000000; /* long enough for a thread to block */
@@ -354,14 +362,14 @@ START_TEST(test_waiter_wake_order)
     shim_handle port = new_port();
     waiter a = {port, WAIT_MS, false, 0, 0, NULL, 0}, b = a;
     shim_thread ta, tb;
-    ck_assert(W->thread_spawn(C, &ta, waiter_main, &a, "A"));
-    W->sleep_ns(C, SETTLE_NS);
-    ck_assert(W->thread_spawn(C, &tb, waiter_main, &b, "B"));
-    W->sleep_ns(C, SETTLE_NS);
+    ck_assert(harness_spawn(HN, &ta, waiter_main, &a, "A"));
+    harness_sleep(HN, SETTLE_NS);
+    ck_assert(harness_spawn(HN, &tb, waiter_main, &b, "B"));
+    harness_sleep(HN, SETTLE_NS);
     for (uintptr_t k = 3; k <= 5; k++)
         ck_assert(W->post_queued_completion_status(C, port, 0, k, NULL));
-    W->thread_join(C, &ta);
-    W->thread_join(C, &tb);
+    harness_join(HN, &ta);
+    harness_join(HN, &tb);
     ck_assert(a.ok && b.ok);
 
     /* The one left over is the third post either way. */
@@ -389,10 +397,10 @@ START_TEST(test_port_close_under_waiter)
     shim_handle port = new_port();
     waiter a = {port, 1500, true, 0, 0, NULL, 0};
     shim_thread ta;
-    ck_assert(W->thread_spawn(C, &ta, waiter_main, &a, "A"));
-    W->sleep_ns(C, SETTLE_NS);
+    ck_assert(harness_spawn(HN, &ta, waiter_main, &a, "A"));
+    harness_sleep(HN, SETTLE_NS);
     ck_assert(W->close_handle(C, port));
-    W->thread_join(C, &ta);
+    harness_join(HN, &ta);
     ck_assert(!a.ok);
     ck_assert_ptr_null(a.ov);
     if (a.err == SHIM_ERROR_ABANDONED_WAIT_0) {
@@ -416,7 +424,7 @@ START_TEST(test_second_association_fails)
 {
     shim_handle port = new_port(), other = new_port(), s[2];
     pair_on_port(port, 1, s);
-    W->set_last_error(C, 12345);
+    harness_set_last_error(HN, 12345);
     ck_assert(W->create_io_completion_port(C, s[0], other, 2, 0) == SHIM_NULL_HANDLE);
     uint32_t err = W->get_last_error(C);
     /* §11 reports Wine 8 leaving the error at 0; Wine 8.0 on Debian 12 gave
@@ -485,36 +493,122 @@ END_TEST
 START_TEST(test_sync_primitives)
 {
     volatile uint32_t u = 5;
-    ck_assert_uint_eq(W->atomic_load32(C, &u), 5);
-    ck_assert(W->atomic_cas32(C, &u, 5, 6));
-    ck_assert(!W->atomic_cas32(C, &u, 5, 7));
-    ck_assert_uint_eq(W->atomic_swap32(C, &u, 1), 6);
-    ck_assert_uint_eq(W->atomic_add32(C, &u, -2), UINT32_MAX);
-    W->atomic_store32(C, &u, 9);
+    ck_assert_uint_eq(W->sync->atomic_load32(W->sync->ctx, &u), 5);
+    ck_assert(W->sync->atomic_cas32(W->sync->ctx, &u, 5, 6));
+    ck_assert(!W->sync->atomic_cas32(W->sync->ctx, &u, 5, 7));
+    ck_assert_uint_eq(W->sync->atomic_swap32(W->sync->ctx, &u, 1), 6);
+    ck_assert_uint_eq(W->sync->atomic_add32(W->sync->ctx, &u, -2), UINT32_MAX);
+    W->sync->atomic_store32(W->sync->ctx, &u, 9);
     ck_assert_uint_eq(u, 9);
     volatile uintptr_t p = 10;
-    ck_assert_uint_eq(W->atomic_add_ptr(C, &p, 5), 15);
-    ck_assert(W->atomic_cas_ptr(C, &p, 15, UINTPTR_MAX));
-    ck_assert_uint_eq(W->atomic_swap_ptr(C, &p, 3), UINTPTR_MAX);
-    W->atomic_store_ptr(C, &p, 4);
-    ck_assert_uint_eq(W->atomic_load_ptr(C, &p), 4);
+    ck_assert_uint_eq(W->sync->atomic_add_ptr(W->sync->ctx, &p, 5), 15);
+    ck_assert(W->sync->atomic_cas_ptr(W->sync->ctx, &p, 15, UINTPTR_MAX));
+    ck_assert_uint_eq(W->sync->atomic_swap_ptr(W->sync->ctx, &p, 3), UINTPTR_MAX);
+    W->sync->atomic_store_ptr(W->sync->ctx, &p, 4);
+    ck_assert_uint_eq(W->sync->atomic_load_ptr(W->sync->ctx, &p), 4);
 
     shim_mutex m;
-    W->mutex_init(C, &m);
-    W->mutex_lock(C, &m);
-    W->mutex_unlock(C, &m);
-    W->mutex_destroy(C, &m);
+    W->sync->mutex_init(W->sync->ctx, &m);
+    W->sync->mutex_lock(W->sync->ctx, &m);
+    W->sync->mutex_unlock(W->sync->ctx, &m);
+    W->sync->mutex_destroy(W->sync->ctx, &m);
 
     shim_sema s;
-    W->sema_init(C, &s, 1);
-    ck_assert(W->sema_wait(C, &s, 0));
-    ck_assert(!W->sema_wait(C, &s, 0));
-    int64_t t0 = W->now_ns(C);
-    ck_assert(!W->sema_wait(C, &s, 1500000)); /* 1.5 ms: rounded up, never down */
-    ck_assert(W->now_ns(C) - t0 >= 1000000);
-    W->sema_post(C, &s);
-    ck_assert(W->sema_wait(C, &s, -1));
-    W->sema_destroy(C, &s);
+    W->sync->sema_init(W->sync->ctx, &s, 1);
+    ck_assert(W->sync->sema_wait(W->sync->ctx, &s, 0));
+    ck_assert(!W->sync->sema_wait(W->sync->ctx, &s, 0));
+    int64_t t0 = W->sync->now_ns(W->sync->ctx);
+    ck_assert(!W->sync->sema_wait(W->sync->ctx, &s, 1500000)); /* 1.5 ms: rounded up, never down */
+    ck_assert(W->sync->now_ns(W->sync->ctx) - t0 >= 1000000);
+    W->sync->sema_post(W->sync->ctx, &s);
+    ck_assert(W->sync->sema_wait(W->sync->ctx, &s, -1));
+    W->sync->sema_destroy(W->sync->ctx, &s);
+}
+END_TEST
+
+/* ---- The fault shim over the real backend (its seeded generator) ---- */
+
+static uint32_t clock_thread(void *self)
+{
+    (void)self;
+    return shim_win32_thread_number();
+}
+
+static int64_t clock_now(void *self)
+{
+    (void)self;
+    return shim_win32_now_ns();
+}
+
+/* Runs: post (fails), post, recv (fails), recv (pends, completed by the
+ * peer). Returns the recv's injected error. */
+static uint32_t faulty_round(shim_fault *f, model_trace *t, uint64_t seed)
+{
+    model_trace_reset(t);
+    shim_fault_reset(f, seed);
+    const shim *F = shim_fault_wrap(f, W, HN);
+    ck_assert_ptr_nonnull(F);
+    shim_handle port = new_port();
+    /* A failed post queues nothing; the next one goes through. */
+    ck_assert(!F->post_queued_completion_status(F->ctx, port, 1, 11, NULL));
+    ck_assert_uint_eq(F->get_last_error(F->ctx), 1450);
+    ck_assert(F->post_queued_completion_status(F->ctx, port, 2, 22, NULL));
+    uint32_t bytes = 0;
+    uintptr_t key = 0;
+    shim_overlapped *ov = NULL;
+    ck_assert(W->get_queued_completion_status(C, port, &bytes, &key, &ov, WAIT_MS));
+    ck_assert_uint_eq(key, 22);
+    ck_assert(!W->get_queued_completion_status(C, port, &bytes, &key, &ov, 50));
+    /* A failed WSARecv is not started: no packet, the OVERLAPPED untouched. */
+    shim_handle s[2];
+    pair_on_port(port, 5, s);
+    char buf[8];
+    shim_wsabuf wb = {sizeof buf, buf};
+    shim_overlapped o1, o2;
+    memset(&o1, 0, sizeof o1);
+    memset(&o2, 0, sizeof o2);
+    uint32_t n = 0, flags = 0;
+    ck_assert_int_eq(F->wsa_recv(F->ctx, s[0], &wb, 1, &n, &flags, &o1), SHIM_SOCKET_ERROR);
+    uint32_t err = F->get_last_error(F->ctx);
+    ck_assert_msg(err == 10055 || err == SHIM_WSAECONNRESET, "error %u", err);
+    ck_assert_uint_eq(o1.internal, 0);
+    int rc = F->wsa_recv(F->ctx, s[0], &wb, 1, &n, &flags, &o2);
+    ck_assert(rc == 0 || F->get_last_error(F->ctx) == SHIM_ERROR_IO_PENDING);
+    ck_assert_int_eq(W->sock_send_sync(C, s[1], "abc", 3), 3);
+    ck_assert(W->get_queued_completion_status(C, port, &bytes, &key, &ov, WAIT_MS));
+    ck_assert_ptr_eq(ov, &o2);
+    ck_assert(!W->get_queued_completion_status(C, port, &bytes, &key, &ov, 50));
+    W->closesocket(C, s[0]);
+    W->closesocket(C, s[1]);
+    W->close_handle(C, port);
+    return err;
+}
+
+START_TEST(test_fault_shim_seeded_recorded)
+{
+    model_trace *t = model_trace_create((model_clock){NULL, clock_thread, clock_now});
+    shim_fault *f = shim_fault_create((shim_fault_source){NULL, NULL}, t);
+    ck_assert_ptr_nonnull(f);
+    shim_fault_rule first = {SHIM_FAULT_COUNTDOWN, 0, 1, 0, false};
+    shim_fault_set_rule(f, SHIM_FAULT_POST, &first);
+    shim_fault_set_rule(f, SHIM_FAULT_SOCKIO, &first);
+    uint32_t err = faulty_round(f, t, 7);
+    /* Both decisions are in the trace, with their errors. */
+    uint32_t nfault = 0;
+    const model_event *ev = model_trace_events(t);
+    for (uint32_t i = 0; i < model_trace_count(t); i++) {
+        if (ev[i].kind != MEV_FAULT) continue;
+        nfault++;
+        ck_assert_uint_eq(ev[i].a[2], 1); /* the first call of its family */
+        if (ev[i].a[0] == SHIM_FAULT_POST) ck_assert_uint_eq(ev[i].a[1], 1450);
+        else ck_assert_uint_eq(ev[i].a[1], err);
+    }
+    ck_assert_uint_eq(nfault, 2);
+    /* The same seed draws the same error. */
+    ck_assert_uint_eq(faulty_round(f, t, 7), err);
+    saw("fault_shim_seeded_recorded", err == 10055 ? "WSAENOBUFS" : "WSAECONNRESET", "seed 7's sockio fault");
+    shim_fault_destroy(f);
+    model_trace_destroy(t);
 }
 END_TEST
 
@@ -535,6 +629,7 @@ static Suite *win32_suite(void)
     tcase_add_test(tc, test_second_association_fails);
     tcase_add_test(tc, test_wait_packet_probe);
     tcase_add_test(tc, test_sync_primitives);
+    tcase_add_test(tc, test_fault_shim_seeded_recorded);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -64,11 +64,11 @@ static inline void ep_note(ep_prog *p, uint32_t thr, uint32_t obj, uint32_t writ
     }
 }
 static inline void ep_store(ep_prog *p, uint32_t thr, uint32_t obj, uint32_t v) {
-    p->sh->atomic_store32(p->sh->ctx, &p->w[obj], v);
+    p->sh->sync->atomic_store32(p->sh->sync->ctx, &p->w[obj], v);
     ep_note(p, thr, obj, 1);
 }
 static inline uint32_t ep_load(ep_prog *p, uint32_t thr, uint32_t obj) {
-    uint32_t v = p->sh->atomic_load32(p->sh->ctx, &p->w[obj]);
+    uint32_t v = p->sh->sync->atomic_load32(p->sh->sync->ctx, &p->w[obj]);
     ep_note(p, thr, obj, 0);
     return v;
 }
@@ -110,10 +110,10 @@ static void ep_worker_fn(void *arg) {
         break;
     case EP_MUTEX2:
     case EP_MUTEX3: {
-        p->sh->mutex_lock(p->sh->ctx, &p->mu);
+        p->sh->sync->mutex_lock(p->sh->sync->ctx, &p->mu);
         uint32_t v = ep_load(p, me, 0);
         ep_store(p, me, 0, v + 1);
-        p->sh->mutex_unlock(p->sh->ctx, &p->mu);
+        p->sh->sync->mutex_unlock(p->sh->sync->ctx, &p->mu);
         break;
     }
     case EP_WRACE:
@@ -158,7 +158,7 @@ static void ep_main(sim_ctx *s, const shim *sh, void *arg) {
     p->sh = sh;
     p->sim = s;
     bool join = k == EP_LOST2 || k == EP_LOST3 || k == EP_MUTEX2 || k == EP_MUTEX3;
-    if (k == EP_MUTEX2 || k == EP_MUTEX3) sh->mutex_init(sh->ctx, &p->mu);
+    if (k == EP_MUTEX2 || k == EP_MUTEX3) sh->sync->mutex_init(sh->sync->ctx, &p->mu);
     if (k == EP_CHOICES) {
         /* Only kernel choices: each tuple (a, b, c) is one execution. */
         uint32_t a = sim_choose_user(s, 3), b = sim_choose_user(s, 2), c = sim_choose_user(s, 3);
@@ -172,11 +172,11 @@ static void ep_main(sim_ctx *s, const shim *sh, void *arg) {
     for (uint32_t i = 0; i < n; i++) {
         p->wk[i].p = p;
         p->wk[i].id = i + 1;
-        sh->thread_spawn(sh->ctx, &t[i], ep_worker_fn, &p->wk[i], "w");
+        harness_spawn(sim_harness_of(sh), &t[i], ep_worker_fn, &p->wk[i], "w");
     }
     if (!join) return;
-    for (uint32_t i = 0; i < n; i++) sh->thread_join(sh->ctx, &t[i]);
-    uint32_t c = sh->atomic_load32(sh->ctx, &p->w[0]);
+    for (uint32_t i = 0; i < n; i++) harness_join(sim_harness_of(sh), &t[i]);
+    uint32_t c = sh->sync->atomic_load32(sh->sync->ctx, &p->w[0]);
     if (c != n) sim_fail(s, "lost-update", "counter = %u, expected %u", c, n);
 }
 

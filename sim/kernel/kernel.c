@@ -166,7 +166,6 @@ static void kernel_reset(sim_ctx *s) {
     w->nact = 0;
     w->dirty = true;
     w->starved = false;
-    kern_faults_reset(s);
     /* §8: the wait-packet capability, fixed for the whole execution. */
     bool present = s->cfg.wait_packets == SIM_WAITPKT_PRESENT;
     if (s->cfg.wait_packets == SIM_WAITPKT_CHOOSE) {
@@ -227,7 +226,7 @@ void kern_attach(sim_ctx *s) {
     s->kernel_state = w;
     s->kernel = &ops;
     kern_port_fill(&s->shim);
-    kern_sock_fill(&s->shim);
+    kern_sock_fill(&s->shim, &s->harness);
     kern_waitpkt_fill(&s->shim, s->cfg.wait_packets != SIM_WAITPKT_ABSENT);
 }
 

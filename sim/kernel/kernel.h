@@ -3,8 +3,9 @@
  * The kernel is everything the simulated Windows kernel owns: the handle
  * table (handles.c), completion ports (port.c), virtual sockets and their
  * overlapped operations (sock.c), waitable timers and wait completion
- * packets (waitpkt.c), fault injection (faults.c) and the glue that plugs it
- * into the engine as sim_kernel_ops (kernel.c). One kern_state hangs off
+ * packets (waitpkt.c) and the glue that plugs it into the engine as
+ * sim_kernel_ops (kernel.c). Injected faults are not the kernel's: the
+ * fault shim (shim/fault.c) wraps the seam. One kern_state hangs off
  * sim_ctx.kernel_state. Object tables are retained across executions and
  * rewound by counters; every object is named by a small index in creation
  * order, and iterated in index order only, never by address.
@@ -178,7 +179,6 @@ typedef struct kern_state {
     bool dirty;
     bool starved;     /* some port holds packets back for its concurrency limit */
     bool waitpkts;    /* the capability this execution */
-    uint32_t faults_left[SIM_FAULT__COUNT];
     uint32_t *labels; /* scratch for choices with many alternatives */
     uint32_t labels_cap;
 } kern_state;
@@ -224,7 +224,7 @@ bool kern_port_unqueue_wp(sim_ctx *s, uint32_t port, uint32_t wp);
 void kern_op_dequeued(sim_ctx *s, const kern_packet *p);
 
 /* sock.c */
-void kern_sock_fill(shim *sh);
+void kern_sock_fill(shim *sh, shim_harness *hn);
 void kern_sock_reset(kern_state *w);
 bool kern_op_actionable(sim_ctx *s, uint32_t op);
 void kern_op_fire(sim_ctx *s, uint32_t op);
@@ -240,10 +240,5 @@ void kern_waitpkt_dequeued(sim_ctx *s, uint32_t wp);
 void kern_timer_fired(sim_ctx *s, uint32_t id);
 bool kern_timer_live(sim_ctx *s, uint32_t id);
 bool kern_waitpkt_close(sim_ctx *s, uint8_t kind, uint32_t obj);
-
-/* faults.c */
-void kern_faults_reset(sim_ctx *s);
-/* 0 = no fault; otherwise the error to fail with (one of errs). */
-uint32_t kern_fault(sim_ctx *s, sim_fault_family fam, const uint32_t *errs, uint32_t nerrs);
 
 #endif

@@ -193,15 +193,9 @@ static shim_handle create_port(void *ctx, shim_handle file, shim_handle existing
     sim_ctx *s = ctx;
     kern_state *w = kern(s);
     sim__sched_point(s);
-    static const uint32_t nomem[] = {SHIM_ERROR_NOT_ENOUGH_MEMORY};
     if (file == SHIM_INVALID_HANDLE) {
         if (existing != SHIM_NULL_HANDLE) { /* §1: invalid combination */
             kern_set_error(s, SHIM_ERROR_INVALID_PARAMETER);
-            return SHIM_NULL_HANDLE;
-        }
-        uint32_t f = kern_fault(s, SIM_FAULT_PORT, nomem, 1);
-        if (f != 0) {
-            kern_set_error(s, f);
             return SHIM_NULL_HANDLE;
         }
         return w->ports[new_port(s, concurrency)].h;
@@ -222,14 +216,7 @@ static shim_handle create_port(void *ctx, shim_handle file, shim_handle existing
         kern_set_error(s, SHIM_ERROR_INVALID_PARAMETER);
         return SHIM_NULL_HANDLE;
     }
-    if (existing == SHIM_NULL_HANDLE) {
-        uint32_t f = kern_fault(s, SIM_FAULT_PORT, nomem, 1);
-        if (f != 0) {
-            kern_set_error(s, f);
-            return SHIM_NULL_HANDLE;
-        }
-        pid = new_port(s, concurrency);
-    }
+    if (existing == SHIM_NULL_HANDLE) pid = new_port(s, concurrency);
     /* §1: late association still routes operations already pending: their
      * completion looks the port up on the socket when it happens. */
     so->port = pid + 1;
@@ -248,14 +235,6 @@ static bool post(void *ctx, shim_handle port, uint32_t bytes, uintptr_t key, shi
     if (!kern_handle_get(w, port, KERN_H_PORT, &pid)) {
         kern_set_error(s, SHIM_ERROR_INVALID_HANDLE);
         return false;
-    }
-    static const uint32_t nores[] = {1450}; /* ERROR_NO_SYSTEM_RESOURCES: packet allocation failed */
-    if (w->faults_left[SIM_FAULT_POST] != 0) {
-        uint32_t f = kern_fault(s, SIM_FAULT_POST, nores, 1);
-        if (f != 0) {
-            kern_set_error(s, f);
-            return false;
-        }
     }
     /* Never validated: the overlapped is only numbered, never dereferenced. */
     kern_packet pk = {key, ov, bytes, SHIM_STATUS_SUCCESS, 0, ov != NULL ? kern_ov_ord(s, ov) : 0, 0};

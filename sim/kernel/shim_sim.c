@@ -1,6 +1,7 @@
 /* shim_sim.c - the simulator's shim: fills the seam's function table.
  *
- * The synchronization, time and thread calls come from sync.c; the
+ * The synchronization and time table and the harness's thread and sleep
+ * calls come from sync.c; the
  * completion-port, socket and wait-packet calls from the simulated kernel
  * (port.c, sock.c, waitpkt.c), which kern_attach plugs into the engine as
  * its kernel. CloseHandle, which spans every kind of handle, and the last
@@ -52,13 +53,18 @@ static bool close_handle(void *ctx, shim_handle h) {
 void sim__fill_shim(sim_ctx *s) {
     shim *sh = &s->shim;
     memset(sh, 0, sizeof *sh);
-    sh->version = SHIM_VERSION_1;
+    sh->version = SHIM_VERSION_2;
     sh->name = "sim";
     sh->ctx = s;
     sh->caps = 0;
     sh->close_handle = close_handle;
     sh->get_last_error = get_last_error;
-    sh->set_last_error = set_last_error;
-    sim__fill_sync(sh);
+    shim_harness *h = &s->harness;
+    memset(h, 0, sizeof *h);
+    h->version = SHIM_HARNESS_VERSION_1;
+    h->name = "sim";
+    h->ctx = s;
+    h->set_last_error = set_last_error;
+    sim__fill_sync(s);
     kern_attach(s); /* ports, sockets, wait packets; caps are set per execution */
 }

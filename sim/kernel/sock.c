@@ -440,7 +440,7 @@ static int closesocket_(void *ctx, shim_handle h) {
 
 /* ---- Overlapped recv / send (§6) ---- */
 
-/* Common start: validation, the overlapped-lifetime monitor, faults. Returns
+/* Common start: validation and the overlapped-lifetime monitor. Returns
  * the new operation id, or UINT32_MAX with the last error set. */
 static uint32_t start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs, shim_overlapped *ov, bool send) {
     kern_state *w = kern(s);
@@ -467,12 +467,6 @@ static uint32_t start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbu
             old->state == KERN_OP_PENDING ? "pending" : "its packet is not yet dequeued");
         sim__event(s, SIM_EV_FAIL, (uint64_t)(uintptr_t)msg, 0, 0, 0);
         sim__end(s, SIM_FAIL, "overlapped-lifetime", msg);
-    }
-    static const uint32_t errs[] = {10055u /* WSAENOBUFS */, SHIM_WSAECONNRESET};
-    uint32_t f = kern_fault(s, SIM_FAULT_SOCKIO, errs, 2);
-    if (f != 0) { /* §6: any other error: not started, no packet */
-        kern_set_error(s, f);
-        return UINT32_MAX;
     }
     uint32_t id;
     kern_op *op = op_new(s, &id);
@@ -675,7 +669,7 @@ const char *kern_op_leftovers(sim_ctx *s, uint32_t *count) {
     return out;
 }
 
-void kern_sock_fill(shim *sh) {
+void kern_sock_fill(shim *sh, shim_harness *hn) {
     sh->wsa_recv = wsa_recv;
     sh->wsa_send = wsa_send;
     sh->cancel_io_ex = cancel_io_ex;
@@ -683,8 +677,8 @@ void kern_sock_fill(shim *sh) {
     sh->set_file_completion_notification_modes = set_modes;
     sh->socket_is_ifs = socket_is_ifs;
     sh->wsa_get_overlapped_result = get_result;
-    sh->socket_pair = socket_pair;
-    sh->sock_send_sync = send_sync;
-    sh->sock_shutdown_send = shutdown_send;
-    sh->sock_abort = sock_abort;
+    hn->socket_pair = socket_pair;
+    hn->sock_send_sync = send_sync;
+    hn->sock_shutdown_send = shutdown_send;
+    hn->sock_abort = sock_abort;
 }

@@ -10,8 +10,6 @@
  */
 #include "kernel.h"
 
-#define STATUS_NO_MEMORY 0xC0000017u
-
 void kern_waitpkt_reset(kern_state *w) {
     w->ntimers = 0;
     w->nwps = 0;
@@ -50,12 +48,6 @@ static shim_handle create_timer(void *ctx, bool high_res) {
     sim__sched_point(s);
     (void)high_res; /* §8: Wine accepts the flag and ignores it; timers are not quantized here */
     kern_state *w = kern(s);
-    static const uint32_t nomem[] = {SHIM_ERROR_NOT_ENOUGH_MEMORY};
-    uint32_t f = kern_fault(s, SIM_FAULT_WAITPKT, nomem, 1);
-    if (f != 0) {
-        kern_set_error(s, f);
-        return SHIM_NULL_HANDLE;
-    }
     if (w->ntimers >= KERN_MAX_TIMERS)
         kern_limit(s, "timer-limit", "limit: more than %u waitable timers (KERN_MAX_TIMERS)", KERN_MAX_TIMERS);
     uint32_t idx = w->ntimers++;
@@ -96,9 +88,6 @@ static uint32_t create_wp(void *ctx, shim_handle *out) {
     sim_ctx *s = ctx;
     sim__sched_point(s);
     kern_state *w = kern(s);
-    static const uint32_t nomem[] = {STATUS_NO_MEMORY};
-    uint32_t f = kern_fault(s, SIM_FAULT_WAITPKT, nomem, 1);
-    if (f != 0) return f;
     if (w->nwps >= KERN_MAX_WAITPKTS)
         kern_limit(s, "waitpkt-limit", "limit: more than %u wait packets (KERN_MAX_WAITPKTS)", KERN_MAX_WAITPKTS);
     uint32_t idx = w->nwps++;

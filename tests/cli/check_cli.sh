@@ -89,5 +89,98 @@ check "unknown option: exit 2" "[ \$? -eq 2 ]"
 $CLI fuzz $S --shard 5/4 > /dev/null 2>&1
 check "bad shard: exit 2" "[ \$? -eq 2 ]"
 
+# Options apply to the commands that read them: one given to any other
+# command exits 2 naming the option and the command, before anything runs.
+misapplied() { # expected-option expected-command args...
+  local opt=$1 cmd=$2; shift 2
+  $CLI "$@" > $T/o.txt 2> $T/e.txt
+  local rc=$?
+  check "$* : exit 2 naming $opt and '$cmd'" \
+    "[ $rc -eq 2 ] && grep -q -- \"option $opt does not apply to '$cmd'\" $T/e.txt && [ ! -s $T/o.txt ]"
+}
+misapplied --preemptions run run $S --preemptions 3
+misapplied --runs run run $S --runs 5
+misapplied --junit run run $S --junit $T/x.xml
+misapplied --preemptions fuzz fuzz $S --preemptions 3
+misapplied --por fuzz fuzz $S --por dpor
+misapplied --seed explore explore $S --seed 3
+misapplied --junit explore explore $S --junit $T/x.xml
+misapplied --strategy replay replay $S --schedule t0 --strategy pct:3
+misapplied --seed shrink shrink $S --schedule t0 --seed 2
+misapplied --jobs bench bench $S --jobs 2
+misapplied --json bench bench $S --json
+misapplied --strategy 'bench --explore' bench --explore $S --strategy swarm
+misapplied --backend 'bench --explore' bench --explore --backend win32 $S
+misapplied --backend 'bench --explore' bench --backend win32 --explore $S
+misapplied --junit validate validate $S --backend win32 --junit $T/x.xml
+misapplied --trace-json validate validate $S --backend win32 --trace-json $T/x.json
+misapplied --max-execs validate validate $S --backend win32 --max-execs 5
+misapplied --backend run run $S --backend win32
+misapplied --seed 'demo --replay-lost-update' demo --replay-lost-update t0 --seed 2
+check "the message names where the option applies" "grep -q 'it applies to explore, bench --explore' <($CLI run $S --preemptions 3 2>&1)"
+
+# The whole matrix, from the usage text (printed from the same table the
+# parser reads): every option listed for a command is accepted by it, every
+# other one is refused with "does not apply". Budgets are tiny: this checks
+# parsing, not the commands.
+SCH=$($CLI run $S --json | grep -o '"schedule":"[^"]*"' | cut -d'"' -f4)
+sample() { # a valid value for an option
+  case $1 in
+    --seed|--swarm) echo 1 ;; --runs) echo 2 ;; --time) echo 0.05s ;; --strategy) echo random ;;
+    --jobs) echo 1 ;; --shard) echo 1/1 ;; --schedule|--replay-lost-update) echo "$SCH" ;;
+    --preemptions|--kernel-bound) echo 0 ;; --por) echo dpor ;; --max-execs) echo 5 ;;
+    --backend) echo sim ;; --tolerance-ms) echo 5 ;; --junit) echo $T/m.xml ;; --trace) echo $T/m.txt ;;
+    --trace-json) echo $T/m.json ;;
+  esac
+}
+$CLI help > $T/help.txt
+all_opts=$(sed -n '/^options:/,/^$/p' $T/help.txt | grep -o -- '^  --[a-z-]*' | sort -u)
+matrix_ok=0 matrix_bad=0
+while IFS=$'\t' read -r syn opts; do
+  base=$(printf '%s' "$syn" | sed -e "s#\[FILE\.\.\.\]#$S#" -e "s#FILE\.\.\.#$S#" -e "s#FILE#$S#" -e "s#--schedule STR#--schedule $SCH#" -e "s#--replay-lost-update STR#--replay-lost-update $SCH#")
+  case $syn in
+    fuzz*) budget="--runs 2" ;; explore*|"bench --explore"*) budget="--max-execs 5" ;; bench*) budget="--time 0.05s" ;; *) budget= ;;
+  esac
+  for o in $all_opts; do
+    name=${syn%% *}
+    case "$name:$o" in validate:--conformance|bench:--explore|demo:--replay-lost-update) continue ;; esac
+    case " $base " in *" $o "*) continue ;; esac
+    if grep -q -- "\[$o[] ]" <<<"$opts"; then
+      takes=$(grep -o -- "\[$o [^]]*\]" <<<"$opts" | head -1)
+      val=; [ -n "$takes" ] && val=$(sample $o)
+      b=$budget; case $o in --runs|--time|--max-execs) b= ;; esac
+      $CLI $base $b $o $val > /dev/null 2> $T/e.txt
+      rc=$?
+      if grep -q 'does not apply\|unknown option\|needs a value\| needs ' $T/e.txt && ! grep -q 'needs the Windows build' $T/e.txt; then
+        matrix_bad=$((matrix_bad + 1)); echo "  refused: $base $b $o $val: $(head -1 $T/e.txt)"
+      elif [ $rc -eq 2 ] && ! grep -q 'needs the Windows build' $T/e.txt; then
+        matrix_bad=$((matrix_bad + 1)); echo "  exit 2: $base $b $o $val: $(head -1 $T/e.txt)"
+      else
+        matrix_ok=$((matrix_ok + 1))
+      fi
+    else
+      val=$(sample $o)
+      [ "$name:$o" = demo:--trace ] && val= # demo's --trace is a flag
+      $CLI $base $o $val > $T/o.txt 2> $T/e.txt
+      rc=$?
+      if [ $rc -eq 2 ] && grep -q -- "does not apply to" $T/e.txt && [ ! -s $T/o.txt ]; then
+        matrix_ok=$((matrix_ok + 1))
+      else
+        matrix_bad=$((matrix_bad + 1)); echo "  accepted: $base $o: exit $rc"
+      fi
+    fi
+  done
+done < <(awk '/^commands/ { on = 1; next } /^  version/ { on = 0 }
+  on && /^  [a-z]/ { if (syn != "") print syn "\t" opts; syn = substr($0, 3); sub(/  .*/, "", syn); opts = "" }
+  on && /^      \[/ { opts = opts substr($0, 7) " " }
+  END { if (syn != "") print syn "\t" opts }' $T/help.txt)
+check "every (command, option) pair as the usage says ($matrix_ok checked)" "[ $matrix_bad -eq 0 ] && [ $matrix_ok -gt 150 ]"
+
+# The README's demo replay line still replays the demo's lost update.
+demo_sched=$(grep -o "demo --replay-lost-update '[^']*'" README.md | head -1 | cut -d"'" -f2)
+$CLI demo --replay-lost-update "$demo_sched" > $T/demo.txt
+rc=$?
+check "README's demo replay: exit 1, lost-update" "[ -n \"$demo_sched\" ] && [ $rc -eq 1 ] && grep -q 'verdict: fail (lost-update)' $T/demo.txt"
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
