@@ -53,18 +53,19 @@ static void prog_nothing(sim_ctx *s, const shim *sh, void *arg) {
 
 static void worker_yield(void *arg) {
     const shim *sh = arg;
-    sh->sleep_ns(sh->ctx, 0);
+    harness_sleep(sim_harness_of(sh), 0);
 }
 
 /* Main spawns a worker, then puts a thread that does not exist into the
  * runnable set: the next scheduling point must refuse to pick from it. */
 static void prog_bad_runnable(sim_ctx *s, const shim *sh, void *arg) {
     (void)arg;
+    const shim_harness *hs = sim_harness_of(sh);
     shim_thread t;
-    sh->thread_spawn(sh->ctx, &t, worker_yield, (void *)sh, "w");
+    harness_spawn(hs, &t, worker_yield, (void *)sh, "w");
     s->runnable |= 1ull << 9;
-    sh->sleep_ns(sh->ctx, 0);
-    sh->thread_join(sh->ctx, &t);
+    harness_sleep(hs, 0);
+    harness_join(hs, &t);
 }
 
 START_TEST(test_engine_runnable_corrupted) {
@@ -92,7 +93,7 @@ END_TEST
 static void sleeper(void *arg) {
     void **a = arg;
     const shim *sh = a[0];
-    sh->sleep_ns(sh->ctx, (int64_t)(uintptr_t)a[1]);
+    harness_sleep(sim_harness_of(sh), (int64_t)(uintptr_t)a[1]);
 }
 
 /* Two sleepers (30 ms, then 10 ms) are in the timer heap; main swaps the
@@ -102,16 +103,17 @@ static void prog_bad_heap(sim_ctx *s, const shim *sh, void *arg) {
     static void *a1[2], *a2[2];
     a1[0] = (void *)sh, a1[1] = (void *)(uintptr_t)30000000;
     a2[0] = (void *)sh, a2[1] = (void *)(uintptr_t)10000000;
+    const shim_harness *hs = sim_harness_of(sh);
     shim_thread t1, t2;
-    sh->thread_spawn(sh->ctx, &t1, sleeper, a1, "slow");
-    sh->thread_spawn(sh->ctx, &t2, sleeper, a2, "fast");
-    sh->sleep_ns(sh->ctx, 5000000); /* both go to sleep; main's timer fires first */
+    harness_spawn(hs, &t1, sleeper, a1, "slow");
+    harness_spawn(hs, &t2, sleeper, a2, "fast");
+    harness_sleep(hs, 5000000); /* both go to sleep; main's timer fires first */
     ck_assert_uint_eq(s->ntimers, 2);
     sim_timer tmp = s->timers[0];
     s->timers[0] = s->timers[1];
     s->timers[1] = tmp;
-    sh->thread_join(sh->ctx, &t1);
-    sh->thread_join(sh->ctx, &t2);
+    harness_join(hs, &t1);
+    harness_join(hs, &t2);
 }
 
 START_TEST(test_engine_timer_heap_corrupted) {
@@ -125,8 +127,9 @@ END_TEST
  * then the peer sends: the completion finds the count inconsistent. */
 static void prog_bad_pending(sim_ctx *s, const shim *sh, void *arg) {
     (void)arg;
+    const shim_harness *hs = sim_harness_of(sh);
     shim_handle h[2];
-    ck_assert(sh->socket_pair(sh->ctx, h));
+    ck_assert(harness_socket_pair(hs, h));
     static shim_overlapped ov;
     static char buf[8];
     shim_wsabuf wb = {sizeof buf, buf};
@@ -135,8 +138,8 @@ static void prog_bad_pending(sim_ctx *s, const shim *sh, void *arg) {
     kern_state *w = kern(s);
     uint32_t sid = w->ops[0].sock;
     w->socks[sid].pending = 0;
-    sh->sock_send_sync(sh->ctx, h[1], "x", 1);
-    sh->sleep_ns(sh->ctx, 1000000); /* the kernel completes the receive meanwhile */
+    harness_send(hs, h[1], "x", 1);
+    harness_sleep(hs, 1000000); /* the kernel completes the receive meanwhile */
     sh->closesocket(sh->ctx, h[0]);
     sh->closesocket(sh->ctx, h[1]);
 }
@@ -197,15 +200,16 @@ typedef struct many_recvs {
 static void prog_many_recvs(sim_ctx *s, const shim *sh, void *arg) {
     (void)s;
     many_recvs *m = arg;
+    const shim_harness *hs = sim_harness_of(sh);
     shim_handle h[2];
-    ck_assert(sh->socket_pair(sh->ctx, h));
+    ck_assert(harness_socket_pair(hs, h));
     for (uint32_t i = 0; i < m->n; i++) {
         shim_wsabuf wb = {1, &m->buf[i]};
         uint32_t flags = 0;
         ck_assert_int_eq(sh->wsa_recv(sh->ctx, h[0], &wb, 1, NULL, &flags, &m->ov[i]), SHIM_SOCKET_ERROR);
     }
     sh->closesocket(sh->ctx, h[0]);
-    sh->sleep_ns(sh->ctx, 1000000); /* the kernel ends them meanwhile */
+    harness_sleep(hs, 1000000); /* the kernel ends them meanwhile */
     sh->closesocket(sh->ctx, h[1]);
 }
 
@@ -301,7 +305,7 @@ static void prog_bad_runnable_late(sim_ctx *s, const shim *sh, void *arg) {
     ep_prog p = {.kind = EP_MUTEX2};
     ep_main(s, sh, &p); /* joins its workers: main is alone at the end */
     if (++*runs >= 4) s->runnable |= 1ull << 9;
-    sh->sleep_ns(sh->ctx, 0);
+    harness_sleep(sim_harness_of(sh), 0);
 }
 
 START_TEST(test_explorer_stops_at_engine_internal) {
