@@ -154,6 +154,10 @@ shim_fault_source cli_sim_fault_source(sim_ctx *sim);
 uint64_t cli_shrink(cli_target *t, cli_outcome *fail);
 
 /* cli_report.c */
+/* "pass", "fail", or "internal" (SIM_INTERNAL: a bug in iocpcheck), as JSON reports it. */
+const char *cli_verdict_word(const cli_outcome *oc);
+/* The exit code after one more outcome: an internal error (3) outranks a failure (1). */
+int cli_exit_merge(int rc, const cli_outcome *oc);
 void cli_report_failure(FILE *out, const cli_opts *o, cli_target *t, const cli_outcome *oc, uint64_t executions,
                         uint32_t decisions_before, uint32_t preemptions_before);
 void cli_json_outcome(FILE *out, const cli_target *t, const cli_outcome *oc);

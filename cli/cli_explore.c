@@ -20,14 +20,17 @@
 #include "wallclock.h"
 
 #define SHARD_DEPTH 3u
+#define CLI_EXPLORE_MAX_SCHEDULE 8192u /* characters of a violation's schedule a report carries (jobs pass it whole) */
 
 typedef struct explore_report {
     explore_stats stats;
     bool found;
+    sim_verdict verdict; /* of the violation; SIM_INTERNAL: the search hit a bug of iocpcheck */
+    char message[2048];  /* SIM_INTERNAL: the report (invariant, file:line, schedule) */
     uint32_t preemptions, deviations, ndecisions;
     int32_t bound, kernel_bound;
     uint64_t execution;
-    char schedule[8192];
+    char schedule[CLI_EXPLORE_MAX_SCHEDULE];
 } explore_report;
 
 typedef struct budget {
@@ -64,13 +67,25 @@ static void explore_one(const cli_opts *o, cli_target *t, uint32_t shard, uint32
     rep->stats.stopped_by = NULL; /* a pointer: not meaningful across processes */
     if (er.violation.found) {
         rep->found = true;
+        rep->verdict = er.violation.verdict;
+        snprintf(rep->message, sizeof rep->message, "%s", er.violation.message ? er.violation.message : "");
         rep->preemptions = er.violation.preemptions;
         rep->deviations = er.violation.deviations;
         rep->kernel_bound = er.violation.kernel_bound;
         rep->ndecisions = er.violation.ndecisions;
         rep->bound = er.violation.bound;
         rep->execution = er.violation.execution;
-        sim_schedule_format(er.violation.decisions, er.violation.ndecisions, rep->schedule, sizeof rep->schedule);
+        size_t len = sim_schedule_format(er.violation.decisions, er.violation.ndecisions, rep->schedule,
+                                         sizeof rep->schedule);
+        if (len >= sizeof rep->schedule) {
+            /* A cut schedule would not replay: say so instead of reporting it. */
+            rep->verdict = SIM_INTERNAL;
+            snprintf(rep->message, sizeof rep->message,
+                     "limit: the %s's schedule has %zu characters, more than a report holds "
+                     "(CLI_EXPLORE_MAX_SCHEDULE = %u)\n",
+                     er.violation.property ? er.violation.property : "violation", len, CLI_EXPLORE_MAX_SCHEDULE);
+            rep->schedule[0] = 0;
+        }
     }
     if (er.stats.stopped_by != NULL) snprintf(rep->schedule + strlen(rep->schedule) + 1,
                                               sizeof rep->schedule - strlen(rep->schedule) - 1, "%s",
@@ -116,10 +131,14 @@ static void explore_job_done(void *arg, uint32_t j, const void *result) {
     /* Keep the violation with the fewest preemptions + deviations, then
      * preemptions, then decisions. */
     uint32_t pc = part->preemptions + part->deviations, sc = sum->preemptions + sum->deviations;
-    if (part->found && (!sum->found || pc < sc || (pc == sc && part->preemptions < sum->preemptions) ||
-                        (pc == sc && part->preemptions == sum->preemptions &&
-                         part->ndecisions < sum->ndecisions))) {
+    bool internal = part->found && part->verdict == SIM_INTERNAL, had = sum->found && sum->verdict == SIM_INTERNAL;
+    if (internal != had ? internal
+                        : part->found && (!sum->found || pc < sc || (pc == sc && part->preemptions < sum->preemptions) ||
+                                          (pc == sc && part->preemptions == sum->preemptions &&
+                                           part->ndecisions < sum->ndecisions))) {
         sum->found = true;
+        sum->verdict = part->verdict;
+        memcpy(sum->message, part->message, sizeof sum->message);
         sum->preemptions = part->preemptions;
         sum->deviations = part->deviations;
         sum->kernel_bound = part->kernel_bound;
@@ -168,7 +187,7 @@ int cli_cmd_explore(const cli_opts *o) {
                    scn_name(t.scn), t.path, rep->stats.bound, rep->stats.kernel_bound, explore_por_name(o->por),
                    rep->stats.executions,
                    rep->stats.distinct_states, pruned, rep->stats.max_depth, rep->stats.complete ? "true" : "false",
-                   el, rep->found ? "fail" : "pass");
+                   el, !rep->found ? "pass" : rep->verdict == SIM_INTERNAL ? "internal" : "fail");
         } else {
             char dbuf[8];
             snprintf(dbuf, sizeof dbuf, "%d", rep->stats.kernel_bound);
@@ -177,7 +196,27 @@ int cli_cmd_explore(const cli_opts *o) {
                    pruned, rep->stats.races, rep->stats.max_depth, el,
                    rep->stats.complete ? "yes" : (o->jobs > 1 ? "no" : stopped_by(rep)));
         }
-        if (rep->found) {
+        if (rep->found && rep->verdict == SIM_INTERNAL) {
+            /* The explorer's or the engine's own invariant: reported as is (a
+             * check between runs need not fail on a replay). */
+            failed++;
+            rc = CLI_EXIT_INTERNAL;
+            cli_outcome oc = {0};
+            oc.failed = true;
+            oc.verdict = SIM_INTERNAL;
+            oc.property = "internal";
+            snprintf(oc.message, sizeof oc.message, "%s", rep->message);
+            oc.schedule = strdup(rep->schedule);
+            oc.ndecisions = rep->ndecisions;
+            oc.preemptions = rep->preemptions;
+            oc.deviations = rep->deviations;
+            if (o->json)
+                cli_json_outcome(stdout, &t, &oc);
+            else
+                printf("INTERNAL ERROR %s (%s)\n  %s  found by explore after %" PRIu64 " executions\n", t.path,
+                       scn_name(t.scn), oc.message, rep->execution);
+            cli_outcome_clear(&oc);
+        } else if (rep->found) {
             failed++;
             if (rc == CLI_EXIT_PASS) rc = CLI_EXIT_FAIL;
             sim_set_record_trace(t.sim, true);

@@ -162,10 +162,10 @@ int cli_cmd_fuzz(const cli_opts *o) {
             c->property = keep[3 * f];
             c->message = keep[3 * f + 1];
             c->schedule = keep[3 * f + 2];
+            rc = cli_exit_merge(rc == CLI_EXIT_PASS ? CLI_EXIT_FAIL : rc, &shown);
             cli_outcome_clear(&shown);
             cli_outcome_clear(&oc);
             failed++;
-            if (rc == CLI_EXIT_PASS) rc = CLI_EXIT_FAIL;
         } else {
             passed++;
             if (!o->json)
@@ -214,7 +214,7 @@ int cli_cmd_run(const cli_opts *o) {
         if (o->trace_json != NULL && !cli_trace_json(o->trace_json, &t)) rc = CLI_EXIT_INTERNAL;
         if (oc.failed) {
             failed++;
-            if (rc == CLI_EXIT_PASS) rc = CLI_EXIT_FAIL;
+            rc = cli_exit_merge(rc, &oc);
         } else {
             passed++;
         }

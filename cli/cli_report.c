@@ -46,6 +46,16 @@ static void xml_string(FILE *out, const char *s) {
     }
 }
 
+const char *cli_verdict_word(const cli_outcome *oc) {
+    return !oc->failed ? "pass" : oc->verdict == SIM_INTERNAL ? "internal" : "fail";
+}
+
+int cli_exit_merge(int rc, const cli_outcome *oc) {
+    if (!oc->failed) return rc;
+    if (oc->verdict == SIM_INTERNAL) return CLI_EXIT_INTERNAL;
+    return rc == CLI_EXIT_PASS ? CLI_EXIT_FAIL : rc;
+}
+
 void cli_json_outcome(FILE *out, const cli_target *t, const cli_outcome *oc) {
     fputs("{\"scenario\":", out);
     json_string(out, scn_name(t->scn));
@@ -53,7 +63,7 @@ void cli_json_outcome(FILE *out, const cli_target *t, const cli_outcome *oc) {
     json_string(out, t->path);
     fputs(",\"backend\":\"sim\",\"strategy\":", out);
     json_string(out, cli_strategy_name(oc->strategy));
-    fprintf(out, ",\"seed\":%" PRIu64 ",\"verdict\":\"%s\",\"property\":", oc->seed, oc->failed ? "fail" : "pass");
+    fprintf(out, ",\"seed\":%" PRIu64 ",\"verdict\":\"%s\",\"property\":", oc->seed, cli_verdict_word(oc));
     if (oc->failed)
         json_string(out, oc->property);
     else
@@ -119,7 +129,8 @@ static void print_relevant(FILE *out, const cli_target *t, const cli_outcome *oc
 
 void cli_report_failure(FILE *out, const cli_opts *o, cli_target *t, const cli_outcome *oc, uint64_t executions,
                         uint32_t decisions_before, uint32_t preemptions_before) {
-    fprintf(out, "FAIL %s (%s)\n", t->path, scn_name(t->scn));
+    /* An internal error is iocpcheck's own bug: said apart from a failure. */
+    fprintf(out, "%s %s (%s)\n", oc->verdict == SIM_INTERNAL ? "INTERNAL ERROR" : "FAIL", t->path, scn_name(t->scn));
     fprintf(out, "  property: %s\n", oc->property);
     fprintf(out, "  %s\n", oc->message);
     if (o != NULL && (o->cmd != NULL && strcmp(o->cmd, "fuzz") == 0))

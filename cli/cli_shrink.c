@@ -225,7 +225,7 @@ static int replay_or_shrink(const cli_opts *o, bool shrink) {
     }
     if (o->trace_path != NULL && !cli_trace_text(o->trace_path, &t)) rc = CLI_EXIT_INTERNAL;
     if (o->trace_json != NULL && !cli_trace_json(o->trace_json, &t)) rc = CLI_EXIT_INTERNAL;
-    if (rc == 0) rc = oc.failed ? CLI_EXIT_FAIL : CLI_EXIT_PASS;
+    if (rc == 0) rc = cli_exit_merge(CLI_EXIT_PASS, &oc);
     cli_outcome_clear(&oc);
     cli_target_close(&t);
     return rc;

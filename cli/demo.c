@@ -66,7 +66,7 @@ int demo_replay_lost_update(const char *schedule) {
     printf("verdict: %s (%s)%s%s\ntrace hash %016" PRIx64 ", %" PRIu64 " steps, %u decisions, %u preemptions\n",
            sim_verdict_name(r->verdict), r->property, r->message[0] ? ": " : "", r->message, r->trace_hash,
            r->steps, r->ndecisions, r->preemptions);
-    int rc = r->verdict == SIM_PASS ? 0 : r->verdict == SIM_NONDETERMINISM ? 2 : 1;
+    int rc = r->verdict == SIM_PASS ? 0 : r->verdict == SIM_NONDETERMINISM ? 2 : r->verdict == SIM_INTERNAL ? 3 : 1;
     sim_destroy(sim);
     sim_schedule_free(&parsed);
     return rc;

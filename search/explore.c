@@ -62,10 +62,10 @@ void explore_options_default(explore_options *o) {
     o->preemption_bound = 2;
     o->kernel_bound = 2;
     o->stop_on_violation = true;
-    o->max_executions = 1000000;
-    o->max_depth = 1u << 16;
-    o->max_accesses = 1u << 18;
-    o->max_states = 1u << 20;
+    o->max_executions = EX_DEFAULT_MAX_EXECUTIONS;
+    o->max_depth = EX_DEFAULT_MAX_DEPTH;
+    o->max_accesses = EX_DEFAULT_MAX_ACCESSES;
+    o->max_states = EX_DEFAULT_MAX_STATES;
     o->shard_count = 1;
 }
 
@@ -178,6 +178,7 @@ static bool inherit_sleep(explorer *ex, ex_node *nd, const sim_access *a, uint32
     nd->pool_end = ex->npool;
     if (ex->por == EXPLORE_POR_NONE || ex->last_thread == EX_NONE) return true;
     const ex_node *pk = &ex->nodes[ex->last_thread];
+    EX_CHECK(ex, pk->acc_at <= count && pk->ent_end <= ex->nents, "a sleep set is inherited from an earlier node");
     for (uint32_t e = pk->ent_start; e < pk->ent_end; e++) {
         const ex_sleep *en = &ex->ents[e];
         bool keep = true;
@@ -198,6 +199,9 @@ static bool inherit_sleep(explorer *ex, ex_node *nd, const sim_access *a, uint32
 
 static uint32_t new_node(explorer *ex, sim_ctx *sim, const sim_choice_point *pt) {
     uint32_t pos = pt->position;
+    EX_CHECK(ex, pos == ex->nnodes, "a new decision extends the path by one node");
+    EX_CHECK(ex, pt->n >= 2 && (pt->kind != SIM_CHOICE_THREAD || pt->n <= EX_LABELS),
+             "a choice has 2 or more alternatives, a thread choice at most one per label");
     if (pos >= ex->o->max_depth) return cut(ex, sim, "max-depth");
     if (ex->o->shard_count > 1 && pos == ex->o->shard_depth && !shard_mine(ex, pos)) return cut(ex, sim, "shard");
     if (!grow((void **)&ex->nodes, &ex->cap_nodes, pos + 1, sizeof *ex->nodes)) {
@@ -222,11 +226,17 @@ static uint32_t new_node(explorer *ex, sim_ctx *sim, const sim_choice_point *pt)
         nd->pre_preempt = up->pre_preempt + ex_cost(up, up->chosen);
         nd->pre_dev = up->pre_dev + ex_wcost(up, up->chosen);
     }
+    /* Every choice above was taken within the bounds. */
+    EX_CHECK(ex, (ex->bound < 0 || nd->pre_preempt <= (uint32_t)ex->bound) &&
+                     (ex->kbound < 0 || nd->pre_dev <= (uint32_t)ex->kbound),
+             "the path is within the preemption and kernel bounds");
     bool shallow = pos < ex->o->shard_depth;
     nd->full = pt->kind != SIM_CHOICE_THREAD || ex->por != EXPLORE_POR_DPOR || shallow;
     if (pt->kind == SIM_CHOICE_THREAD) {
-        if (pt->n > EX_LABELS) return cut(ex, sim, "labels");
         for (uint32_t i = 0; i < pt->n; i++) {
+            /* Labels index the lsets and are stored in a byte. */
+            EX_CHECK(ex, pt->labels[i] < EX_LABELS && (i == 0 || pt->labels[i - 1] < pt->labels[i]),
+                     "thread labels are ascending and below EX_LABELS");
             nd->labels[i] = (uint8_t)pt->labels[i];
             ls_add(&nd->enabled, pt->labels[i]);
         }
@@ -270,6 +280,9 @@ static uint32_t ex_choose(void *self, sim_ctx *sim, const sim_choice_point *pt) 
                               pos, sim_choice_name(pt->kind), pt->n, sim_choice_name((sim_choice_kind)nd->kind), nd->n);
         return SIM_CHOICE_DIVERGED;
     }
+    EX_CHECK(ex, nd->chosen < nd->n, "a replayed choice is one of the alternatives");
+    EX_CHECK(ex, nd->kind != SIM_CHOICE_THREAD || ls_has(&nd->todo, nd->labels[nd->chosen]),
+             "an explored thread is in its node's backtrack set");
     nd->acc_at = sim_access_count(sim);
     if (nd->kind == SIM_CHOICE_THREAD) ex->last_thread = pos;
     return nd->chosen;
@@ -290,6 +303,7 @@ static void add_sleep(explorer *ex, uint32_t k, uint32_t path_len) {
     if (path_len > k + 1 && ex->nodes[k + 1].kind != SIM_CHOICE_THREAD) return;
     const sim_access *a = sim_accesses(ex->sim);
     uint32_t end = path_len > k + 1 ? ex->nodes[k + 1].acc_at : sim_access_count(ex->sim);
+    EX_CHECK(ex, nd->acc_at <= end && end <= sim_access_count(ex->sim), "a step's accesses lie in the log");
     uint32_t label = nd->labels[nd->chosen];
     uint32_t len = 0;
     while (nd->acc_at + len < end && a[nd->acc_at + len].thread == label) len++;
@@ -336,6 +350,9 @@ static bool backtrack(explorer *ex) {
     while (ex->nnodes > 0) {
         uint32_t k = ex->nnodes - 1;
         ex_node *nd = &ex->nodes[k];
+        /* Sleep entries and their accesses are stacks along the path. */
+        EX_CHECK(ex, nd->ent_start <= nd->ent_end && nd->ent_end <= ex->nents && nd->pool_end <= ex->npool,
+                 "sleep entries are a stack along the path");
         ex->nents = nd->ent_end;
         ex->npool = nd->pool_end;
         if (nd->kind != SIM_CHOICE_THREAD) {
@@ -350,6 +367,8 @@ static bool backtrack(explorer *ex) {
             ex->nnodes--;
             continue;
         }
+        EX_CHECK(ex, nd->chosen < nd->n && !ls_has(&nd->done, nd->labels[nd->chosen]),
+                 "a thread alternative is explored once");
         ls_add(&nd->done, nd->labels[nd->chosen]);
         add_sleep(ex, k, path_len);
         lset sl = ex_sleep_set(ex, nd);
@@ -422,6 +441,8 @@ static void note_state(explorer *ex, uint64_t h) {
         ex->states_cap = cap;
     }
     if (h == 0) h = 1;
+    /* At most half full: the probe below always ends. */
+    EX_CHECK(ex, (ex->nstates + 1) * 2 <= ex->states_cap, "the state table keeps a free slot");
     uint32_t j = (uint32_t)(mix64(0, h) & (ex->states_cap - 1));
     while (ex->states[j] != 0) {
         if (ex->states[j] == h) return;
@@ -439,9 +460,12 @@ static char *dup_str(const char *s) {
     return d;
 }
 
+/* Keeps the first violation; an internal error replaces it (it ends the
+ * search, and says the rest of the results cannot be trusted). */
 static void keep_violation(explorer *ex, const sim_result *r) {
     explore_violation *v = &ex->res->violation;
-    if (v->found) return;
+    if (v->found && r->verdict != SIM_INTERNAL) return;
+    explore_result_free(ex->res);
     v->found = true;
     v->verdict = r->verdict;
     v->property = dup_str(r->property);
@@ -459,6 +483,46 @@ static void keep_violation(explorer *ex, const sim_result *r) {
     v->trace_hash = r->trace_hash;
 }
 
+/* __FILE__ from the source tree's root (see the engine's sim__internal). */
+static const char *tree_path(const char *file) {
+    const char *best = file;
+    for (const char *p = file; *p != 0; p++)
+        if ((*p == '/' || *p == '\\') && (strncmp(p + 1, "search", 6) == 0 || strncmp(p + 1, "sim", 3) == 0))
+            best = p + 1;
+    return best;
+}
+
+void ex_internal(const explorer *cex, const char *what, const char *cond, const char *file, int line) {
+    explorer *ex = (explorer *)cex; /* checks read, the report writes */
+    if (ex->in_run) sim_report_internal(ex->sim, what, cond, file, line);
+    /* Between runs: the schedule is the last run's, the one whose analysis
+     * or backtracking broke the invariant. */
+    const sim_result *r = ex->last;
+    sim_result empty;
+    memset(&empty, 0, sizeof empty);
+    if (r == NULL) r = &empty;
+    size_t len = sim_schedule_format(r->decisions, r->ndecisions, NULL, 0) + 1;
+    char *sched = malloc(len);
+    if (sched != NULL) sim_schedule_format(r->decisions, r->ndecisions, sched, len);
+    const char *fmt = "internal: invariant '%s' failed at %s:%d: %s\n"
+                      "  in the explorer, after execution %llu; the last run's schedule: %s\n"
+                      "  (a bug in iocpcheck, not in the code under test)\n";
+    unsigned long long execs = (unsigned long long)ex->res->stats.executions;
+    const char *at = tree_path(file), *sc = sched != NULL ? sched : "?";
+    int need = snprintf(NULL, 0, fmt, what, at, line, cond, execs, sc);
+    char *msg = malloc(need > 0 ? (size_t)need + 1 : 1);
+    if (msg != NULL) snprintf(msg, (size_t)need + 1, fmt, what, at, line, cond, execs, sc);
+    free(sched);
+    sim_result rep = *r;
+    rep.verdict = SIM_INTERNAL;
+    rep.property = "internal";
+    rep.message = msg != NULL ? msg : "internal: out of memory for the report";
+    keep_violation(ex, &rep);
+    free(msg);
+    ex->res->stats.stopped_by = "internal";
+    longjmp(ex->fail_jmp, 1);
+}
+
 /* ---- The search ---- */
 
 /* One round at one bound. Returns false when the whole search must stop. */
@@ -474,7 +538,15 @@ static bool explore_round(explorer *ex, sim_main_fn main_fn, void *arg) {
             st->stopped_by = "max-executions";
             return false;
         }
+        ex->in_run = true;
         const sim_result *r = sim_run(ex->sim, &ch, main_fn, arg);
+        ex->in_run = false;
+        ex->last = r;
+        if (r->verdict == SIM_INTERNAL) { /* the engine's or the chooser's invariant: stop whatever the options */
+            keep_violation(ex, r);
+            st->stopped_by = "internal";
+            return false;
+        }
         if (ex->oom) {
             st->stopped_by = "memory";
             return false;
@@ -484,6 +556,20 @@ static bool explore_round(explorer *ex, sim_main_fn main_fn, void *arg) {
             st->stopped_by = "nondeterminism";
             return false;
         }
+        /* Every decision of the run went through the chooser: the path is the
+         * run's schedule, unless the program ended inside the replayed prefix. */
+        EX_CHECK(ex, r->ndecisions <= ex->nnodes, "every decision of a run is a node of the path");
+        if (r->ndecisions < ex->nnodes && ex->cut == NULL) {
+            sim_result nd = *r;
+            nd.verdict = SIM_NONDETERMINISM;
+            nd.property = "nondeterminism";
+            nd.message = "nondeterminism: replaying the explored prefix, the program ended before its last decision";
+            keep_violation(ex, &nd);
+            st->stopped_by = "nondeterminism";
+            return false;
+        }
+        EX_CHECK(ex, r->ndecisions == 0 || r->decisions[r->ndecisions - 1].index == ex->nodes[r->ndecisions - 1].chosen,
+                 "the engine recorded what the explorer chose");
         /* A truncated log leaves the reduction blind, but a failing run is
          * a real execution all the same: report it below before stopping. */
         bool truncated = sim_access_truncated(ex->sim) && (ex->por != EXPLORE_POR_NONE || o->state_hash == NULL);
@@ -578,11 +664,22 @@ static bool deepen_kd(explorer *ex, sim_main_fn main_fn, void *arg, const explor
     }
 }
 
+/* The rounds of the search. A broken invariant between runs (ex_internal)
+ * comes back here by longjmp; a function of its own, so that no local of
+ * explore_run lives across the setjmp. */
+static bool search(explorer *ex, sim_main_fn main_fn, void *arg) {
+    if (setjmp(ex->fail_jmp) != 0) return false;
+    const explore_options *o = ex->o;
+    if (!o->iterative) return explore_bounds(ex, main_fn, arg, o->preemption_bound, o->kernel_bound, NULL);
+    if (o->kernel_bound < 0) return deepen_k(ex, main_fn, arg, o);
+    return deepen_kd(ex, main_fn, arg, o);
+}
+
 bool explore_run(sim_ctx *sim, sim_main_fn main_fn, void *arg, const explore_options *opt, explore_result *out) {
     explore_options o = *opt;
-    if (o.max_depth == 0) o.max_depth = 1u << 16;
-    if (o.max_accesses == 0) o.max_accesses = 1u << 18;
-    if (o.max_states == 0) o.max_states = 1u << 20;
+    if (o.max_depth == 0) o.max_depth = EX_DEFAULT_MAX_DEPTH;
+    if (o.max_accesses == 0) o.max_accesses = EX_DEFAULT_MAX_ACCESSES;
+    if (o.max_states == 0) o.max_states = EX_DEFAULT_MAX_STATES;
     if (o.shard_count == 0) o.shard_count = 1;
     memset(out, 0, sizeof *out);
     explorer ex;
@@ -592,13 +689,7 @@ bool explore_run(sim_ctx *sim, sim_main_fn main_fn, void *arg, const explore_opt
     ex.por = o.por;
     ex.res = out;
     sim_access_log(sim, o.max_accesses);
-    bool go = true;
-    if (!o.iterative)
-        go = explore_bounds(&ex, main_fn, arg, o.preemption_bound, o.kernel_bound, NULL);
-    else if (o.kernel_bound < 0)
-        go = deepen_k(&ex, main_fn, arg, &o);
-    else
-        go = deepen_kd(&ex, main_fn, arg, &o);
+    bool go = search(&ex, main_fn, arg);
     out->stats.complete = go && out->stats.stopped_by == NULL;
     if (ex.states_full && out->stats.complete) {
         out->stats.complete = false;

@@ -100,12 +100,14 @@ typedef struct explore_stats {
     uint32_t rounds;          /* rounds of iterative deepening run */
     bool complete;            /* the bounded space was covered completely */
     const char *stopped_by;   /* why not complete: "max-executions", "max-depth", "max-accesses",
-                               * "max-states", "keep-going", "violation", "nondeterminism"; NULL if complete */
+                               * "max-states", "keep-going", "violation", "nondeterminism", "internal"
+                               * (an invariant of the engine or the explorer failed: always stops,
+                               * whatever stop_on_violation says); NULL if complete */
 } explore_stats;
 
 typedef struct explore_violation {
     bool found;
-    sim_verdict verdict;
+    sim_verdict verdict;      /* SIM_INTERNAL: a bug in iocpcheck; it replaces an earlier violation */
     char *property;           /* malloc'd copies */
     char *message;
     sim_decision *decisions;  /* the schedule: format with sim_schedule_format */

@@ -4,11 +4,17 @@
 #ifndef IOCPCHECK_EXPLORE_INT_H
 #define IOCPCHECK_EXPLORE_INT_H
 
+#include <setjmp.h>
 #include <stddef.h>
 
 #include "explore.h"
 
 #define EX_LABELS (SIM_KERNEL_LABEL + 1) /* thread ids 0..63 and the kernel, 64 */
+/* Defaults of explore_options (0 in a given option means the default). */
+#define EX_DEFAULT_MAX_EXECUTIONS 1000000u
+#define EX_DEFAULT_MAX_DEPTH (1u << 16)
+#define EX_DEFAULT_MAX_ACCESSES (1u << 18)
+#define EX_DEFAULT_MAX_STATES (1u << 20)
 #define EX_NONE UINT32_MAX
 
 /* A set of thread-choice labels. */
@@ -72,6 +78,9 @@ typedef struct explorer {
     bool diverged;          /* the replay saw a different question: nondeterminism */
     bool depth_cut;
     bool oom;
+    bool in_run;            /* inside sim_run: the chooser's callbacks */
+    const sim_result *last; /* the last run's result (valid until the next run) */
+    jmp_buf fail_jmp;       /* a broken invariant between runs ends the search here */
 
     /* final states */
     uint64_t *states;
@@ -90,6 +99,23 @@ typedef struct explorer {
     uint32_t *tmp;
     uint32_t cap_tmp;
 } explorer;
+
+/* ---- Invariants ----
+ * EX_CHECK(ex, cond, what) is always on; `what` names the invariant. A
+ * failure is a bug in the explorer, never in the program explored. Inside a
+ * run (the chooser) it ends the execution through the engine, which reports
+ * the verdict internal with the schedule so far; between runs (backtracking,
+ * the race analysis) it ends the search with the last run's schedule. Either
+ * way explore_run stops with stopped_by "internal" and a violation whose
+ * verdict is SIM_INTERNAL: never a bare abort, never a "complete" search. */
+#define EX_CHECK(ex, cond, what)                                                         \
+    do {                                                                                 \
+        if (__builtin_expect(!(cond), 0)) ex_internal((ex), (what), #cond, __FILE__, __LINE__); \
+    } while (0)
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noreturn, cold))
+#endif
+void ex_internal(const explorer *ex, const char *what, const char *cond, const char *file, int line);
 
 uint32_t ex_cost(const ex_node *nd, uint32_t idx);
 uint32_t ex_wcost(const ex_node *nd, uint32_t idx);

@@ -60,6 +60,9 @@ static uint32_t switch_node(const explorer *ex, uint32_t k) {
     for (;;) {
         const ex_node *nd = &ex->nodes[k];
         if (nd->cur == SIM_NO_CURRENT || nd->chosen != nd->cur || nd->prev_thread == EX_NONE) return k;
+        /* The walk goes strictly up the path, so it ends. */
+        EX_CHECK(ex, nd->prev_thread < k && ex->nodes[nd->prev_thread].kind == SIM_CHOICE_THREAD,
+                 "a thread node's previous thread node is above it");
         k = nd->prev_thread;
     }
 }
@@ -87,6 +90,8 @@ static void on_race(race_ctx *rc, uint32_t i, uint32_t j) {
     explorer *ex = rc->ex;
     uint32_t k = rc->owner[i];
     if (k == EX_NONE || !rc->instep[i]) return;
+    EX_CHECK(ex, i < j && j < rc->m && k < ex->nnodes && ex->nodes[k].kind == SIM_CHOICE_THREAD,
+             "a race is an earlier step of a thread node against a later access");
     ex_node *nd = &ex->nodes[k];
     if (nd->full) return;
     ex->res->stats.races++;
@@ -107,6 +112,7 @@ static void on_race(race_ctx *rc, uint32_t i, uint32_t j) {
         uint32_t label = rc->a[x].thread;
         if (!init || !is_enabled(nd, label)) continue;
         uint32_t idx = index_of(nd, label);
+        EX_CHECK(ex, idx < nd->n, "a node's enabled set and its labels agree");
         /* Only a thread that will really run here satisfies the race: one
          * in the backtrack set but over the bound does not. */
         if (ls_has(&nd->todo, label) && ex_allowed(ex, nd, idx)) {
@@ -136,21 +142,38 @@ bool ex_analyze(explorer *ex) {
     const sim_access *a = sim_accesses(sim);
     if (m == 0 || ex->nnodes == 0) return true;
 
-    /* Slots: threads 0..T-1 and the kernel; objects by class. */
+    /* Slots: threads 0..T-1 and the kernel; objects by class. The log is
+     * the engine's: checked as input, since every index below trusts it. */
     uint32_t T = 0, S = 0, TH = 0;
+    EX_CHECK(ex, m <= ex->o->max_accesses && a[m - 1].pos <= ex->nnodes, "the access log is within its limit and the path");
     for (uint32_t x = 0; x < m; x++) {
+        EX_CHECK(ex, a[x].thread < SIM_MAX_THREADS || a[x].thread == SIM_KERNEL_LABEL,
+                 "an access is by a thread or the kernel");
+        EX_CHECK(ex, SIM_ACC_CLASS(a[x].object) <= SIM_ACC_KERNEL && (x == 0 || a[x - 1].pos <= a[x].pos),
+                 "accesses name a known object class, in decision order");
         if (a[x].thread != SIM_KERNEL_LABEL && a[x].thread + 1 > T) T = a[x].thread + 1;
         uint32_t c = SIM_ACC_CLASS(a[x].object), i = SIM_ACC_INDEX(a[x].object);
         if (c == SIM_ACC_SYNC && i + 1 > S) S = i + 1;
         if (c == SIM_ACC_THREAD && i + 1 > TH) TH = i + 1;
     }
     uint32_t nt = T + 1, nobj = S + TH + 3;
+    /* Ten arrays carved out of four buffers; each size is named once and
+     * the carving below is checked against it:
+     *   vc:      m clocks of nt slots, then d (the clock being built)     m*nt + nt
+     *   aux:     prev (m), owner (m), instep (m bytes, in m words)        3m
+     *   objlast: objlast (nobj), spawned (TH), ended (TH)                 nobj + 2TH
+     *   tmp:     node_owner, step_end (nnodes each), stamp, firstc, seen
+     *            (nt each), clock (nt x nt)                               2 nnodes + 3nt + nt*nt */
+    size_t vc_n = (size_t)m * nt + nt, aux_n = 3 * (size_t)m, ol_n = nobj + 2 * (size_t)TH;
+    size_t tmp_n = (size_t)ex->nnodes * 2 + 3 * (size_t)nt + (size_t)nt * nt;
     size_t vc_cap = ex->cap_vc, aux_cap = ex->cap_aux, ol_cap = ex->cap_objlast, tmp_cap = ex->cap_tmp;
-    if (!need((void **)&ex->vc, &vc_cap, (size_t)m * nt + 2 * (size_t)nt, sizeof *ex->vc) ||
-        !need((void **)&ex->aux, &aux_cap, 3 * (size_t)m, sizeof *ex->aux) ||
-        !need((void **)&ex->objlast, &ol_cap, nobj + 2 * (size_t)TH, sizeof *ex->objlast) ||
-        !need((void **)&ex->tmp, &tmp_cap, (size_t)ex->nnodes * 2 + 3 * (size_t)nt + (size_t)nt * nt, sizeof *ex->tmp))
+    if (!need((void **)&ex->vc, &vc_cap, vc_n, sizeof *ex->vc) || !need((void **)&ex->aux, &aux_cap, aux_n, sizeof *ex->aux) ||
+        !need((void **)&ex->objlast, &ol_cap, ol_n, sizeof *ex->objlast) ||
+        !need((void **)&ex->tmp, &tmp_cap, tmp_n, sizeof *ex->tmp))
         return false;
+    /* The capacities are kept in 32 bits: a larger buffer would be forgotten. */
+    EX_CHECK(ex, aux_cap <= UINT32_MAX && ol_cap <= UINT32_MAX && tmp_cap <= UINT32_MAX,
+             "analysis buffer capacities fit their 32-bit fields");
     ex->cap_vc = vc_cap;
     ex->cap_aux = (uint32_t)aux_cap;
     ex->cap_objlast = (uint32_t)ol_cap;
@@ -168,6 +191,9 @@ bool ex_analyze(explorer *ex) {
     rc.seen = rc.firstc + nt;
     uint32_t *clock = rc.seen + nt; /* nt x nt: each thread's current clock */
     uint32_t *d = ex->vc + (size_t)m * nt;
+    EX_CHECK(ex, d + nt == ex->vc + vc_n && rc.instep + m <= (uint8_t *)(ex->aux + aux_n) &&
+                     ended + TH == objlast + ol_n && clock + (size_t)nt * nt == ex->tmp + tmp_n,
+             "the carved arrays end where their buffers' sizes say");
 
     /* Which thread node owns each decision, and each node's step. */
     for (uint32_t k = 0; k < ex->nnodes; k++) {
@@ -207,6 +233,9 @@ bool ex_analyze(explorer *ex) {
                       : c == SIM_ACC_CLOCK   ? S + TH + 1
                                              : S + TH + 2; /* the kernel, and anything unknown */
         uint32_t *ct = &clock[(size_t)t * nt];
+        /* A thread's start is its first access: its own clock is still 0. */
+        EX_CHECK(ex, aj->event != SIM_EV_THREAD_START || c != SIM_ACC_THREAD || ct[t] == 0,
+                 "a thread's start is its first access");
         if (aj->event == SIM_EV_THREAD_START && c == SIM_ACC_THREAD && i < TH && spawned[i] != EX_NONE) {
             const uint32_t *sv = &rc.vc[(size_t)spawned[i] * nt];
             for (uint32_t s = 0; s < nt; s++)
@@ -220,6 +249,7 @@ bool ex_analyze(explorer *ex) {
             if (aj->event == SIM_EV_THREAD_END && i < TH) ended[i] = j;
             if (aj->event == SIM_EV_JOIN && i < TH && ended[i] != EX_NONE) {
                 const uint32_t *ev = &rc.vc[(size_t)ended[i] * nt];
+                EX_CHECK(ex, ended[i] < j && ev[t] < ct[t], "a joined thread's end happened before the join");
                 for (uint32_t s = 0; s < nt; s++)
                     if (ev[s] > ct[s]) ct[s] = ev[s];
             }
@@ -234,6 +264,9 @@ bool ex_analyze(explorer *ex) {
             if (!(ax->write || aj->write)) continue;
             const uint32_t *cx = &rc.vc[(size_t)x * nt];
             uint32_t tx = slot_of(&rc, ax->thread);
+            /* Clocks are monotonic and happens-before follows the log: an
+             * earlier access cannot have seen this thread's present. */
+            EX_CHECK(ex, x < j && cx[t] < ct[t], "an earlier access does not know a thread's future");
             if (tx != t && cx[tx] > d[tx]) on_race(&rc, x, j);
             for (uint32_t s = 0; s < nt; s++)
                 if (cx[s] > d[s]) d[s] = cx[s];

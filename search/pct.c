@@ -11,6 +11,12 @@
 #include "../sim/sim.h"
 #include "strategies.h"
 
+/* A broken invariant of the strategy ends the execution as internal. */
+#define PCT_CHECK(sim, cond, what)                                                           \
+    do {                                                                                     \
+        if (__builtin_expect(!(cond), 0)) sim_report_internal((sim), (what), #cond, __FILE__, __LINE__); \
+    } while (0)
+
 static void pct_begin(void *self, sim_ctx *sim) {
     (void)sim;
     sim_pct *p = self;
@@ -35,8 +41,8 @@ static void pct_admit(sim_pct *p, uint32_t label) {
 }
 
 static uint32_t pct_choose(void *self, sim_ctx *sim, const sim_choice_point *pt) {
-    (void)sim;
     sim_pct *p = self;
+    PCT_CHECK(sim, p->depth >= 1 && p->depth <= SIM_PCT_MAX_DEPTH && p->k >= 1, "PCT's depth and step estimate are set");
     if (pt->kind != SIM_CHOICE_THREAD) return sim_rng_below(p->rng, pt->n);
     for (uint32_t i = 0; i < pt->n; i++)
         if (p->prio[pt->labels[i]] == 0) pct_admit(p, pt->labels[i]);
@@ -48,6 +54,8 @@ static uint32_t pct_choose(void *self, sim_ctx *sim, const sim_choice_point *pt)
     uint32_t best = 0;
     for (uint32_t i = 1; i < pt->n; i++)
         if (p->prio[pt->labels[i]] > p->prio[pt->labels[best]]) best = i;
+    /* Every offered thread was admitted, so the highest priority is a real one. */
+    PCT_CHECK(sim, p->prio[pt->labels[best]] != 0, "every thread PCT picks from has a priority");
     return best;
 }
 

@@ -52,6 +52,11 @@ void sim_report_divergence(sim_ctx *s, const char *fmt, ...) {
 }
 
 uint32_t sim__choose(sim_ctx *s, sim_choice_kind kind, uint32_t n, const uint32_t *labels, uint32_t current) {
+    /* Preconditions: a real choice (forced ones are not asked) of a known
+     * kind (a constant at every call site); the thread that may go on, if
+     * any, is one of the alternatives. Two compares: the hottest path. */
+    _Static_assert(SIM_NO_CURRENT == UINT32_MAX, "current + 1 wraps to 0 for no current thread");
+    SIM_CHECK(s, n >= 2 && current + 1 <= n, "a choice has 2 or more alternatives, the current one among them");
     if (s->ndecisions >= s->cfg.max_decisions) {
         sim__end(s, SIM_LIVELOCK, NULL,
                  sim_arena_printf(&s->arena, "livelock: decision limit %u reached\n%s", s->cfg.max_decisions,
@@ -66,10 +71,14 @@ uint32_t sim__choose(sim_ctx *s, sim_choice_kind kind, uint32_t n, const uint32_
         s->result.divergence_at = s->ndecisions;
         sim__end(s, SIM_NONDETERMINISM, "nondeterminism", s->divergence);
     }
+    /* Labels are ascending (the schedule names them, replay looks them up):
+     * checked below the answer, which is what gets recorded. Whether a
+     * chosen thread is runnable, switch_to checks. */
+    SIM_CHECK(s, labels == NULL || idx == 0 || labels[idx - 1] < labels[idx], "choice labels are ascending");
     if (s->ndecisions == s->decision_cap) {
         uint32_t cap = s->decision_cap ? s->decision_cap * 2 : 4096;
         sim_decision *d = realloc(s->decisions, cap * sizeof *d);
-        if (d == NULL) abort();
+        if (d == NULL) sim__end(s, SIM_LIMIT, "memory-limit", "limit: out of memory for the decision stream");
         s->decisions = d;
         s->decision_cap = cap;
     }

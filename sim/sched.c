@@ -61,6 +61,7 @@ const char *sim_verdict_name(sim_verdict v) {
     case SIM_LIMIT: return "limit";
     case SIM_USAGE: return "usage";
     case SIM_CRASH: return "crash";
+    case SIM_INTERNAL: return "internal";
     }
     return "?";
 }
@@ -69,6 +70,8 @@ const char *sim_verdict_name(sim_verdict v) {
 
 static void switch_to(sim_ctx *s, uint32_t next, bool final) {
     uint32_t prev = s->current;
+    /* The runnable set holds only existing threads (pick checks it). */
+    SIM_CHECK(s, (s->runnable >> next) & 1, "the thread switched to is runnable");
     if (next == prev) return;
     s->current = next;
     if (final)
@@ -96,6 +99,7 @@ static void kernel_step(sim_ctx *s, uint32_t acts, uint32_t jump) {
                                   (unsigned long long)s->cfg.max_steps, sim__describe_threads(s)));
     }
     uint32_t total = acts + jump;
+    SIM_CHECK(s, total > 0 && jump <= 1, "the kernel acts only when it has an action");
     uint32_t which = total > 1 ? sim__choose(s, SIM_CHOICE_EVENT, total, NULL, SIM_NO_CURRENT) : 0;
     if (which == acts) {
         sim__clock_advance(s);
@@ -113,6 +117,7 @@ static void kernel_step(sim_ctx *s, uint32_t acts, uint32_t jump) {
 static uint32_t pick(sim_ctx *s, uint32_t current) {
     for (;;) {
         uint64_t m = s->runnable;
+        SIM_CHECK(s, (m >> 1 >> (s->nthreads - 1)) == 0, "the runnable set holds only existing threads");
         uint32_t acts = kernel_pending(s), jump = clock_jump(s);
         if (acts + jump == 0) {
             if (m == 0) return SIM_NO_CURRENT;
@@ -139,8 +144,44 @@ void sim__end(sim_ctx *s, sim_verdict v, const char *property, const char *messa
     s->result.verdict = v;
     s->result.property = property != NULL ? property : sim_verdict_name(v);
     s->result.message = message != NULL ? message : "";
+    /* On the main stack (a choice or a check before the first thread runs,
+     * or in the end-of-run monitors) there is no fiber to leave: go back to
+     * the phase of sim_run that was running. */
+    if (!s->in_thread) longjmp(s->end_jmp, 1);
     sim_fiber_switch_final(&s->threads[s->current].fiber, &s->main_fiber);
     abort(); /* unreachable: an ended execution is never resumed */
+}
+
+/* __FILE__ from the source tree's root (the build may pass absolute paths,
+ * which differ between checkouts and would make reports differ). */
+static const char *tree_path(const char *file) {
+    const char *best = file;
+    for (const char *p = file; *p != 0; p++)
+        if ((*p == '/' || *p == '\\') && (strncmp(p + 1, "sim", 3) == 0 || strncmp(p + 1, "search", 6) == 0))
+            best = p + 1;
+    return best;
+}
+
+void sim__internal(sim_ctx *s, const char *what, const char *cond, const char *file, int line) {
+    if (s->ended && s->result.verdict == SIM_INTERNAL) sim__end(s, SIM_INTERNAL, "internal", s->result.message);
+    s->in_kernel = false;
+    size_t len = sim_schedule_format(s->decisions, s->ndecisions, NULL, 0) + 1;
+    char *sched = sim_arena_alloc(&s->arena, len);
+    sim_schedule_format(s->decisions, s->ndecisions, sched, len);
+    uint32_t t = s->current;
+    const char *who = t < s->nthreads ? sim_arena_printf(&s->arena, "T%u '%s'", t, s->threads[t].name) : "no thread";
+    const char *msg = sim_arena_printf(&s->arena,
+                                       "internal: invariant '%s' failed at %s:%d: %s\n"
+                                       "  at step %llu, decision %u, in %s%s\n"
+                                       "  schedule: %s\n"
+                                       "  (a bug in iocpcheck, not in the code under test)\n",
+                                       what, tree_path(file), line, cond, (unsigned long long)s->steps,
+                                       s->ndecisions, who, s->in_thread ? "" : " (main stack)", sched);
+    sim__end(s, SIM_INTERNAL, "internal", msg);
+}
+
+void sim_report_internal(sim_ctx *s, const char *what, const char *cond, const char *file, int line) {
+    sim__internal(s, what, cond, file, line);
 }
 
 /* Runs the next runnable thread; the current one has blocked or finished.
@@ -154,6 +195,7 @@ static void run_next(sim_ctx *s, bool final) {
             return;
         }
         if (!sim__clock_advance(s)) {
+            SIM_CHECK(s, s->runnable == 0 && s->live > 0, "a deadlock leaves unfinished threads, none runnable");
             sim__end(s, SIM_DEADLOCK, NULL,
                      sim_arena_printf(&s->arena, "deadlock: every thread is blocked and no timer is pending\n%s",
                                       sim__describe_threads(s)));
@@ -162,18 +204,23 @@ static void run_next(sim_ctx *s, bool final) {
 }
 
 void sim__sched_point(sim_ctx *s) {
+    /* Kernel actions run with no scheduling point inside (sim_internal.h). */
+    SIM_CHECK(s, s->in_thread && !s->in_kernel, "a scheduling point is taken by a virtual thread");
     if (++s->steps > s->cfg.max_steps) {
         sim__end(s, SIM_LIVELOCK, NULL,
                  sim_arena_printf(&s->arena, "livelock: step limit %llu reached\n%s",
                                   (unsigned long long)s->cfg.max_steps, sim__describe_threads(s)));
     }
     uint64_t m = s->runnable;
+    SIM_CHECK(s, (m >> s->current) & 1, "the running thread is runnable");
     if ((m & (m - 1)) == 0 && kernel_pending(s) == 0 && clock_jump(s) == 0) return; /* nobody else can act */
     switch_to(s, pick(s, s->current), false);
 }
 
 void sim__block(sim_ctx *s, sim_wait_kind kind, uint32_t obj, int64_t deadline_ns) {
     sim_thread *t = &s->threads[s->current];
+    SIM_CHECK(s, t->state == SIM_T_RUNNABLE && kind != SIM_WAIT_NONE && !s->in_kernel,
+              "a running thread blocks on something, never a kernel action");
     t->state = SIM_T_BLOCKED;
     t->wait_kind = kind;
     t->wait_obj = obj;
@@ -183,17 +230,21 @@ void sim__block(sim_ctx *s, sim_wait_kind kind, uint32_t obj, int64_t deadline_n
     s->runnable &= ~(1ull << t->id);
     if (deadline_ns >= 0) sim__timer_add(s, t->id, deadline_ns);
     run_next(s, false);
+    SIM_CHECK(s, t->state == SIM_T_RUNNABLE, "a blocked thread resumes only once woken");
 }
 
 void sim__wake(sim_ctx *s, uint32_t thread) {
+    SIM_CHECK(s, thread < s->nthreads, "a woken thread exists");
     sim_thread *t = &s->threads[thread];
     if (t->state != SIM_T_BLOCKED) return;
+    SIM_CHECK(s, ((s->runnable >> thread) & 1) == 0, "a blocked thread is not in the runnable set");
     t->state = SIM_T_RUNNABLE;
     t->wait_kind = SIM_WAIT_NONE;
     s->runnable |= 1ull << thread;
 }
 
 void sim__wake_mask(sim_ctx *s, uint64_t mask) {
+    SIM_CHECK(s, s->nthreads > 0 && (mask >> 1 >> (s->nthreads - 1)) == 0, "a waiter set holds only threads");
     while (mask != 0) {
         sim__wake(s, sim__ctz64(mask));
         mask &= mask - 1;
@@ -208,6 +259,7 @@ __attribute__((noreturn))
 static void thread_exit(sim_ctx *s) {
     sim_thread *t = &s->threads[s->current];
     sim__event(s, SIM_EV_THREAD_END, t->id, 0, 0, 0);
+    SIM_CHECK(s, t->state == SIM_T_RUNNABLE && s->live > 0, "only a running thread ends");
     t->state = SIM_T_DONE;
     s->runnable &= ~(1ull << t->id);
     s->live--;
@@ -237,6 +289,7 @@ uint32_t sim__spawn(sim_ctx *s, shim_thread_fn fn, void *arg, const char *name) 
                  sim_arena_printf(&s->arena, "limit: more than %u threads (max_threads)", s->cfg.max_threads));
     }
     uint32_t id = s->nthreads;
+    SIM_CHECK(s, id < SIM_MAX_THREADS && ((s->runnable >> id) & 1) == 0, "a new thread id is unused");
     if (id >= s->nstacks) {
         if (!sim_stack_alloc(&s->stacks[id], s->cfg.stack_size)) {
             sim__end(s, SIM_LIMIT, "stack-limit",
@@ -262,6 +315,7 @@ uint32_t sim__spawn(sim_ctx *s, shim_thread_fn fn, void *arg, const char *name) 
     sim_fiber_make(&t->fiber, &s->stacks[id], thread_entry, s);
     s->runnable |= 1ull << id;
     s->live++;
+    SIM_CHECK(s, s->live <= s->nthreads, "live threads are threads");
     return id;
 }
 
@@ -275,6 +329,10 @@ const char *sim__describe_threads(sim_ctx *s) {
         char obj[32];
         const char *what;
         sim_wait_kind wk = t->state == SIM_T_BLOCKED ? t->wait_kind : SIM_WAIT_NONE;
+        /* The report indexes the object waited for. */
+        SIM_CHECK(s, (wk != SIM_WAIT_MUTEX && wk != SIM_WAIT_SEMA) || t->wait_obj < s->nobjs,
+                  "a thread waits for an object that exists");
+        SIM_CHECK(s, wk != SIM_WAIT_JOIN || t->wait_obj < s->nthreads, "a thread joins a thread that exists");
         switch (wk >= SIM_WAIT_KERNEL ? SIM_WAIT_KERNEL : wk) {
         case SIM_WAIT_MUTEX: {
             const sim_obj *o = &s->objs[t->wait_obj];
@@ -356,6 +414,7 @@ sim_ctx *sim_create(const sim_config *cfg) {
         sim_config_default(&s->cfg);
     if (s->cfg.max_threads == 0 || s->cfg.max_threads > SIM_MAX_THREADS) s->cfg.max_threads = SIM_MAX_THREADS;
     if (s->cfg.max_objects == 0) s->cfg.max_objects = 4096;
+    if (s->cfg.max_objects > SIM_MAX_OBJECTS) s->cfg.max_objects = SIM_MAX_OBJECTS;
     if (s->cfg.stack_size < 16 * 1024) s->cfg.stack_size = 16 * 1024;
     sim_arena_init(&s->arena);
     s->objs = calloc(s->cfg.max_objects, sizeof *s->objs);
@@ -424,6 +483,7 @@ static void reset_execution(sim_ctx *s) {
     s->preemptions = 0;
     s->ended = false;
     s->in_kernel = false;
+    s->in_thread = false;
     s->divergence = NULL;
     memset(&s->result, 0, sizeof s->result);
     sim__trace_reset(s);
@@ -453,20 +513,19 @@ static void check_leaks(sim_ctx *s) {
                                          nobj, nh, s->result.leaks, msg, (*msg && msg[strlen(msg) - 1] != '\n') ? "\n" : "");
 }
 
-const sim_result *sim_run(sim_ctx *s, sim_chooser *chooser, sim_main_fn main_fn, void *arg) {
-    reset_execution(s);
-    s->chooser = chooser;
-    s->main_fn = main_fn;
-    s->main_arg = arg;
-    if (chooser->begin != NULL) chooser->begin(chooser->self, s);
+/* The start of a run, then its threads until the execution ends. */
+static void run_threads(sim_ctx *s) {
+    if (s->chooser->begin != NULL) s->chooser->begin(s->chooser->self, s);
     if (s->kernel != NULL) s->kernel->reset(s);
     sim__spawn(s, NULL, NULL, "main");
     s->current = 0;
+    SIM_CHECK(s, s->nthreads == 1 && s->runnable == 1 && s->live == 1, "an execution starts with main alone");
     sim__active = s;
 #if !SIM_ASAN && !defined(_WIN32) /* Windows: an overflow kills the process (fiber_win32.c) */
     install_fault_handler(s);
     if (sigsetjmp(s->overflow_jmp, 0) != 0) {
         /* Back from the fault handler: the faulting thread is abandoned. */
+        s->in_thread = false;
         sim_thread *t = &s->threads[s->current];
         if (s->result.verdict == SIM_STACK_OVERFLOW) {
             s->result.property = "stack-overflow";
@@ -485,13 +544,41 @@ const sim_result *sim_run(sim_ctx *s, sim_chooser *chooser, sim_main_fn main_fn,
     } else
 #endif
     {
+        s->in_thread = true;
         sim_fiber_switch(&s->main_fiber, &s->threads[0].fiber);
+        s->in_thread = false;
     }
-    sim__active = NULL;
-    s->in_kernel = false;
+}
+
+/* The end-of-run monitors. A broken invariant found before them leaves the
+ * kernel's state suspect: they are skipped. */
+static void run_monitors(sim_ctx *s) {
+    if (s->result.verdict == SIM_INTERNAL) return;
     if (s->kernel != NULL) s->kernel->finish(s);
-    if (s->result.verdict == SIM_PASS && chooser->end != NULL) chooser->end(chooser->self, s);
-    if (s->divergence != NULL && s->result.verdict != SIM_NONDETERMINISM) {
+    if (s->result.verdict == SIM_PASS) {
+        SIM_CHECK(s, s->live == 0 && s->runnable == 0, "a passed execution leaves no thread behind");
+        if (s->chooser->end != NULL) s->chooser->end(s->chooser->self, s);
+    }
+}
+
+/* Runs one phase on the main stack; sim__end there (a limit, a check, a
+ * divergence on the main stack) comes back here by longjmp. A function of
+ * its own, so no local of sim_run lives across the setjmp. */
+static void run_phase(sim_ctx *s, void (*phase)(sim_ctx *)) {
+    if (setjmp(s->end_jmp) == 0) phase(s);
+    s->in_thread = false;
+    s->in_kernel = false;
+}
+
+const sim_result *sim_run(sim_ctx *s, sim_chooser *chooser, sim_main_fn main_fn, void *arg) {
+    reset_execution(s);
+    s->chooser = chooser;
+    s->main_fn = main_fn;
+    s->main_arg = arg;
+    run_phase(s, run_threads);
+    sim__active = NULL;
+    run_phase(s, run_monitors);
+    if (s->divergence != NULL && s->result.verdict != SIM_NONDETERMINISM && s->result.verdict != SIM_INTERNAL) {
         s->result.verdict = SIM_NONDETERMINISM;
         s->result.property = "nondeterminism";
         s->result.message = s->divergence;

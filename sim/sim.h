@@ -31,12 +31,13 @@ typedef struct sim_ctx sim_ctx;
 /* ---- Configuration (every limit is named, and reported when hit) ---- */
 
 #define SIM_MAX_THREADS 64 /* runnable set is a 64-bit mask */
+#define SIM_MAX_OBJECTS (1u << 24) /* object numbers fit the access log's 24-bit index (SIM_ACC_OBJECT) */
 
 typedef struct sim_config {
     uint32_t max_threads;      /* <= SIM_MAX_THREADS */
     uint64_t max_steps;        /* scheduling points before "livelock" */
     uint32_t max_decisions;    /* recorded choices before "livelock" */
-    uint32_t max_objects;      /* mutexes + semaphores + atomic words per execution */
+    uint32_t max_objects;      /* mutexes + semaphores + atomic words per execution (<= SIM_MAX_OBJECTS) */
     size_t stack_size;         /* usable bytes per virtual thread */
     bool record_trace;         /* keep events for rendering (the hash is always kept) */
     uint32_t max_trace_events; /* events kept when recording; later ones only hashed */
@@ -177,6 +178,15 @@ sim_chooser sim_replay_chooser(sim_replay *r, const sim_decision *d, const uint3
 /* For choosers: record why the execution diverged (ends it as nondeterminism). */
 void sim_report_divergence(sim_ctx *sim, const char *fmt, ...);
 
+/* For choosers (the explorer, PCT, swarm), from inside a choose call: one of
+ * their own invariants failed. Ends the execution now with SIM_INTERNAL, the
+ * message naming the invariant (`what`, the failed condition `cond`) and
+ * file:line, followed by the schedule so far. Never returns. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noreturn))
+#endif
+void sim_report_internal(sim_ctx *sim, const char *what, const char *cond, const char *file, int line);
+
 /* ---- Running ------------------------------------------------------------ */
 
 typedef enum sim_verdict {
@@ -189,6 +199,8 @@ typedef enum sim_verdict {
     SIM_LIMIT,           /* a resource limit (threads, objects) was exceeded */
     SIM_USAGE,           /* the code under test misused a primitive (e.g. unlock of a free mutex) */
     SIM_CRASH,           /* a virtual thread faulted (SIGSEGV, SIGBUS, SIGFPE, SIGILL) */
+    SIM_INTERNAL,        /* an invariant of the simulator or of a chooser (the explorer) failed:
+                          * a bug in iocpcheck, not in the code under test (CLI exit 3) */
 } sim_verdict;
 
 const char *sim_verdict_name(sim_verdict v);

@@ -14,6 +14,19 @@
 #include "fiber.h"
 #include "sim.h"
 
+/* ---- Invariants ----
+ * SIM_CHECK(s, cond, what) is always on (release builds too): a compare and
+ * a branch predicted not taken. `what` names the invariant in a few words.
+ * A failure is a bug in the simulator, never in the code under test: it ends
+ * the execution with SIM_INTERNAL, naming the invariant and file:line, with
+ * the schedule that reached it (sim__internal); never a bare abort. It works
+ * from a virtual thread, from a kernel action, and from the main stack
+ * before the first thread runs or in the end-of-run monitors (sim__end). */
+#define SIM_CHECK(s, cond, what)                                                        \
+    do {                                                                                \
+        if (__builtin_expect(!(cond), 0)) sim__internal((s), (what), #cond, __FILE__, __LINE__); \
+    } while (0)
+
 /* ---- Arena ---- */
 
 typedef struct sim_arena_chunk sim_arena_chunk;
@@ -168,6 +181,8 @@ struct sim_ctx {
     uint32_t nevents;
     uint64_t hash;
     bool ended;
+    bool in_thread;         /* a virtual thread's fiber is running (else: the main stack) */
+    jmp_buf end_jmp;        /* sim__end on the main stack returns to sim_run through it */
     sim_result result;
     const char *divergence; /* set by sim_report_divergence */
     jmp_buf overflow_jmp;
@@ -189,6 +204,10 @@ uint32_t sim__spawn(sim_ctx *s, shim_thread_fn fn, void *arg, const char *name);
 __attribute__((noreturn))
 #endif
 void sim__end(sim_ctx *s, sim_verdict v, const char *property, const char *message);
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noreturn, cold))
+#endif
+void sim__internal(sim_ctx *s, const char *what, const char *cond, const char *file, int line);
 const char *sim__describe_threads(sim_ctx *s); /* every unfinished thread and its wait */
 
 /* clock.c */

@@ -59,6 +59,8 @@ static uint32_t atomic_obj(sim_ctx *s, const volatile void *p) {
     uintptr_t addr = (uintptr_t)p;
     uint64_t h = (uint64_t)addr * 0x9E3779B97F4A7C15ull;
     uint32_t mask = s->addr_cap - 1;
+    /* new_obj stops at max_objects, half the table: a probe finds a free slot. */
+    SIM_CHECK(s, s->nobjs < s->addr_cap, "the atomic-word table has a free slot");
     for (uint32_t i = (uint32_t)(h >> 40) & mask;; i = (i + 1) & mask) {
         sim_addr_slot *slot = &s->addrs[i];
         if (slot->exec != s->exec) {
@@ -151,6 +153,7 @@ static void mutex_lock(void *ctx, shim_mutex *m) {
         sim__event(s, SIM_EV_MUTEX_BLOCK, i, o->owner - 1, 0, 0);
         o->waiters |= 1ull << me;
         sim__block(s, SIM_WAIT_MUTEX, i, -1);
+        SIM_CHECK(s, ((o->waiters >> me) & 1) == 0, "a mutex waiter wakes only at an unlock");
     }
     o->owner = me + 1;
     sim__event(s, SIM_EV_MUTEX_LOCK, i, 0, 0, 0);

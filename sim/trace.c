@@ -64,10 +64,13 @@ void sim__access_log(sim_ctx *s, uint32_t object, bool write, uint32_t event, ui
     if (s->nacc == s->acc_cap) {
         uint32_t cap = s->acc_cap ? s->acc_cap * 2 : 4096;
         sim_access *a = realloc(s->accs, cap * sizeof *a);
-        if (a == NULL) abort();
+        if (a == NULL) sim__end(s, SIM_LIMIT, "memory-limit", "limit: out of memory for the access log");
         s->accs = a;
         s->acc_cap = cap;
     }
+    /* The explorer trusts the log: an actor that exists, in decision order. */
+    SIM_CHECK(s, s->in_kernel || s->current < s->nthreads, "an access has an actor");
+    SIM_CHECK(s, s->nacc == 0 || s->accs[s->nacc - 1].pos <= s->ndecisions, "accesses are logged in decision order");
     sim_access *a = &s->accs[s->nacc++];
     a->pos = s->ndecisions;
     a->thread = s->in_kernel ? SIM_KERNEL : s->current;
@@ -115,6 +118,7 @@ static void event_access(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t 
 }
 
 void sim__event(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3) {
+    SIM_CHECK(s, (unsigned)kind < SIM_EV__COUNT, "events are of a known kind");
     uint64_t h = mix(s->hash, s->steps);
     uint32_t thread = s->in_kernel ? SIM_KERNEL : s->current;
     h = mix(h, ((uint64_t)thread << 32) | (uint32_t)kind);
@@ -132,7 +136,7 @@ void sim__event(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t a1, uint6
     if (s->nevents == s->event_cap) {
         uint32_t cap = s->event_cap ? s->event_cap * 2 : 4096;
         sim_event *e = realloc(s->events, cap * sizeof *e);
-        if (e == NULL) abort();
+        if (e == NULL) sim__end(s, SIM_LIMIT, "memory-limit", "limit: out of memory for the trace");
         s->events = e;
         s->event_cap = cap;
     }

@@ -21,6 +21,7 @@ shim_handle kern_handle_new(sim_ctx *s, uint8_t kind, uint32_t obj) {
     uint32_t slot;
     if (w->free_handle != 0) {
         slot = w->free_handle - 1;
+        SIM_CHECK(s, slot < w->nhandles && w->handles[slot].kind == KERN_H_FREE, "the handle free list holds free slots");
         w->free_handle = w->handles[slot].next_free;
     } else {
         if (w->nhandles >= KERN_MAX_HANDLES)
@@ -29,6 +30,7 @@ shim_handle kern_handle_new(sim_ctx *s, uint8_t kind, uint32_t obj) {
         w->handles[slot].gen = 0;
     }
     kern_handle *e = &w->handles[slot];
+    SIM_CHECK(s, kind > KERN_H_FREE && kind <= KERN_H_WAITPKT, "a handle has a known kind");
     e->kind = kind;
     e->obj = obj;
     e->next_free = 0;
@@ -61,6 +63,10 @@ void kern_handle_free(kern_state *w, shim_handle h) {
     kern_handle *e = lookup(w, h);
     if (e == NULL) return;
     uint32_t slot = (uint32_t)(e - w->handles);
+    /* A wrapped generation would let a stale value resolve again. */
+    if (e->gen == KERN_MAX_HANDLE_GEN)
+        kern_limit(w->sim, "handle-reuse-limit",
+                   "limit: handle slot %u closed more than %u times (KERN_MAX_HANDLE_GEN)", slot, KERN_MAX_HANDLE_GEN);
     e->kind = KERN_H_FREE;
     e->gen++;
     e->next_free = w->free_handle;

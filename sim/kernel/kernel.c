@@ -27,6 +27,8 @@ kern_ovslot *kern_ov_slot(sim_ctx *s, shim_overlapped *ov) {
     uintptr_t addr = (uintptr_t)ov;
     uint64_t h = (uint64_t)addr * 0x9E3779B97F4A7C15ull;
     uint32_t mask = w->ov_cap - 1;
+    /* The limit below is half the table: a probe always finds a free slot. */
+    SIM_CHECK(s, w->nov <= KERN_MAX_OVS && KERN_MAX_OVS < w->ov_cap, "the OVERLAPPED table has a free slot");
     for (uint32_t i = (uint32_t)(h >> 40) & mask;; i = (i + 1) & mask) {
         kern_ovslot *slot = &w->ovs[i];
         if (slot->exec != s->exec) {
@@ -81,20 +83,30 @@ uint32_t kern_nt_to_wsa(uint32_t st) {
 
 /* ---- Kernel actions ---- */
 
+/* Appends an enabled action. Past the table the execution ends, naming the
+ * limit: offering only the first ones would prune the tree silently, and an
+ * explorer would call a pruned tree complete. */
+static void add_action(sim_ctx *s, uint32_t *n, uint32_t kind, uint32_t id) {
+    if (*n >= KERN_MAX_ACTIONS)
+        kern_limit(s, "action-limit", "limit: more than %u kernel actions enabled at once (KERN_MAX_ACTIONS)",
+                   KERN_MAX_ACTIONS);
+    kern(s)->act[(*n)++] = (kern_action){kind, id};
+}
+
 static void rebuild(sim_ctx *s) {
     kern_state *w = kern(s);
     uint32_t n = 0;
     bool starved = false;
-    for (uint32_t i = 0; i < w->nops && n < KERN_MAX_ACTIONS; i++)
-        if (w->ops[i].state == KERN_OP_PENDING && kern_op_actionable(s, i)) w->act[n++] = (kern_action){KERN_ACT_OP, i};
+    for (uint32_t i = 0; i < w->nops; i++)
+        if (w->ops[i].state == KERN_OP_PENDING && kern_op_actionable(s, i)) add_action(s, &n, KERN_ACT_OP, i);
     for (uint32_t i = 0; i < w->nports; i++) {
         const kern_port *p = &w->ports[i];
         if (!p->enforce || p->count == 0 || p->waiters == 0) continue;
         starved = true; /* depends on thread states: recheck at every point */
-        if (n < KERN_MAX_ACTIONS && kern_port_starved(s, i)) w->act[n++] = (kern_action){KERN_ACT_RELEASE, i};
+        if (kern_port_starved(s, i)) add_action(s, &n, KERN_ACT_RELEASE, i);
     }
-    for (uint32_t i = 0; i < w->nwps && n < KERN_MAX_ACTIONS; i++)
-        if (w->wps[i].state == KERN_WP_FIRING) w->act[n++] = (kern_action){KERN_ACT_WAITPKT, i};
+    for (uint32_t i = 0; i < w->nwps; i++)
+        if (w->wps[i].state == KERN_WP_FIRING) add_action(s, &n, KERN_ACT_WAITPKT, i);
     w->nact = n;
     w->starved = starved;
     w->dirty = false;
@@ -108,7 +120,13 @@ static uint32_t kernel_pending(sim_ctx *s) {
 
 static void kernel_fire(sim_ctx *s, uint32_t index) {
     kern_state *w = kern(s);
+    /* The engine fires right after asking what is pending: the list is fresh. */
+    SIM_CHECK(s, index < w->nact && !w->dirty, "a fired kernel action is one just offered");
     kern_action a = w->act[index];
+    SIM_CHECK(s, a.kind == KERN_ACT_OP       ? a.id < w->nops && w->ops[a.id].state == KERN_OP_PENDING
+                 : a.kind == KERN_ACT_RELEASE ? a.id < w->nports
+                                              : a.kind == KERN_ACT_WAITPKT && a.id < w->nwps,
+              "a kernel action names a live object");
     w->dirty = true;
     switch (a.kind) {
     case KERN_ACT_OP: kern_op_fire(s, a.id); break;
@@ -126,6 +144,8 @@ static void kernel_timer_fired(sim_ctx *s, uint32_t id) {
 
 static const char *kernel_describe(sim_ctx *s, const sim_thread *t) {
     kern_state *w = kern(s);
+    SIM_CHECK(s, t->wait_kind == (sim_wait_kind)KERN_WAIT_GQCS || t->wait_kind == (sim_wait_kind)KERN_WAIT_GQCSEX,
+              "a thread blocked in the kernel waits in GQCS(Ex)");
     const char *call = t->wait_kind == (sim_wait_kind)KERN_WAIT_GQCSEX ? "GetQueuedCompletionStatusEx" : "GetQueuedCompletionStatus";
     if (t->wait_obj < w->nports) {
         const kern_port *p = &w->ports[t->wait_obj];
@@ -220,7 +240,7 @@ uint32_t *kern_labels(sim_ctx *s, uint32_t n) {
         uint32_t cap = w->labels_cap ? w->labels_cap : 64;
         while (cap < n) cap *= 2;
         uint32_t *l = realloc(w->labels, cap * sizeof *l);
-        if (l == NULL) abort();
+        if (l == NULL) sim__end(s, SIM_LIMIT, "memory-limit", "limit: out of memory for choice labels");
         w->labels = l;
         w->labels_cap = cap;
     }

@@ -16,17 +16,21 @@
 #include "../sim_internal.h"
 
 /* ---- Limits (each reported by name when hit) ---- */
-#define KERN_MAX_HANDLES 4096u  /* open handles at once */
+#define KERN_MAX_HANDLES 4096u  /* open handles at once (a slot is the low 16 bits of a value) */
+#define KERN_MAX_HANDLE_GEN 0xFFFFu /* closes of one handle slot per execution (16-bit generation) */
 #define KERN_MAX_PORTS 64u      /* ports created per execution */
 #define KERN_MAX_SOCKETS 256u   /* sockets created per execution */
 #define KERN_MAX_OPS 4096u      /* overlapped operations in flight at once */
 #define KERN_MAX_OVS 4096u      /* distinct OVERLAPPEDs per execution */
 #define KERN_MAX_QUEUE (1u << 22) /* packets queued on one port */
+#define KERN_LEFTOVERS_LISTED 32u /* leftover packets / operations listed one by one; the rest are counted */
+#define KERN_QUEUE_INITIAL 256u /* a port's first ring (grows by doubling to KERN_MAX_QUEUE) */
 #define KERN_MAX_BUFS 8u        /* WSABUFs per request */
 #define KERN_MAX_SOCKBUF (1u << 24) /* bytes buffered in one socket */
 #define KERN_MAX_TIMERS 64u
+#define KERN_MAX_TIMER_SETS 0xFFFFu /* SetWaitableTimer calls on one timer (16-bit generation in clock entries) */
 #define KERN_MAX_WAITPKTS 64u
-#define KERN_MAX_ACTIONS 256u   /* kernel actions offered at once (first ones win) */
+#define KERN_MAX_ACTIONS 256u   /* kernel actions enabled at once */
 
 /* Wait kinds of threads blocked in the kernel (>= SIM_WAIT_KERNEL). */
 enum { KERN_WAIT_GQCS = SIM_WAIT_KERNEL, KERN_WAIT_GQCSEX };
@@ -182,6 +186,9 @@ typedef struct kern_state {
 } kern_state;
 
 static inline kern_state *kern(sim_ctx *s) { return (kern_state *)s->kernel_state; }
+
+_Static_assert(KERN_MAX_HANDLES < 0x10000u, "handle slots fit the low 16 bits of a handle value");
+_Static_assert((KERN_MAX_OVS & (KERN_MAX_OVS - 1)) == 0, "the OVERLAPPED table (2 x KERN_MAX_OVS) is a power of two");
 
 /* kernel.c */
 void kern_attach(sim_ctx *s);

@@ -34,20 +34,23 @@ static void ring_push(sim_ctx *s, kern_port *p, const kern_packet *pk) {
         if (p->count >= KERN_MAX_QUEUE)
             kern_limit(s, "queue-limit", "limit: more than %u packets queued on port h%llu (KERN_MAX_QUEUE)",
                        KERN_MAX_QUEUE, (unsigned long long)p->h);
-        uint32_t cap = p->cap ? p->cap * 2 : 256;
+        uint32_t cap = p->cap ? p->cap * 2 : KERN_QUEUE_INITIAL;
         kern_packet *r = malloc(cap * sizeof *r);
-        if (r == NULL) abort();
+        if (r == NULL) sim__end(s, SIM_LIMIT, "memory-limit", "limit: out of memory for a port's queue");
         for (uint32_t i = 0; i < p->count; i++) r[i] = p->ring[(p->head + i) & (p->cap - 1)];
         free(p->ring);
         p->ring = r;
         p->cap = cap;
         p->head = 0;
     }
+    /* The ring is indexed with cap - 1 as a mask. */
+    SIM_CHECK(s, p->count < p->cap && (p->cap & (p->cap - 1)) == 0, "a port's ring has room and a power-of-two size");
     p->ring[(p->head + p->count) & (p->cap - 1)] = *pk;
     p->count++;
 }
 
-static kern_packet ring_pop(kern_port *p) {
+static kern_packet ring_pop(sim_ctx *s, kern_port *p) {
+    SIM_CHECK(s, p->count > 0 && p->head < p->cap, "a packet is popped from a non-empty queue");
     kern_packet pk = p->ring[p->head];
     p->head = (p->head + 1) & (p->cap - 1);
     p->count--;
@@ -88,6 +91,7 @@ static bool limit_allows(sim_ctx *s, uint32_t port, uint32_t except) {
 /* Waiters still blocked in the call (one woken by its timeout is not). */
 static uint64_t eligible(sim_ctx *s, kern_port *p) {
     uint64_t m = p->waiters, e = 0;
+    SIM_CHECK(s, (m >> 1 >> (s->nthreads - 1)) == 0, "a port's waiters are threads");
     while (m != 0) {
         uint32_t t = sim__ctz64(m);
         m &= m - 1;
@@ -113,12 +117,15 @@ static bool deliver(sim_ctx *s, uint32_t port, const kern_packet *pk, uint64_t e
         if (w->th[t].wait_seq >= hi) hi = w->th[t].wait_seq, lifo = t;
         if (w->th[t].wait_seq < lo) lo = w->th[t].wait_seq, fifo = t;
     }
+    SIM_CHECK(s, ((elig >> lifo) & 1) && ((elig >> fifo) & 1), "a packet goes to an eligible waiter");
     uint32_t labels[3], n = 0;
     labels[n++] = 0;
     if (fifo != lifo) labels[n++] = 1;
     if (allow_steal) labels[n++] = 2;
     uint32_t how = n > 1 ? labels[sim__choose(s, SIM_CHOICE_WAITER, n, labels, SIM_NO_CURRENT)] : 0;
     uint32_t t = how == 0 ? lifo : fifo;
+    SIM_CHECK(s, s->threads[t].state == SIM_T_BLOCKED && s->threads[t].wait_obj == port && w->th[t].bound == port + 1,
+              "the waiter a packet goes to is blocked on that port");
     p->waiters &= ~(1ull << t);
     if (how == 2) {
         /* Older Wine / pre-Windows-10: the woken waiter competes for the
@@ -135,6 +142,7 @@ static bool deliver(sim_ctx *s, uint32_t port, const kern_packet *pk, uint64_t e
 
 void kern_port_queue(sim_ctx *s, uint32_t port, const kern_packet *pk) {
     kern_state *w = kern(s);
+    SIM_CHECK(s, port < w->nports, "a packet is queued to a port that exists");
     kern_port *p = &w->ports[port];
     w->dirty = true;
     if (p->waiters != 0) {
@@ -158,7 +166,7 @@ void kern_port_release(sim_ctx *s, uint32_t port) {
     kern_port *p = &kern(s)->ports[port];
     uint64_t elig = eligible(s, p);
     if (p->count == 0 || elig == 0) return;
-    kern_packet pk = ring_pop(p);
+    kern_packet pk = ring_pop(s, p);
     deliver(s, port, &pk, elig, false);
 }
 
@@ -271,7 +279,7 @@ static uint32_t take(sim_ctx *s, kern_port *p, kern_packet *out, uint32_t max, u
         for (uint32_t i = 0; i <= hi - lo; i++) labels[i] = base + lo + i;
         n = lo + sim__choose(s, SIM_CHOICE_BATCH, hi - lo + 1, labels, SIM_NO_CURRENT);
     }
-    for (uint32_t i = 0; i < n; i++) out[i] = ring_pop(p);
+    for (uint32_t i = 0; i < n; i++) out[i] = ring_pop(s, p);
     return n;
 }
 
@@ -320,6 +328,9 @@ static uint32_t dequeue(sim_ctx *s, shim_handle h, kern_packet *out, uint32_t ma
         w->dirty = true;
         sim__event(s, SIM_EV_PORT_WAIT, h, timeout_ms, (uint64_t)(deadline < 0 ? -1 : deadline - s->now_ns), 0);
         sim__block(s, ex ? (sim_wait_kind)KERN_WAIT_GQCSEX : (sim_wait_kind)KERN_WAIT_GQCS, pid, deadline);
+        /* Woken by a packet, a steal, a close or the clock: exactly one reason. */
+        SIM_CHECK(s, (uint32_t)t->handed + t->stolen + t->abandoned + s->threads[me].timed_out <= 1,
+                  "a port waiter wakes for one reason");
         p->waiters &= ~(1ull << me);
         w->dirty = true;
         blocked = true;
@@ -390,6 +401,7 @@ static bool gqcs_ex(void *ctx, shim_handle port, shim_overlapped_entry *entries,
 
 bool kern_port_close(sim_ctx *s, shim_handle h, uint32_t pid) {
     kern_state *w = kern(s);
+    SIM_CHECK(s, pid < w->nports && w->ports[pid].open && w->ports[pid].h == h, "a closed port was open");
     kern_port *p = &w->ports[pid];
     kern_handle_free(w, h);
     p->open = false;
@@ -424,13 +436,13 @@ const char *kern_port_leftovers(sim_ctx *s, uint32_t *count) {
         const kern_port *p = &w->ports[i];
         for (uint32_t j = 0; j < p->count; j++, n++) {
             const kern_packet *pk = &p->ring[(p->head + j) & (p->cap - 1)];
-            if (n < 32)
+            if (n < KERN_LEFTOVERS_LISTED)
                 out = sim_arena_printf(&s->arena, "%s  port h%llu: packet key %llu ov%u (0 = NULL) status 0x%08X bytes %llu never dequeued\n",
                                        out, (unsigned long long)p->h, (unsigned long long)pk->key, pk->ov_ord,
                                        pk->status, (unsigned long long)pk->info);
         }
     }
-    if (n > 32) out = sim_arena_printf(&s->arena, "%s  ... and %u more packets\n", out, n - 32);
+    if (n > KERN_LEFTOVERS_LISTED) out = sim_arena_printf(&s->arena, "%s  ... and %u more packets\n", out, n - KERN_LEFTOVERS_LISTED);
     *count = n;
     return out;
 }

@@ -26,13 +26,14 @@ static void bytes_push(sim_ctx *s, kern_bytes *b, const void *data, uint32_t n) 
         uint32_t cap = b->cap ? b->cap : 4096;
         while (cap < b->len + n) cap *= 2;
         unsigned char *nb = malloc(cap);
-        if (nb == NULL) abort();
+        if (nb == NULL) sim__end(s, SIM_LIMIT, "memory-limit", "limit: out of memory for a socket buffer");
         for (uint32_t i = 0; i < b->len; i++) nb[i] = b->buf[(b->head + i) & (b->cap - 1)];
         free(b->buf);
         b->buf = nb;
         b->cap = cap;
         b->head = 0;
     }
+    SIM_CHECK(s, b->len + n <= b->cap && (b->cap & (b->cap - 1)) == 0, "a byte ring has room and a power-of-two size");
     const unsigned char *d = data;
     uint32_t tail = (b->head + b->len) & (b->cap - 1);
     uint32_t first = b->cap - tail < n ? b->cap - tail : n;
@@ -42,7 +43,8 @@ static void bytes_push(sim_ctx *s, kern_bytes *b, const void *data, uint32_t n) 
 }
 
 /* Pops n bytes into out (NULL: discard). */
-static void bytes_pop(kern_bytes *b, void *out, uint32_t n) {
+static void bytes_pop(sim_ctx *s, kern_bytes *b, void *out, uint32_t n) {
+    SIM_CHECK(s, n <= b->len, "a byte ring gives only the bytes it holds");
     if (out != NULL) {
         uint32_t first = b->cap - b->head < n ? b->cap - b->head : n;
         memcpy(out, b->buf + b->head, first);
@@ -88,6 +90,7 @@ static kern_op *op_new(sim_ctx *s, uint32_t *id) {
     uint32_t i;
     if (w->free_op != 0) {
         i = w->free_op - 1;
+        SIM_CHECK(s, i < w->nops && w->ops[i].state == KERN_OP_FREE, "the operation free list holds free slots");
         w->free_op = w->ops[i].next_free;
     } else {
         if (w->nops >= KERN_MAX_OPS)
@@ -106,6 +109,7 @@ static kern_op *op_new(sim_ctx *s, uint32_t *id) {
 static void op_free(sim_ctx *s, uint32_t id) {
     kern_state *w = kern(s);
     kern_op *op = &w->ops[id];
+    SIM_CHECK(s, op->state != KERN_OP_FREE && w->ops_live > 0, "an operation is freed once");
     if (op->ov != NULL) kern_ov_slot(s, op->ov)->op = 0; /* the OVERLAPPED may be reused now */
     op->state = KERN_OP_FREE;
     op->next_free = w->free_op;
@@ -130,6 +134,8 @@ static bool complete(sim_ctx *s, uint32_t id, uint32_t status, uint32_t bytes, b
     kern_state *w = kern(s);
     kern_op *op = &w->ops[id];
     kern_sock *so = &w->socks[op->sock];
+    SIM_CHECK(s, op->state == KERN_OP_PENDING && (!pending || so->pending > 0),
+              "an operation completes once, and a pending one was counted on its socket");
     if (pending) so->pending--;
     bool is_error = (status >> 30) == 3;
     bool packet = so->port != 0 && (op->ov->event & 1) == 0 && (pending || !(so->skip && so->skip_works)) &&
@@ -155,6 +161,8 @@ static bool complete(sim_ctx *s, uint32_t id, uint32_t status, uint32_t bytes, b
 }
 
 void kern_op_dequeued(sim_ctx *s, const kern_packet *pk) {
+    SIM_CHECK(s, pk->op - 1 < kern(s)->nops && kern(s)->ops[pk->op - 1].state == KERN_OP_QUEUED,
+              "a dequeued completion's operation is queued");
     kern_op *op = &kern(s)->ops[pk->op - 1];
     if (op->defer_internal) write_status(op->ov, op->final_status, op->final_bytes);
     op_free(s, pk->op - 1);
@@ -185,10 +193,11 @@ static bool is_head(sim_ctx *s, uint32_t id) {
 }
 
 /* Scatters n bytes from the ring into the operation's buffers. */
-static void scatter(kern_bytes *b, const kern_op *op, uint32_t n) {
+static void scatter(sim_ctx *s, kern_bytes *b, const kern_op *op, uint32_t n) {
+    SIM_CHECK(s, n <= buf_space(op), "a receive takes no more than its buffers hold");
     for (uint32_t i = 0; i < op->nbufs && n > 0; i++) {
         uint32_t k = op->bufs[i].len < n ? op->bufs[i].len : n;
-        bytes_pop(b, op->bufs[i].buf, k);
+        bytes_pop(s, b, op->bufs[i].buf, k);
         n -= k;
     }
 }
@@ -202,10 +211,10 @@ static uint32_t do_recv(sim_ctx *s, uint32_t id, uint32_t *bytes) {
     *bytes = 0;
     if (so->rx.len > 0 && so->msg) {
         uint32_t mlen = bytes_peek32(&so->msgs);
-        bytes_pop(&so->msgs, NULL, 4);
+        bytes_pop(s, &so->msgs, NULL, 4);
         uint32_t k = mlen < space ? mlen : space;
-        scatter(&so->rx, op, k);
-        bytes_pop(&so->rx, NULL, mlen - k); /* a datagram's tail is dropped */
+        scatter(s, &so->rx, op, k);
+        bytes_pop(s, &so->rx, NULL, mlen - k); /* a datagram's tail is dropped */
         *bytes = k;
         return mlen > space ? SHIM_STATUS_BUFFER_OVERFLOW : SHIM_STATUS_SUCCESS; /* §6: a warning */
     }
@@ -221,7 +230,7 @@ static uint32_t do_recv(sim_ctx *s, uint32_t id, uint32_t *bytes) {
             }
             if (n > 1) k = cand[labels[sim__choose(s, SIM_CHOICE_PARTIAL, n, labels, SIM_NO_CURRENT)]];
         }
-        scatter(&so->rx, op, k);
+        scatter(s, &so->rx, op, k);
         *bytes = k;
         return SHIM_STATUS_SUCCESS;
     }
@@ -375,6 +384,7 @@ static bool shutdown_send(void *ctx, shim_handle h) {
  * closesocket has returned. */
 void kern_sock_close(sim_ctx *s, shim_handle h, uint32_t sid, bool abortive) {
     kern_state *w = kern(s);
+    SIM_CHECK(s, sid < w->nsocks && w->socks[sid].open && w->socks[sid].h == h, "a closed socket was open");
     kern_sock *so = &w->socks[sid];
     kern_handle_free(w, h);
     so->open = false;
@@ -395,7 +405,7 @@ void kern_sock_close(sim_ctx *s, shim_handle h, uint32_t sid, bool abortive) {
         /* A reset (also what a close with unread data sends): the peer's
          * buffered data is lost and reads fail. */
         peer->reset = true;
-        bytes_pop(&peer->rx, NULL, peer->rx.len);
+        bytes_pop(s, &peer->rx, NULL, peer->rx.len);
         peer->msgs.len = peer->msgs.head = 0;
     } else {
         peer->eof = true;
@@ -649,12 +659,12 @@ const char *kern_op_leftovers(sim_ctx *s, uint32_t *count) {
     for (uint32_t i = 0; i < w->nops; i++) {
         const kern_op *op = &w->ops[i];
         if (op->state != KERN_OP_PENDING) continue;
-        if (n++ < 32)
+        if (n++ < KERN_LEFTOVERS_LISTED)
             out = sim_arena_printf(&s->arena, "%s  socket h%llu: %s ov%u never completed%s\n", out,
                                    (unsigned long long)w->socks[op->sock].h, op->send ? "WSASend" : "WSARecv",
                                    op->ov_ord, op->cancel ? " (cancel requested)" : op->closing ? " (socket closed)" : "");
     }
-    if (n > 32) out = sim_arena_printf(&s->arena, "%s  ... and %u more operations\n", out, n - 32);
+    if (n > KERN_LEFTOVERS_LISTED) out = sim_arena_printf(&s->arena, "%s  ... and %u more operations\n", out, n - KERN_LEFTOVERS_LISTED);
     *count = n;
     return out;
 }

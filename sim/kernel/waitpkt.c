@@ -33,6 +33,7 @@ static void satisfy(sim_ctx *s, kern_timer *t) {
 
 void kern_timer_fired(sim_ctx *s, uint32_t id) {
     kern_state *w = kern(s);
+    SIM_CHECK(s, (id >> 16) < w->ntimers && w->timers[id >> 16].armed, "a timer fires only while armed");
     kern_timer *t = &w->timers[id >> 16];
     t->armed = false;
     t->signaled = true;
@@ -68,6 +69,9 @@ static bool set_timer(void *ctx, shim_handle h, int64_t due_100ns) {
         return false;
     }
     kern_timer *t = &w->timers[idx];
+    if (t->gen >= KERN_MAX_TIMER_SETS)
+        kern_limit(s, "timer-set-limit", "limit: timer h%llu set more than %u times (KERN_MAX_TIMER_SETS)",
+                   (unsigned long long)h, KERN_MAX_TIMER_SETS);
     /* negative: relative; positive: absolute on the (virtual) clock */
     int64_t due = due_100ns < 0 ? s->now_ns + (-due_100ns) * 100 : due_100ns * 100;
     t->signaled = false; /* setting a timer resets its signal */
@@ -98,6 +102,7 @@ static uint32_t create_wp(void *ctx, shim_handle *out) {
 
 static void queue_wp(sim_ctx *s, uint32_t idx) {
     kern_waitpkt *p = &kern(s)->wps[idx];
+    SIM_CHECK(s, p->port < kern(s)->nports && p->state != KERN_WP_QUEUED, "a wait packet is queued once, to a port");
     kern_packet pk = {p->key, (shim_overlapped *)p->apc, p->info, p->status, 0, 0, idx + 1};
     if (pk.ov != NULL) pk.ov_ord = kern_ov_ord(s, pk.ov);
     p->state = KERN_WP_QUEUED;
@@ -110,12 +115,14 @@ void kern_waitpkt_fire(sim_ctx *s, uint32_t idx) {
     kern_state *w = kern(s);
     kern_waitpkt *p = &w->wps[idx];
     if (p->state != KERN_WP_FIRING) return;
+    SIM_CHECK(s, p->timer < w->ntimers, "a firing wait packet waits on a timer");
     kern_timer *t = &w->timers[p->timer];
     if (t->signaled) satisfy(s, t);
     queue_wp(s, idx);
 }
 
 void kern_waitpkt_dequeued(sim_ctx *s, uint32_t idx) {
+    SIM_CHECK(s, idx < kern(s)->nwps, "a dequeued packet's wait packet exists");
     kern_waitpkt *p = &kern(s)->wps[idx];
     if (p->state == KERN_WP_QUEUED) p->state = KERN_WP_IDLE; /* may be associated again */
 }
