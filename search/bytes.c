@@ -25,7 +25,7 @@ static uint32_t bytes_choose(void *self, sim_ctx *sim, const sim_choice_point *p
     if (b->pos >= b->size) return base;
     uint32_t v = b->data[b->pos++];
     if (pt->n > 256 && b->pos < b->size) v = v << 8 | b->data[b->pos++];
-    return (base + v) % pt->n;
+    return (base + v) % (pt->n);
 }
 
 sim_chooser sim_bytes_chooser(sim_bytes *b, const uint8_t *data, size_t size) {
