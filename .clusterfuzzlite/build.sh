@@ -12,19 +12,22 @@ cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DIOCPCHECK_FUZZ=ON -DIOCPCHECK_FUZZ_ENGINE="$LIB_FUZZING_ENGINE" -DIOCPCHECK_FUZZ_MUTANTS= \
   -DIOCPCHECK_TESTS=OFF -DIOCPCHECK_BENCH=OFF -DIOCPCHECK_MUTANTS=OFF
 targets="fuzz_scenario_parse fuzz_schedule fuzz_decisions"
+# fuzz_decisions_schedule writes fuzz_decisions' seeds when it is built.
 # shellcheck disable=SC2086
-cmake --build "$build" --target $targets -j "$(nproc)"
+cmake --build "$build" --target $targets fuzz_decisions_schedule -j "$(nproc)"
 for t in $targets; do
   cp "$build/fuzz/$t" "$OUT/"
 done
 cp "$src/fuzz/scenario.dict" "$OUT/fuzz_scenario_parse.dict"
 cp "$src/fuzz/schedule.dict" "$OUT/fuzz_schedule.dict"
-for t in $targets; do
-  printf '[libfuzzer]\nuse_value_profile = 1\nmax_len = %s\n' "$([ $t = fuzz_decisions ] && echo 2048 || echo 4096)" \
-    >"$OUT/$t.options"
-done
+# fuzz_decisions: inputs of any length from the start (len_control = 0):
+# every byte is a decision, and short inputs are mostly non-preemptive.
+printf '[libfuzzer]\nuse_value_profile = 1\nmax_len = 4096\n' >"$OUT/fuzz_scenario_parse.options"
+printf '[libfuzzer]\nuse_value_profile = 1\nmax_len = 4096\n' >"$OUT/fuzz_schedule.options"
+printf '[libfuzzer]\nuse_value_profile = 1\nmax_len = 2048\nlen_control = 0\n' >"$OUT/fuzz_decisions.options"
 # Seed corpora: the scenario library and the test scenarios; the stored and
-# generated schedules; one selector byte per library scenario.
+# generated schedules; per library scenario, inputs that repeat its
+# non-preemptive execution and random executions 1..8.
 seed_zip() { # ZIP DIR...
   python3 - "$@" <<'PY'
 import os, sys, zipfile

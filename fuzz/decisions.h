@@ -27,6 +27,12 @@ extern const uint32_t fuzz_nscenarios;
 const char *fuzz_decisions_run(const uint8_t *data, size_t size, cli_outcome *out);
 /* Called with every answer of the runs that follow (NULL: none). */
 void fuzz_decisions_observe(void (*fn)(const sim_choice_point *pt, uint32_t index));
+/* The input that makes fuzz_decisions repeat the execution `chooser` gives
+ * on embedded scenario `pick`: its selector byte, then a byte (two where a
+ * choice has over 256 alternatives) per decision. malloc'd into *bytes;
+ * false if a choice has too many alternatives to encode. The execution's
+ * outcome goes to `out`. */
+bool fuzz_decisions_encode(uint32_t pick, sim_chooser *chooser, uint8_t **bytes, size_t *size, cli_outcome *out);
 /* The target of the last run, for shrinking. */
 cli_target *fuzz_decisions_target(void);
 
