@@ -2,7 +2,9 @@
  * its simulator created, PCT's calibration run) the first time an input
  * picks it, and stays open: every execution starts from the simulator's
  * reset, so what ran before does not matter. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../search/strategies.h"
 #include "decisions.h"
@@ -76,7 +78,9 @@ static void encode_end(void *self, sim_ctx *sim) {
 
 bool fuzz_decisions_encode(uint32_t pick, sim_chooser *chooser, uint8_t **bytes, size_t *size, cli_outcome *out) {
     encoder e = {chooser, NULL, 0, 0, true};
-    put(&e, (uint8_t)pick);
+    uint32_t first, n;
+    fuzz_decisions_range(&first, &n);
+    put(&e, (uint8_t)(pick - first));
     sim_chooser ch = {&e, "encode", encode_begin, encode_choose, encode_end};
     cli_exec(open_target(pick), &ch, out);
     *bytes = e.buf;
@@ -86,9 +90,29 @@ bool fuzz_decisions_encode(uint32_t pick, sim_chooser *chooser, uint8_t **bytes,
 
 cli_target *fuzz_decisions_target(void) { return last >= 0 ? &targets[last] : NULL; }
 
+void fuzz_decisions_range(uint32_t *first, uint32_t *count) {
+    static int64_t only = -2; /* -2: not looked up yet; -1: every scenario */
+    if (only == -2) {
+        const char *want = getenv("IOCPCHECK_FUZZ_SCENARIO");
+        only = -1;
+        if (want != NULL && *want != 0) {
+            for (uint32_t i = 0; i < fuzz_nscenarios && i < MAX_SCENARIOS; i++)
+                if (strcmp(fuzz_scenarios[i].path, want) == 0) only = i;
+            if (only < 0) {
+                fprintf(stderr, "fuzz_decisions: IOCPCHECK_FUZZ_SCENARIO=%s is not among the %u embedded scenarios\n",
+                        want, fuzz_nscenarios);
+                exit(CLI_EXIT_USAGE);
+            }
+        }
+    }
+    *first = only >= 0 ? (uint32_t)only : 0;
+    *count = only >= 0 ? 1 : fuzz_nscenarios < MAX_SCENARIOS ? fuzz_nscenarios : MAX_SCENARIOS;
+}
+
 const char *fuzz_decisions_run(const uint8_t *data, size_t size, cli_outcome *out) {
-    uint32_t n = fuzz_nscenarios < MAX_SCENARIOS ? fuzz_nscenarios : MAX_SCENARIOS;
-    uint32_t pick = size > 0 ? data[0] % n : 0;
+    uint32_t first, n;
+    fuzz_decisions_range(&first, &n);
+    uint32_t pick = first + (size > 0 ? data[0] % n : 0);
     cli_target *t = open_target(pick);
     sim_bytes b;
     sim_chooser ch = size > 0 ? sim_bytes_chooser(&b, data + 1, size - 1) : sim_bytes_chooser(&b, NULL, 0);

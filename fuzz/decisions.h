@@ -4,6 +4,9 @@
  * Input layout: byte 0 picks the scenario among those the build embedded
  * (byte mod count; an empty input picks the first); the rest answers the
  * choices in order, and past its end every choice is non-preemptive.
+ * With IOCPCHECK_FUZZ_SCENARIO set to an embedded path (for example
+ * scenarios/close/close-concurrent.scn), that scenario is the only one:
+ * byte 0 is still read, and ignored.
  */
 #ifndef IOCPCHECK_FUZZ_DECISIONS_H
 #define IOCPCHECK_FUZZ_DECISIONS_H
@@ -33,6 +36,9 @@ void fuzz_decisions_observe(void (*fn)(const sim_choice_point *pt, uint32_t inde
  * false if a choice has too many alternatives to encode. The execution's
  * outcome goes to `out`. */
 bool fuzz_decisions_encode(uint32_t pick, sim_chooser *chooser, uint8_t **bytes, size_t *size, cli_outcome *out);
+/* The embedded scenarios an input can pick: [*first, *first + *count).
+ * Exits 2 naming the variable if IOCPCHECK_FUZZ_SCENARIO names none. */
+void fuzz_decisions_range(uint32_t *first, uint32_t *count);
 /* The target of the last run, for shrinking. */
 cli_target *fuzz_decisions_target(void);
 

@@ -14,7 +14,8 @@
  * byte alone (NAME-first: the non-preemptive execution) and the inputs that
  * repeat `fuzz --strategy random` executions 1..COUNT (NAME-random-SEED),
  * each checked to replay the same schedule through the bytes chooser; so
- * the fuzzer starts where random testing does. Exit 0, 2 on bad usage or an
+ * the fuzzer starts where random testing does. IOCPCHECK_FUZZ_SCENARIO
+ * (decisions.h) restricts both modes to one scenario. Exit 0, 2 on bad usage or an
  * unwritable DIR, 3 if an input does not repeat its execution.
  */
 #include <stdio.h>
@@ -30,8 +31,9 @@ static int write_seeds(const char *argv0, const char *dir, const char *count_tex
         fprintf(stderr, "%s: --seeds: COUNT must be a number from 1 to 100000, got '%s'\n", argv0, count_text);
         return CLI_EXIT_USAGE;
     }
-    uint32_t n = fuzz_nscenarios < 256 ? fuzz_nscenarios : 256;
-    for (uint32_t pick = 0; pick < n; pick++) {
+    uint32_t first, n;
+    fuzz_decisions_range(&first, &n);
+    for (uint32_t pick = first; pick < first + n; pick++) {
         const char *base = strrchr(fuzz_scenarios[pick].path, '/');
         base = base != NULL ? base + 1 : fuzz_scenarios[pick].path;
         for (unsigned long seed = 0; seed <= count; seed++) {
