@@ -124,6 +124,8 @@ int cli_target_open(cli_target *t, const char *path);
 /* The same, with `adjust` called on the configuration after the scenario's
  * knobs (validate --conformance: the simulator set up like the real host). */
 int cli_target_open_with(cli_target *t, const char *path, void (*adjust)(sim_config *cfg, void *arg), void *arg);
+/* The same from scenario text already in memory (the fuzz targets embed theirs). */
+int cli_target_open_text(cli_target *t, const char *path, const char *text);
 void cli_target_close(cli_target *t);
 /* Sets the fault budgets for the next executions. */
 void cli_target_faults(cli_target *t, const uint32_t budget[SHIM_FAULT_FAMILIES]);

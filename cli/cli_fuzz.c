@@ -108,7 +108,7 @@ static int fuzz_jobs(const cli_opts *o, cli_target *t, fuzz_tally *sum) {
 
 int cli_cmd_fuzz(const cli_opts *o) {
     cli_junit_case *cases = cli_xcalloc(o->nfiles + 1, sizeof *cases);
-    char **keep = cli_xcalloc((size_t)o->nfiles * 3 + 1, sizeof *keep);
+    char **keep = cli_xcalloc((size_t)o->nfiles * 4 + 1, sizeof *keep);
     uint64_t total_execs = 0, total_fail = 0;
     uint32_t passed = 0, failed = 0;
     int rc = CLI_EXIT_PASS;
@@ -128,7 +128,8 @@ int cli_cmd_fuzz(const cli_opts *o) {
         total_execs += tally.executions;
         total_fail += tally.failures;
         cli_junit_case *c = &cases[f];
-        c->name = scn_name(t.scn);
+        keep[4 * f + 3] = cli_xstrdup(scn_name(t.scn)); /* the scenario is freed before the JUnit file is written */
+        c->name = keep[4 * f + 3];
         c->path = t.path;
         c->time_s = el;
         c->executions = tally.executions;
@@ -156,12 +157,12 @@ int cli_cmd_fuzz(const cli_opts *o) {
             if (o->trace_path != NULL) cli_trace_text(o->trace_path, &t);
             if (o->trace_json != NULL) cli_trace_json(o->trace_json, &t);
             c->failed = true;
-            keep[3 * f] = cli_xstrdup(shown.property ? shown.property : "?");
-            keep[3 * f + 1] = cli_xstrdup(shown.message);
-            keep[3 * f + 2] = cli_xstrdup(shown.schedule ? shown.schedule : "");
-            c->property = keep[3 * f];
-            c->message = keep[3 * f + 1];
-            c->schedule = keep[3 * f + 2];
+            keep[4 * f] = cli_xstrdup(shown.property ? shown.property : "?");
+            keep[4 * f + 1] = cli_xstrdup(shown.message);
+            keep[4 * f + 2] = cli_xstrdup(shown.schedule ? shown.schedule : "");
+            c->property = keep[4 * f];
+            c->message = keep[4 * f + 1];
+            c->schedule = keep[4 * f + 2];
             rc = cli_exit_merge(rc == CLI_EXIT_PASS ? CLI_EXIT_FAIL : rc, &shown);
             cli_outcome_clear(&shown);
             cli_outcome_clear(&oc);
@@ -185,7 +186,7 @@ int cli_cmd_fuzz(const cli_opts *o) {
         printf("%u passed, %u failed\n", passed, failed);
     }
     if (o->junit != NULL && !cli_junit_write(o->junit, cases, passed + failed, el) && rc == 0) rc = CLI_EXIT_INTERNAL;
-    for (uint32_t i = 0; i < o->nfiles * 3; i++) free(keep[i]);
+    for (uint32_t i = 0; i < o->nfiles * 4; i++) free(keep[i]);
     free(keep);
     free(cases);
     return rc;

@@ -67,6 +67,8 @@ void cli_exec_main(sim_ctx *sim, const shim *sh, void *arg) {
 
 int cli_target_open(cli_target *t, const char *path) { return cli_target_open_with(t, path, NULL, NULL); }
 
+static int target_setup(cli_target *t, void (*adjust)(sim_config *cfg, void *arg), void *arg);
+
 int cli_target_open_with(cli_target *t, const char *path, void (*adjust)(sim_config *cfg, void *arg), void *arg) {
     memset(t, 0, sizeof *t);
     char err[1024];
@@ -76,6 +78,23 @@ int cli_target_open_with(cli_target *t, const char *path, void (*adjust)(sim_con
         fprintf(stderr, "%s\n", err);
         return CLI_EXIT_USAGE;
     }
+    return target_setup(t, adjust, arg);
+}
+
+int cli_target_open_text(cli_target *t, const char *path, const char *text) {
+    memset(t, 0, sizeof *t);
+    char err[1024];
+    t->path = path;
+    t->scn = scn_parse(path, text, err, sizeof err);
+    if (t->scn == NULL) {
+        fprintf(stderr, "%s\n", err);
+        return CLI_EXIT_USAGE;
+    }
+    return target_setup(t, NULL, NULL);
+}
+
+static int target_setup(cli_target *t, void (*adjust)(sim_config *cfg, void *arg), void *arg) {
+    const char *path = t->path;
     sim_config_default(&t->cfg);
     t->cfg.max_steps = 1000000;
     t->cfg.record_trace = false; /* the hash is enough while fuzzing; replays turn it on */

@@ -1,6 +1,7 @@
-/* strategies.h - scheduling strategies beyond uniform random: PCT and swarm.
+/* strategies.h - scheduling strategies beyond uniform random: PCT, swarm,
+ * and the byte-driven chooser of the libFuzzer targets (fuzz/).
  *
- * Both are sim_choosers, seeded, and deterministic per seed: the same seed
+ * All are sim_choosers, deterministic per seed (per input for bytes): the same seed
  * gives the same answers whatever ran before, so fuzzing can be sharded and
  * any execution replays from its recorded schedule alone.
  */
@@ -49,6 +50,16 @@ sim_chooser sim_swarm_chooser(sim_swarm *w, uint64_t seed);
 void sim_swarm_faults(uint64_t seed, const uint32_t *max, uint32_t *out, uint32_t n);
 /* Prints the configuration drawn for `seed` (snprintf-style). */
 size_t sim_swarm_describe(const sim_swarm *w, char *buf, size_t len);
+
+/* Byte-driven (a fuzzer's input): each choice takes the next byte (two when
+ * n > 256); a thread choice counts from the running thread, so 0 = go on;
+ * other choices take byte mod n. Past the end: the first chooser's answer. */
+typedef struct sim_bytes {
+    const uint8_t *data;
+    size_t size;
+    size_t pos; /* bytes used by the current execution */
+} sim_bytes;
+sim_chooser sim_bytes_chooser(sim_bytes *b, const uint8_t *data, size_t size);
 
 #ifdef __cplusplus
 }

@@ -53,6 +53,7 @@
 #include <string.h>
 
 #include "search/explore.h"
+#include "search/strategies.h"
 #include "tests/explore_progs.h"
 
 static sim_ctx *sim;
@@ -469,6 +470,53 @@ END_TEST
 /* ---- Sharding: the shards partition the executions of the unsharded run
  * with the same shard_depth (whose first levels are expanded fully) ---- */
 
+/* The byte-driven chooser (search/bytes.c): the empty input and the all-zero
+ * input are the non-preemptive execution; a kernel choice takes byte mod n;
+ * a thread choice counts from the running thread; past the end, go on. */
+START_TEST(test_bytes_chooser) {
+    ep_prog p = {.kind = EP_LOST2};
+    sim_chooser first = sim_first_chooser();
+    const sim_result *r = sim_run(sim, &first, ep_main, &p);
+    uint32_t n0 = r->ndecisions;
+    sim_decision *want = malloc((n0 + 1) * sizeof *want);
+    memcpy(want, r->decisions, n0 * sizeof *want);
+    static const uint8_t zeros[64];
+    for (size_t len = 0; len <= sizeof zeros; len += 32) {
+        sim_bytes b;
+        p.kind = EP_LOST2;
+        sim_chooser ch = sim_bytes_chooser(&b, zeros, len);
+        r = sim_run(sim, &ch, ep_main, &p);
+        ck_assert_uint_eq(r->ndecisions, n0);
+        for (uint32_t i = 0; i < n0; i++) ck_assert_uint_eq(r->decisions[i].label, want[i].label);
+        ck_assert_uint_eq(r->preemptions, 0);
+    }
+    free(want);
+    /* A non-zero byte at a thread choice where the running thread may go on preempts it. */
+    static const uint8_t one[1] = {1};
+    sim_bytes b;
+    p.kind = EP_LOST2;
+    sim_chooser ch = sim_bytes_chooser(&b, one, 1);
+    r = sim_run(sim, &ch, ep_main, &p);
+    ck_assert(r->ndecisions > 0);
+    ck_assert(r->decisions[0].preempt == 1 || r->decisions[0].index == 1);
+    /* CHOICES: bytes (a, b, c), mod 3, 2, 3: fails exactly for a = 2 and c = 1. */
+    uint32_t fails = 0;
+    for (uint8_t a = 0; a < 6; a++)
+        for (uint8_t bb = 0; bb < 2; bb++)
+            for (uint8_t c = 0; c < 3; c++) {
+                uint8_t in[3] = {a, bb, c};
+                p.kind = EP_CHOICES;
+                ch = sim_bytes_chooser(&b, in, 3);
+                r = sim_run(sim, &ch, ep_main, &p);
+                ck_assert_uint_eq(r->ndecisions, 3);
+                ck_assert_uint_eq(r->decisions[0].label, a % 3);
+                ck_assert_uint_eq(r->verdict == SIM_FAIL, a % 3 == 2 && c == 1);
+                fails += r->verdict == SIM_FAIL;
+            }
+    ck_assert_uint_eq(fails, 4); /* a in {2, 5}, b in {0, 1}, c = 1 */
+}
+END_TEST
+
 START_TEST(test_shards_union) {
     static const ep_kind progs[] = {EP_SAME2, EP_INDEP3, EP_MUTEX2, EP_KERNEL};
     for (size_t pi = 0; pi < sizeof progs / sizeof progs[0]; pi++) {
@@ -522,6 +570,7 @@ static Suite *explore_suite(void) {
     tcase_add_test(tc, test_limits_and_completeness);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_shards_union);
+    tcase_add_test(tc, test_bytes_chooser);
     tcase_add_test(tc, test_kernel_bound_default);
     tcase_add_test(tc, test_kernel_bound_counts);
     tcase_add_test(tc, test_kernel_bound_sound);

@@ -1,0 +1,122 @@
+/* decisions.c - see decisions.h. Each embedded scenario is opened (parsed,
+ * its simulator created, PCT's calibration run) the first time an input
+ * picks it, and stays open: every execution starts from the simulator's
+ * reset, so what ran before does not matter. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../search/strategies.h"
+#include "decisions.h"
+
+#define MAX_SCENARIOS 256 /* the selector is one byte */
+static cli_target targets[MAX_SCENARIOS];
+static bool opened[MAX_SCENARIOS];
+static int64_t last = -1;
+
+static void (*observer)(const sim_choice_point *pt, uint32_t index);
+
+void fuzz_decisions_observe(void (*fn)(const sim_choice_point *pt, uint32_t index)) { observer = fn; }
+
+/* The bytes chooser, with every answer shown to the observer. */
+static uint32_t observed_choose(void *self, sim_ctx *sim, const sim_choice_point *pt) {
+    sim_chooser *inner = self;
+    uint32_t idx = inner->choose(inner->self, sim, pt);
+    if (observer != NULL) observer(pt, idx);
+    return idx;
+}
+static void observed_begin(void *self, sim_ctx *sim) {
+    sim_chooser *inner = self;
+    inner->begin(inner->self, sim);
+}
+
+static cli_target *open_target(uint32_t pick) {
+    if (!opened[pick]) {
+        const fuzz_scenario *f = &fuzz_scenarios[pick];
+        if (cli_target_open_text(&targets[pick], f->path, f->text) != 0) exit(CLI_EXIT_USAGE);
+        opened[pick] = true;
+    }
+    last = pick;
+    return &targets[pick];
+}
+
+/* fuzz_decisions_encode: the bytes that make the bytes chooser answer as
+ * `inner` does (its inverse, decision by decision). */
+typedef struct encoder {
+    sim_chooser *inner;
+    uint8_t *buf;
+    size_t len, cap;
+    bool ok;
+} encoder;
+
+static void put(encoder *e, uint8_t b) {
+    if (e->len == e->cap) e->buf = cli_xrealloc(e->buf, e->cap = e->cap ? e->cap * 2 : 256);
+    e->buf[e->len++] = b;
+}
+
+static uint32_t encode_choose(void *self, sim_ctx *sim, const sim_choice_point *pt) {
+    encoder *e = self;
+    uint32_t idx = e->inner->choose(e->inner->self, sim, pt);
+    if (idx >= pt->n) return idx;
+    uint32_t base = pt->current != SIM_NO_CURRENT ? pt->current : 0;
+    uint32_t v = (idx + pt->n - base) % (pt->n);
+    if (pt->n > 65536) e->ok = false;
+    if (pt->n > 256) put(e, (uint8_t)(v >> 8));
+    put(e, (uint8_t)v);
+    return idx;
+}
+
+static void encode_begin(void *self, sim_ctx *sim) {
+    encoder *e = self;
+    if (e->inner->begin != NULL) e->inner->begin(e->inner->self, sim);
+}
+
+static void encode_end(void *self, sim_ctx *sim) {
+    encoder *e = self;
+    if (e->inner->end != NULL) e->inner->end(e->inner->self, sim);
+}
+
+bool fuzz_decisions_encode(uint32_t pick, sim_chooser *chooser, uint8_t **bytes, size_t *size, cli_outcome *out) {
+    encoder e = {chooser, NULL, 0, 0, true};
+    uint32_t first, n;
+    fuzz_decisions_range(&first, &n);
+    put(&e, (uint8_t)(pick - first));
+    sim_chooser ch = {&e, "encode", encode_begin, encode_choose, encode_end};
+    cli_exec(open_target(pick), &ch, out);
+    *bytes = e.buf;
+    *size = e.len;
+    return e.ok;
+}
+
+cli_target *fuzz_decisions_target(void) { return last >= 0 ? &targets[last] : NULL; }
+
+void fuzz_decisions_range(uint32_t *first, uint32_t *count) {
+    static int64_t only = -2; /* -2: not looked up yet; -1: every scenario */
+    if (only == -2) {
+        const char *want = getenv("IOCPCHECK_FUZZ_SCENARIO");
+        only = -1;
+        if (want != NULL && *want != 0) {
+            for (uint32_t i = 0; i < fuzz_nscenarios && i < MAX_SCENARIOS; i++)
+                if (strcmp(fuzz_scenarios[i].path, want) == 0) only = i;
+            if (only < 0) {
+                fprintf(stderr, "fuzz_decisions: IOCPCHECK_FUZZ_SCENARIO=%s is not among the %u embedded scenarios\n",
+                        want, fuzz_nscenarios);
+                exit(CLI_EXIT_USAGE);
+            }
+        }
+    }
+    *first = only >= 0 ? (uint32_t)only : 0;
+    *count = only >= 0 ? 1 : fuzz_nscenarios < MAX_SCENARIOS ? fuzz_nscenarios : MAX_SCENARIOS;
+}
+
+const char *fuzz_decisions_run(const uint8_t *data, size_t size, cli_outcome *out) {
+    uint32_t first, n;
+    fuzz_decisions_range(&first, &n);
+    uint32_t pick = first + (size > 0 ? data[0] % n : 0);
+    cli_target *t = open_target(pick);
+    sim_bytes b;
+    sim_chooser ch = size > 0 ? sim_bytes_chooser(&b, data + 1, size - 1) : sim_bytes_chooser(&b, NULL, 0);
+    sim_chooser obs = {&ch, "bytes", observed_begin, observed_choose, NULL};
+    cli_exec(t, &obs, out);
+    return fuzz_scenarios[pick].path;
+}

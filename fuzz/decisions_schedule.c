@@ -1,0 +1,113 @@
+/* decisions_schedule.c - fuzz_decisions_schedule: a fuzz_decisions input
+ * (a crash file libFuzzer saved) back into the scenario and the schedule
+ * that `iocpcheck replay` takes. Built without libFuzzer's main.
+ *
+ *   fuzz_decisions_schedule [--shrink] INPUT
+ *   fuzz_decisions_schedule --seeds DIR COUNT
+ *
+ * Prints "key: value" lines: scenario, verdict, property (when it failed),
+ * schedule, replay (the command). --shrink first shrinks a failing schedule
+ * (same property), as `iocpcheck fuzz` does. Exit 1 if the execution
+ * failed, 0 if it passed, 2 on bad usage or an unreadable input.
+ *
+ * --seeds writes a seed corpus: for every embedded scenario, its selector
+ * byte alone (NAME-first: the non-preemptive execution) and the inputs that
+ * repeat `fuzz --strategy random` executions 1..COUNT (NAME-random-SEED),
+ * each checked to replay the same schedule through the bytes chooser; so
+ * the fuzzer starts where random testing does. IOCPCHECK_FUZZ_SCENARIO
+ * (decisions.h) restricts both modes to one scenario. Exit 0, 2 on bad usage or an
+ * unwritable DIR, 3 if an input does not repeat its execution.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decisions.h"
+
+static int write_seeds(const char *argv0, const char *dir, const char *count_text) {
+    char *end;
+    unsigned long count = strtoul(count_text, &end, 10);
+    if (*count_text == 0 || *end != 0 || count == 0 || count > 100000) {
+        fprintf(stderr, "%s: --seeds: COUNT must be a number from 1 to 100000, got '%s'\n", argv0, count_text);
+        return CLI_EXIT_USAGE;
+    }
+    uint32_t first, n;
+    fuzz_decisions_range(&first, &n);
+    for (uint32_t pick = first; pick < first + n; pick++) {
+        const char *base = strrchr(fuzz_scenarios[pick].path, '/');
+        base = base != NULL ? base + 1 : fuzz_scenarios[pick].path;
+        for (unsigned long seed = 0; seed <= count; seed++) {
+            /* Seed 0: the non-preemptive execution (the selector byte alone). */
+            sim_random r;
+            sim_chooser ch = seed > 0 ? sim_random_chooser(&r, seed) : sim_first_chooser();
+            uint8_t *bytes;
+            size_t size;
+            cli_outcome want = {0}, got = {0};
+            if (!fuzz_decisions_encode(pick, &ch, &bytes, &size, &want)) {
+                free(bytes);
+                cli_outcome_clear(&want);
+                continue; /* a choice too wide for two bytes: no seed for this one */
+            }
+            fuzz_decisions_run(bytes, size, &got);
+            if (strcmp(want.schedule, got.schedule) != 0) {
+                fprintf(stderr, "%s: %s seed %lu: the input does not repeat the execution\n  %s\n  %s\n", argv0,
+                        fuzz_scenarios[pick].path, seed, want.schedule, got.schedule);
+                return CLI_EXIT_INTERNAL;
+            }
+            size_t len = strlen(dir) + strlen(base) + 32;
+            char *file = cli_xmalloc(len);
+            if (seed == 0) size = 1;
+            int stem = (int)strcspn(base, ".");
+            if (seed == 0)
+                snprintf(file, len, "%s/%.*s-first", dir, stem, base);
+            else
+                snprintf(file, len, "%s/%.*s-random-%lu", dir, stem, base, seed);
+            FILE *f = fopen(file, "wb");
+            if (f == NULL || fwrite(bytes, 1, size, f) != size || fclose(f) != 0) {
+                fprintf(stderr, "%s: cannot write %s\n", argv0, file);
+                return CLI_EXIT_USAGE;
+            }
+            free(file);
+            free(bytes);
+            cli_outcome_clear(&want);
+            cli_outcome_clear(&got);
+        }
+    }
+    return CLI_EXIT_PASS;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "--seeds") == 0) return write_seeds(argv[0], argv[2], argv[3]);
+    bool shrink = argc == 3 && strcmp(argv[1], "--shrink") == 0;
+    if (argc != 2 + shrink || argv[argc - 1][0] == '-') {
+        fprintf(stderr, "usage: %s [--shrink] INPUT | --seeds DIR COUNT\n", argv[0]);
+        return CLI_EXIT_USAGE;
+    }
+    const char *file = argv[argc - 1];
+    FILE *f = fopen(file, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "%s: cannot read %s\n", argv[0], file);
+        return CLI_EXIT_USAGE;
+    }
+    size_t cap = 1 << 16, size = 0, got;
+    uint8_t *data = cli_xmalloc(cap);
+    while ((got = fread(data + size, 1, cap - size, f)) > 0)
+        if ((size += got) == cap) data = cli_xrealloc(data, cap *= 2);
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        fprintf(stderr, "%s: cannot read %s\n", argv[0], file);
+        free(data);
+        return CLI_EXIT_USAGE;
+    }
+    cli_outcome out = {0};
+    const char *path = fuzz_decisions_run(data, size, &out);
+    if (out.failed && shrink) cli_shrink(fuzz_decisions_target(), &out);
+    printf("scenario: %s\nverdict: %s\n", path, out.failed ? "fail" : "pass");
+    if (out.failed) printf("property: %s\n", out.property);
+    printf("schedule: %s\nreplay: iocpcheck replay %s --schedule '%s'\n", out.schedule, path, out.schedule);
+    int rc = out.failed ? CLI_EXIT_FAIL : CLI_EXIT_PASS;
+    cli_outcome_clear(&out);
+    free(data);
+    return rc;
+}
