@@ -300,7 +300,7 @@ static bool property_known(const scn_tok *t) {
     static const char *const names[] = {
         "one-completion", "no-lost-wakeup", "break-delivered", "overlapped-lifetime", "bytes-conserved",
         "deadline", "close", "poll-delay", "foreign-packets", "no-fatal", "expect", "deadlock",
-        "livelock", "stack-overflow", "nondeterminism", "limit", "usage", "crash"};
+        "livelock", "stack-overflow", "nondeterminism", "limit", "usage", "crash", "no-leak"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (scn__tok_eq(t, names[i])) return true;
     return false;
