@@ -584,7 +584,7 @@ const sim_result *sim_run(sim_ctx *s, sim_chooser *chooser, sim_main_fn main_fn,
         s->result.message = s->divergence;
         s->result.divergence_at = s->ndecisions;
     }
-    check_leaks(s);
+    run_phase(s, check_leaks); /* on the main stack too: a check there comes back here */
     s->result.steps = s->steps;
     s->result.virtual_ns = s->now_ns;
     s->result.trace_hash = s->hash;
