@@ -64,7 +64,7 @@ static void fuzz_slice(const cli_opts *o, cli_target *t, uint32_t job, uint32_t 
             }
         }
         cli_exec_seed(t, o->strategy, o->pct_depth, o->seed + i, &oc);
-        if (o->report_all && o->json) cli_json_outcome(stdout, t, &oc);
+        if (o->report_all && o->json) cli_json_outcome(stdout, t, &oc, NULL);
         tally->executions++;
         tally->steps += oc.steps;
         if (oc.failed) {
@@ -106,12 +106,21 @@ static int fuzz_jobs(const cli_opts *o, cli_target *t, fuzz_tally *sum) {
     return cli_run_jobs(o->jobs, sizeof(fuzz_tally), fuzz_job_work, fuzz_job_done, &fj);
 }
 
+/* --time: the whole command's budget. Each scenario gets an equal share of
+ * what is left, so time a scenario does not use (it failed early) goes to
+ * the ones after it. */
+double cli_time_share(const cli_opts *o, double t_all, uint32_t f) {
+    double left = o->time_s - (wall_seconds() - t_all);
+    double share = left / (double)(o->nfiles - f);
+    return share > 0.001 ? share : 0.001;
+}
+
 int cli_cmd_fuzz(const cli_opts *o) {
-    cli_junit_case *cases = cli_xcalloc(o->nfiles + 1, sizeof *cases);
-    char **keep = cli_xcalloc((size_t)o->nfiles * 3 + 1, sizeof *keep);
+    cli_sinks sinks;
+    int rc = cli_sinks_open(&sinks, o);
+    if (rc != 0) return rc;
     uint64_t total_execs = 0, total_fail = 0;
     uint32_t passed = 0, failed = 0;
-    int rc = CLI_EXIT_PASS;
     double t_all = wall_seconds();
     for (uint32_t f = 0; f < o->nfiles; f++) {
         cli_target t;
@@ -121,17 +130,22 @@ int cli_cmd_fuzz(const cli_opts *o) {
             break;
         }
         double t0 = wall_seconds();
-        fuzz_tally tally;
-        int jrc = o->jobs > 1 ? fuzz_jobs(o, &t, &tally) : (fuzz_slice(o, &t, 0, 1, &tally, true), 0);
+        uint64_t stored_execs = 0;
+        cli_outcome stored_bad = {0};
+        uint32_t nbad = cli_stored_run(o, &t, &sinks, &stored_execs, &stored_bad);
+        total_execs += stored_execs;
+        total_fail += nbad;
+        fuzz_tally tally = {0};
+        tally.first_fail = UINT64_MAX;
+        cli_opts so = *o;
+        if (!o->runs_set) so.time_s = cli_time_share(o, t_all, f);
+        int jrc = 0;
+        if (nbad == 0 || o->keep_going)
+            jrc = o->jobs > 1 ? fuzz_jobs(&so, &t, &tally) : (fuzz_slice(&so, &t, 0, 1, &tally, true), 0);
         double el = wall_seconds() - t0;
         if (jrc != 0) rc = jrc;
         total_execs += tally.executions;
         total_fail += tally.failures;
-        cli_junit_case *c = &cases[f];
-        c->name = scn_name(t.scn);
-        c->path = t.path;
-        c->time_s = el;
-        c->executions = tally.executions;
         if (tally.first_fail != UINT64_MAX) {
             /* Re-run the lowest failing seed here, trace kept, then shrink it. */
             cli_outcome oc = {0};
@@ -141,7 +155,6 @@ int cli_cmd_fuzz(const cli_opts *o) {
             /* One last strict replay with the trace kept, for the report. */
             sim_set_record_trace(t.sim, true);
             cli_outcome shown = {0};
-            shown.seed = oc.seed;
             cli_exec_schedule(&t, oc.schedule, true, &shown);
             sim_set_record_trace(t.sim, false);
             shown.seed = oc.seed;
@@ -150,78 +163,95 @@ int cli_cmd_fuzz(const cli_opts *o) {
             shown.swarm_seed = oc.swarm_seed;
             memcpy(shown.swarm_desc, oc.swarm_desc, sizeof shown.swarm_desc);
             if (o->json)
-                cli_json_outcome(stdout, &t, &shown);
+                cli_json_outcome(stdout, &t, &shown, NULL);
             else
                 cli_report_failure(stdout, o, &t, &shown, tally.first_fail + 1, d0, p0);
-            if (o->trace_path != NULL) cli_trace_text(o->trace_path, &t);
-            if (o->trace_json != NULL) cli_trace_json(o->trace_json, &t);
-            c->failed = true;
-            keep[3 * f] = cli_xstrdup(shown.property ? shown.property : "?");
-            keep[3 * f + 1] = cli_xstrdup(shown.message);
-            keep[3 * f + 2] = cli_xstrdup(shown.schedule ? shown.schedule : "");
-            c->property = keep[3 * f];
-            c->message = keep[3 * f + 1];
-            c->schedule = keep[3 * f + 2];
+            cli_sinks_trace(&sinks, &t, "the failure");
+            cli_sinks_case(&sinks, &t, el, stored_execs + tally.executions, &shown);
             cli_outcome_clear(&shown);
             cli_outcome_clear(&oc);
             failed++;
             if (rc == CLI_EXIT_PASS) rc = CLI_EXIT_FAIL;
+        } else if (nbad > 0) {
+            cli_sinks_case(&sinks, &t, el, stored_execs + tally.executions, &stored_bad);
+            failed++;
+            if (rc == CLI_EXIT_PASS) rc = CLI_EXIT_FAIL;
         } else {
             passed++;
+            cli_sinks_case(&sinks, &t, el, stored_execs + tally.executions, NULL);
             if (!o->json)
-                printf("PASS %-52s %8" PRIu64 " executions (%s) %9.0f exec/s\n", t.path, tally.executions,
-                       cli_strategy_name(o->strategy), el > 0 ? (double)tally.executions / el : 0.0);
+                printf("PASS %-52s %8" PRIu64 " executions (%s) %9.0f exec/s\n", t.path,
+                       stored_execs + tally.executions, cli_strategy_name(o->strategy),
+                       el > 0 ? (double)tally.executions / el : 0.0);
         }
+        cli_outcome_clear(&stored_bad);
         if (o->stats && !o->json) cli_print_stats(stdout, &t); /* this process's executions (not --jobs children) */
         fflush(stdout);
         cli_target_close(&t);
     }
     double el = wall_seconds() - t_all;
     if (o->json) {
-        cli_json_summary(stdout, total_execs, total_fail, el);
+        cli_json_summary(stdout, passed + failed, failed, total_execs, total_fail, el);
     } else {
         printf("\n%u scenarios, %" PRIu64 " executions, %" PRIu64 " failing executions, %.1f s (%.0f exec/s)\n",
                passed + failed, total_execs, total_fail, el, el > 0 ? (double)total_execs / el : 0.0);
         printf("%u passed, %u failed\n", passed, failed);
     }
-    if (o->junit != NULL && !cli_junit_write(o->junit, cases, passed + failed, el) && rc == 0) rc = CLI_EXIT_INTERNAL;
-    for (uint32_t i = 0; i < o->nfiles * 3; i++) free(keep[i]);
-    free(keep);
-    free(cases);
+    if (!cli_sinks_close(&sinks, el) && rc == CLI_EXIT_PASS) rc = CLI_EXIT_INTERNAL;
     return rc;
 }
 
 int cli_cmd_run(const cli_opts *o) {
-    int rc = CLI_EXIT_PASS;
+    cli_sinks sinks;
+    int rc = cli_sinks_open(&sinks, o);
+    if (rc != 0) return rc;
     uint32_t passed = 0, failed = 0;
+    uint64_t total_execs = 0, total_fail = 0;
+    double t_all = wall_seconds();
     for (uint32_t f = 0; f < o->nfiles; f++) {
         cli_target t;
         int orc = cli_target_open(&t, o->files[f]);
-        if (orc != 0) return orc;
+        if (orc != 0) {
+            rc = orc;
+            break;
+        }
+        double t0 = wall_seconds();
+        uint64_t execs = 0;
+        cli_outcome stored_bad = {0};
+        uint32_t nbad = cli_stored_run(o, &t, &sinks, &execs, &stored_bad);
         sim_set_record_trace(t.sim, true);
         cli_outcome oc = {0};
         cli_exec_seed(&t, o->strategy, o->pct_depth, o->seed, &oc);
+        execs++;
         if (o->json) {
-            cli_json_outcome(stdout, &t, &oc);
+            cli_json_outcome(stdout, &t, &oc, NULL);
         } else if (oc.failed) {
             cli_report_failure(stdout, o, &t, &oc, 1, oc.ndecisions, oc.preemptions);
-        } else {
+        } else if (nbad == 0) {
             printf("PASS %s  seed %" PRIu64 ", %u decisions, %" PRIu64 " steps, %.3f ms virtual, trace hash %016" PRIx64
                    "\n",
                    t.path, oc.seed, oc.ndecisions, oc.steps, (double)oc.virtual_ns / 1e6, oc.trace_hash);
         }
-        if (o->trace_path != NULL && !cli_trace_text(o->trace_path, &t)) rc = CLI_EXIT_INTERNAL;
-        if (o->trace_json != NULL && !cli_trace_json(o->trace_json, &t)) rc = CLI_EXIT_INTERNAL;
-        if (oc.failed) {
+        cli_sinks_trace(&sinks, &t, NULL);
+        total_execs += execs;
+        total_fail += nbad + oc.failed;
+        cli_sinks_case(&sinks, &t, wall_seconds() - t0, execs, oc.failed ? &oc : nbad ? &stored_bad : NULL);
+        if (oc.failed || nbad > 0) {
             failed++;
             if (rc == CLI_EXIT_PASS) rc = CLI_EXIT_FAIL;
         } else {
             passed++;
         }
+        cli_outcome_clear(&stored_bad);
         cli_outcome_clear(&oc);
         cli_target_close(&t);
     }
-    if (!o->json && o->nfiles > 1) printf("%u passed, %u failed\n", passed, failed);
+    double el = wall_seconds() - t_all;
+    if (o->json)
+        cli_json_summary(stdout, passed + failed, failed, total_execs, total_fail, el);
+    else if (o->nfiles > 1)
+        printf("%u passed, %u failed\n", passed, failed);
+    if (!cli_sinks_close(&sinks, el) && rc == CLI_EXIT_PASS) rc = CLI_EXIT_INTERNAL;
     return rc;
 }
 

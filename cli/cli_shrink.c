@@ -170,9 +170,15 @@ static int replay_or_shrink(const cli_opts *o, bool shrink) {
         fprintf(stderr, "iocpcheck: %s needs --schedule STRING\n", o->cmd);
         return CLI_EXIT_USAGE;
     }
-    cli_target t;
-    int rc = cli_target_open(&t, o->files[0]);
+    cli_sinks sinks;
+    int rc = cli_sinks_open(&sinks, o);
     if (rc != 0) return rc;
+    cli_target t;
+    rc = cli_target_open(&t, o->files[0]);
+    if (rc != 0) {
+        cli_sinks_close(&sinks, 0);
+        return rc;
+    }
     if (o->swarm_set) {
         uint32_t budget[SHIM_FAULT_FAMILIES];
         sim_swarm_faults(o->swarm_seed, t.fault_max, budget, SHIM_FAULT_FAMILIES);
@@ -183,15 +189,15 @@ static int replay_or_shrink(const cli_opts *o, bool shrink) {
     oc.swarm_seed = o->swarm_seed;
     sim_set_record_trace(t.sim, true);
     rc = cli_exec_schedule(&t, o->schedule, true, &oc);
-    if (rc != 0) {
-        cli_target_close(&t);
-        return rc;
+    if (rc == 0 && oc.verdict == SIM_NONDETERMINISM) {
+        fprintf(stderr, "iocpcheck: --schedule: the schedule does not fit this scenario: %s\n", oc.message);
+        rc = CLI_EXIT_USAGE;
     }
-    if (oc.verdict == SIM_NONDETERMINISM) {
-        fprintf(stderr, "iocpcheck: the schedule does not fit this scenario: %s\n", oc.message);
+    if (rc != 0) {
         cli_outcome_clear(&oc);
         cli_target_close(&t);
-        return CLI_EXIT_USAGE;
+        cli_sinks_close(&sinks, 0);
+        return rc;
     }
     uint64_t execs = 1;
     uint32_t before_d = oc.ndecisions, before_p = oc.preemptions;
@@ -200,6 +206,7 @@ static int replay_or_shrink(const cli_opts *o, bool shrink) {
             printf("%s: the schedule passes: nothing to shrink\n", t.path);
             cli_outcome_clear(&oc);
             cli_target_close(&t);
+            cli_sinks_close(&sinks, 0);
             return CLI_EXIT_PASS;
         }
         sim_set_record_trace(t.sim, false);
@@ -216,18 +223,18 @@ static int replay_or_shrink(const cli_opts *o, bool shrink) {
         free(sched);
     }
     if (o->json) {
-        cli_json_outcome(stdout, &t, &oc);
+        cli_json_outcome(stdout, &t, &oc, "schedule");
     } else if (oc.failed) {
         cli_report_failure(stdout, o, &t, &oc, execs, before_d, before_p);
     } else {
         printf("PASS %s  (%u decisions, %u preemptions, %llu steps, trace hash %016llx)\n", t.path, oc.ndecisions,
                oc.preemptions, (unsigned long long)oc.steps, (unsigned long long)oc.trace_hash);
     }
-    if (o->trace_path != NULL && !cli_trace_text(o->trace_path, &t)) rc = CLI_EXIT_INTERNAL;
-    if (o->trace_json != NULL && !cli_trace_json(o->trace_json, &t)) rc = CLI_EXIT_INTERNAL;
-    if (rc == 0) rc = oc.failed ? CLI_EXIT_FAIL : CLI_EXIT_PASS;
+    cli_sinks_trace(&sinks, &t, shrink ? "shrunk" : NULL);
+    rc = oc.failed ? CLI_EXIT_FAIL : CLI_EXIT_PASS;
     cli_outcome_clear(&oc);
     cli_target_close(&t);
+    if (!cli_sinks_close(&sinks, 0) && rc == CLI_EXIT_PASS) rc = CLI_EXIT_INTERNAL;
     return rc;
 }
 

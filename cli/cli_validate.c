@@ -60,7 +60,7 @@ static void count_reason(tally *t, const char *why) {
 static void print_host(const cli_opts *o, cli_real *r, uint64_t runs, int64_t tol) {
     const model_options *m = cli_real_model_options(r);
     if (o->json) {
-        printf("{\"host\":");
+        printf("{\"type\":\"validate-host\",\"host\":");
         json_str(stdout, cli_real_host(r));
         printf(",\"wine\":%s,\"wait_packets\":%s,\"host_tick_ns\":%" PRId64 ",\"model_tick_ns\":%" PRId64
                ",\"tolerance_ns\":%" PRId64 ",\"runs\":%" PRIu64 "}\n",
@@ -91,9 +91,9 @@ static bool validate_one(const cli_opts *o, cli_real *r, const scn_scenario *s, 
         tl->not_run++;
         count_reason(tl, why);
         if (o->json) {
-            printf("{\"scenario\":");
+            printf("{\"type\":\"validate\",\"scenario\":");
             json_str(stdout, scn_name(s));
-            printf(",\"path\":");
+            printf(",\"file\":");
             json_str(stdout, scn_path(s));
             printf(",\"backend\":\"win32\",\"verdict\":\"not-run\",\"reason\":");
             json_str(stdout, why);
@@ -132,12 +132,12 @@ static bool validate_one(const cli_opts *o, cli_real *r, const scn_scenario *s, 
     double el = wall_seconds() - t0;
     tl->executions += done;
     if (o->json) {
-        printf("{\"scenario\":");
+        printf("{\"type\":\"validate\",\"scenario\":");
         json_str(stdout, scn_name(s));
-        printf(",\"path\":");
+        printf(",\"file\":");
         json_str(stdout, scn_path(s));
         printf(",\"backend\":\"win32\",\"verdict\":\"%s\",\"runs\":%" PRIu64 ",\"failures\":%" PRIu64
-               ",\"outcomes\":%u,\"seconds\":%.3f",
+               ",\"outcomes\":%u,\"elapsed_s\":%.3f",
                fails ? "fail" : "pass", done, fails, set->n, el);
         if (fails) {
             printf(",\"run\":%" PRIu64 ",\"property\":", first_run + 1);
@@ -191,7 +191,7 @@ static int conform_one(const cli_opts *o, cli_real *r, const scn_scenario *s, cl
     for (uint32_t i = 0; i < set->n; i++)
         if (set->v[i].sim_first > last) last = set->v[i].sim_first;
     if (o->json) {
-        printf("{\"conformance\":");
+        printf("{\"type\":\"conformance\",\"file\":");
         json_str(stdout, scn_path(s));
         printf(",\"outcomes\":%u,\"timing_gaps\":%u,\"gaps\":%u,\"sim_executions\":%" PRIu64
                ",\"sim_failures\":%" PRIu64 ",\"not_first_search\":[",
@@ -252,9 +252,9 @@ int cli_cmd_validate(const cli_opts *o) {
     }
     double el = wall_seconds() - t0;
     if (r != NULL && o->json) {
-        printf("{\"summary\":true,\"passed\":%u,\"failed\":%u,\"not_run\":%u,\"executions\":%" PRIu64
-               ",\"seconds\":%.3f",
-               tl.passed, tl.failed, tl.not_run, tl.executions, el);
+        printf("{\"type\":\"summary\",\"scenarios\":%u,\"passed\":%u,\"failed\":%u,\"not_run\":%u,\"executions\":%" PRIu64
+               ",\"elapsed_s\":%.3f",
+               tl.passed + tl.failed + tl.not_run, tl.passed, tl.failed, tl.not_run, tl.executions, el);
         if (o->conformance)
             printf(",\"outcomes\":%" PRIu64 ",\"timing_gaps\":%" PRIu64 ",\"gaps\":%" PRIu64
                    ",\"sim_executions\":%" PRIu64,
