@@ -154,6 +154,8 @@ shim_fault_source cli_sim_fault_source(sim_ctx *sim);
 uint64_t cli_shrink(cli_target *t, cli_outcome *fail);
 
 /* cli_report.c */
+/* "s" unless n is 1: "1 decision", "2 decisions". */
+const char *cli_s(uint64_t n);
 void cli_report_failure(FILE *out, const cli_opts *o, cli_target *t, const cli_outcome *oc, uint64_t executions,
                         uint32_t decisions_before, uint32_t preemptions_before);
 /* JSON lines (schemas/iocpcheck.schema.json): every record has a "type". */

@@ -228,9 +228,9 @@ int cli_cmd_run(const cli_opts *o) {
         } else if (oc.failed) {
             cli_report_failure(stdout, o, &t, &oc, 1, oc.ndecisions, oc.preemptions);
         } else if (nbad == 0) {
-            printf("PASS %s  seed %" PRIu64 ", %u decisions, %" PRIu64 " steps, %.3f ms virtual, trace hash %016" PRIx64
+            printf("PASS %s  seed %" PRIu64 ", %u decision%s, %" PRIu64 " steps, %.3f ms virtual, trace hash %016" PRIx64
                    "\n",
-                   t.path, oc.seed, oc.ndecisions, oc.steps, (double)oc.virtual_ns / 1e6, oc.trace_hash);
+                   t.path, oc.seed, oc.ndecisions, cli_s(oc.ndecisions), oc.steps, (double)oc.virtual_ns / 1e6, oc.trace_hash);
         }
         cli_sinks_trace(&sinks, &t, NULL);
         total_execs += execs;

@@ -11,6 +11,8 @@
 
 #include "cli.h"
 
+const char *cli_s(uint64_t n) { return n == 1 ? "" : "s"; }
+
 void cli_json_string(FILE *out, const char *s) {
     fputc('"', out);
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
@@ -113,14 +115,16 @@ void cli_report_failure(FILE *out, const cli_opts *o, cli_target *t, const cli_o
     fprintf(out, "  property: %s\n", oc->property);
     fprintf(out, "  %s\n", oc->message);
     if (o != NULL && (o->cmd != NULL && strcmp(o->cmd, "fuzz") == 0))
-        fprintf(out, "  found by %s at seed %" PRIu64 " after %" PRIu64 " executions\n", cli_strategy_name(oc->strategy),
-                oc->seed, executions);
+        fprintf(out, "  found by %s at seed %" PRIu64 " after %" PRIu64 " execution%s\n", cli_strategy_name(oc->strategy),
+                oc->seed, executions, cli_s(executions));
     if (oc->swarm) fprintf(out, "  swarm configuration: %s\n", oc->swarm_desc);
     if (decisions_before != oc->ndecisions || preemptions_before != oc->preemptions)
-        fprintf(out, "  shrunk: %u -> %u decisions, %u -> %u preemptions\n", decisions_before, oc->ndecisions,
-                preemptions_before, oc->preemptions);
-    fprintf(out, "  schedule: %s\n  (%u decisions: %u preemptions, %u other choices (kernel, scenario) off their first outcome)\n",
-            oc->schedule, oc->ndecisions, oc->preemptions, oc->deviations);
+        fprintf(out, "  shrunk: %u -> %u decision%s, %u -> %u preemption%s\n", decisions_before, oc->ndecisions,
+                oc->ndecisions == 1 ? "" : "s", preemptions_before, oc->preemptions, oc->preemptions == 1 ? "" : "s");
+    fprintf(out, "  schedule: %s\n  (%u decision%s: %u preemption%s, %u other choice%s (kernel, scenario) off %s first outcome)\n",
+            oc->schedule, oc->ndecisions, oc->ndecisions == 1 ? "" : "s", oc->preemptions,
+            oc->preemptions == 1 ? "" : "s", oc->deviations, oc->deviations == 1 ? "" : "s",
+            oc->deviations == 1 ? "its" : "their");
     fprintf(out, "  trace (model events; >> marks the ones the property names):\n");
     print_relevant(out, t, oc);
     fprintf(out, "  replay: %s replay %s --schedule '%s'", o && o->argv0 ? o->argv0 : "iocpcheck", t->path,

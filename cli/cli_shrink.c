@@ -227,8 +227,8 @@ static int replay_or_shrink(const cli_opts *o, bool shrink) {
     } else if (oc.failed) {
         cli_report_failure(stdout, o, &t, &oc, execs, before_d, before_p);
     } else {
-        printf("PASS %s  (%u decisions, %u preemptions, %llu steps, trace hash %016llx)\n", t.path, oc.ndecisions,
-               oc.preemptions, (unsigned long long)oc.steps, (unsigned long long)oc.trace_hash);
+        printf("PASS %s  (%u decision%s, %u preemption%s, %llu steps, trace hash %016llx)\n", t.path, oc.ndecisions,
+               cli_s(oc.ndecisions), oc.preemptions, cli_s(oc.preemptions), (unsigned long long)oc.steps, (unsigned long long)oc.trace_hash);
     }
     cli_sinks_trace(&sinks, &t, shrink ? "shrunk" : NULL);
     rc = oc.failed ? CLI_EXIT_FAIL : CLI_EXIT_PASS;

@@ -201,7 +201,7 @@ int cli_exec_schedule(cli_target *t, const char *schedule, bool strict, cli_outc
     sim_schedule s;
     char err[256];
     if (!sim_schedule_parse(schedule, &s, err, sizeof err)) {
-        fprintf(stderr, "iocpcheck: --schedule:%s\n", err);
+        fprintf(stderr, "iocpcheck: --schedule: %s\n", err);
         return CLI_EXIT_USAGE;
     }
     sim_replay rp;
