@@ -29,20 +29,31 @@ static bool index_mine(const cli_opts *o, uint64_t i, uint32_t job, uint32_t job
     return (i / o->shard_n) % jobs == job;
 }
 
-static void progress(const cli_opts *o, const char *path, const fuzz_tally *t, double elapsed, bool final) {
+/* The bar on stderr (a terminal only), redrawn in place; when the scenario
+ * is done it is erased, so that only its PASS or FAIL line stays. With
+ * --jobs the first job draws it, counting its own share times the jobs. */
+static void progress(const cli_opts *o, const char *path, const fuzz_tally *t, double elapsed, bool final,
+                     uint32_t jobs) {
     if (!o->progress) return;
-    double rate = elapsed > 0 ? (double)t->executions / elapsed : 0;
+    if (final) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+        return;
+    }
+    uint64_t execs = t->executions * jobs;
+    double rate = elapsed > 0 ? (double)execs / elapsed : 0;
+    char who[32] = "";
+    if (jobs > 1) snprintf(who, sizeof who, " x%u jobs", jobs);
     if (o->runs_set) {
-        double frac = o->runs ? (double)t->executions * o->shard_n / (double)o->runs : 1;
+        double frac = o->runs ? (double)execs * o->shard_n / (double)o->runs : 1;
         if (frac > 1) frac = 1;
         int bar = (int)(frac * 24);
-        fprintf(stderr, "\r%-40.40s [%.*s%*s] %" PRIu64 " execs %8.0f/s %" PRIu64 " failures", path, bar,
-                "########################", 24 - bar, "", t->executions, rate, t->failures);
+        fprintf(stderr, "\r%-40.40s [%.*s%*s] %" PRIu64 " execs%s %8.0f/s %" PRIu64 " failures\033[K", path, bar,
+                "########################", 24 - bar, "", execs, who, rate, t->failures);
     } else {
-        fprintf(stderr, "\r%-40.40s %6.1fs %" PRIu64 " execs %8.0f/s %" PRIu64 " failures", path, elapsed,
-                t->executions, rate, t->failures);
+        fprintf(stderr, "\r%-40.40s %6.1fs of %.1fs %" PRIu64 " execs%s %8.0f/s %" PRIu64 " failures\033[K", path,
+                elapsed, o->time_s, execs, who, rate, t->failures);
     }
-    if (final) fputs("\n", stderr);
     fflush(stderr);
 }
 
@@ -59,7 +70,7 @@ static void fuzz_slice(const cli_opts *o, cli_target *t, uint32_t job, uint32_t 
             double now = wall_seconds();
             if (!o->runs_set && now - t0 >= o->time_s) break;
             if (show && now - last >= 0.25) {
-                progress(o, t->path, tally, now - t0, false);
+                progress(o, t->path, tally, now - t0, false, jobs);
                 last = now;
             }
         }
@@ -73,7 +84,7 @@ static void fuzz_slice(const cli_opts *o, cli_target *t, uint32_t job, uint32_t 
             if (!o->keep_going) break;
         }
     }
-    if (show) progress(o, t->path, tally, wall_seconds() - t0, true);
+    if (show) progress(o, t->path, tally, wall_seconds() - t0, true, jobs);
     cli_outcome_clear(&oc);
 }
 
@@ -86,7 +97,7 @@ typedef struct fuzz_job {
 
 static void fuzz_job_work(void *arg, uint32_t job, uint32_t jobs, void *result) {
     fuzz_job *fj = arg;
-    fuzz_slice(fj->o, fj->t, job, jobs, result, false);
+    fuzz_slice(fj->o, fj->t, job, jobs, result, job == 0);
 }
 
 static void fuzz_job_done(void *arg, uint32_t job, const void *result) {

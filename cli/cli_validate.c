@@ -57,6 +57,19 @@ static void count_reason(tally *t, const char *why) {
         if (strncmp(why, reason_names[i], strlen(reason_names[i])) == 0) t->reasons[i]++;
 }
 
+/* The command that runs this program again from the shell it was started
+ * in: under Wine that is the host's (Linux) shell, so `wine` and the Unix
+ * path of a Z:\ drive path (Wine maps Z: to /). */
+static const char *shell_self(cli_real *r, const char *argv0, char *buf, size_t n) {
+    if (!cli_real_is_wine(r)) return argv0;
+    const char *p = argv0;
+    if ((p[0] == 'Z' || p[0] == 'z') && p[1] == ':') p += 2;
+    size_t k = (size_t)snprintf(buf, n, "wine ");
+    for (; *p && k + 1 < n; p++) buf[k++] = *p == '\\' ? '/' : *p;
+    buf[k < n ? k : n - 1] = 0;
+    return buf;
+}
+
 static void print_host(const cli_opts *o, cli_real *r, uint64_t runs, int64_t tol) {
     const model_options *m = cli_real_model_options(r);
     if (o->json) {
@@ -151,8 +164,8 @@ static bool validate_one(const cli_opts *o, cli_real *r, const scn_scenario *s, 
         printf("]}\n");
     } else {
         if (fails)
-            printf("FAIL    %-48s run %" PRIu64 " of %" PRIu64 ": %s: %s\n", scn_path(s), first_run + 1, done,
-                   first.property, first.message);
+            printf("FAIL    %-48s run %" PRIu64 " of %" PRIu64 "%s: %s: %s\n", scn_path(s), first_run + 1, runs,
+                   done < runs ? " (the rest not run: --keep-going runs them)" : "", first.property, first.message);
         else
             printf("PASS    %-48s %4" PRIu64 " runs %7.2f s  %u outcome%s\n", scn_path(s), done, el, set->n,
                    set->n == 1 ? "" : "s");
@@ -160,9 +173,11 @@ static bool validate_one(const cli_opts *o, cli_real *r, const scn_scenario *s, 
             if (wine_runs[b])
                 printf("        wine: %s in %u of %" PRIu64 " runs: %s\n", cli_wine_name(b), wine_runs[b], done,
                        cli_wine_what(b));
-        if (fails)
-            printf("        again: %s validate %s --backend win32 --runs %" PRIu64 " --trace -\n", o->argv0,
-                   scn_path(s), first_run + 1);
+        if (fails) {
+            char self[1024];
+            printf("        again: %s validate %s --backend win32 --runs %" PRIu64 " --trace -\n",
+                   shell_self(r, o->argv0, self, sizeof self), scn_path(s), first_run + 1);
+        }
     }
     if (fails) tl->failed++;
     else tl->passed++;

@@ -284,5 +284,34 @@ check("explore --jobs 2 --max-execs 300: at most 300 executions, stopped_by name
       ex and ex[0]["executions"] <= 300 and (ex[0]["complete"] or ex[0]["stopped_by"] == "max-executions"),
       out[:300])
 
+# ---- item 10: the progress bar, on a terminal (script(1) gives one) ----
+def screen(raw):
+    """The lines a terminal shows: \r returns, ESC[K erases to the end."""
+    shown = []
+    for line in raw.replace("\r\n", "\n").split("\n"):
+        vis, col = "", 0
+        for piece in re.split(r"(\r|\x1b\[K)", line):
+            if piece == "\r":
+                col = 0
+            elif piece == "\x1b[K":
+                vis = vis[:col]
+            else:
+                vis = vis[:col] + piece + vis[col + len(piece):]
+                col += len(piece)
+        shown.append(vis)
+    return shown
+
+
+for jobs in ("1", "2"):
+    ts = os.path.join(T, "typescript" + jobs)
+    r = subprocess.run(["script", "-qec", "%s fuzz scenarios/break --runs 30000 --jobs %s" % (CLI, jobs), ts],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+    raw = open(ts, errors="replace", newline="").read()
+    lines = [l for l in screen(raw) if l.strip() and not l.startswith("Script ")]
+    drawn = "execs" in raw and (jobs == "1" or "x2 jobs" in raw)
+    check("progress with --jobs %s: drawn while running, gone after: only PASS and summary lines stay" % jobs,
+          r.returncode == 0 and drawn and all(re.match(r"(PASS |\d+ scenarios|\d+ passed)", l) for l in lines)
+          and sum(l.startswith("PASS ") for l in lines) == 7, "exit %d drawn %s lines %r" % (r.returncode, drawn, lines[:4]))
+
 print("\n%d passed, %d failed" % (passes, len(failures)))
 sys.exit(1 if failures else 0)
