@@ -149,6 +149,12 @@ void cli_fault_budgets(shim_fault *f, const uint32_t budget[SHIM_FAULT_FAMILIES]
 shim_fault_source cli_sim_fault_source(sim_ctx *sim);
 
 /* cli_shrink.c */
+/* Runs a schedule leniently: each decision is followed where the execution
+ * offers it; where it does not (another code path: a fixed poller, an edited
+ * scenario), or past its end, the default is taken (keep the running
+ * thread, outcome 0). Exact when the schedule fits. CLI_EXIT_USAGE for a
+ * bad string (message printed). */
+int cli_exec_lenient(cli_target *t, const char *schedule, cli_outcome *out);
 /* Shrinks a failing outcome in place: fewer decisions, then fewer preemptions,
  * same property. Prints nothing. Returns the number of executions it ran. */
 uint64_t cli_shrink(cli_target *t, cli_outcome *fail);

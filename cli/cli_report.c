@@ -118,9 +118,13 @@ void cli_report_failure(FILE *out, const cli_opts *o, cli_target *t, const cli_o
         fprintf(out, "  found by %s at seed %" PRIu64 " after %" PRIu64 " execution%s\n", cli_strategy_name(oc->strategy),
                 oc->seed, executions, cli_s(executions));
     if (oc->swarm) fprintf(out, "  swarm configuration: %s\n", oc->swarm_desc);
+    bool shrunk = o != NULL && o->cmd != NULL &&
+                  (strcmp(o->cmd, "shrink") == 0 || (strcmp(o->cmd, "fuzz") == 0 && !o->no_shrink));
     if (decisions_before != oc->ndecisions || preemptions_before != oc->preemptions)
         fprintf(out, "  shrunk: %u -> %u decision%s, %u -> %u preemption%s\n", decisions_before, oc->ndecisions,
                 oc->ndecisions == 1 ? "" : "s", preemptions_before, oc->preemptions, oc->preemptions == 1 ? "" : "s");
+    else if (shrunk)
+        fprintf(out, "  shrunk: nothing could be removed (no shorter or less preemptive schedule fails it)\n");
     fprintf(out, "  schedule: %s\n  (%u decision%s: %u preemption%s, %u other choice%s (kernel, scenario) off %s first outcome)\n",
             oc->schedule, oc->ndecisions, oc->ndecisions == 1 ? "" : "s", oc->preemptions,
             oc->preemptions == 1 ? "" : "s", oc->deviations, oc->deviations == 1 ? "" : "s",
