@@ -93,6 +93,7 @@ typedef struct cli_outcome {
     bool failed;
     sim_verdict verdict;
     const char *property;
+    const char *limit; /* a limit reached (property "livelock"): the knob that raises it */
     char message[2048];
     uint64_t seed;
     cli_strategy strategy;

@@ -44,7 +44,7 @@ void cli_json_outcome(FILE *out, const cli_target *t, const cli_outcome *oc, con
         fputs(",\"seed\":null", out);
     else
         fprintf(out, ",\"seed\":%" PRIu64, oc->seed);
-    fprintf(out, ",\"verdict\":\"%s\",\"property\":", oc->failed ? "fail" : "pass");
+    fprintf(out, ",\"verdict\":\"%s\",\"property\":", !oc->failed ? "pass" : oc->limit ? "limit" : "fail");
     if (oc->failed)
         cli_json_string(out, oc->property);
     else
@@ -57,6 +57,10 @@ void cli_json_outcome(FILE *out, const cli_target *t, const cli_outcome *oc, con
             ",\"decisions\":%u,\"preemptions\":%u,\"deviations\":%u,\"steps\":%" PRIu64 ",\"virtual_ns\":%" PRId64
             ",\"trace_hash\":\"%016" PRIx64 "\"",
             oc->ndecisions, oc->preemptions, oc->deviations, oc->steps, oc->virtual_ns, oc->trace_hash);
+    if (oc->failed && oc->limit) {
+        fputs(",\"knob\":", out);
+        cli_json_string(out, oc->limit);
+    }
     if (oc->swarm) {
         fprintf(out, ",\"swarm_seed\":%" PRIu64 ",\"swarm\":", oc->swarm_seed);
         cli_json_string(out, oc->swarm_desc);
@@ -111,8 +115,11 @@ static void print_relevant(FILE *out, const cli_target *t, const cli_outcome *oc
 
 void cli_report_failure(FILE *out, const cli_opts *o, cli_target *t, const cli_outcome *oc, uint64_t executions,
                         uint32_t decisions_before, uint32_t preemptions_before) {
-    fprintf(out, "FAIL %s (%s)\n", t->path, scn_name(t->scn));
-    fprintf(out, "  property: %s\n", oc->property);
+    fprintf(out, "%s %s (%s)\n", oc->limit ? "LIMIT" : "FAIL", t->path, scn_name(t->scn));
+    if (oc->limit)
+        fprintf(out, "  a limit reached, not a property failure (knob %s raises it)\n", oc->limit);
+    else
+        fprintf(out, "  property: %s\n", oc->property);
     fprintf(out, "  %s\n", oc->message);
     if (o != NULL && (o->cmd != NULL && strcmp(o->cmd, "fuzz") == 0))
         fprintf(out, "  found by %s at seed %" PRIu64 " after %" PRIu64 " execution%s\n", cli_strategy_name(oc->strategy),

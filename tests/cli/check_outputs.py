@@ -291,6 +291,17 @@ check("explore --jobs 2 --max-execs 300: at most 300 executions, stopped_by name
       ex and ex[0]["executions"] <= 300 and (ex[0]["complete"] or ex[0]["stopped_by"] == "max-executions"),
       out[:300])
 
+# ---- item 9: a limit is reported as the limit, with its knob ----
+LIM = os.path.join(T, "limit.scn")
+open(LIM, "w").write("scenario lim\nsocket s\nknob max_decisions 5\nthread a:\n    break\nthread b:\n    break\n")
+rc, out, err, _ = run(["run", LIM, "--json"])
+recs = records(out, "run --json, a limit")
+check("a decision limit reached: verdict limit, knob max_decisions (item 9)",
+      rc == 1 and recs[0]["verdict"] == "limit" and recs[0]["knob"] == "max_decisions", out[:300])
+rc, out, err, _ = run(["run", LIM])
+check("... and in text: LIMIT, not a property failure, the knob named",
+      out.startswith("LIMIT ") and "knob max_decisions" in out and "\n  property:" not in out, out[:300])
+
 # ---- item 10: the progress bar, on a terminal (script(1) gives one) ----
 def screen(raw):
     """The lines a terminal shows: \r returns, ESC[K erases to the end."""
