@@ -57,6 +57,7 @@ typedef struct cli_opts {
     bool stats;
     bool no_shrink;
     bool report_all; /* --all: report every execution, not only failures */
+    bool time_jumps; /* --time-jumps: every scenario as with knob time_jumps on */
     /* explore */
     int32_t preemptions; /* < 0: unbounded */
     int32_t kernel_bound; /* deviations of kernel choices from their first alternative; < 0: unbounded */

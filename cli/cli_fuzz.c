@@ -140,6 +140,7 @@ int cli_cmd_fuzz(const cli_opts *o) {
             rc = orc;
             break;
         }
+        if (o->time_jumps) sim_set_time_jumps(t.sim, true);
         double t0 = wall_seconds();
         uint64_t stored_execs = 0;
         cli_outcome stored_bad = {0};
@@ -226,6 +227,7 @@ int cli_cmd_run(const cli_opts *o) {
             rc = orc;
             break;
         }
+        if (o->time_jumps) sim_set_time_jumps(t.sim, true);
         double t0 = wall_seconds();
         uint64_t execs = 0;
         cli_outcome stored_bad = {0};

@@ -196,6 +196,8 @@ static const opt_def options[] = {
     {"--no-shrink", NULL, FUZZ, OPT_FLAG, F(no_shrink), NO_GIVEN, 0, 0, NULL, NULL, "report a failure as found"},
     {"--all", NULL, FUZZ, OPT_FLAG, F(report_all), NO_GIVEN, 0, 0, NULL, NULL,
      "with --json: every execution, not only failures"},
+    {"--time-jumps", NULL, RUN | FUZZ, OPT_FLAG, F(time_jumps), NO_GIVEN, 0, 0, NULL, NULL,
+     "time may pass while a thread could run, in every scenario (as knob time_jumps on)"},
     {"--stats", NULL, FUZZ, OPT_FLAG, F(stats), NO_GIVEN, 0, 0, NULL, NULL, "how the choices were taken"},
     {"--schedule", "STR", REPLAY | SHRINK, OPT_TEXT, F(schedule), NO_GIVEN, 0, 0, NULL, NULL,
      "the decision stream to follow, as a failure report prints it"},
