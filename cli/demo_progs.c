@@ -27,6 +27,7 @@ void demo_counter_main(sim_ctx *sim, const shim *sh, void *arg) {
     shim_thread t[8];
     for (uint32_t i = 0; i < p->threads && i < 8; i++) harness_spawn(sim_harness_of(sh), &t[i], counter_worker, p, "worker");
     for (uint32_t i = 0; i < p->threads && i < 8; i++) harness_join(sim_harness_of(sh), &t[i]);
+    if (p->locked) sh->sync->mutex_destroy(sh->sync->ctx, &p->mu);
     uint32_t want = p->threads * p->increments;
     uint32_t got = sh->sync->atomic_load32(sh->sync->ctx, &p->counter);
     if (got != want) sim_fail(sim, "lost-update", "counter = %u, expected %u", got, want);
@@ -59,6 +60,8 @@ void demo_abba_main(sim_ctx *sim, const shim *sh, void *arg) {
     harness_spawn(sim_harness_of(sh), &t2, abba_two, p, "b-then-a");
     harness_join(sim_harness_of(sh), &t1);
     harness_join(sim_harness_of(sh), &t2);
+    sh->sync->mutex_destroy(sh->sync->ctx, &p->a);
+    sh->sync->mutex_destroy(sh->sync->ctx, &p->b);
 }
 
 void demo_timed_main(sim_ctx *sim, const shim *sh, void *arg) {
@@ -67,5 +70,6 @@ void demo_timed_main(sim_ctx *sim, const shim *sh, void *arg) {
     sh->sync->sema_init(sh->sync->ctx, &s, 0);
     bool got = sh->sync->sema_wait(sh->sync->ctx, &s, 10 * 1000 * 1000);
     *woke = sh->sync->now_ns(sh->sync->ctx);
+    sh->sync->sema_destroy(sh->sync->ctx, &s);
     if (got) sim_fail(sim, "timed-wait", "a wait on an empty semaphore succeeded");
 }

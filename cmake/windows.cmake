@@ -66,7 +66,7 @@ endfunction()
 
 # The real backend against real ports and loopback sockets.
 add_executable(check_win32 tests/check_win32.c)
-target_link_libraries(check_win32 PRIVATE iocpcheck_win32 iocpcheck_shims iocpcheck_checkshim)
+target_link_libraries(check_win32 PRIVATE iocpcheck_win32 iocpcheck_shims iocpcheck_poller iocpcheck_checkshim)
 iocpcheck_add_wine_test(win32 check_win32)
 
 # The scenario library on the real backend (README, "The real backend"):

@@ -8,7 +8,9 @@
  *   4. join the threads that do not run the poller loop, check the
  *      top-level expectations, then stop the loop (np_stop) and join it;
  *   5. MEV_QUIESCENT with netpollWaiters, the foreign operations' decoys,
- *      and the teardown: close every descriptor and peer, destroy the poller.
+ *      and the teardown: close and free every descriptor, close every peer,
+ *      destroy the poller, and check it freed all it allocated (no-leak; the
+ *      simulator checks primitives and handles itself).
  * Nothing here allocates with malloc, parses or formats on the success path.
  */
 #include <stdio.h>
@@ -74,10 +76,26 @@ static bool alloc_state(scn_exec_st *x) {
     return true;
 }
 
+/* The poller's memory, counted: on the simulator it is arena memory that a
+ * leak would never show otherwise. */
+static void *np_alloc(void *arg, size_t size) {
+    scn_exec_st *x = arg;
+    void *p = x->hk->alloc(x->hk->arg, size);
+    if (p != NULL) atomic_fetch_add(&x->np_live, 1);
+    return p;
+}
+
+static void np_free(void *arg, void *ptr) {
+    scn_exec_st *x = arg;
+    if (ptr == NULL) return;
+    atomic_fetch_sub(&x->np_live, 1);
+    x->hk->free(x->hk->arg, ptr);
+}
+
 static bool setup(scn_exec_st *x) {
     const scn_scenario *s = x->s;
     np_config cfg = {.procs = s->procs, .max_fds = s->max_fds, .fatal = fatal_hook, .fatal_arg = x,
-                     .alloc = x->hk->alloc, .free = x->hk->free, .alloc_arg = x->hk->arg};
+                     .alloc = np_alloc, .free = np_free, .alloc_arg = x};
     x->p = np_init(x->sh, &cfg);
     if (x->p == NULL) {
         scn__fail(x, "setup", "np_init failed: error %u", x->sh->get_last_error(x->ctx));
@@ -115,15 +133,25 @@ static void check_foreign(scn_exec_st *x) {
     }
 }
 
+/* Every thread has been joined: nothing can call into a descriptor now. */
 static void teardown(scn_exec_st *x) {
     const scn_scenario *s = x->s;
     for (uint32_t k = 0; k < s->nsockets; k++) {
         scn_xfd *f = &x->fds[k];
-        if (f->fd != NULL) np_fd_close(f->fd); /* closes h[0] too (NP_ERR_CLOSING if the scenario did) */
-        else if (f->h[0] != SHIM_INVALID_HANDLE && f->h[0] != SHIM_NULL_HANDLE) x->sh->closesocket(x->ctx, f->h[0]);
+        if (f->fd != NULL) {
+            np_fd_close(f->fd); /* closes h[0] too (NP_ERR_CLOSING if the scenario did) */
+            np_fd_free(f->fd);
+            f->fd = NULL;
+        } else if (f->h[0] != SHIM_INVALID_HANDLE && f->h[0] != SHIM_NULL_HANDLE) {
+            x->sh->closesocket(x->ctx, f->h[0]);
+        }
         if (f->h[1] != SHIM_INVALID_HANDLE && f->h[1] != SHIM_NULL_HANDLE) x->sh->closesocket(x->ctx, f->h[1]);
     }
     np_destroy(x->p);
+    x->p = NULL;
+    uint32_t live = atomic_load(&x->np_live);
+    if (live != 0 && atomic_load(&x->stop) == 0)
+        scn__fail(x, "no-leak", "%s: the poller left %u allocation(s) unfreed after np_destroy", s->path, live);
 }
 
 void scn_exec_ex(const scn_scenario *s, const shim *sh, const shim_harness *hn, model_trace *trace,

@@ -73,6 +73,7 @@ struct scn_exec_st {
     int64_t t0;
     _Atomic uint32_t stop;     /* a failure was reported on a backend whose fail returns */
     _Atomic uint32_t inflight; /* operations begun and not ended */
+    _Atomic uint32_t np_live;  /* the poller's allocations not yet freed (no-leak, both backends) */
 };
 
 /* scn_ops.c */

@@ -304,7 +304,7 @@ static bool st_thread(scn_parser *P, const scn_tok *t) {
 static const char *const property_names[] = {
     "one-completion", "no-lost-wakeup", "break-delivered", "overlapped-lifetime", "bytes-conserved",
     "deadline", "close", "poll-delay", "foreign-packets", "no-fatal", "expect", "deadlock",
-    "livelock", "stack-overflow", "nondeterminism", "limit", "usage", "crash"};
+    "livelock", "stack-overflow", "nondeterminism", "limit", "usage", "crash", "no-leak"};
 #define NPROPERTY_NAMES (sizeof property_names / sizeof property_names[0])
 
 static bool property_known(const scn_tok *t) {

@@ -181,10 +181,10 @@ void mp_close(mw *w, const model_event *e) {
                     (unsigned long long)sub);
         return;
     case MEV_DEQUEUE: {
-        if (a[2] == 0 || MW_KEY_SRC(a[1]) != MW_SRC_READY) return;
+        if (a[2] == 0 || NP_KEY_SRC(a[1]) != NP_SRC_READY) return;
         mw_ov *o = mw_ov_get(w, a[2]);
         if (o->sub_op == 0) return;
-        uint32_t si = model_map_find(&w->slots.map, MW_KEY_SLOT(a[1]));
+        uint32_t si = model_map_find(&w->slots.map, NP_KEY_SLOT(a[1]));
         if (si == 0) return;
         mw_slot *s = &w->slots.v[si - 1];
         if (s->sock == 0 || s->sock == o->sock) return;
@@ -192,7 +192,7 @@ void mp_close(mw *w, const model_event *e) {
                 "the packet of ov%llu, submitted on socket h%llu at [%llu], was dequeued at [%llu] with slot %llu's key "
                 "after slot %llu had been given to socket h%llu at [%llu]",
                 (unsigned long long)a[2], (unsigned long long)o->sock, (unsigned long long)(o->sub_at - 1),
-                (unsigned long long)e->seq, (unsigned long long)MW_KEY_SLOT(a[1]), (unsigned long long)MW_KEY_SLOT(a[1]),
+                (unsigned long long)e->seq, (unsigned long long)NP_KEY_SLOT(a[1]), (unsigned long long)NP_KEY_SLOT(a[1]),
                 (unsigned long long)s->sock, (unsigned long long)s->assoc_seq);
         return;
     }

@@ -62,7 +62,7 @@ void mp_break_delivered(mw *w, const model_event *e) {
     char t1[32], t2[32];
     switch (e->kind) {
     case MEV_POST: {
-        if (!a[4] || a[1] != MW_BREAK_KEY) return;
+        if (!a[4] || a[1] != NP_BREAK_KEY) return;
         if (w->brk_port == 0) w->brk_port = a[0];
         else if (w->brk_port != a[0]) w->brk_ports_many = true;
         mw_port *p = mw_port_get(w, a[0]);
@@ -103,7 +103,7 @@ void mp_break_delivered(mw *w, const model_event *e) {
         mw_thread *th = mw_thread_get(w, e->thread);
         if (th->wait_timeout == 0 || w->brk_ports_many) return;
         if (w->brk_port != 0 && th->wait_port != w->brk_port) return;
-        if (e->kind == MEV_DEQUEUE && a[1] == MW_BREAK_KEY && !th->brk_handling) {
+        if (e->kind == MEV_DEQUEUE && a[1] == NP_BREAK_KEY && !th->brk_handling) {
             th->brk_handling = true;
             w->brk_handlers++;
         }
@@ -131,7 +131,7 @@ static uint64_t go_timeout_ms(int64_t d) {
     if (d < 0) return SHIM_INFINITE;
     if (d == 0) return 0;
     if (d < 1000000) return 1;
-    if (d > MW_MAX_DELAY_NS) d = MW_MAX_DELAY_NS;
+    if (d > NP_MAX_DELAY_NS) d = NP_MAX_DELAY_NS;
     return (uint64_t)(d / 1000000);
 }
 
@@ -165,11 +165,11 @@ void mp_poll_delay(mw *w, const model_event *e) {
     if (e == NULL) return;
     char t1[32], t2[32];
     if (e->kind == MEV_WAIT_BEGIN) {
-        if (e->a[1] != SHIM_INFINITE && e->a[1] > (uint64_t)(MW_MAX_DELAY_NS / 1000000)) {
+        if (e->a[1] != SHIM_INFINITE && e->a[1] > (uint64_t)(NP_MAX_DELAY_NS / 1000000)) {
             mw_fail(w, MP_POLL_DELAY, MW_SEQS(e->seq),
                     "T%u waited on the port with a timeout of %" PRIu64 " ms at [%llu]: more than Go's clamp of any "
                     "delay (1e15 ns = %lld ms) and not INFINITE",
-                    e->thread, e->a[1], (unsigned long long)e->seq, (long long)(MW_MAX_DELAY_NS / 1000000));
+                    e->thread, e->a[1], (unsigned long long)e->seq, (long long)(NP_MAX_DELAY_NS / 1000000));
             return;
         }
         mw_thread *th = mw_thread_get(w, e->thread);
@@ -188,7 +188,7 @@ void mp_poll_delay(mw *w, const model_event *e) {
         if (i == 0) return;
         mw_op *op = mw_op_at(w, i);
         if (op->ended || op->kind != MOP_POLL || op->arg < 0) return;
-        int64_t d = op->arg > MW_MAX_DELAY_NS ? MW_MAX_DELAY_NS : op->arg > 0 && op->arg < 1000000 ? 1000000 : op->arg;
+        int64_t d = op->arg > NP_MAX_DELAY_NS ? NP_MAX_DELAY_NS : op->arg > 0 && op->arg < 1000000 ? 1000000 : op->arg;
         int64_t slack = w->opt->virtual_time ? 0 : w->opt->slack_ns;
         int64_t from = mw_other_time(w, e) > op->begin_time ? mw_other_time(w, e) : op->begin_time;
         int64_t by = from + d + w->opt->tick_ns + slack;

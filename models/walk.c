@@ -117,7 +117,7 @@ static void dequeue(mw *w, const model_event *e) {
     const uint64_t *a = e->a;
     mw_thread *th = mw_thread_get(w, e->thread);
     th->waiting = false;
-    if (a[1] == MW_BREAK_KEY) {
+    if (a[1] == NP_BREAK_KEY) {
         mw_port *p = mw_port_get(w, a[0]);
         if (p->breaks > 0) p->breaks--;
     }
@@ -139,8 +139,8 @@ static void dequeue(mw *w, const model_event *e) {
     o->status = (uint32_t)a[3];
     o->bytes = (uint32_t)a[4];
     o->done_seq = e->seq;
-    if (MW_KEY_SRC(a[1]) == MW_SRC_READY && o->sub_op == 0) {
-        uint32_t si = model_map_find(&w->slots.map, MW_KEY_SLOT(a[1]));
+    if (NP_KEY_SRC(a[1]) == NP_SRC_READY && o->sub_op == 0) {
+        uint32_t si = model_map_find(&w->slots.map, NP_KEY_SLOT(a[1]));
         if (si != 0 && w->slots.v[si - 1].sock != 0) mw_sock_get(w, w->slots.v[si - 1].sock)->foreign_deq_at = e->seq + 1;
     }
 }
@@ -239,8 +239,8 @@ void mw_apply(mw *w, const model_event *e) {
     w->last_time = e->time_ns;
     switch (e->kind) {
     case MEV_ASSOCIATE:
-        if (a[3] && MW_KEY_SRC(a[2]) == MW_SRC_READY) {
-            mw_slot *s = mw_slot_get(w, MW_KEY_SLOT(a[2]));
+        if (a[3] && NP_KEY_SRC(a[2]) == NP_SRC_READY) {
+            mw_slot *s = mw_slot_get(w, NP_KEY_SLOT(a[2]));
             s->sock = a[1];
             s->assoc_seq = e->seq;
         }
@@ -252,7 +252,7 @@ void mw_apply(mw *w, const model_event *e) {
             o->def++;
             o->def_seq = e->seq;
         }
-        if (a[1] == MW_BREAK_KEY) {
+        if (a[1] == NP_BREAK_KEY) {
             mw_port *p = mw_port_get(w, a[0]);
             p->breaks++;
             p->break_seq = e->seq;

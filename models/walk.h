@@ -19,24 +19,16 @@
 #ifndef IOCPCHECK_MODELS_WALK_H
 #define IOCPCHECK_MODELS_WALK_H
 
+/* The completion-key layout (NP_KEY_SRC, NP_KEY_SLOT, NP_BREAK_KEY) and the
+ * delay clamp (NP_MAX_DELAY_NS) are the poller's public contract: the only
+ * thing models/ takes from poller/. */
+#include "../poller/netpoll.h"
 #include "map.h"
 #include "props.h"
-
-/* The poller's completion keys (poller/np_internal.h, restated because
- * models/ reads traces, not poller internals; Go packs the same way):
- * the source in the low 4 bits, the pollDesc slot number above them. */
-#define MW_KEY_SRC_BITS 4u
-#define MW_SRC_READY 1u
-#define MW_SRC_BREAK 2u
-#define MW_SRC_TIMER 3u
-#define MW_KEY_SRC(k) ((uint32_t)((k) & ((1u << MW_KEY_SRC_BITS) - 1)))
-#define MW_KEY_SLOT(k) ((uint64_t)(k) >> MW_KEY_SRC_BITS)
-#define MW_BREAK_KEY ((uint64_t)MW_SRC_BREAK) /* slot 0: no pollDesc */
 
 #define MW_NO_FD UINT64_MAX
 #define MW_NEVER INT64_MAX   /* expiry of "no deadline" */
 #define MW_EXPIRED INT64_MIN /* expiry of "past" */
-#define MW_MAX_DELAY_NS 1000000000000000LL /* Go clamps netpoll delays at 1e15 ns */
 
 /* Skip-on-success of a socket, from MEV_SET_MODES. */
 enum { MW_SKIP_OFF = 0, MW_SKIP_EFFECTIVE, MW_SKIP_INEFFECTIVE, MW_SKIP_UNKNOWN };

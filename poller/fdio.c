@@ -198,5 +198,18 @@ int np_fd_close(np_fd *fd) {
     }
     decref(fd);
     sy->sema_wait(syctx, &fd->csema, -1);
+    /* The last reference is gone and the closed bit refuses new ones, so no
+     * thread can reach these any more (the destroyer's post was its last
+     * touch). The memory stays for np_fd_free: a late caller still reads
+     * `state` to learn it is closed. */
+    if (!NP_MUTANT_IS(FD_LEAK)) {
+        sy->mutex_destroy(syctx, &fd->rmu);
+        sy->mutex_destroy(syctx, &fd->wmu);
+        sy->sema_destroy(syctx, &fd->csema);
+    }
     return NP_OK;
+}
+
+void np_fd_free(np_fd *fd) {
+    if (fd != NULL && !NP_MUTANT_IS(FD_NO_FREE)) fd->p->cfg.free(fd->p->cfg.alloc_arg, fd);
 }

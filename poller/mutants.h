@@ -13,7 +13,7 @@
 #define NP_MUTANT 0
 #endif
 
-/* X(number, NAME, name, go-netpoll.md row) */
+/* X(number, NAME, name, go-netpoll.md row; 0: a slip of this C port, no Go row) */
 #define NP_MUTANT_LIST(X)                                                                                     \
     X(1, FOREIGN_CAST, foreign-cast, 1)               /* #21172: every non-NULL overlapped taken as ours */  \
     X(2, NO_KEY_MATCH, no-key-match, 2)               /* #58870: pd from the overlapped not compared */      \
@@ -36,7 +36,9 @@
     X(19, FINAL_STORE, final-store, 13)               /* the final swap replaced by load + store */          \
     X(20, CLOSE_NO_WAIT, close-no-wait, 14)           /* close frees before in-flight ops drain (#59545) */  \
     X(21, NO_DELAY_CLAMP, no-delay-clamp, 17)         /* huge delays not clamped at 1e15 ns */               \
-    X(22, SUBMS_ZERO, subms-zero, 17)                 /* sub-millisecond delays truncated to 0 ms */
+    X(22, SUBMS_ZERO, subms-zero, 17)                 /* sub-millisecond delays truncated to 0 ms */         \
+    X(23, FD_LEAK, fd-leak, 0)                        /* close never destroys the fd's mutexes and sema */   \
+    X(24, FD_NO_FREE, fd-no-free, 0)                  /* np_fd_free frees nothing */
 
 #define NP_MUTANT_ENUM(num, NAME, name, row) NP_MUT_##NAME = num,
 enum { NP_MUT_NONE = 0, NP_MUTANT_LIST(NP_MUTANT_ENUM) NP_MUT__COUNT };

@@ -11,8 +11,6 @@
 
 #include "np_internal.h"
 
-#define NP_MAX_DELAY_NS 1000000000000000LL /* 1e15 ns: about 11.5 days */
-
 static void default_fatal(void *arg, const char *msg) {
     (void)arg;
     fprintf(stderr, "fatal error: %s\n", msg);
@@ -54,13 +52,9 @@ static void default_free(void *arg, void *ptr) {
 }
 
 uintptr_t np__key(uint32_t source, const np_pd *pd) {
-    /* A slot number, not the pointer: keys appear in traces, which must be the
-     * same in every run. Slot 0 is "no pollDesc" (break and timer packets). */
-    uintptr_t slot = pd != NULL ? pd->index : 0;
-    return (slot << NP_KEY_SRC_BITS) | source;
+    /* A slot number, not the pointer (netpoll.h): slot 0 is "no pollDesc". */
+    return NP_KEY(source, pd != NULL ? pd->index : 0);
 }
-
-static uint32_t key_source(uintptr_t key) { return (uint32_t)(key & ((1u << NP_KEY_SRC_BITS) - 1)); }
 
 const char *np_check_shim(const shim *sh) { return shim_check(sh, SHIM_VERSION_2); }
 
@@ -89,14 +83,14 @@ np_poller *np_init(const shim *sh, const np_config *cfg) {
     if (p->batch > NP_MAX_BATCH) p->batch = NP_MAX_BATCH;
     p->sy->mutex_init(p->syctx, &p->timer_lock);
     if (!np__cache_init(p)) {
+        p->sy->mutex_destroy(p->syctx, &p->timer_lock);
         c.free(c.alloc_arg, p);
         return NULL;
     }
     /* Concurrency "unlimited": every runtime thread may poll at once. */
     p->port = sh->create_io_completion_port(p->ctx, SHIM_INVALID_HANDLE, SHIM_NULL_HANDLE, 0, 0xFFFFFFFFu);
     if (p->port == SHIM_NULL_HANDLE) {
-        c.free(c.alloc_arg, p->pds);
-        c.free(c.alloc_arg, p);
+        np_destroy(p);
         return NULL;
     }
     return p;
@@ -104,7 +98,12 @@ np_poller *np_init(const shim *sh, const np_config *cfg) {
 
 void np_destroy(np_poller *p) {
     if (p == NULL) return;
-    p->sh->close_handle(p->ctx, p->port);
+    /* Everything np_init created, in reverse: the pollDescs' primitives
+     * (their last users were the descriptors, all closed by now), the locks,
+     * the port. */
+    np__cache_destroy(p);
+    p->sy->mutex_destroy(p->syctx, &p->timer_lock);
+    if (p->port != SHIM_NULL_HANDLE) p->sh->close_handle(p->ctx, p->port);
     p->cfg.free(p->cfg.alloc_arg, p->heap);
     p->cfg.free(p->cfg.alloc_arg, p->pds);
     p->cfg.free(p->cfg.alloc_arg, p);
@@ -205,8 +204,8 @@ static np_op *op_from_entry(np_poller *p, const shim_overlapped_entry *e) {
     if (NP_MUTANT_IS(FOREIGN_CAST) || NP_MUTANT_IS(NO_KEY_MATCH)) return op;
     /* Compare before any dereference: in a foreign OVERLAPPED the field just
      * past it is user memory. A stale slot number is safe to turn into a
-     * pointer: pollDescs are never freed. */
-    uint32_t slot = (uint32_t)(e->key >> NP_KEY_SRC_BITS);
+     * pointer: pollDescs are freed only by np_destroy. */
+    uint32_t slot = (uint32_t)NP_KEY_SLOT(e->key);
     np_pd *pd = np__pd_from_index(p, slot);
     if (pd == NULL || op->pd != pd) return NULL;
     return op;
@@ -244,7 +243,7 @@ int32_t np_poll(np_poller *p, np_m *m, int64_t delay_ns, np_list *ready) {
     int32_t delta = 0;
     for (uint32_t i = 0; i < n; i++) {
         const shim_overlapped_entry *e = &entries[i];
-        uint32_t src = NP_MUTANT_IS(FOREIGN_CAST) && e->overlapped != NULL ? NP_SRC_READY : key_source(e->key);
+        uint32_t src = NP_MUTANT_IS(FOREIGN_CAST) && e->overlapped != NULL ? NP_SRC_READY : NP_KEY_SRC(e->key);
         switch (src) {
         case NP_SRC_READY: {
             np_op *op = op_from_entry(p, e);

@@ -38,6 +38,26 @@ typedef struct np_pd np_pd;
 typedef struct np_fd np_fd;
 typedef struct np_m np_m;
 
+/* ---- Completion keys: a public contract ----
+ * Traces show the keys the poller associates and posts, and the models
+ * decode them, so their layout is part of the API: the source (Go's
+ * netpollSourceReady/Break/Timer) in the low NP_KEY_SRC_BITS bits, the
+ * pollDesc slot number (>= 1) above them, slot 0 for packets that belong to
+ * no descriptor (break, timer). A slot number, never a pointer: keys are the
+ * same in every run. */
+#define NP_KEY_SRC_BITS 4u
+#define NP_SRC_READY 1u /* I/O on a descriptor: the slot is its pollDesc's */
+#define NP_SRC_BREAK 2u /* np_break's packet (slot 0) */
+#define NP_SRC_TIMER 3u /* the high-resolution timer's wait packet (slot 0) */
+#define NP_KEY(src, slot) (((uintptr_t)(slot) << NP_KEY_SRC_BITS) | (uintptr_t)(src))
+#define NP_KEY_SRC(k) ((uint32_t)((k) & ((1u << NP_KEY_SRC_BITS) - 1)))
+#define NP_KEY_SLOT(k) ((uint64_t)(k) >> NP_KEY_SRC_BITS)
+#define NP_BREAK_KEY NP_KEY(NP_SRC_BREAK, 0)
+
+/* np_poll clamps its delay here (Go: 1e15 ns, about 11.5 days), so the
+ * millisecond timeout stays below INFINITE. */
+#define NP_MAX_DELAY_NS 1000000000000000LL
+
 /* Results of fd operations: 0, one of these, or a positive Win32 error. */
 #define NP_OK 0
 #define NP_ERR_CLOSING (-1)      /* the descriptor is closed or closing (Go: ErrNetClosing) */
@@ -53,7 +73,7 @@ typedef void (*np_fatal_fn)(void *arg, const char *msg);
 
 typedef struct np_config {
     uint32_t procs;    /* GOMAXPROCS: the batch size is max(8, 64 / procs) */
-    uint32_t max_fds;  /* pollDesc cache size (pollDescs are recycled, never freed) */
+    uint32_t max_fds;  /* pollDesc cache size (pollDescs are recycled, freed by np_destroy) */
     np_fatal_fn fatal; /* NULL: print and abort */
     void *fatal_arg;
     /* Memory for the poller and its descriptors (zeroed). NULL: calloc/free.
@@ -71,7 +91,9 @@ const char *np_check_shim(const shim *sh);
  * failure: a refused shim (np_check_shim says why), no memory, or the port
  * could not be created (the shim's last error says why). */
 np_poller *np_init(const shim *sh, const np_config *cfg);
-/* Closes the port; every descriptor must be closed first. */
+/* Destroys every primitive the poller created, closes the port and frees
+ * its memory. Every descriptor must be closed (np_fd_close) and every np_m
+ * destroyed first, and no thread may still be inside the poller. */
 void np_destroy(np_poller *p);
 const shim *np_shim(const np_poller *p);
 
@@ -131,8 +153,15 @@ int np_fd_write(np_fd *fd, const void *buf, uint32_t len, uint32_t *n);
 void np_fd_set_deadline(np_fd *fd, int64_t d_ns, int mode);
 /* Close: evict (wake readers and writers with NP_ERR_CLOSING), cancel, wait
  * until every in-flight operation has consumed its packet, then close the
- * pollDesc and the socket. Returns NP_OK, or NP_ERR_CLOSING if already closed. */
+ * pollDesc and the socket and destroy the descriptor's primitives (no call
+ * can take them after that: later calls fail with NP_ERR_CLOSING). Returns
+ * NP_OK, or NP_ERR_CLOSING if already closed. */
 int np_fd_close(np_fd *fd);
+/* Frees a closed descriptor. Its memory outlives np_fd_close because a call
+ * racing with the close may still read its state to learn it is closed (Go
+ * leaves this to the garbage collector): call np_fd_free once, after
+ * np_fd_close returned, when no thread can call into `fd` any more. */
+void np_fd_free(np_fd *fd);
 /* The descriptor's pollDesc sequence (changes when its slot is reused). */
 uint32_t np_fd_seq(const np_fd *fd);
 

@@ -13,22 +13,15 @@
 #include "mutants.h"
 #include "netpoll.h"
 
-/* Completion-key sources (Go: netpollSourceReady/Break/Timer), in the low 4
- * bits; the pollDesc slot number above them. */
-#define NP_SRC_READY 1u
-#define NP_SRC_BREAK 2u
-#define NP_SRC_TIMER 3u
-#define NP_KEY_SRC_BITS 4u
-
 /* rg/wg values (Go: pdNil, pdReady, pdWait); anything larger is a parked
  * waiter's number. */
 #define NP_PD_NIL 0u
 #define NP_PD_READY 1u
 #define NP_PD_WAIT 2u
 
-/* atomicInfo bits; the low 20 bits hold fdseq. */
+/* atomicInfo bits; the low 20 bits hold fdseq. (Go's eventErr bit has no
+ * Windows source, so it is not kept.) */
 #define NP_INFO_CLOSING (1u << 31)
-#define NP_INFO_EVENT_ERR (1u << 30)
 #define NP_INFO_EXPIRED_READ (1u << 29)
 #define NP_INFO_EXPIRED_WRITE (1u << 28)
 #define NP_INFO_SEQ_MASK ((1u << 20) - 1)
@@ -122,6 +115,7 @@ bool np__open_port(np_poller *p, np_pd *pd);
 
 /* polldesc.c */
 bool np__cache_init(np_poller *p);
+void np__cache_destroy(np_poller *p);
 np_pd *np__pd_open(np_poller *p, shim_handle fd, int *err);
 void np__pd_close(np_pd *pd);
 int np__pd_reset(np_pd *pd, int mode);

@@ -44,6 +44,18 @@ bool np__cache_init(np_poller *p) {
     return true;
 }
 
+/* At np_destroy: every descriptor is closed and no thread is inside, so no
+ * waiter can still be parked on a pollDesc's semaphores. */
+void np__cache_destroy(np_poller *p) {
+    for (uint32_t i = 0; i < p->cfg.max_fds; i++) {
+        np_pd *pd = &p->pds[i];
+        p->sy->sema_destroy(p->syctx, &pd->rwaiter.sema);
+        p->sy->sema_destroy(p->syctx, &pd->wwaiter.sema);
+        p->sy->mutex_destroy(p->syctx, &pd->lock);
+    }
+    p->sy->mutex_destroy(p->syctx, &p->cache_lock);
+}
+
 np_pd *np__pd_from_index(np_poller *p, uint32_t index) {
     if (index == 0 || index > p->cfg.max_fds) return NULL;
     return &p->pds[index - 1];
@@ -70,7 +82,6 @@ static int check_err(np_pd *pd, int mode) {
     if (info & NP_INFO_CLOSING) return NP_ERR_CLOSING;
     if ((mode == 'r' && (info & NP_INFO_EXPIRED_READ)) || (mode == 'w' && (info & NP_INFO_EXPIRED_WRITE)))
         return NP_ERR_TIMEOUT;
-    if (mode == 'r' && (info & NP_INFO_EVENT_ERR)) return NP_ERR_NOT_POLLABLE;
     return NP_OK;
 }
 

@@ -186,7 +186,7 @@ typedef struct shim_sync {
     void (*mutex_init)(void *ctx, shim_mutex *m);
     void (*mutex_lock)(void *ctx, shim_mutex *m);
     void (*mutex_unlock)(void *ctx, shim_mutex *m);
-    void (*mutex_destroy)(void *ctx, shim_mutex *m);
+    void (*mutex_destroy)(void *ctx, shim_mutex *m); /* by its last user: not a scheduling point */
 
     /* A counting semaphore: the park/unpark of waiters. sema_wait returns
      * true when it took a unit, false when `timeout_ns` (< 0: forever, 0: poll)
@@ -194,7 +194,7 @@ typedef struct shim_sync {
     void (*sema_init)(void *ctx, shim_sema *s, uint32_t count);
     bool (*sema_wait)(void *ctx, shim_sema *s, int64_t timeout_ns);
     void (*sema_post)(void *ctx, shim_sema *s);
-    void (*sema_destroy)(void *ctx, shim_sema *s);
+    void (*sema_destroy)(void *ctx, shim_sema *s); /* by its last user: not a scheduling point */
 
     /* Monotonic time in nanoseconds since an arbitrary origin (virtual in the
      * simulator, QueryPerformanceCounter on Win32). */

@@ -820,3 +820,13 @@ void shim_win32_destroy(const shim *s)
     free(s->ctx); /* the table is the first member of the context */
     WSACleanup();
 }
+
+uint32_t shim_win32_open_handles(void)
+{
+    uint32_t n = 0;
+    DWORD flags;
+    for (uintptr_t h = 4; h < SHIM_WIN32_HANDLE_PROBE; h += 4) /* handle values are multiples of 4 */
+        if (GetHandleInformation((HANDLE)h, &flags))
+            n++;
+    return n;
+}

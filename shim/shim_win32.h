@@ -46,6 +46,14 @@ uint32_t shim_win32_thread_number(void);
 void shim_win32_thread_renumber(void);
 int64_t shim_win32_tick_ns(void);
 
+/* The process's open handles with values below SHIM_WIN32_HANDLE_PROBE,
+ * counted by probing each (GetProcessHandleCount answers 0 under Wine 8).
+ * Both Windows and Wine hand out low values first, so for a test process
+ * this is every handle: tests use it to check that a run gives back what it
+ * took. Slow under Wine (one wineserver call per probe). */
+#define SHIM_WIN32_HANDLE_PROBE 16384u
+uint32_t shim_win32_open_handles(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -429,6 +429,30 @@ static void reset_execution(sim_ctx *s) {
     sim__trace_reset(s);
 }
 
+/* After a pass only: an execution cut short leaves its objects behind by
+ * necessity. The kernel's finish has listed its handles already. */
+static void check_leaks(sim_ctx *s) {
+    const char *handles = s->result.leaks != NULL ? s->result.leaks : "";
+    s->result.leaks = "";
+    if (s->result.verdict != SIM_PASS) {
+        s->result.leaked_handles = 0;
+        return;
+    }
+    uint32_t nobj = 0, nh = s->result.leaked_handles;
+    const char *objs = sim__sync_leaks(s, &nobj);
+    s->result.leaked_objects = nobj;
+    if (nobj == 0 && nh == 0) return;
+    s->result.leaks = sim_arena_printf(&s->arena, "%s%s", objs, handles);
+    if (s->cfg.allow_leaks) return;
+    const char *msg = s->result.message != NULL ? s->result.message : "";
+    s->result.verdict = SIM_FAIL;
+    s->result.property = "no-leak";
+    s->result.message = sim_arena_printf(&s->arena,
+                                         "leak: at the end, %u primitive(s) never destroyed and %u handle(s) never "
+                                         "closed\n%s%s%s",
+                                         nobj, nh, s->result.leaks, msg, (*msg && msg[strlen(msg) - 1] != '\n') ? "\n" : "");
+}
+
 const sim_result *sim_run(sim_ctx *s, sim_chooser *chooser, sim_main_fn main_fn, void *arg) {
     reset_execution(s);
     s->chooser = chooser;
@@ -473,6 +497,7 @@ const sim_result *sim_run(sim_ctx *s, sim_chooser *chooser, sim_main_fn main_fn,
         s->result.message = s->divergence;
         s->result.divergence_at = s->ndecisions;
     }
+    check_leaks(s);
     s->result.steps = s->steps;
     s->result.virtual_ns = s->now_ns;
     s->result.trace_hash = s->hash;

@@ -49,6 +49,10 @@ typedef struct sim_config {
      * slow thread start). Off by default: the clock then moves only when
      * nothing can run. */
     bool time_jumps;
+    /* At the end of an execution that passed, mutexes and semaphores not
+     * destroyed and kernel handles not closed fail it as "no-leak" (listed
+     * in sim_result.leaks). Set for harnesses that leave them on purpose. */
+    bool allow_leaks;
 } sim_config;
 
 /* sim_config.wait_packets */
@@ -177,7 +181,7 @@ void sim_report_divergence(sim_ctx *sim, const char *fmt, ...);
 
 typedef enum sim_verdict {
     SIM_PASS = 0,        /* every thread finished */
-    SIM_FAIL,            /* the harness reported a failed property (sim_fail) */
+    SIM_FAIL,            /* the harness reported a failed property (sim_fail), or "no-leak" */
     SIM_DEADLOCK,        /* every thread blocked, nothing timed */
     SIM_LIVELOCK,        /* the step or decision limit was reached */
     SIM_STACK_OVERFLOW,  /* a virtual thread hit its guard page */
@@ -208,6 +212,14 @@ typedef struct sim_result {
     uint32_t leftover_packets;
     uint32_t leftover_ops;
     const char *leftovers;        /* "" when none */
+    /* Leaks, checked only when every thread finished: mutexes and semaphores
+     * never destroyed (named by creation ordinal, m<n> / s<n>, as in the
+     * trace) and kernel handles never closed (h<n>, with the kind's creation
+     * number), each with the thread and step that created it. Unless
+     * allow_leaks, any of them turns a pass into SIM_FAIL "no-leak". */
+    uint32_t leaked_objects;
+    uint32_t leaked_handles;
+    const char *leaks;            /* "" when none */
 } sim_result;
 
 typedef void (*sim_main_fn)(sim_ctx *sim, const shim *sh, void *arg);

@@ -75,6 +75,9 @@ typedef struct sim_obj {
     uint32_t owner;    /* MUTEX: holder thread id + 1, 0 = free */
     uint32_t count;    /* SEMA: units */
     uint64_t waiters;  /* mask of threads blocked on it */
+    bool destroyed;    /* MUTEX, SEMA: destroyed; the leak check skips it */
+    uint32_t creator;  /* thread that created it, and at which step: the leak report */
+    uint64_t step;
 } sim_obj;
 
 /* Atomic-word table: address -> object index, valid for one execution
@@ -213,6 +216,10 @@ static inline void sim__access(sim_ctx *s, uint32_t object, bool write) {
 /* sync.c */
 void sim__fill_sync(sim_ctx *s);
 const char *sim__obj_name(sim_ctx *s, uint32_t obj, char *buf, size_t len);
+#define SIM_LEAKS_LISTED 32u /* leaked objects listed by name; the rest are counted */
+/* Mutexes and semaphores created and not destroyed, one line each ("" when
+ * none), with their count in *count. */
+const char *sim__sync_leaks(sim_ctx *s, uint32_t *count);
 
 /* shim_sim.c */
 void sim__fill_shim(sim_ctx *s);

@@ -47,6 +47,8 @@ static uint32_t new_obj(sim_ctx *s, sim_obj_kind kind) {
     memset(o, 0, sizeof *o);
     o->kind = kind;
     o->ordinal = s->ord[kind]++;
+    o->creator = s->current;
+    o->step = s->steps;
     return i;
 }
 
@@ -170,9 +172,13 @@ static void mutex_unlock(void *ctx, shim_mutex *m) {
     sim__event(s, SIM_EV_MUTEX_UNLOCK, i, 0, 0, 0);
 }
 
+/* Destroys are not scheduling points: only the last user may destroy, and a
+ * stray access after it is still caught (a usage verdict) at that access's
+ * own scheduling point, in whichever order the schedule puts them. Teardown
+ * then costs no decisions, so schedules recorded before the poller destroyed
+ * its primitives stay valid. */
 static void mutex_destroy(void *ctx, shim_mutex *m) {
     sim_ctx *s = ctx;
-    sim__sched_point(s);
     uint32_t i;
     sim_obj *o = handle_obj(s, m->opaque, SIM_OBJ_MUTEX, "mutex", &i);
     if (o->owner != 0 || o->waiters != 0) {
@@ -181,6 +187,7 @@ static void mutex_destroy(void *ctx, shim_mutex *m) {
               sim__obj_name(s, i, n, sizeof n));
     }
     m->opaque[0] = 0;
+    o->destroyed = true;
     sim__access(s, SIM_ACC_OBJECT(SIM_ACC_SYNC, i), true); /* destroy leaves no event */
 }
 
@@ -234,7 +241,6 @@ static void sema_post(void *ctx, shim_sema *sem) {
 
 static void sema_destroy(void *ctx, shim_sema *sem) {
     sim_ctx *s = ctx;
-    sim__sched_point(s);
     uint32_t i;
     sim_obj *o = handle_obj(s, sem->opaque, SIM_OBJ_SEMA, "semaphore", &i);
     if (o->waiters != 0) {
@@ -243,7 +249,30 @@ static void sema_destroy(void *ctx, shim_sema *sem) {
               sim__obj_name(s, i, n, sizeof n));
     }
     sem->opaque[0] = 0;
+    o->destroyed = true;
     sim__access(s, SIM_ACC_OBJECT(SIM_ACC_SYNC, i), true); /* destroy leaves no event */
+}
+
+/* ---- Monitor: primitives never destroyed ---- */
+
+const char *sim__sync_leaks(sim_ctx *s, uint32_t *count) {
+    const char *out = "";
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->nobjs; i++) {
+        const sim_obj *o = &s->objs[i];
+        if ((o->kind != SIM_OBJ_MUTEX && o->kind != SIM_OBJ_SEMA) || o->destroyed) continue;
+        if (n++ < SIM_LEAKS_LISTED) {
+            char name[32];
+            /* The creation ordinal (m3, s7) is what the trace's init event shows. */
+            out = sim_arena_printf(&s->arena, "%s  %s %s created by T%u '%s' at step %llu, never destroyed\n", out,
+                                   o->kind == SIM_OBJ_MUTEX ? "mutex" : "semaphore", sim__obj_name(s, i, name, sizeof name),
+                                   o->creator, s->threads[o->creator].name, (unsigned long long)o->step);
+        }
+    }
+    if (n > SIM_LEAKS_LISTED)
+        out = sim_arena_printf(&s->arena, "%s  ... and %u more primitives\n", out, n - SIM_LEAKS_LISTED);
+    *count = n;
+    return out;
 }
 
 /* ---- Time ---- */

@@ -25,6 +25,8 @@
 
 /* ---- The harness ---- */
 
+#define ENV_MAX_FDS 8
+
 typedef struct env {
     sim_ctx *sim;
     const shim *sh;
@@ -32,13 +34,21 @@ typedef struct env {
     np_poller *p;
     shim_thread loop;
     bool looping;
+    np_fd *fds[ENV_MAX_FDS]; /* every descriptor opened, freed by env_finish */
+    uint32_t nfds;
+    uint32_t live;           /* the poller's allocations not yet freed */
 } env;
 
 static void fatal_hook(void *arg, const char *msg) { sim_fail(arg, "no-fatal", "the poller threw: %s", msg); }
-static void *arena_alloc(void *arg, size_t n) { return sim_alloc(arg, n); }
+/* Arena memory goes with the execution: count it, or a leak would not show. */
+static void *arena_alloc(void *arg, size_t n) {
+    env *e = arg;
+    e->live++;
+    return sim_alloc(e->sim, n);
+}
 static void arena_free(void *arg, void *ptr) {
-    (void)arg;
-    (void)ptr; /* arena memory goes with the execution */
+    env *e = arg;
+    if (ptr != NULL) e->live--;
 }
 
 static void loop_main(void *arg) {
@@ -54,7 +64,7 @@ static void env_init(env *e, sim_ctx *sim, const shim *sh, bool loop) {
     e->sh = sh;
     e->ctx = sh->ctx;
     np_config cfg = {.procs = 1, .max_fds = 8, .fatal = fatal_hook, .fatal_arg = sim,
-                     .alloc = arena_alloc, .free = arena_free, .alloc_arg = sim};
+                     .alloc = arena_alloc, .free = arena_free, .alloc_arg = e};
     e->p = np_init(sh, &cfg);
     if (e->p == NULL) sim_fail(sim, "setup", "np_init failed: %u", sh->get_last_error(sh->ctx));
     if (loop) {
@@ -71,6 +81,8 @@ static np_fd *env_open(env *e, shim_handle s, bool skip) {
     int err;
     np_fd *fd = np_fd_open(e->p, s, skip, &err);
     if (fd == NULL) sim_fail(e->sim, "setup", "np_fd_open failed: %d", err);
+    if (e->nfds == ENV_MAX_FDS) sim_fail(e->sim, "setup", "more than %u descriptors", ENV_MAX_FDS);
+    e->fds[e->nfds++] = fd;
     return fd;
 }
 
@@ -82,7 +94,11 @@ static void env_finish(env *e) {
     }
     uint32_t w = np_waiters(e->p);
     if (w != 0) sim_fail(e->sim, "no-lost-wakeup", "netpollWaiters = %u at quiescence, expected 0", w);
+    /* Every test has closed its descriptors by now; the simulator checks
+     * their primitives and handles at the end, memory is checked here. */
+    for (uint32_t i = 0; i < e->nfds; i++) np_fd_free(e->fds[i]);
     np_destroy(e->p);
+    if (e->live != 0) sim_fail(e->sim, "no-leak", "the poller left %u allocation(s) unfreed after np_destroy", e->live);
 }
 
 /* Closes the poller's side and the peer, then env_finish. */
@@ -579,6 +595,40 @@ static void timer_main(sim_ctx *sim, const shim *sh, void *arg) {
 START_TEST(test_high_resolution_timer) { run_seeds("timer", timer_main, 600); }
 END_TEST
 
+/* ---- Teardown when np_init fails ---- */
+
+/* The simulated seam with CreateIoCompletionPort failing (no memory): np_init
+ * has created its locks and pollDescs by then, and must give them back. */
+static shim failing_port_shim;
+static const shim_harness *failing_hn;
+
+static shim_handle no_port(void *ctx, shim_handle file, shim_handle existing, uintptr_t key, uint32_t conc) {
+    (void)file;
+    (void)existing;
+    (void)key;
+    (void)conc;
+    (void)ctx;
+    harness_set_last_error(failing_hn, SHIM_ERROR_NOT_ENOUGH_MEMORY);
+    return SHIM_NULL_HANDLE;
+}
+
+static void init_fails_main(sim_ctx *sim, const shim *sh, void *arg) {
+    (void)arg;
+    failing_port_shim = *sh;
+    failing_hn = sim_harness(sim);
+    failing_port_shim.create_io_completion_port = no_port;
+    env e;
+    memset(&e, 0, sizeof e);
+    e.sim = sim;
+    np_config cfg = {.procs = 1, .max_fds = 8, .fatal = fatal_hook, .fatal_arg = sim,
+                     .alloc = arena_alloc, .free = arena_free, .alloc_arg = &e};
+    if (np_init(&failing_port_shim, &cfg) != NULL) sim_fail(sim, "setup", "np_init succeeded without a port");
+    /* The simulator then checks that no mutex or semaphore is left. */
+    if (e.live != 0) sim_fail(sim, "no-leak", "a failed np_init left %u allocation(s)", e.live);
+}
+START_TEST(test_failed_init_gives_back_everything) { run_seeds("init-fails", init_fails_main, 3); }
+END_TEST
+
 /* ---- Runner ---- */
 
 /* The poller refuses a seam it does not understand before touching it: an
@@ -634,6 +684,7 @@ int main(int argc, char **argv) {
     tcase_add_test(tc, test_delay_conversion);
     tcase_add_test(tc, test_high_resolution_timer);
     tcase_add_test(tc, test_refuses_unknown_shim);
+    tcase_add_test(tc, test_failed_init_gives_back_everything);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);

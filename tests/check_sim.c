@@ -18,7 +18,12 @@
 static sim_ctx *sim;
 
 static void setup(void) {
-    sim = sim_create(NULL);
+    /* The engine's programs here leave their primitives behind; the leak
+     * check has its own tests (test_leaks_*), on their own simulators. */
+    sim_config cfg;
+    sim_config_default(&cfg);
+    cfg.allow_leaks = true;
+    sim = sim_create(&cfg);
     ck_assert_ptr_nonnull(sim);
 }
 
@@ -565,6 +570,101 @@ START_TEST(test_crash_reported) {
 }
 END_TEST
 
+/* ---- Leaks: primitives and handles still open at the end ---- */
+
+typedef struct leak_prog {
+    const shim *sh;
+    bool destroy;  /* clean up everything */
+    bool deadlock; /* end blocked instead */
+    bool reuse;    /* use the mutex after destroying it */
+    shim_mutex m;
+    shim_sema s;
+} leak_prog;
+
+static void leak_maker(void *arg) {
+    leak_prog *p = arg;
+    p->sh->sync->sema_init(p->sh->sync->ctx, &p->s, 0);
+    if (p->deadlock) p->sh->sync->sema_wait(p->sh->sync->ctx, &p->s, -1);
+    if (p->destroy) p->sh->sync->sema_destroy(p->sh->sync->ctx, &p->s);
+}
+
+static void leak_main(sim_ctx *ctx, const shim *sh, void *arg) {
+    (void)ctx;
+    leak_prog *p = arg;
+    p->sh = sh;
+    sh->sync->mutex_init(sh->sync->ctx, &p->m);
+    shim_thread t;
+    harness_spawn(sim_harness_of(sh), &t, leak_maker, p, "maker");
+    shim_handle port = sh->create_io_completion_port(sh->ctx, SHIM_INVALID_HANDLE, SHIM_NULL_HANDLE, 0, 0);
+    harness_join(sim_harness_of(sh), &t);
+    if (!p->destroy) return;
+    sh->sync->mutex_destroy(sh->sync->ctx, &p->m);
+    sh->close_handle(sh->ctx, port);
+    if (p->reuse) sh->sync->mutex_lock(sh->sync->ctx, &p->m);
+}
+
+static const sim_result *leak_run(bool allow, leak_prog *p, uint64_t seed) {
+    sim_config cfg;
+    sim_config_default(&cfg);
+    cfg.allow_leaks = allow;
+    sim_destroy(sim); /* the fixture's allows leaks; the teardown destroys this one */
+    sim = sim_create(&cfg);
+    ck_assert_ptr_nonnull(sim);
+    return run_seed(leak_main, p, seed);
+}
+
+START_TEST(test_leaks_named_by_creation) {
+    leak_prog p = {.destroy = false};
+    const sim_result *r = leak_run(false, &p, 7);
+    ck_assert_int_eq(r->verdict, SIM_FAIL);
+    ck_assert_str_eq(r->property, "no-leak");
+    ck_assert_uint_eq(r->leaked_objects, 2);
+    ck_assert_uint_eq(r->leaked_handles, 1);
+    /* By creation ordinal and handle value, with the creating thread: never an address. */
+    const char *want[] = {"1 handle(s) never closed", "mutex m0 created by T0 'main' at step ",
+                          "semaphore s0 created by T1 'maker' at step ", "port h1 (#0) opened by T0 'main' at step "};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        ck_assert_msg(strstr(r->message, want[i]) != NULL, "no '%s' in:\n%s", want[i], r->message);
+    ck_assert_msg(strstr(r->message, "0x") == NULL, "an address in:\n%s", r->message);
+    char *first = strdup(r->message);
+    uint64_t hash = r->trace_hash;
+    r = leak_run(false, &p, 7);
+    ck_assert_str_eq(r->message, first); /* the same report every run */
+    ck_assert_uint_eq(r->trace_hash, hash);
+    free(first);
+}
+END_TEST
+
+START_TEST(test_leaks_only_after_a_pass) {
+    leak_prog p = {.destroy = true};
+    const sim_result *r = leak_run(false, &p, 3);
+    ck_assert_msg(r->verdict == SIM_PASS, "%s: %s", r->property, r->message);
+    ck_assert_uint_eq(r->leaked_objects + r->leaked_handles, 0);
+    ck_assert_str_eq(r->leaks, "");
+    uint64_t steps = r->steps;
+    /* Destroying a primitive is not a scheduling point: the leaking run is
+     * one step shorter, the port's CloseHandle. */
+    p.destroy = false;
+    ck_assert_uint_eq(leak_run(true, &p, 3)->steps + 1, steps);
+    /* Allowed: listed, counted, still a pass. */
+    r = leak_run(true, &p, 3);
+    ck_assert_int_eq(r->verdict, SIM_PASS);
+    ck_assert_uint_eq(r->leaked_objects, 2);
+    ck_assert_uint_eq(r->leaked_handles, 1);
+    ck_assert_ptr_nonnull(strstr(r->leaks, "mutex m0"));
+    /* An execution that did not finish leaves its objects by necessity: its
+     * own verdict stands. */
+    p.deadlock = true;
+    r = leak_run(false, &p, 3);
+    ck_assert_int_eq(r->verdict, SIM_DEADLOCK);
+    ck_assert_uint_eq(r->leaked_objects + r->leaked_handles, 0);
+    /* A use after destroy is a usage error. */
+    p = (leak_prog){.destroy = true, .reuse = true};
+    r = leak_run(false, &p, 3);
+    ck_assert_int_eq(r->verdict, SIM_USAGE);
+}
+END_TEST
+
 static Suite *sim_suite(void) {
     Suite *s = suite_create("sim");
     TCase *tc = tcase_create("engine");
@@ -588,6 +688,8 @@ static Suite *sim_suite(void) {
     tcase_add_test(tc, test_user_choice_and_stats);
     tcase_add_test(tc, test_stack_overflow_reported);
     tcase_add_test(tc, test_crash_reported);
+    tcase_add_test(tc, test_leaks_named_by_creation);
+    tcase_add_test(tc, test_leaks_only_after_a_pass);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -176,6 +176,7 @@ static void ep_main(sim_ctx *s, const shim *sh, void *arg) {
     }
     if (!join) return;
     for (uint32_t i = 0; i < n; i++) harness_join(sim_harness_of(sh), &t[i]);
+    if (k == EP_MUTEX2 || k == EP_MUTEX3) sh->sync->mutex_destroy(sh->sync->ctx, &p->mu); /* not a scheduling point */
     uint32_t c = sh->sync->atomic_load32(sh->sync->ctx, &p->w[0]);
     if (c != n) sim_fail(s, "lost-update", "counter = %u, expected %u", c, n);
 }

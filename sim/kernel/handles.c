@@ -32,6 +32,8 @@ shim_handle kern_handle_new(sim_ctx *s, uint8_t kind, uint32_t obj) {
     e->kind = kind;
     e->obj = obj;
     e->next_free = 0;
+    e->creator = s->current;
+    e->step = s->steps;
     return encode(slot, e->gen);
 }
 
@@ -63,4 +65,25 @@ void kern_handle_free(kern_state *w, shim_handle h) {
     e->gen++;
     e->next_free = w->free_handle;
     w->free_handle = slot + 1;
+}
+
+/* ---- Monitor: handles never closed ---- */
+
+static const char *const kind_name[] = {"free", "port", "socket", "waitable timer", "wait packet"};
+
+const char *kern_handle_leaks(sim_ctx *s, uint32_t *count) {
+    kern_state *w = kern(s);
+    const char *out = "";
+    uint32_t n = 0;
+    for (uint32_t slot = 0; slot < w->nhandles; slot++) {
+        const kern_handle *e = &w->handles[slot];
+        if (e->kind == KERN_H_FREE) continue;
+        /* The value (as the trace shows it) and the kind's creation number. */
+        if (n++ < SIM_LEAKS_LISTED)
+            out = sim_arena_printf(&s->arena, "%s  %s h%llu (#%u) opened by T%u '%s' at step %llu, never closed\n", out,
+                                   kind_name[e->kind], (unsigned long long)encode(slot, e->gen), e->obj, e->creator, s->threads[e->creator].name, (unsigned long long)e->step);
+    }
+    if (n > SIM_LEAKS_LISTED) out = sim_arena_printf(&s->arena, "%s  ... and %u more handles\n", out, n - SIM_LEAKS_LISTED);
+    *count = n;
+    return out;
 }

@@ -3,7 +3,8 @@
  * Owns the kern_state: creation, per-execution reset, the list of kernel
  * actions the scheduler may take ("tk", then an 'e' choice picks one), the
  * wait descriptions of deadlock reports, the end-of-execution monitors
- * (packets never dequeued, operations never completed), the OVERLAPPED
+ * (packets never dequeued, operations never completed, handles never
+ * closed), the OVERLAPPED
  * ordinal table and the NTSTATUS -> Win32/WSA mappings.
  */
 #include <stdlib.h>
@@ -158,6 +159,8 @@ static void kernel_reset(sim_ctx *s) {
 }
 
 static void kernel_finish(sim_ctx *s) {
+    /* Handles left open, for the engine's leak check (after a pass only). */
+    if (s->result.verdict == SIM_PASS) s->result.leaks = kern_handle_leaks(s, &s->result.leaked_handles);
     uint32_t npk = 0, nops = 0;
     const char *pk = kern_port_leftovers(s, &npk);
     const char *ops = kern_op_leftovers(s, &nops);

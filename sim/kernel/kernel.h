@@ -39,6 +39,8 @@ typedef struct kern_handle {
     uint16_t gen;   /* bumped at close: a stale value never matches again */
     uint32_t obj;   /* index in the kind's table */
     uint32_t next_free;
+    uint32_t creator; /* thread that opened it, and at which step: the leak report */
+    uint64_t step;
 } kern_handle;
 
 /* ---- Packets and ports ---- */
@@ -201,6 +203,8 @@ shim_handle kern_handle_new(sim_ctx *s, uint8_t kind, uint32_t obj);
 bool kern_handle_get(kern_state *w, shim_handle h, uint8_t kind, uint32_t *obj);
 void kern_handle_free(kern_state *w, shim_handle h);
 uint8_t kern_handle_kind(kern_state *w, shim_handle h);
+/* Handles still open, one line each ("" when none), with their count. */
+const char *kern_handle_leaks(sim_ctx *s, uint32_t *count);
 
 /* port.c */
 void kern_port_fill(shim *sh);
