@@ -48,6 +48,8 @@ struct cli_real {
     scn_exec_opts xopts;
     _Atomic(blk_head *) blocks;
     atomic_uint failed;
+    atomic_int monitor_stop;
+    atomic_int_fast64_t overslept_ns;
     atomic_uint_fast64_t choices;
     uint64_t choice_seed;
     uint64_t fault_seed;
@@ -216,6 +218,28 @@ static void exec_thread(void *arg) {
     r->win->sync->sema_post(r->win->sync->ctx, &r->done);
 }
 
+/* The descheduling monitor: 1 ms sleeps in a loop beside the execution; any
+ * lateness past a host tick is time the host kept a runnable thread waiting
+ * (a loaded machine), which the tolerance model cannot absorb. */
+#define MONITOR_SLEEP_NS 1000000LL
+
+static void monitor_thread(void *arg) {
+    cli_real *r = arg;
+    const shim_harness *hn = shim_win32_harness(r->win);
+    while (!atomic_load(&r->monitor_stop)) {
+        double t0 = wall_seconds();
+        harness_sleep(hn, MONITOR_SLEEP_NS);
+        int64_t late = (int64_t)((wall_seconds() - t0) * 1e9) - MONITOR_SLEEP_NS - r->host_tick_ns;
+        if (late > atomic_load(&r->overslept_ns)) atomic_store(&r->overslept_ns, late);
+    }
+}
+
+int64_t cli_real_tolerance_ns(const cli_real *r) { return r->tolerance_ns; }
+
+bool cli_real_too_slow(const cli_real *r, const cli_real_run *run) {
+    return run->failed && run->overslept_ns > r->tolerance_ns;
+}
+
 void cli_real_exec(cli_real *r, const scn_scenario *s, uint64_t run, cli_real_run *out) {
     memset(out, 0, sizeof *out);
     r->scn = s;
@@ -228,6 +252,11 @@ void cli_real_exec(cli_real *r, const scn_scenario *s, uint64_t run, cli_real_ru
     r->xopts = (scn_exec_opts){.choose = hook_choose, .choose_arg = r, .late_ns = r->tolerance_ns,
                                .early_ns = r->tolerance_ns};
     model_trace_reset(r->trace);
+    /* Started before the renumbering: the execution's own threads keep their numbers. */
+    atomic_store(&r->monitor_stop, 0);
+    atomic_store(&r->overslept_ns, 0);
+    shim_thread mon;
+    bool monitored = harness_spawn(shim_win32_harness(r->win), &mon, monitor_thread, r, "monitor");
     shim_win32_thread_renumber(); /* the execution's threads: 0 (its main), 1, 2, ... */
     double t0 = wall_seconds();
     const shim *w = r->win;
@@ -236,6 +265,10 @@ void cli_real_exec(cli_real *r, const scn_scenario *s, uint64_t run, cli_real_ru
     if (!harness_spawn(shim_win32_harness(w), &th, exec_thread, r, "validate")) {
         hook_fail(r, "setup", "cannot start the execution's thread");
         w->sync->sema_destroy(w->sync->ctx, &r->done);
+        if (monitored) {
+            atomic_store(&r->monitor_stop, 1);
+            harness_join(shim_win32_harness(w), &mon);
+        }
         return;
     }
     int64_t limit = WATCHDOG_NS + 4 * scn_longest_wait_ns(s);
@@ -253,6 +286,11 @@ void cli_real_exec(cli_real *r, const scn_scenario *s, uint64_t run, cli_real_ru
     harness_join(shim_win32_harness(w), &th);
     w->sync->sema_destroy(w->sync->ctx, &r->done);
     out->seconds = wall_seconds() - t0;
+    if (monitored) {
+        atomic_store(&r->monitor_stop, 1);
+        harness_join(shim_win32_harness(w), &mon);
+        out->overslept_ns = atomic_load(&r->overslept_ns);
+    }
     if (!out->failed) {
         model_violation v;
         if (!model_check(r->trace, &r->mopt, &v)) {
