@@ -57,6 +57,7 @@ typedef struct cli_opts {
     bool stats;
     bool no_shrink;
     bool report_all; /* --all: report every execution, not only failures */
+    bool time_jumps; /* --time-jumps: every scenario as with knob time_jumps on */
     /* explore */
     int32_t preemptions; /* < 0: unbounded */
     int32_t kernel_bound; /* deviations of kernel choices from their first alternative; < 0: unbounded */
@@ -93,6 +94,7 @@ typedef struct cli_outcome {
     bool failed;
     sim_verdict verdict;
     const char *property;
+    const char *limit; /* a limit reached (property "livelock"): the knob that raises it */
     char message[2048];
     uint64_t seed;
     cli_strategy strategy;
@@ -151,6 +153,12 @@ void cli_fault_budgets(shim_fault *f, const uint32_t budget[SHIM_FAULT_FAMILIES]
 shim_fault_source cli_sim_fault_source(sim_ctx *sim);
 
 /* cli_shrink.c */
+/* Runs a schedule leniently: each decision is followed where the execution
+ * offers it; where it does not (another code path: a fixed poller, an edited
+ * scenario), or past its end, the default is taken (keep the running
+ * thread, outcome 0). Exact when the schedule fits. CLI_EXIT_USAGE for a
+ * bad string (message printed). */
+int cli_exec_lenient(cli_target *t, const char *schedule, cli_outcome *out);
 /* Shrinks a failing outcome in place: fewer decisions, then fewer preemptions,
  * same property. Prints nothing. Returns the number of executions it ran. */
 uint64_t cli_shrink(cli_target *t, cli_outcome *fail);
@@ -160,10 +168,20 @@ uint64_t cli_shrink(cli_target *t, cli_outcome *fail);
 const char *cli_verdict_word(const cli_outcome *oc);
 /* The exit code after one more outcome: an internal error (3) outranks a failure (1). */
 int cli_exit_merge(int rc, const cli_outcome *oc);
+/* "s" unless n is 1: "1 decision", "2 decisions". */
+const char *cli_s(uint64_t n);
 void cli_report_failure(FILE *out, const cli_opts *o, cli_target *t, const cli_outcome *oc, uint64_t executions,
                         uint32_t decisions_before, uint32_t preemptions_before);
-void cli_json_outcome(FILE *out, const cli_target *t, const cli_outcome *oc);
-void cli_json_summary(FILE *out, uint64_t executions, uint64_t failures, double elapsed_s);
+/* JSON lines (schemas/iocpcheck.schema.json): every record has a "type". */
+void cli_json_string(FILE *out, const char *s);
+/* An execution; `how` names where its schedule came from when it was not a
+ * seed of oc->strategy ("schedule": --schedule, "explore", "stored"), else NULL. */
+void cli_json_outcome(FILE *out, const cli_target *t, const cli_outcome *oc, const char *how);
+void cli_json_summary(FILE *out, uint32_t scenarios, uint32_t failed, uint64_t executions, uint64_t failures,
+                      double elapsed_s);
+
+/* cli_output.c: --trace, --trace-json and --junit, opened before anything
+ * runs (a path that cannot be written: exit 2) and kept over every scenario. */
 typedef struct cli_junit_case {
     const char *name;
     const char *path;
@@ -174,9 +192,21 @@ typedef struct cli_junit_case {
     const char *message;
     const char *schedule;
 } cli_junit_case;
-bool cli_junit_write(const char *file, const cli_junit_case *cases, uint32_t n, double elapsed_s);
-bool cli_trace_text(const char *file, cli_target *t);
-bool cli_trace_json(const char *file, cli_target *t);
+typedef struct cli_sinks {
+    FILE *trace, *trace_json, *junit;
+    uint32_t trace_json_pid; /* executions written to the Chrome trace */
+    cli_junit_case *cases;   /* strings owned */
+    uint32_t ncases, cap;
+} cli_sinks;
+/* 0, or CLI_EXIT_USAGE with the message printed (nothing left open). */
+int cli_sinks_open(cli_sinks *s, const cli_opts *o);
+/* Appends the execution just run with the trace kept; `label` says which. */
+void cli_sinks_trace(cli_sinks *s, cli_target *t, const char *label);
+void cli_trace_json_append(cli_sinks *s, cli_target *t, const char *label);
+/* One JUnit test case per scenario; `fail` NULL when it passed. */
+void cli_sinks_case(cli_sinks *s, const cli_target *t, double time_s, uint64_t executions, const cli_outcome *fail);
+/* Writes the JUnit report and closes everything: false if a write failed. */
+bool cli_sinks_close(cli_sinks *s, double elapsed_s);
 const char *cli_strategy_name(cli_strategy s);
 void cli_print_stats(FILE *out, const cli_target *t);
 
@@ -189,7 +219,15 @@ typedef void (*cli_job_fn)(void *arg, uint32_t job, uint32_t jobs, void *result)
 typedef void (*cli_job_done)(void *arg, uint32_t job, const void *result);
 int cli_run_jobs(uint32_t jobs, size_t size, cli_job_fn work, cli_job_done done, void *arg);
 
+/* cli_stored.c: replays the scenario's stored schedules and checks their
+ * `expect`; returns how many did not end as expected (each reported, the
+ * first copied into *first_bad as a failure "stored-schedule"). */
+uint32_t cli_stored_run(const cli_opts *o, cli_target *t, cli_sinks *sinks, uint64_t *executions,
+                        cli_outcome *first_bad);
+
 /* cli_fuzz.c */
+/* The wall-clock seconds scenario f (of o->nfiles) may use of --time. */
+double cli_time_share(const cli_opts *o, double t_all, uint32_t f);
 int cli_cmd_run(const cli_opts *o);
 int cli_cmd_fuzz(const cli_opts *o);
 int cli_cmd_bench(const cli_opts *o);

@@ -30,6 +30,7 @@ typedef struct explore_report {
     uint32_t preemptions, deviations, ndecisions;
     int32_t bound, kernel_bound;
     uint64_t execution;
+    char stopped[64]; /* what stopped an incomplete search ("" when complete) */
     char schedule[CLI_EXPLORE_MAX_SCHEDULE];
 } explore_report;
 
@@ -51,7 +52,9 @@ static void explore_one(const cli_opts *o, cli_target *t, uint32_t shard, uint32
     eo.preemption_bound = o->preemptions;
     eo.kernel_bound = o->kernel_bound;
     eo.iterative = true;
-    eo.max_executions = o->max_execs;
+    /* --max-execs is the scenario's: the shards share it. */
+    eo.max_executions = o->max_execs == 0 ? 0 : o->max_execs / shards + (shard < o->max_execs % shards);
+    if (o->max_execs != 0 && eo.max_executions == 0) eo.max_executions = 1;
     budget b = {o->time_s > 0 ? wall_seconds() + o->time_s : 0};
     eo.keep_going = keep_going;
     eo.keep_user = &b;
@@ -87,13 +90,9 @@ static void explore_one(const cli_opts *o, cli_target *t, uint32_t shard, uint32
             rep->schedule[0] = 0;
         }
     }
-    if (er.stats.stopped_by != NULL) snprintf(rep->schedule + strlen(rep->schedule) + 1,
-                                              sizeof rep->schedule - strlen(rep->schedule) - 1, "%s",
-                                              er.stats.stopped_by);
+    if (er.stats.stopped_by != NULL) snprintf(rep->stopped, sizeof rep->stopped, "%s", er.stats.stopped_by);
     explore_result_free(&er);
 }
-
-static const char *stopped_by(const explore_report *r) { return r->schedule + strlen(r->schedule) + 1; }
 
 /* --jobs: each process explores one shard; the reports add up, and the
  * violation with the fewest preemptions + deviations is kept. */
@@ -128,6 +127,7 @@ static void explore_job_done(void *arg, uint32_t j, const void *result) {
         sum->stats.kernel_bound = part->stats.kernel_bound;
     }
     sum->stats.complete &= part->stats.complete;
+    if (!part->stats.complete && sum->stopped[0] == 0) memcpy(sum->stopped, part->stopped, sizeof sum->stopped);
     /* Keep the violation with the fewest preemptions + deviations, then
      * preemptions, then decisions. */
     uint32_t pc = part->preemptions + part->deviations, sc = sum->preemptions + sum->deviations;
@@ -157,9 +157,11 @@ static int explore_jobs(const cli_opts *o, cli_target *t, explore_report *sum) {
 }
 
 int cli_cmd_explore(const cli_opts *o) {
-    int rc = CLI_EXIT_PASS;
+    cli_sinks sinks;
+    int rc = cli_sinks_open(&sinks, o);
+    if (rc != 0) return rc;
     uint32_t passed = 0, failed = 0;
-    uint64_t total = 0;
+    uint64_t total = 0, failures = 0;
     double t_all = wall_seconds();
     if (!o->json)
         printf("%-48s %2s %3s %5s %10s %8s %9s %10s %6s %9s %s\n", "scenario", "K", "D", "por", "execs", "states",
@@ -167,34 +169,51 @@ int cli_cmd_explore(const cli_opts *o) {
     for (uint32_t f = 0; f < o->nfiles; f++) {
         cli_target t;
         int orc = cli_target_open(&t, o->files[f]);
-        if (orc != 0) return orc;
+        if (orc != 0) {
+            rc = orc;
+            break;
+        }
         double t0 = wall_seconds();
+        uint64_t stored_execs = 0;
+        cli_outcome stored_bad = {0};
+        uint32_t nbad = cli_stored_run(o, &t, &sinks, &stored_execs, &stored_bad);
+        cli_opts so = *o;
+        if (o->time_s > 0) so.time_s = cli_time_share(o, t_all, f);
         explore_report *rep = cli_xmalloc(sizeof *rep);
         if (o->jobs > 1) {
-            if (explore_jobs(o, &t, rep) != 0) rc = CLI_EXIT_INTERNAL;
+            if (explore_jobs(&so, &t, rep) != 0) rc = CLI_EXIT_INTERNAL;
         } else {
-            explore_one(o, &t, 0, 1, rep);
+            explore_one(&so, &t, 0, 1, rep);
         }
         double el = wall_seconds() - t0;
-        total += rep->stats.executions;
+        total += rep->stats.executions + stored_execs;
+        failures += nbad + rep->found;
         uint64_t pruned =
             rep->stats.pruned_bound + rep->stats.pruned_kernel + rep->stats.pruned_sleep + rep->stats.pruned_por;
+        const char *verdict = rep->found && rep->verdict == SIM_INTERNAL ? "internal" : rep->found || nbad ? "fail" : "pass";
         if (o->json) {
-            printf("{\"scenario\":\"%s\",\"file\":\"%s\",\"backend\":\"sim\",\"preemptions\":%d,\"kernel_bound\":%d,"
-                   "\"por\":\"%s\","
+            printf("{\"type\":\"explore\",\"scenario\":");
+            cli_json_string(stdout, scn_name(t.scn));
+            printf(",\"file\":");
+            cli_json_string(stdout, t.path);
+            printf(",\"backend\":\"sim\",\"preemption_bound\":%d,\"kernel_bound\":%d,\"por\":\"%s\","
                    "\"executions\":%" PRIu64 ",\"distinct_states\":%" PRIu64 ",\"pruned\":%" PRIu64
-                   ",\"max_depth\":%u,\"complete\":%s,\"elapsed_s\":%.3f,\"verdict\":\"%s\"}\n",
-                   scn_name(t.scn), t.path, rep->stats.bound, rep->stats.kernel_bound, explore_por_name(o->por),
-                   rep->stats.executions,
-                   rep->stats.distinct_states, pruned, rep->stats.max_depth, rep->stats.complete ? "true" : "false",
-                   el, !rep->found ? "pass" : rep->verdict == SIM_INTERNAL ? "internal" : "fail");
+                   ",\"races\":%" PRIu64 ",\"max_depth\":%u,\"complete\":%s,\"stopped_by\":",
+                   rep->stats.bound, rep->stats.kernel_bound, explore_por_name(o->por), rep->stats.executions,
+                   rep->stats.distinct_states, pruned, rep->stats.races, rep->stats.max_depth,
+                   rep->stats.complete ? "true" : "false");
+            if (rep->stats.complete || rep->stopped[0] == 0)
+                printf("null");
+            else
+                cli_json_string(stdout, rep->stopped);
+            printf(",\"elapsed_s\":%.3f,\"verdict\":\"%s\"}\n", el, verdict);
         } else {
             char dbuf[8];
             snprintf(dbuf, sizeof dbuf, "%d", rep->stats.kernel_bound);
             printf("%-48s %2d %3s %5s %10" PRIu64 " %8" PRIu64 " %9" PRIu64 " %10" PRIu64 " %6u %8.2fs %s\n", t.path,
-                   rep->stats.bound, rep->stats.kernel_bound < 0 ? "inf" : dbuf, explore_por_name(o->por), rep->stats.executions, rep->stats.distinct_states,
-                   pruned, rep->stats.races, rep->stats.max_depth, el,
-                   rep->stats.complete ? "yes" : (o->jobs > 1 ? "no" : stopped_by(rep)));
+                   rep->stats.bound, rep->stats.kernel_bound < 0 ? "inf" : dbuf, explore_por_name(o->por),
+                   rep->stats.executions, rep->stats.distinct_states, pruned, rep->stats.races, rep->stats.max_depth, el,
+                   rep->stats.complete ? "yes" : rep->stopped[0] ? rep->stopped : "no");
         }
         if (rep->found && rep->verdict == SIM_INTERNAL) {
             /* The explorer's or the engine's own invariant: reported as is (a
@@ -206,40 +225,55 @@ int cli_cmd_explore(const cli_opts *o) {
             oc.verdict = SIM_INTERNAL;
             oc.property = "internal";
             snprintf(oc.message, sizeof oc.message, "%s", rep->message);
-            oc.schedule = strdup(rep->schedule);
+            oc.schedule = cli_xstrdup(rep->schedule);
             oc.ndecisions = rep->ndecisions;
             oc.preemptions = rep->preemptions;
             oc.deviations = rep->deviations;
             if (o->json)
-                cli_json_outcome(stdout, &t, &oc);
+                cli_json_outcome(stdout, &t, &oc, "explore");
             else
                 printf("INTERNAL ERROR %s (%s)\n  %s  found by explore after %" PRIu64 " executions\n", t.path,
                        scn_name(t.scn), oc.message, rep->execution);
+            cli_sinks_case(&sinks, &t, el, rep->stats.executions + stored_execs, &oc);
             cli_outcome_clear(&oc);
-        } else if (rep->found) {
-            failed++;
-            if (rc == CLI_EXIT_PASS) rc = CLI_EXIT_FAIL;
+            cli_outcome_clear(&stored_bad);
+            fflush(stdout);
+            free(rep);
+            cli_target_close(&t);
+            continue;
+        }
+        if (rep->found) {
             sim_set_record_trace(t.sim, true);
             cli_outcome oc = {0};
             cli_exec_schedule(&t, rep->schedule, true, &oc);
+            sim_set_record_trace(t.sim, false);
             if (o->json)
-                cli_json_outcome(stdout, &t, &oc);
+                cli_json_outcome(stdout, &t, &oc, "explore");
             else
                 cli_report_failure(stdout, o, &t, &oc, rep->execution, oc.ndecisions, oc.preemptions);
-            if (o->trace_path != NULL) cli_trace_text(o->trace_path, &t);
-            if (o->trace_json != NULL) cli_trace_json(o->trace_json, &t);
+            cli_sinks_trace(&sinks, &t, "the failure");
+            cli_sinks_case(&sinks, &t, el, rep->stats.executions + stored_execs, &oc);
             cli_outcome_clear(&oc);
+        } else {
+            cli_sinks_case(&sinks, &t, el, rep->stats.executions + stored_execs, nbad ? &stored_bad : NULL);
+        }
+        if (rep->found || nbad) {
+            failed++;
+            if (rc == CLI_EXIT_PASS) rc = CLI_EXIT_FAIL;
         } else {
             passed++;
         }
+        cli_outcome_clear(&stored_bad);
+        fflush(stdout);
         free(rep);
         cli_target_close(&t);
     }
     double el = wall_seconds() - t_all;
     if (o->json)
-        cli_json_summary(stdout, total, failed, el);
+        cli_json_summary(stdout, passed + failed, failed, total, failures, el);
     else
         printf("\n%u passed, %u failed\n", passed, failed);
+    if (!cli_sinks_close(&sinks, el) && rc == CLI_EXIT_PASS) rc = CLI_EXIT_INTERNAL;
     return rc;
 }
 

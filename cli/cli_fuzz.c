@@ -29,20 +29,31 @@ static bool index_mine(const cli_opts *o, uint64_t i, uint32_t job, uint32_t job
     return (i / o->shard_n) % jobs == job;
 }
 
-static void progress(const cli_opts *o, const char *path, const fuzz_tally *t, double elapsed, bool final) {
+/* The bar on stderr (a terminal only), redrawn in place; when the scenario
+ * is done it is erased, so that only its PASS or FAIL line stays. With
+ * --jobs the first job draws it, counting its own share times the jobs. */
+static void progress(const cli_opts *o, const char *path, const fuzz_tally *t, double elapsed, bool final,
+                     uint32_t jobs) {
     if (!o->progress) return;
-    double rate = elapsed > 0 ? (double)t->executions / elapsed : 0;
+    if (final) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+        return;
+    }
+    uint64_t execs = t->executions * jobs;
+    double rate = elapsed > 0 ? (double)execs / elapsed : 0;
+    char who[32] = "";
+    if (jobs > 1) snprintf(who, sizeof who, " x%u jobs", jobs);
     if (o->runs_set) {
-        double frac = o->runs ? (double)t->executions * o->shard_n / (double)o->runs : 1;
+        double frac = o->runs ? (double)execs * o->shard_n / (double)o->runs : 1;
         if (frac > 1) frac = 1;
         int bar = (int)(frac * 24);
-        fprintf(stderr, "\r%-40.40s [%.*s%*s] %" PRIu64 " execs %8.0f/s %" PRIu64 " failures", path, bar,
-                "########################", 24 - bar, "", t->executions, rate, t->failures);
+        fprintf(stderr, "\r%-40.40s [%.*s%*s] %" PRIu64 " execs%s %8.0f/s %" PRIu64 " failures\033[K", path, bar,
+                "########################", 24 - bar, "", execs, who, rate, t->failures);
     } else {
-        fprintf(stderr, "\r%-40.40s %6.1fs %" PRIu64 " execs %8.0f/s %" PRIu64 " failures", path, elapsed,
-                t->executions, rate, t->failures);
+        fprintf(stderr, "\r%-40.40s %6.1fs of %.1fs %" PRIu64 " execs%s %8.0f/s %" PRIu64 " failures\033[K", path,
+                elapsed, o->time_s, execs, who, rate, t->failures);
     }
-    if (final) fputs("\n", stderr);
     fflush(stderr);
 }
 
@@ -59,12 +70,12 @@ static void fuzz_slice(const cli_opts *o, cli_target *t, uint32_t job, uint32_t 
             double now = wall_seconds();
             if (!o->runs_set && now - t0 >= o->time_s) break;
             if (show && now - last >= 0.25) {
-                progress(o, t->path, tally, now - t0, false);
+                progress(o, t->path, tally, now - t0, false, jobs);
                 last = now;
             }
         }
         cli_exec_seed(t, o->strategy, o->pct_depth, o->seed + i, &oc);
-        if (o->report_all && o->json) cli_json_outcome(stdout, t, &oc);
+        if (o->report_all && o->json) cli_json_outcome(stdout, t, &oc, NULL);
         tally->executions++;
         tally->steps += oc.steps;
         if (oc.failed) {
@@ -73,7 +84,7 @@ static void fuzz_slice(const cli_opts *o, cli_target *t, uint32_t job, uint32_t 
             if (!o->keep_going) break;
         }
     }
-    if (show) progress(o, t->path, tally, wall_seconds() - t0, true);
+    if (show) progress(o, t->path, tally, wall_seconds() - t0, true, jobs);
     cli_outcome_clear(&oc);
 }
 
@@ -86,7 +97,7 @@ typedef struct fuzz_job {
 
 static void fuzz_job_work(void *arg, uint32_t job, uint32_t jobs, void *result) {
     fuzz_job *fj = arg;
-    fuzz_slice(fj->o, fj->t, job, jobs, result, false);
+    fuzz_slice(fj->o, fj->t, job, jobs, result, job == 0);
 }
 
 static void fuzz_job_done(void *arg, uint32_t job, const void *result) {
@@ -106,12 +117,21 @@ static int fuzz_jobs(const cli_opts *o, cli_target *t, fuzz_tally *sum) {
     return cli_run_jobs(o->jobs, sizeof(fuzz_tally), fuzz_job_work, fuzz_job_done, &fj);
 }
 
+/* --time: the whole command's budget. Each scenario gets an equal share of
+ * what is left, so time a scenario does not use (it failed early) goes to
+ * the ones after it. */
+double cli_time_share(const cli_opts *o, double t_all, uint32_t f) {
+    double left = o->time_s - (wall_seconds() - t_all);
+    double share = left / (double)(o->nfiles - f);
+    return share > 0.001 ? share : 0.001;
+}
+
 int cli_cmd_fuzz(const cli_opts *o) {
-    cli_junit_case *cases = cli_xcalloc(o->nfiles + 1, sizeof *cases);
-    char **keep = cli_xcalloc((size_t)o->nfiles * 4 + 1, sizeof *keep);
+    cli_sinks sinks;
+    int rc = cli_sinks_open(&sinks, o);
+    if (rc != 0) return rc;
     uint64_t total_execs = 0, total_fail = 0;
     uint32_t passed = 0, failed = 0;
-    int rc = CLI_EXIT_PASS;
     double t_all = wall_seconds();
     for (uint32_t f = 0; f < o->nfiles; f++) {
         cli_target t;
@@ -120,19 +140,24 @@ int cli_cmd_fuzz(const cli_opts *o) {
             rc = orc;
             break;
         }
+        if (o->time_jumps) sim_set_time_jumps(t.sim, true);
         double t0 = wall_seconds();
-        fuzz_tally tally;
-        int jrc = o->jobs > 1 ? fuzz_jobs(o, &t, &tally) : (fuzz_slice(o, &t, 0, 1, &tally, true), 0);
+        uint64_t stored_execs = 0;
+        cli_outcome stored_bad = {0};
+        uint32_t nbad = cli_stored_run(o, &t, &sinks, &stored_execs, &stored_bad);
+        total_execs += stored_execs;
+        total_fail += nbad;
+        fuzz_tally tally = {0};
+        tally.first_fail = UINT64_MAX;
+        cli_opts so = *o;
+        if (!o->runs_set) so.time_s = cli_time_share(o, t_all, f);
+        int jrc = 0;
+        if (nbad == 0 || o->keep_going)
+            jrc = o->jobs > 1 ? fuzz_jobs(&so, &t, &tally) : (fuzz_slice(&so, &t, 0, 1, &tally, true), 0);
         double el = wall_seconds() - t0;
         if (jrc != 0) rc = jrc;
         total_execs += tally.executions;
         total_fail += tally.failures;
-        cli_junit_case *c = &cases[f];
-        keep[4 * f + 3] = cli_xstrdup(scn_name(t.scn)); /* the scenario is freed before the JUnit file is written */
-        c->name = keep[4 * f + 3];
-        c->path = t.path;
-        c->time_s = el;
-        c->executions = tally.executions;
         if (tally.first_fail != UINT64_MAX) {
             /* Re-run the lowest failing seed here, trace kept, then shrink it. */
             cli_outcome oc = {0};
@@ -142,7 +167,6 @@ int cli_cmd_fuzz(const cli_opts *o) {
             /* One last strict replay with the trace kept, for the report. */
             sim_set_record_trace(t.sim, true);
             cli_outcome shown = {0};
-            shown.seed = oc.seed;
             cli_exec_schedule(&t, oc.schedule, true, &shown);
             sim_set_record_trace(t.sim, false);
             shown.seed = oc.seed;
@@ -151,78 +175,96 @@ int cli_cmd_fuzz(const cli_opts *o) {
             shown.swarm_seed = oc.swarm_seed;
             memcpy(shown.swarm_desc, oc.swarm_desc, sizeof shown.swarm_desc);
             if (o->json)
-                cli_json_outcome(stdout, &t, &shown);
+                cli_json_outcome(stdout, &t, &shown, NULL);
             else
                 cli_report_failure(stdout, o, &t, &shown, tally.first_fail + 1, d0, p0);
-            if (o->trace_path != NULL) cli_trace_text(o->trace_path, &t);
-            if (o->trace_json != NULL) cli_trace_json(o->trace_json, &t);
-            c->failed = true;
-            keep[4 * f] = cli_xstrdup(shown.property ? shown.property : "?");
-            keep[4 * f + 1] = cli_xstrdup(shown.message);
-            keep[4 * f + 2] = cli_xstrdup(shown.schedule ? shown.schedule : "");
-            c->property = keep[4 * f];
-            c->message = keep[4 * f + 1];
-            c->schedule = keep[4 * f + 2];
-            rc = cli_exit_merge(rc == CLI_EXIT_PASS ? CLI_EXIT_FAIL : rc, &shown);
+            cli_sinks_trace(&sinks, &t, "the failure");
+            cli_sinks_case(&sinks, &t, el, stored_execs + tally.executions, &shown);
             cli_outcome_clear(&shown);
             cli_outcome_clear(&oc);
             failed++;
+            rc = cli_exit_merge(rc == CLI_EXIT_PASS ? CLI_EXIT_FAIL : rc, &shown);
+        } else if (nbad > 0) {
+            cli_sinks_case(&sinks, &t, el, stored_execs + tally.executions, &stored_bad);
+            failed++;
+            if (rc == CLI_EXIT_PASS) rc = CLI_EXIT_FAIL;
         } else {
             passed++;
+            cli_sinks_case(&sinks, &t, el, stored_execs + tally.executions, NULL);
             if (!o->json)
-                printf("PASS %-52s %8" PRIu64 " executions (%s) %9.0f exec/s\n", t.path, tally.executions,
-                       cli_strategy_name(o->strategy), el > 0 ? (double)tally.executions / el : 0.0);
+                printf("PASS %-52s %8" PRIu64 " executions (%s) %9.0f exec/s\n", t.path,
+                       stored_execs + tally.executions, cli_strategy_name(o->strategy),
+                       el > 0 ? (double)tally.executions / el : 0.0);
         }
+        cli_outcome_clear(&stored_bad);
         if (o->stats && !o->json) cli_print_stats(stdout, &t); /* this process's executions (not --jobs children) */
         fflush(stdout);
         cli_target_close(&t);
     }
     double el = wall_seconds() - t_all;
     if (o->json) {
-        cli_json_summary(stdout, total_execs, total_fail, el);
+        cli_json_summary(stdout, passed + failed, failed, total_execs, total_fail, el);
     } else {
         printf("\n%u scenarios, %" PRIu64 " executions, %" PRIu64 " failing executions, %.1f s (%.0f exec/s)\n",
                passed + failed, total_execs, total_fail, el, el > 0 ? (double)total_execs / el : 0.0);
         printf("%u passed, %u failed\n", passed, failed);
     }
-    if (o->junit != NULL && !cli_junit_write(o->junit, cases, passed + failed, el) && rc == 0) rc = CLI_EXIT_INTERNAL;
-    for (uint32_t i = 0; i < o->nfiles * 4; i++) free(keep[i]);
-    free(keep);
-    free(cases);
+    if (!cli_sinks_close(&sinks, el) && rc == CLI_EXIT_PASS) rc = CLI_EXIT_INTERNAL;
     return rc;
 }
 
 int cli_cmd_run(const cli_opts *o) {
-    int rc = CLI_EXIT_PASS;
+    cli_sinks sinks;
+    int rc = cli_sinks_open(&sinks, o);
+    if (rc != 0) return rc;
     uint32_t passed = 0, failed = 0;
+    uint64_t total_execs = 0, total_fail = 0;
+    double t_all = wall_seconds();
     for (uint32_t f = 0; f < o->nfiles; f++) {
         cli_target t;
         int orc = cli_target_open(&t, o->files[f]);
-        if (orc != 0) return orc;
+        if (orc != 0) {
+            rc = orc;
+            break;
+        }
+        if (o->time_jumps) sim_set_time_jumps(t.sim, true);
+        double t0 = wall_seconds();
+        uint64_t execs = 0;
+        cli_outcome stored_bad = {0};
+        uint32_t nbad = cli_stored_run(o, &t, &sinks, &execs, &stored_bad);
         sim_set_record_trace(t.sim, true);
         cli_outcome oc = {0};
         cli_exec_seed(&t, o->strategy, o->pct_depth, o->seed, &oc);
+        execs++;
         if (o->json) {
-            cli_json_outcome(stdout, &t, &oc);
+            cli_json_outcome(stdout, &t, &oc, NULL);
         } else if (oc.failed) {
             cli_report_failure(stdout, o, &t, &oc, 1, oc.ndecisions, oc.preemptions);
-        } else {
-            printf("PASS %s  seed %" PRIu64 ", %u decisions, %" PRIu64 " steps, %.3f ms virtual, trace hash %016" PRIx64
+        } else if (nbad == 0) {
+            printf("PASS %s  seed %" PRIu64 ", %u decision%s, %" PRIu64 " steps, %.3f ms virtual, trace hash %016" PRIx64
                    "\n",
-                   t.path, oc.seed, oc.ndecisions, oc.steps, (double)oc.virtual_ns / 1e6, oc.trace_hash);
+                   t.path, oc.seed, oc.ndecisions, cli_s(oc.ndecisions), oc.steps, (double)oc.virtual_ns / 1e6, oc.trace_hash);
         }
-        if (o->trace_path != NULL && !cli_trace_text(o->trace_path, &t)) rc = CLI_EXIT_INTERNAL;
-        if (o->trace_json != NULL && !cli_trace_json(o->trace_json, &t)) rc = CLI_EXIT_INTERNAL;
-        if (oc.failed) {
+        cli_sinks_trace(&sinks, &t, NULL);
+        total_execs += execs;
+        total_fail += nbad + oc.failed;
+        cli_sinks_case(&sinks, &t, wall_seconds() - t0, execs, oc.failed ? &oc : nbad ? &stored_bad : NULL);
+        if (oc.failed || nbad > 0) {
             failed++;
-            rc = cli_exit_merge(rc, &oc);
+            rc = oc.failed ? cli_exit_merge(rc, &oc) : rc == CLI_EXIT_PASS ? CLI_EXIT_FAIL : rc;
         } else {
             passed++;
         }
+        cli_outcome_clear(&stored_bad);
         cli_outcome_clear(&oc);
         cli_target_close(&t);
     }
-    if (!o->json && o->nfiles > 1) printf("%u passed, %u failed\n", passed, failed);
+    double el = wall_seconds() - t_all;
+    if (o->json)
+        cli_json_summary(stdout, passed + failed, failed, total_execs, total_fail, el);
+    else if (o->nfiles > 1)
+        printf("%u passed, %u failed\n", passed, failed);
+    if (!cli_sinks_close(&sinks, el) && rc == CLI_EXIT_PASS) rc = CLI_EXIT_INTERNAL;
     return rc;
 }
 

@@ -102,7 +102,7 @@ typedef enum opt_kind {
     OPT_U64,      /* uint64_t in [min, max] */
     OPT_U32,      /* uint32_t in [min, max] */
     OPT_BOUND,    /* int32_t in [min, max], or inf/unbounded: -1 */
-    OPT_DURATION, /* double seconds > 0: 30s, 500ms, 5m, 1h (plain: seconds) */
+    OPT_DURATION, /* double seconds > 0: 30s, 500ms, 5m, 1h (a unit required) */
     OPT_PARSE,    /* its own parser */
 } opt_kind;
 
@@ -182,7 +182,9 @@ static const opt_def options[] = {
     {"--runs", "N", FUZZ | VALIDATE | CONFORM, OPT_U64, F(runs), F(runs_set), 1, UINT64_MAX, NULL,
      "a positive integer", "executions per scenario (fuzz: 1000 by default, validate: 5)"},
     {"--time", "DUR", FUZZ | EXPLORE | BENCH | BENCH_EXPLORE | BENCH_REAL, OPT_DURATION, F(time_s), NO_GIVEN, 0, 0,
-     NULL, "a duration such as 30s, 5m or 1h", "a wall-clock budget per scenario: 500ms, 30s, 5m, 1h"},
+     NULL, "a duration with its unit such as 500ms, 30s, 5m or 1h",
+     "wall-clock budget: fuzz, explore: of the whole command, shared between the scenarios; bench: per scenario "
+     "(500ms, 30s, 5m, 1h)"},
     {"--strategy", "S", RUN | FUZZ | BENCH | BENCH_REAL, OPT_PARSE, 0, NO_GIVEN, 0, 0, parse_strategy,
      "random, pct:D (D from 1 to 16) or swarm", "random, pct:D (PCT of depth D, 3 by default) or swarm"},
     {"--jobs", "J", FUZZ | EXPLORE, OPT_U32, F(jobs), NO_GIVEN, 1, CLI_MAX_JOBS, NULL, "an integer from 1 to 64",
@@ -194,6 +196,8 @@ static const opt_def options[] = {
     {"--no-shrink", NULL, FUZZ, OPT_FLAG, F(no_shrink), NO_GIVEN, 0, 0, NULL, NULL, "report a failure as found"},
     {"--all", NULL, FUZZ, OPT_FLAG, F(report_all), NO_GIVEN, 0, 0, NULL, NULL,
      "with --json: every execution, not only failures"},
+    {"--time-jumps", NULL, RUN | FUZZ, OPT_FLAG, F(time_jumps), NO_GIVEN, 0, 0, NULL, NULL,
+     "time may pass while a thread could run, in every scenario (as knob time_jumps on)"},
     {"--stats", NULL, FUZZ, OPT_FLAG, F(stats), NO_GIVEN, 0, 0, NULL, NULL, "how the choices were taken"},
     {"--schedule", "STR", REPLAY | SHRINK, OPT_TEXT, F(schedule), NO_GIVEN, 0, 0, NULL, NULL,
      "the decision stream to follow, as a failure report prints it"},
@@ -217,11 +221,12 @@ static const opt_def options[] = {
      "ask the simulator for every real outcome"},
     {"--json", NULL, RUN | FUZZ | REPLAY | SHRINK | EXPLORE | VALIDATE | CONFORM, OPT_FLAG, F(json), NO_GIVEN, 0, 0,
      NULL, NULL, "one JSON object per line"},
-    {"--junit", "FILE", FUZZ, OPT_TEXT, F(junit), NO_GIVEN, 0, 0, NULL, NULL, "a JUnit XML report"},
+    {"--junit", "FILE", RUN | FUZZ | EXPLORE, OPT_TEXT, F(junit), NO_GIVEN, 0, 0, NULL, NULL, "a JUnit XML report"},
     {"--trace", "FILE|-", RUN | FUZZ | REPLAY | SHRINK | EXPLORE | VALIDATE | CONFORM, OPT_TEXT, F(trace_path),
-     NO_GIVEN, 0, 0, NULL, NULL, "the execution's (or the failure's) trace as text; - for stdout"},
+     NO_GIVEN, 0, 0, NULL, NULL, "the traced executions as text, every scenario's (fuzz, explore: its failure; replay, shrink: the schedule's; "
+     "run: the execution); - for stdout"},
     {"--trace-json", "FILE", RUN | FUZZ | REPLAY | SHRINK | EXPLORE, OPT_TEXT, F(trace_json), NO_GIVEN, 0, 0, NULL,
-     NULL, "the same in Chrome trace-event format (opens in Perfetto)"},
+     NULL, "the same in Chrome trace-event format (opens in Perfetto): one process per execution"},
     {"--trace", NULL, DEMO, OPT_FLAG, F(demo_trace), NO_GIVEN, 0, 0, NULL, NULL, "demo: print the lost update's trace"},
     {"--replay-lost-update", "STR", DEMO_REPLAY, OPT_TEXT, F(demo_replay), NO_GIVEN, 0, 0, NULL, NULL,
      "replay the demo's lost update"},
@@ -278,13 +283,14 @@ static bool parse_u64(const char *s, uint64_t *out) {
     return true;
 }
 
-/* "10s", "2m", "500ms", "1h", or plain seconds. */
+/* "10s", "2m", "500ms", "1h": the unit is required, as in a scenario. */
 static bool parse_duration_s(const char *s, double *out) {
     char *end;
     errno = 0;
+    if (*s < '0' || *s > '9') return false; /* no sign, inf or nan */
     double v = strtod(s, &end);
-    if (errno != 0 || end == s || !(v > 0)) return false;
-    if (*end == 0 || strcmp(end, "s") == 0)
+    if (errno != 0 || end == s || !(v > 0) || v > 1e9) return false;
+    if (strcmp(end, "s") == 0)
         *out = v;
     else if (strcmp(end, "ms") == 0)
         *out = v / 1000;

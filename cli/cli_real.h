@@ -29,7 +29,15 @@ typedef struct cli_real_run {
     char property[32]; /* one of the ten, "expect", "setup", ... */
     char message[1024];
     double seconds;    /* wall time of the execution */
+    /* The most a 1 ms sleep of a monitor thread beside the execution
+     * overslept (past a host tick): how long a runnable thread could be kept
+     * from running, measured. */
+    int64_t overslept_ns;
 } cli_real_run;
+/* Whether a failed run is judged "host too slow": the host kept a thread
+ * from running longer than the tolerance while it ran. */
+bool cli_real_too_slow(const cli_real *r, const cli_real_run *run);
+int64_t cli_real_tolerance_ns(const cli_real *r);
 
 /* The real backend of this host, its trace and its model options (real
  * time: the host's tick, or 15.625 ms where waits are not quantized;

@@ -165,6 +165,19 @@ void cli_exec(cli_target *t, sim_chooser *chooser, cli_outcome *out) {
         out->failed = true;
         out->property = r->property;
         snprintf(out->message, sizeof out->message, "%s", r->message);
+        /* The engine's "livelock" is a limit reached (it does not tell a
+         * long finite execution from one without progress): say which and
+         * the knob that raises it. */
+        out->limit = NULL;
+        if (r->verdict == SIM_LIVELOCK) {
+            bool decisions = strstr(r->message, "decision limit") != NULL;
+            out->limit = decisions ? "max_decisions" : "max_steps";
+            size_t len = strlen(out->message);
+            snprintf(out->message + len, sizeof out->message - len,
+                     "%sa limit, not a property: if the execution is long but finite, raise it with `knob %s N` "
+                     "in the scenario\n",
+                     len > 0 && out->message[len - 1] != '\n' ? "\n" : "", out->limit);
+        }
         if (t->violated) {
             out->nviolation_events = t->violation.nevents;
             memcpy(out->violation_events, t->violation.events, sizeof t->violation.events);
@@ -173,6 +186,7 @@ void cli_exec(cli_target *t, sim_chooser *chooser, cli_outcome *out) {
     }
     out->failed = false;
     out->property = NULL;
+    out->limit = NULL;
     out->message[0] = 0;
 }
 
@@ -220,7 +234,7 @@ int cli_exec_schedule(cli_target *t, const char *schedule, bool strict, cli_outc
     sim_schedule s;
     char err[256];
     if (!sim_schedule_parse(schedule, &s, err, sizeof err)) {
-        fprintf(stderr, "iocpcheck: --schedule:%s\n", err);
+        fprintf(stderr, "iocpcheck: --schedule: %s\n", err);
         return CLI_EXIT_USAGE;
     }
     sim_replay rp;

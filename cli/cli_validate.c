@@ -47,6 +47,7 @@ typedef struct tally {
     uint32_t passed, failed, not_run;
     uint32_t reasons[2]; /* wait-packets-absent, virtual-time-only */
     uint64_t executions;
+    uint64_t too_slow; /* failed runs judged "host too slow" (cli_real_too_slow) */
     uint64_t outcomes, gaps, timing, gap_scenarios, sim_execs;
 } tally;
 
@@ -57,10 +58,23 @@ static void count_reason(tally *t, const char *why) {
         if (strncmp(why, reason_names[i], strlen(reason_names[i])) == 0) t->reasons[i]++;
 }
 
+/* The command that runs this program again from the shell it was started
+ * in: under Wine that is the host's (Linux) shell, so `wine` and the Unix
+ * path of a Z:\ drive path (Wine maps Z: to /). */
+static const char *shell_self(cli_real *r, const char *argv0, char *buf, size_t n) {
+    if (!cli_real_is_wine(r)) return argv0;
+    const char *p = argv0;
+    if ((p[0] == 'Z' || p[0] == 'z') && p[1] == ':') p += 2;
+    size_t k = (size_t)snprintf(buf, n, "wine ");
+    for (; *p && k + 1 < n; p++) buf[k++] = *p == '\\' ? '/' : *p;
+    buf[k < n ? k : n - 1] = 0;
+    return buf;
+}
+
 static void print_host(const cli_opts *o, cli_real *r, uint64_t runs, int64_t tol) {
     const model_options *m = cli_real_model_options(r);
     if (o->json) {
-        printf("{\"host\":");
+        printf("{\"type\":\"validate-host\",\"host\":");
         json_str(stdout, cli_real_host(r));
         printf(",\"wine\":%s,\"wait_packets\":%s,\"host_tick_ns\":%" PRId64 ",\"model_tick_ns\":%" PRId64
                ",\"tolerance_ns\":%" PRId64 ",\"runs\":%" PRIu64 "}\n",
@@ -91,9 +105,9 @@ static bool validate_one(const cli_opts *o, cli_real *r, const scn_scenario *s, 
         tl->not_run++;
         count_reason(tl, why);
         if (o->json) {
-            printf("{\"scenario\":");
+            printf("{\"type\":\"validate\",\"scenario\":");
             json_str(stdout, scn_name(s));
-            printf(",\"path\":");
+            printf(",\"file\":");
             json_str(stdout, scn_path(s));
             printf(",\"backend\":\"win32\",\"verdict\":\"not-run\",\"reason\":");
             json_str(stdout, why);
@@ -103,8 +117,9 @@ static bool validate_one(const cli_opts *o, cli_real *r, const scn_scenario *s, 
         }
         return true;
     }
-    cli_real_run run, first = {0};
-    uint64_t done = 0, fails = 0, first_run = 0;
+    cli_real_run run, first = {0}, slow_first = {0};
+    uint64_t done = 0, fails = 0, first_run = 0, slow = 0;
+    int64_t slow_max = 0;
     uint32_t wine_runs[CLI_WINE_DIFFS] = {0};
     double t0 = wall_seconds();
     for (uint64_t i = 0; i < runs; i++) {
@@ -114,6 +129,13 @@ static bool validate_one(const cli_opts *o, cli_real *r, const scn_scenario *s, 
         for (uint32_t b = 0; b < CLI_WINE_DIFFS; b++) wine_runs[b] += (bits >> b) & 1u;
         if (!run.failed) {
             cli_outcome_set_add(set, cli_observe(cli_real_trace(r), s));
+            continue;
+        }
+        if (cli_real_too_slow(r, &run)) {
+            /* The host kept a thread from running longer than the tolerance:
+             * this run cannot be judged (neither a pass nor a failure). */
+            if (slow++ == 0) slow_first = run;
+            if (run.overslept_ns > slow_max) slow_max = run.overslept_ns;
             continue;
         }
         if (fails++ == 0) {
@@ -131,14 +153,16 @@ static bool validate_one(const cli_opts *o, cli_real *r, const scn_scenario *s, 
     }
     double el = wall_seconds() - t0;
     tl->executions += done;
+    tl->too_slow += slow;
     if (o->json) {
-        printf("{\"scenario\":");
+        printf("{\"type\":\"validate\",\"scenario\":");
         json_str(stdout, scn_name(s));
-        printf(",\"path\":");
+        printf(",\"file\":");
         json_str(stdout, scn_path(s));
         printf(",\"backend\":\"win32\",\"verdict\":\"%s\",\"runs\":%" PRIu64 ",\"failures\":%" PRIu64
-               ",\"outcomes\":%u,\"seconds\":%.3f",
+               ",\"outcomes\":%u,\"elapsed_s\":%.3f",
                fails ? "fail" : "pass", done, fails, set->n, el);
+        printf(",\"too_slow\":%" PRIu64, slow);
         if (fails) {
             printf(",\"run\":%" PRIu64 ",\"property\":", first_run + 1);
             json_str(stdout, first.property);
@@ -151,18 +175,25 @@ static bool validate_one(const cli_opts *o, cli_real *r, const scn_scenario *s, 
         printf("]}\n");
     } else {
         if (fails)
-            printf("FAIL    %-48s run %" PRIu64 " of %" PRIu64 ": %s: %s\n", scn_path(s), first_run + 1, done,
-                   first.property, first.message);
+            printf("FAIL    %-48s run %" PRIu64 " of %" PRIu64 "%s: %s: %s\n", scn_path(s), first_run + 1, runs,
+                   done < runs ? " (the rest not run: --keep-going runs them)" : "", first.property, first.message);
         else
             printf("PASS    %-48s %4" PRIu64 " runs %7.2f s  %u outcome%s\n", scn_path(s), done, el, set->n,
                    set->n == 1 ? "" : "s");
+        if (slow)
+            printf("        host too slow to judge %" PRIu64 " of %" PRIu64 " run%s: a 1 ms sleep beside %s overslept "
+                   "by up to %.1f ms (tolerance %.1f ms); the first: %s: %s\n",
+                   slow, done, cli_s(done), slow == 1 ? "it" : "them", (double)slow_max / 1e6,
+                   (double)cli_real_tolerance_ns(r) / 1e6, slow_first.property, slow_first.message);
         for (uint32_t b = 0; b < CLI_WINE_DIFFS; b++)
             if (wine_runs[b])
                 printf("        wine: %s in %u of %" PRIu64 " runs: %s\n", cli_wine_name(b), wine_runs[b], done,
                        cli_wine_what(b));
-        if (fails)
-            printf("        again: %s validate %s --backend win32 --runs %" PRIu64 " --trace -\n", o->argv0,
-                   scn_path(s), first_run + 1);
+        if (fails) {
+            char self[1024];
+            printf("        again: %s validate %s --backend win32 --runs %" PRIu64 " --trace -\n",
+                   shell_self(r, o->argv0, self, sizeof self), scn_path(s), first_run + 1);
+        }
     }
     if (fails) tl->failed++;
     else tl->passed++;
@@ -191,7 +222,7 @@ static int conform_one(const cli_opts *o, cli_real *r, const scn_scenario *s, cl
     for (uint32_t i = 0; i < set->n; i++)
         if (set->v[i].sim_first > last) last = set->v[i].sim_first;
     if (o->json) {
-        printf("{\"conformance\":");
+        printf("{\"type\":\"conformance\",\"file\":");
         json_str(stdout, scn_path(s));
         printf(",\"outcomes\":%u,\"timing_gaps\":%u,\"gaps\":%u,\"sim_executions\":%" PRIu64
                ",\"sim_failures\":%" PRIu64 ",\"not_first_search\":[",
@@ -252,9 +283,10 @@ int cli_cmd_validate(const cli_opts *o) {
     }
     double el = wall_seconds() - t0;
     if (r != NULL && o->json) {
-        printf("{\"summary\":true,\"passed\":%u,\"failed\":%u,\"not_run\":%u,\"executions\":%" PRIu64
-               ",\"seconds\":%.3f",
-               tl.passed, tl.failed, tl.not_run, tl.executions, el);
+        printf("{\"type\":\"summary\",\"scenarios\":%u,\"passed\":%u,\"failed\":%u,\"not_run\":%u,\"executions\":%" PRIu64
+               ",\"elapsed_s\":%.3f",
+               tl.passed + tl.failed + tl.not_run, tl.passed, tl.failed, tl.not_run, tl.executions, el);
+        printf(",\"too_slow\":%" PRIu64, tl.too_slow);
         if (o->conformance)
             printf(",\"outcomes\":%" PRIu64 ",\"timing_gaps\":%" PRIu64 ",\"gaps\":%" PRIu64
                    ",\"sim_executions\":%" PRIu64,
@@ -265,7 +297,10 @@ int cli_cmd_validate(const cli_opts *o) {
                cli_real_host(r), tl.passed, tl.failed, tl.not_run);
         for (uint32_t i = 0, k = 0; i < 2; i++)
             if (tl.reasons[i]) printf("%s%s %u", k++ ? ", " : " (", reason_names[i], tl.reasons[i]);
-        printf("%s; %" PRIu64 " executions, %.1f s\n", tl.not_run ? ")" : "", tl.executions, el);
+        printf("%s; %" PRIu64 " executions, %.1f s", tl.not_run ? ")" : "", tl.executions, el);
+        if (tl.too_slow)
+            printf("; %" PRIu64 " failed run%s not judged: host too slow", tl.too_slow, cli_s(tl.too_slow));
+        printf("\n");
         if (o->conformance) {
             printf("conformance: %" PRIu64 " distinct real outcomes, %" PRIu64 " simulator executions: %" PRIu64
                    " fidelity gap%s (in %" PRIu64 " scenario%s), %" PRIu64 " timing gap%s\n",

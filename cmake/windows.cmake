@@ -78,13 +78,16 @@ iocpcheck_add_wine_test(win32 check_win32)
 iocpcheck_add_wine_test(validate iocpcheck validate scenarios --backend win32 --runs 5)
 iocpcheck_add_wine_test(conformance iocpcheck validate scenarios --backend win32 --runs 5 --conformance)
 # The side-by-side benchmark prints (a few scenarios, short budget).
-iocpcheck_add_wine_test(bench-real iocpcheck bench --backend win32 --time 0.1
+iocpcheck_add_wine_test(bench-real iocpcheck bench --backend win32 --time 0.1s
   scenarios/break/break-wakes-blocked.scn scenarios/close/close-data-race.scn scenarios/timeout/deadline-past.scn)
 # The same seeds give byte-identical executions on the Windows build (tests/golden/).
 iocpcheck_add_wine_test(golden ${CMAKE_COMMAND} -DGOLDEN=${CMAKE_CURRENT_SOURCE_DIR}/tests/golden/close-data-race.jsonl
   "-DCMD=${CMAKE_CROSSCOMPILING_EMULATOR}|$<TARGET_FILE:iocpcheck>|fuzz|scenarios/close/close-data-race.scn|--runs|300|--json|--all"
   -P ${CMAKE_CURRENT_SOURCE_DIR}/tests/golden/compare.cmake)
-foreach(t validate conformance bench-real golden)
+# validate's JSON lines against schemas/iocpcheck.schema.json (python3-jsonschema).
+iocpcheck_add_wine_test(outputs python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/check_validate_json.py
+  ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:iocpcheck>)
+foreach(t validate conformance bench-real golden outputs)
   set_tests_properties(wine-${t} PROPERTIES WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR} TIMEOUT 600)
 endforeach()
 

@@ -212,6 +212,7 @@ void scn_exec(const scn_scenario *s, const shim *sh, const shim_harness *hn, mod
 }
 
 uint32_t scn_thread_count(const scn_scenario *s) { return s->nthreads; }
+const char *scn_thread_name(const scn_scenario *s, uint32_t i) { return i < s->nthreads ? s->threads[i].name : NULL; }
 uint32_t scn_socket_count(const scn_scenario *s) { return s->nsockets; }
 uint32_t scn_step_count(const scn_scenario *s) { return s->nsteps; }
 

@@ -39,6 +39,8 @@ void scn_exec_ex(const scn_scenario *s, const shim *sh, const shim_harness *hn, 
 
 /* Counts, for drivers and reports. */
 uint32_t scn_thread_count(const scn_scenario *s);
+/* The name of scenario thread i (file order), NULL past the last. */
+const char *scn_thread_name(const scn_scenario *s, uint32_t i);
 uint32_t scn_socket_count(const scn_scenario *s);
 uint32_t scn_step_count(const scn_scenario *s);
 /* The line of thread step `slot` (the 1-based slot of MEV_OP_BEGIN/END), 0 if none. */

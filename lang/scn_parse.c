@@ -75,7 +75,9 @@ bool scn__int(scn_parser *P, const scn_tok *t, int64_t min, int64_t max, const c
     for (uint32_t i = 0; i < t->len; i++) {
         char c = t->s[i];
         if (c < '0' || c > '9') return scn__err(P, t->col, "bad number '%s' for %s", scn__text(P, t), what);
-        if (v > (INT64_MAX - 9) / 10) return scn__err(P, t->col, "%s too large", what);
+        if (v > (INT64_MAX - 9) / 10 || v * 10 + (c - '0') > max)
+            return scn__err(P, t->col, "bad number '%s' for %s: too large (at most %lld)", scn__text(P, t), what,
+                            (long long)max);
         v = v * 10 + (c - '0');
     }
     if (v < min || v > max)
@@ -91,7 +93,7 @@ bool scn__dur(scn_parser *P, const scn_tok *t, int64_t *out) {
     uint32_t i = 0;
     int64_t whole = 0, frac = 0, fden = 1;
     while (i < t->len && t->s[i] >= '0' && t->s[i] <= '9') {
-        if (whole > 100000000000LL) goto bad;
+        if (whole > 100000000000LL) goto big;
         whole = whole * 10 + (t->s[i++] - '0');
     }
     if (i < t->len && t->s[i] == '.') {
@@ -118,13 +120,16 @@ bool scn__dur(scn_parser *P, const scn_tok *t, int64_t *out) {
     else if (ul == 2 && memcmp(u, "ms", 2) == 0) unit = 1000000;
     else if (ul == 1 && u[0] == 's') unit = 1000000000;
     else goto bad;
-    if (whole > INT64_MAX / unit / 2) goto bad;
+    if (whole > INT64_MAX / unit / 2) goto big;
     if ((frac * unit) % fden != 0)
         return scn__err(P, t->col, "bad duration '%s': not a whole number of nanoseconds", scn__text(P, t));
     *out = whole * unit + frac * unit / fden;
     return true;
 bad:
     return scn__err(P, t->col, "bad duration '%s' (a number and a unit: ns, us, ms or s)", scn__text(P, t));
+big: /* the number and unit are fine: the value is not */
+    return scn__err(P, t->col, "bad duration '%s': too long (at most 4611686018 s, about 146 years)",
+                    scn__text(P, t));
 }
 
 bool scn__name_ok(scn_parser *P, const scn_tok *t, const char *what) {
@@ -296,14 +301,25 @@ static bool st_thread(scn_parser *P, const scn_tok *t) {
     return true;
 }
 
+static const char *const property_names[] = {
+    "one-completion", "no-lost-wakeup", "break-delivered", "overlapped-lifetime", "bytes-conserved",
+    "deadline", "close", "poll-delay", "foreign-packets", "no-fatal", "expect", "deadlock",
+    "livelock", "stack-overflow", "nondeterminism", "limit", "usage", "crash", "no-leak"};
+#define NPROPERTY_NAMES (sizeof property_names / sizeof property_names[0])
+
 static bool property_known(const scn_tok *t) {
-    static const char *const names[] = {
-        "one-completion", "no-lost-wakeup", "break-delivered", "overlapped-lifetime", "bytes-conserved",
-        "deadline", "close", "poll-delay", "foreign-packets", "no-fatal", "expect", "deadlock",
-        "livelock", "stack-overflow", "nondeterminism", "limit", "usage", "crash", "no-leak"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (scn__tok_eq(t, names[i])) return true;
+    for (size_t i = 0; i < NPROPERTY_NAMES; i++)
+        if (scn__tok_eq(t, property_names[i])) return true;
     return false;
+}
+
+/* Every name `expect fail` takes, for the error message: all of them. */
+static const char *property_list(void) {
+    static char list[512];
+    size_t n = 0;
+    for (size_t i = 0; i < NPROPERTY_NAMES && n < sizeof list; i++)
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", property_names[i]);
+    return list;
 }
 
 static bool st_schedule(scn_parser *P, const scn_tok *t) {
@@ -334,8 +350,8 @@ static bool st_schedule(scn_parser *P, const scn_tok *t) {
         } else if (scn__tok_eq(&t[3], "fail") && t[3].kind == SCN_T_IDENT) {
             if (t[4].kind != SCN_T_IDENT || !property_known(&t[4])) {
                 free(text);
-                return scn__err(P, t[4].col, "expected a property after 'fail' (one-completion, no-lost-wakeup, "
-                                             "break-delivered, ..., expect, deadlock), got '%s'", scn__text(P, &t[4]));
+                return scn__err(P, t[4].col, "expected a property after 'fail' (%s), got '%s'", property_list(),
+                                scn__text(P, &t[4]));
             }
             expect = dup_n(t[4].s, t[4].len);
             i = 5;

@@ -40,8 +40,12 @@ size_t sim_schedule_format(const sim_decision *d, uint32_t count, char *buf, siz
     return used;
 }
 
-static bool fail(char *err, size_t errlen, size_t col, const char *msg, char got) {
-    if (got == 0)
+/* got: the offending character; 0: the end of the schedule; -1: nothing
+ * to quote (msg says it all). */
+static bool fail(char *err, size_t errlen, size_t col, const char *msg, int got) {
+    if (got < 0)
+        snprintf(err, errlen, "col %zu: %s", col, msg);
+    else if (got == 0)
         snprintf(err, errlen, "col %zu: %s, got the end of the schedule", col, msg);
     else if (isprint((unsigned char)got))
         snprintf(err, errlen, "col %zu: %s, got '%c'", col, msg, got);
@@ -95,21 +99,26 @@ bool sim_schedule_parse(const char *text, sim_schedule *out, char *err, size_t e
         } else if (!read_number(text, &i, UINT32_MAX - 1, &label)) {
             sim_schedule_free(out);
             return fail(err, errlen, at + 1,
-                        isdigit((unsigned char)text[at]) ? "label too large" : "expected a decimal label",
-                        isdigit((unsigned char)text[at]) ? 0 : text[at]);
+                        isdigit((unsigned char)text[at]) ? "label too large (at most 4294967294)" : "expected a decimal label",
+                        isdigit((unsigned char)text[at]) ? -1 : text[at]);
         }
         if (text[i] == 'x') {
             i++;
             at = i;
             if (!read_number(text, &i, SCHEDULE_MAX_DECISIONS, &count) || count == 0) {
                 sim_schedule_free(out);
-                return fail(err, errlen, at + 1, "expected a repeat count from 1 to 100000000",
-                            isdigit((unsigned char)text[at]) ? 0 : text[at]);
+                /* Name what is wrong: no count, a zero, or too many. */
+                if (!isdigit((unsigned char)text[at]))
+                    return fail(err, errlen, at + 1, "expected a repeat count from 1 to 100000000 after 'x'", text[at]);
+                return fail(err, errlen, at + 1,
+                            count == 0 && i > at ? "a repeat count is from 1 to 100000000, not 0"
+                                                 : "repeat count too large (at most 100000000)",
+                            -1);
             }
         }
         if ((uint64_t)out->count + count > SCHEDULE_MAX_DECISIONS) {
             sim_schedule_free(out);
-            return fail(err, errlen, tok_col, "schedule longer than 100000000 decisions", 0);
+            return fail(err, errlen, tok_col, "schedule longer than 100000000 decisions", -1);
         }
         if (out->count + count > cap) {
             while (out->count + count > cap) cap = cap ? cap * 2 : 64;

@@ -82,9 +82,12 @@ START_TEST(test_bad_schedules) {
     bad("t", "col 2: expected a decimal label, got the end of the schedule");
     bad("t0,,t1", "col 4: expected a choice letter (t u e...), got ','");
     bad("t0,", "col 4: expected a token after ',', got the end of the schedule");
-    bad("t0x0", "col 4: expected a repeat count from 1 to 100000000, got the end of the schedule");
-    bad("t0xz", "col 4: expected a repeat count from 1 to 100000000, got 'z'");
-    bad("t99999999999", "col 2: label too large, got the end of the schedule");
+    /* Each message names what is wrong (issue 11, item 12). */
+    bad("t0x0", "col 4: a repeat count is from 1 to 100000000, not 0");
+    bad("t0x999999999", "col 4: repeat count too large (at most 100000000)");
+    bad("t0x", "col 4: expected a repeat count from 1 to 100000000 after 'x', got the end of the schedule");
+    bad("t0xz", "col 4: expected a repeat count from 1 to 100000000 after 'x', got 'z'");
+    bad("t99999999999", "col 2: label too large (at most 4294967294)");
     bad("t1t2", "col 3: expected ',' or white space after a token, got 't'");
     bad("t1;t2", "col 3: expected ',' or white space after a token, got ';'");
     bad("t-1", "col 2: expected a decimal label, got '-'");

@@ -10,7 +10,7 @@
 string(REPLACE "|" ";" CMD "${CMD}")
 execute_process(COMMAND ${CMD} OUTPUT_VARIABLE out RESULT_VARIABLE rc)
 string(REPLACE "\r" "" out "${out}")
-string(REGEX REPLACE "[^\n]*\"summary\":true[^\n]*\n?" "" out "${out}")
+string(REGEX REPLACE "[^\n]*\"type\":\"summary\"[^\n]*\n?" "" out "${out}")
 file(READ "${GOLDEN}" want)
 if(NOT out STREQUAL want)
   file(WRITE "${GOLDEN}.actual" "${out}")
