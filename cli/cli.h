@@ -57,6 +57,7 @@ typedef struct cli_opts {
     bool stats;
     bool no_shrink;
     bool report_all; /* --all: report every execution, not only failures */
+    int platform;    /* --platform: SIM_PLATFORM_*, or -1: the scenario's (default any) */
     /* explore */
     int32_t preemptions; /* < 0: unbounded */
     int32_t kernel_bound; /* deviations of kernel choices from their first alternative; < 0: unbounded */
@@ -124,6 +125,7 @@ int cli_target_open(cli_target *t, const char *path);
 /* The same, with `adjust` called on the configuration after the scenario's
  * knobs (validate --conformance: the simulator set up like the real host). */
 int cli_target_open_with(cli_target *t, const char *path, void (*adjust)(sim_config *cfg, void *arg), void *arg);
+void cli_target_platform(int platform); /* --platform (SIM_PLATFORM_*), -1: the scenario's */
 void cli_target_close(cli_target *t);
 /* Sets the fault budgets for the next executions. */
 void cli_target_faults(cli_target *t, const uint32_t budget[SHIM_FAULT_FAMILIES]);

@@ -229,6 +229,7 @@ static const struct {
     {"max_decisions", SCN_KNOB_MAX_DECISIONS},
     {"max_objects", SCN_KNOB_MAX_OBJECTS},
     {"time_jumps", SCN_KNOB_TIME_JUMPS},
+    {"platform", SCN_KNOB_PLATFORM},
 };
 
 static bool st_knob(scn_parser *P, const scn_tok *t) {
@@ -240,7 +241,7 @@ static bool st_knob(scn_parser *P, const scn_tok *t) {
     if (id == 0)
         return scn__err(P, t[1].col,
                         "unknown knob '%s' (known: tick, wait_packets, faults, faults_port, faults_post, "
-                        "faults_sockio, faults_waitpkt, max_steps, max_decisions, max_objects, time_jumps)",
+                        "faults_sockio, faults_waitpkt, max_steps, max_decisions, max_objects, time_jumps, platform)",
                         scn__text(P, &t[1]));
     if (t[2].kind == SCN_T_END) return scn__err(P, t[2].col, "knob '%s' needs a value", scn__text(P, &t[1]));
     int64_t v = 0;
@@ -262,6 +263,13 @@ static bool st_knob(scn_parser *P, const scn_tok *t) {
         if (scn__tok_eq(&t[2], "on")) v = 1;
         else if (scn__tok_eq(&t[2], "off")) v = 0;
         else return scn__err(P, t[2].col, "time_jumps is on or off, not '%s'", scn__text(P, &t[2]));
+        break;
+    case SCN_KNOB_PLATFORM:
+        if (scn__tok_eq(&t[2], "any")) v = SCN_PLATFORM_ANY;
+        else if (scn__tok_eq(&t[2], "real")) v = SCN_PLATFORM_REAL;
+        else if (scn__tok_eq(&t[2], "windows")) v = SCN_PLATFORM_WINDOWS;
+        else if (scn__tok_eq(&t[2], "wine")) v = SCN_PLATFORM_WINE;
+        else return scn__err(P, t[2].col, "platform is windows, wine, real or any, not '%s'", scn__text(P, &t[2]));
         break;
     default:
         if (!scn__int(P, &t[2], 0, 1000000, "the knob's value", &v)) return false;
@@ -590,6 +598,7 @@ scn_knobs scn_get_knobs(const scn_scenario *s) {
             k.time_jumps_set = true;
             k.time_jumps = v != 0;
             break;
+        case SCN_KNOB_PLATFORM: k.platform = (scn_platform)v; break;
         default: break;
         }
     }

@@ -14,8 +14,6 @@
 
 #include "kernel.h"
 
-#define WSAEINVAL 10022u
-
 /* ---- Byte rings ---- */
 
 static void bytes_push(sim_ctx *s, kern_bytes *b, const void *data, uint32_t n) {
@@ -380,8 +378,12 @@ void kern_sock_close(sim_ctx *s, shim_handle h, uint32_t sid, bool abortive) {
     so->open = false;
     uint32_t status = SHIM_STATUS_CANCELLED;
     if (so->pending > 0) {
-        static const uint32_t st[3] = {SHIM_STATUS_CANCELLED, SHIM_STATUS_LOCAL_DISCONNECT, SHIM_STATUS_HANDLES_CLOSED};
-        status = st[sim__choose(s, SIM_CHOICE_CLOSE, 3, NULL, SIM_NO_CURRENT)];
+        /* §2 documents 995 (what-if: not seen by Wine's tests); XP gives
+         * LOCAL_DISCONNECT (old-windows); Wine 8 HANDLES_CLOSED (wine);
+         * Windows 10+ CONNECTION_ABORTED (windows) (§12 W18). */
+        static const uint32_t st[4] = {SHIM_STATUS_CANCELLED, SHIM_STATUS_LOCAL_DISCONNECT, SHIM_STATUS_HANDLES_CLOSED,
+                                       SHIM_STATUS_CONNECTION_ABORTED};
+        status = st[sim__choose(s, SIM_CHOICE_CLOSE, 4, NULL, SIM_NO_CURRENT)];
         for (uint32_t i = 0; i < w->nops; i++) {
             kern_op *op = &w->ops[i];
             if (op->state == KERN_OP_PENDING && op->sock == sid) {
@@ -440,7 +442,13 @@ static uint32_t start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbu
         return UINT32_MAX;
     }
     if (ov == NULL || (nbufs > 0 && bufs == NULL)) {
-        kern_set_error(s, WSAEINVAL);
+        kern_set_error(s, SHIM_WSAEINVAL);
+        return UINT32_MAX;
+    }
+    if (!send && nbufs == 0 && sim__choose(s, SIM_CHOICE_ZEROBUFS, 2, NULL, SIM_NO_CURRENT) == 0) {
+        /* §12 W34: no buffers is WSAEINVAL on Windows; Wine 8 takes the
+         * request (alternative 1) as a zero-length receive. */
+        kern_set_error(s, SHIM_WSAEINVAL);
         return UINT32_MAX;
     }
     if (nbufs > KERN_MAX_BUFS)
@@ -472,13 +480,14 @@ static uint32_t start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbu
     return id;
 }
 
-/* Finishes a started operation: at once (synchronous) or pending. */
-static int finish(sim_ctx *s, uint32_t id, bool can_now, uint32_t *bytes, shim_handle h) {
+/* Finishes a started operation: at once (synchronous) or pending. `must`:
+ * it finishes at once, no choice (a send on a reset socket, §12 W4/W5). */
+static int finish(sim_ctx *s, uint32_t id, bool can_now, bool must, uint32_t *bytes, shim_handle h) {
     kern_state *w = kern(s);
     kern_op *op = &w->ops[id];
     bool send = op->send;
     uint32_t ord = op->ov_ord;
-    bool sync = can_now && sim__choose(s, SIM_CHOICE_SYNC, 2, NULL, SIM_NO_CURRENT) == 0;
+    bool sync = must || (can_now && sim__choose(s, SIM_CHOICE_SYNC, 2, NULL, SIM_NO_CURRENT) == 0);
     if (!sync) {
         w->socks[op->sock].pending++;
         w->dirty = true;
@@ -510,7 +519,9 @@ static int wsa_recv(void *ctx, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs,
     if (flags != NULL) *flags = 0;
     kern_state *w = kern(s);
     bool can = recv_ready(&w->socks[w->ops[id].sock]) && is_head(s, id);
-    return finish(s, id, can, bytes, h);
+    /* On a reset socket Windows fails at once (§12 W11/W12, the 's' choice
+     * 0); Wine 8 differs (todo_wine there): it may pend (alternative 1). */
+    return finish(s, id, can, false, bytes, h);
 }
 
 static int wsa_send(void *ctx, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes, uint32_t flags,
@@ -526,7 +537,9 @@ static int wsa_send(void *ctx, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs,
     }
     uint32_t id = start(s, h, bufs, nbufs, ov, true);
     if (id == UINT32_MAX) return SHIM_SOCKET_ERROR;
-    return finish(s, id, is_head(s, id), bytes, h);
+    /* §12 W4/W5: on a socket the peer reset, WSAECONNRESET at once, no
+     * packet (Windows and Wine alike). */
+    return finish(s, id, is_head(s, id), w->socks[w->ops[id].sock].reset, bytes, h);
 }
 
 /* ---- CancelIoEx (§7) ---- */
@@ -595,8 +608,7 @@ static bool set_modes(void *ctx, shim_handle h, uint8_t flags) {
     uint32_t err = 0;
     if (!sock_get(s, h, &sid))
         err = kern_handle_kind(w, h) == KERN_H_FREE ? SHIM_ERROR_INVALID_HANDLE : SHIM_ERROR_INVALID_PARAMETER;
-    else if ((flags & ~(SHIM_FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | SHIM_FILE_SKIP_SET_EVENT_ON_HANDLE)) != 0)
-        err = SHIM_ERROR_INVALID_PARAMETER;
+    /* §12 N11/N12: 0x4 and unknown bits are accepted (and ignored). */
     if (err != 0) {
         sim__event(s, SIM_EV_SET_MODES, h, flags, 0, err);
         kern_set_error(s, err);
@@ -620,7 +632,7 @@ static bool get_result(void *ctx, shim_handle h, shim_overlapped *ov, uint32_t *
     uint32_t sid;
     uint32_t ord = ov != NULL ? kern_ov_ord(s, ov) : 0;
     if (!sock_get(s, h, &sid) || ov == NULL) {
-        uint32_t e = ov == NULL ? WSAEINVAL : SHIM_WSAENOTSOCK;
+        uint32_t e = ov == NULL ? SHIM_WSAEINVAL : SHIM_WSAENOTSOCK;
         sim__event(s, SIM_EV_GET_RESULT, h, ord, e, 0);
         kern_set_error(s, e);
         return false;
