@@ -129,6 +129,9 @@ typedef enum sim_choice_kind {
                             * does not move, 1 it jumps to the earliest deadline (a preemption) */
     SIM_CHOICE_ZEROBUFS,   /* 'z': WSARecv with no buffers: 0 WSAEINVAL (Windows), 1 taken as a
                             * zero-length receive (Wine 8) (§12 W34) */
+    SIM_CHOICE_RESETRECV,  /* 'q': WSARecv on a socket the peer reset, nothing buffered: 0 fails
+                            * with WSAECONNRESET (Windows), 1 succeeds at once with 0 bytes, as at
+                            * EOF (Wine 8, measured) (§12 W11/W12) */
     SIM_CHOICE__COUNT
 } sim_choice_kind;
 
@@ -458,6 +461,7 @@ uint32_t sim_rng_below(uint64_t s[4], uint32_t n); /* uniform in [0, n), n >= 1 
  * the rest of the config is fixed at sim_create. */
 void sim_set_record_trace(sim_ctx *sim, bool on);
 void sim_set_time_jumps(sim_ctx *sim, bool on);
+void sim_set_time_jump_bounds(sim_ctx *sim, uint32_t max_jumps, int64_t max_jump_ns);
 
 #ifdef __cplusplus
 }

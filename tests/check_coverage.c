@@ -105,6 +105,13 @@ static void workout_sock(const shim *sh) {
     memset(ov, 0, sizeof ov);
     sh->wsa_recv(sh->ctx, b[0], &wb[1], 1, &n, &fl, &ov[1]);
     sh->wsa_recv(sh->ctx, a[0], &wb[0], 1, &n, &fl, &ov[0]);
+    shim_handle c[2]; /* a receive on a reset socket (q) */
+    harness_socket_pair(HN, c);
+    harness_abort(HN, c[1]);
+    shim_overlapped oq;
+    memset(&oq, 0, sizeof oq);
+    sh->wsa_recv(sh->ctx, c[0], &wb[1], 1, &n, &fl, &oq);
+    sh->closesocket(sh->ctx, c[0]);
     shim_overlapped oz; /* zero buffers (z): refused, or pending until the close */
     memset(&oz, 0, sizeof oz);
     sh->wsa_recv(sh->ctx, a[0], NULL, 0, &n, &fl, &oz);
@@ -182,6 +189,7 @@ START_TEST(test_every_outcome) {
         {SIM_CHOICE_SYNC, 0x3},          {SIM_CHOICE_PARTIAL, 0xF},    {SIM_CHOICE_SKIP, 0x3},
         {SIM_CHOICE_WAITPKT_API, 0x3},   {SIM_CHOICE_SIGNAL, 0x3},     {SIM_CHOICE_WPCANCEL, 0x3},
         {SIM_CHOICE_FAULT, 0x7},         {SIM_CHOICE_JUMP, 0x3},       {SIM_CHOICE_ZEROBUFS, 0x3},
+        {SIM_CHOICE_RESETRECV, 0x3},
     };
     ck_assert_uint_eq(sizeof want / sizeof want[0], SIM_CHOICE__COUNT);
     const sim_stats *st = sim_get_stats(sim);

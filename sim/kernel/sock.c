@@ -518,9 +518,18 @@ static int wsa_recv(void *ctx, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs,
     if (id == UINT32_MAX) return SHIM_SOCKET_ERROR;
     if (flags != NULL) *flags = 0;
     kern_state *w = kern(s);
-    bool can = recv_ready(&w->socks[w->ops[id].sock]) && is_head(s, id);
-    /* On a reset socket Windows fails at once (§12 W11/W12, the 's' choice
-     * 0); Wine 8 differs (todo_wine there): it may pend (alternative 1). */
+    kern_sock *so = &w->socks[w->ops[id].sock];
+    if (so->reset && so->rx.len == 0 && is_head(s, id) &&
+        sim__choose(s, SIM_CHOICE_RESETRECV, 2, NULL, SIM_NO_CURRENT) == 1) {
+        /* §12 W11/W12: Windows fails at once with WSAECONNRESET (below);
+         * Wine 8 differs (todo_wine there; measured by check_win32): it
+         * succeeds at once with 0 bytes, as at EOF. */
+        sim__event(s, SIM_EV_SOCK_IO, h, w->ops[id].ov_ord, 0, 0);
+        complete(s, id, SHIM_STATUS_SUCCESS, 0, false);
+        if (bytes != NULL) *bytes = 0;
+        return 0;
+    }
+    bool can = recv_ready(so) && is_head(s, id);
     return finish(s, id, can, false, bytes, h);
 }
 
