@@ -475,6 +475,51 @@ START_TEST(test_recv_zero_buffers)
 }
 END_TEST
 
+/* Flow control on a loopback pair whose peer never reads: how many bytes
+ * overlapped WSASends take at once before one pends (the figure the
+ * simulator's send buffer + receive window should default to, issue 12),
+ * and that the pending one ends through the port when the socket closes. */
+#define FLOW_CHUNK 65536u
+#define FLOW_MAX_SENDS 1024u /* 64 MB */
+START_TEST(test_send_buffer_fills)
+{
+    shim_handle port = new_port(), s[2];
+    pair_on_port(port, 25, s);
+    static char buf[FLOW_CHUNK];
+    static shim_overlapped ovs[FLOW_MAX_SENDS];
+    memset(ovs, 0, sizeof ovs);
+    uint64_t at_once = 0;
+    uint32_t sends = 0, pending_at = FLOW_MAX_SENDS;
+    for (; sends < FLOW_MAX_SENDS; sends++) {
+        shim_wsabuf b = {FLOW_CHUNK, buf};
+        uint32_t n = 0;
+        int r = W->wsa_send(C, s[0], &b, 1, &n, 0, &ovs[sends]);
+        if (r != 0) {
+            ck_assert_msg(W->get_last_error(C) == SHIM_ERROR_IO_PENDING, "WSASend: error %u", W->get_last_error(C));
+            pending_at = sends++;
+            break;
+        }
+        ck_assert_uint_eq(n, FLOW_CHUNK); /* an overlapped send takes all or pends: never part */
+        at_once += n;
+    }
+    ck_assert_msg(pending_at < FLOW_MAX_SENDS, "no WSASend pended in %u MB", FLOW_MAX_SENDS / 16);
+    char what[96];
+    snprintf(what, sizeof what, "pends-after-%llu-bytes", (unsigned long long)at_once);
+    saw("send-buffer", what, "a peer that never reads: 64 KB sends taken at once, then one pends");
+    /* Every send queues its packet; the pending one ends when the socket closes. */
+    ck_assert_int_eq(W->closesocket(C, s[0]), 0);
+    uint32_t seen = 0, failed = 0;
+    while (seen < sends) {
+        shim_overlapped_entry e = one_packet(port);
+        seen++;
+        failed += (uint32_t)e.internal != SHIM_STATUS_SUCCESS;
+    }
+    ck_assert_uint_le(failed, 1);
+    W->closesocket(C, s[1]);
+    ck_assert(W->close_handle(C, port));
+}
+END_TEST
+
 /* ---- Waiters: wake order, close under a waiter (§4, §2) ---- */
 
 typedef struct waiter {
@@ -772,6 +817,7 @@ static Suite *win32_suite(void)
     tcase_add_test(tc, test_recv_after_reset);
     tcase_add_test(tc, test_notification_modes_accepted);
     tcase_add_test(tc, test_recv_zero_buffers);
+    tcase_add_test(tc, test_send_buffer_fills);
     tcase_add_test(tc, test_waiter_wake_order);
     tcase_add_test(tc, test_port_close_under_waiter);
     tcase_add_test(tc, test_second_association_fails);
