@@ -65,6 +65,8 @@ typedef struct scn_knobs {
     uint32_t max_decisions, max_objects;
     bool time_jumps;
     scn_platform platform;
+    bool send_buffer_set;
+    uint32_t send_buffer; /* bytes a direction of a pair holds before a send pends; 0 = unbounded */
     uint32_t threads; /* threads an execution runs: the main one and one per scenario thread */
 } scn_knobs;
 

@@ -230,6 +230,7 @@ static const struct {
     {"max_objects", SCN_KNOB_MAX_OBJECTS},
     {"time_jumps", SCN_KNOB_TIME_JUMPS},
     {"platform", SCN_KNOB_PLATFORM},
+    {"send_buffer", SCN_KNOB_SEND_BUFFER},
 };
 
 static bool st_knob(scn_parser *P, const scn_tok *t) {
@@ -241,7 +242,7 @@ static bool st_knob(scn_parser *P, const scn_tok *t) {
     if (id == 0)
         return scn__err(P, t[1].col,
                         "unknown knob '%s' (known: tick, wait_packets, faults, faults_port, faults_post, "
-                        "faults_sockio, faults_waitpkt, max_steps, max_decisions, max_objects, time_jumps, platform)",
+                        "faults_sockio, faults_waitpkt, max_steps, max_decisions, max_objects, time_jumps, platform, send_buffer)",
                         scn__text(P, &t[1]));
     if (t[2].kind == SCN_T_END) return scn__err(P, t[2].col, "knob '%s' needs a value", scn__text(P, &t[1]));
     int64_t v = 0;
@@ -258,6 +259,9 @@ static bool st_knob(scn_parser *P, const scn_tok *t) {
     case SCN_KNOB_MAX_STEPS:
     case SCN_KNOB_MAX_DECISIONS:
         if (!scn__int(P, &t[2], 1, 2000000000, "the knob's value", &v)) return false;
+        break;
+    case SCN_KNOB_SEND_BUFFER:
+        if (!scn__int(P, &t[2], 0, 16777216, "the knob's value (bytes, 0 = unbounded)", &v)) return false;
         break;
     case SCN_KNOB_TIME_JUMPS:
         if (scn__tok_eq(&t[2], "on")) v = 1;
@@ -599,6 +603,10 @@ scn_knobs scn_get_knobs(const scn_scenario *s) {
             k.time_jumps = v != 0;
             break;
         case SCN_KNOB_PLATFORM: k.platform = (scn_platform)v; break;
+        case SCN_KNOB_SEND_BUFFER:
+            k.send_buffer_set = true;
+            k.send_buffer = (uint32_t)v;
+            break;
         default: break;
         }
     }

@@ -51,6 +51,7 @@ void sim_config_default(sim_config *cfg) {
     cfg->time_jumps = true;
     cfg->max_time_jumps = 2;
     cfg->max_jump_ns = 1000000;
+    cfg->sock_buffer = 2621440;
 }
 
 const char *sim_verdict_name(sim_verdict v) {

@@ -56,6 +56,11 @@ typedef struct sim_config {
     /* Which alternatives the kernel's choices may take, by where each is
      * seen (SIM_PLATFORM_*; default ANY, see the README's choice table). */
     uint8_t platform;
+    /* Flow control: bytes one direction of a socket pair holds (the sender's
+     * send buffer plus the peer's receive window) before a send pends until
+     * room is made; 0 = unbounded. Default 2,621,440: what Wine 8 took on a
+     * loopback pair whose peer never reads (check_win32, send-buffer). */
+    uint32_t sock_buffer;
 } sim_config;
 
 /* sim_config.platform. Every alternative of every choice is labelled with

@@ -764,6 +764,55 @@ START_TEST(test_recv_after_reset) {
 }
 END_TEST
 
+/* ==== Flow control (sim_config.sock_buffer; check_win32 send-buffer): an
+ * overlapped send is taken whole or pends until there is room; a peer that
+ * never reads leaves it pending until a cancel (995) or the close ==== */
+
+static void body_flow(const shim *sh, cf_out *o) {
+    shim_handle p = new_port(sh), s[2];
+    bound_pair(sh, p, s, o);
+    char buf[64] = {0};
+    shim_wsabuf wb = {64, buf};
+    shim_overlapped ov[3];
+    memset(ov, 0, sizeof ov);
+    uint32_t n = 0, b;
+    int r = sh->wsa_send(sh->ctx, s[0], &wb, 1, &n, 0, &ov[0]);
+    CF_EXPECT(o, r == 0 || err(sh) == SHIM_ERROR_IO_PENDING, "64 of 100: fits, err %u", err(sh));
+    CF_EXPECT(o, sh->wsa_send(sh->ctx, s[0], &wb, 1, &n, 0, &ov[1]) != 0 && err(sh) == SHIM_ERROR_IO_PENDING,
+              "128 of 100: pends");
+    CF_EXPECT(o, sh->wsa_send(sh->ctx, s[0], &wb, 1, &n, 0, &ov[2]) != 0 && err(sh) == SHIM_ERROR_IO_PENDING,
+              "behind it: pends");
+    CF_EXPECT(o, sh->cancel_io_ex(sh->ctx, s[0], &ov[1]), "cancel the first pending one");
+    uint32_t seen = 0;
+    for (int i = 0; i < 2; i++) {
+        uintptr_t k;
+        shim_overlapped *got = NULL;
+        bool ok = sh->get_queued_completion_status(sh->ctx, p, &b, &k, &got, SHIM_INFINITE);
+        if (got == &ov[0]) CF_EXPECT(o, ok && b == 64, "the first: all 64 bytes");
+        if (got == &ov[1]) CF_EXPECT(o, !ok && err(sh) == SHIM_ERROR_OPERATION_ABORTED && b == 0, "cancelled: 995");
+        seen |= got == &ov[0] ? 1u : got == &ov[1] ? 2u : 4u;
+    }
+    CF_EXPECT(o, seen == 3, "the first completed and the cancelled one, not the third (%u)", seen);
+    /* The third still does not fit (64 + 64 > 100): it ends at the close. */
+    CF_EXPECT(o, sh->closesocket(sh->ctx, s[0]) == 0, "close");
+    uintptr_t k;
+    shim_overlapped *got = NULL;
+    CF_EXPECT(o, !sh->get_queued_completion_status(sh->ctx, p, &b, &k, &got, SHIM_INFINITE) && got == &ov[2],
+              "the third ends at the close");
+}
+
+START_TEST(test_flow_control) {
+    sim_config cfg;
+    cf_config(&cfg, SIM_PLATFORM_ANY);
+    cfg.sock_buffer = 100;
+    sim_ctx *any = sim;
+    sim = sim_create(&cfg);
+    ck_assert_uint_eq(cf_sweep(body_flow, 1, 200), 1);
+    sim_destroy(sim);
+    sim = any;
+}
+END_TEST
+
 /* ==== §12 N10-N12: SetFileCompletionNotificationModes accepts 0 (and keeps
  * earlier flags), 0x4 and unknown bits ==== */
 
@@ -1044,6 +1093,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_send_after_reset);
     tcase_add_test(tc, test_recv_after_reset);
     tcase_add_test(tc, test_notification_modes);
+    tcase_add_test(tc, test_flow_control);
     tcase_add_test(tc, test_recv_zero_buffers);
     tcase_add_test(tc, test_skip_on_success);
     tcase_add_test(tc, test_sync_warning_packet);

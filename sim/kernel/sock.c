@@ -168,6 +168,19 @@ static uint32_t buf_space(const kern_op *op) {
 
 static bool recv_ready(const kern_sock *so) { return so->rx.len > 0 || so->reset || so->eof; }
 
+/* Flow control (sim_config.sock_buffer): a send goes through only when all
+ * its bytes fit in what the direction holds; an overlapped send is taken
+ * whole or pends, never in part (check_win32, send-buffer). Where the bytes
+ * will be dropped (the peer closed or reset) or the send fails (a reset),
+ * nothing holds it back. */
+static bool send_fits(sim_ctx *s, const kern_op *op) {
+    kern_state *w = kern(s);
+    const kern_sock *so = &w->socks[op->sock], *peer = &w->socks[so->peer];
+    uint64_t cap = s->cfg.sock_buffer;
+    if (cap == 0 || so->reset || !peer->open || peer->reset) return true;
+    return (uint64_t)peer->rx.len + buf_space(op) <= cap;
+}
+
 /* The oldest pending operation of its socket and direction: the kernel
  * completes them in order (data goes to the first posted receive). */
 static bool is_head(sim_ctx *s, uint32_t id) {
@@ -272,7 +285,7 @@ bool kern_op_actionable(sim_ctx *s, uint32_t id) {
     kern_state *w = kern(s);
     const kern_op *op = &w->ops[id];
     if (op->closing || op->cancel) return true;
-    if (op->send) return is_head(s, id);
+    if (op->send) return is_head(s, id) && send_fits(s, op);
     return recv_ready(&w->socks[op->sock]) && is_head(s, id);
 }
 
@@ -284,7 +297,7 @@ void kern_op_fire(sim_ctx *s, uint32_t id) {
         complete(s, id, op->close_status, 0, true);
         return;
     }
-    bool normal = op->send ? is_head(s, id) : recv_ready(so) && is_head(s, id);
+    bool normal = op->send ? is_head(s, id) && send_fits(s, op) : recv_ready(so) && is_head(s, id);
     if (op->cancel) {
         /* §7: a cancel may come too late: the operation completes normally
          * (with an error if the socket failed meanwhile), or ends with 995. */
@@ -548,7 +561,7 @@ static int wsa_send(void *ctx, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs,
     if (id == UINT32_MAX) return SHIM_SOCKET_ERROR;
     /* §12 W4/W5: on a socket the peer reset, WSAECONNRESET at once, no
      * packet (Windows and Wine alike). */
-    return finish(s, id, is_head(s, id), w->socks[w->ops[id].sock].reset, bytes, h);
+    return finish(s, id, is_head(s, id) && send_fits(s, &w->ops[id]), w->socks[w->ops[id].sock].reset, bytes, h);
 }
 
 /* ---- CancelIoEx (§7) ---- */
