@@ -58,6 +58,7 @@ typedef struct cli_opts {
     bool no_shrink;
     bool report_all; /* --all: report every execution, not only failures */
     bool time_jumps; /* --time-jumps: every scenario as with knob time_jumps on */
+    int platform;    /* --platform: SIM_PLATFORM_*, or -1: the scenario's (default any) */
     /* explore */
     int32_t preemptions; /* < 0: unbounded */
     int32_t kernel_bound; /* deviations of kernel choices from their first alternative; < 0: unbounded */
@@ -128,6 +129,7 @@ int cli_target_open(cli_target *t, const char *path);
 int cli_target_open_with(cli_target *t, const char *path, void (*adjust)(sim_config *cfg, void *arg), void *arg);
 /* The same from scenario text already in memory (the fuzz targets embed theirs). */
 int cli_target_open_text(cli_target *t, const char *path, const char *text);
+void cli_target_platform(int platform); /* --platform (SIM_PLATFORM_*), -1: the scenario's */
 void cli_target_close(cli_target *t);
 /* Sets the fault budgets for the next executions. */
 void cli_target_faults(cli_target *t, const uint32_t budget[SHIM_FAULT_FAMILIES]);

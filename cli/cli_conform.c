@@ -8,13 +8,12 @@
  * packets), with random, swarm and PCT seeds in turn, until each real
  * outcome has been produced or the budget is spent.
  *
- * Outcomes still missing get a second search with time jumps on
- * (sim_config.time_jumps): by default the simulator's time moves only when
- * no thread can run, so a `sleep 1ms` always outlasts the work of every
- * runnable thread, while on a real machine a runnable thread can be kept
- * waiting longer than that (a slow thread start, a preemption); with time
- * jumps the kernel may let time pass while threads could run, which is the
- * simulator producing that outcome. Still missing: a third search with every
+ * Outcomes still missing get a second search with longer time jumps
+ * (sim_config.time_jumps): the default search lets time pass under a
+ * running thread only up to 1 ms, twice a run, while on a real machine a
+ * runnable thread can be kept waiting longer than that (a slow thread
+ * start, a preemption); the second search lets time jump to any pending
+ * deadline, which is the simulator producing that outcome. Still missing: a third search with every
  * `sleep` made a yield; an outcome found only this way is a timing gap
  * (named, not a failure); one found by none is a fidelity gap. Only passing simulator executions count: a failing one
  * stops early, so its outcome is partial.
@@ -34,6 +33,25 @@ static void like_host(sim_config *cfg, void *arg) {
      * where waits are not quantized (Wine), and the simulator's early/late
      * choices within the tick are what cover that. */
     if (cfg->wait_packets == SIM_WAITPKT_PRESENT && !h->wait_packets) cfg->wait_packets = SIM_WAITPKT_ABSENT;
+    /* The real backend ignores `knob send_buffer`: it ran with the host's
+     * buffers, which the simulator's default was measured from (Wine 8). */
+    sim_config d;
+    sim_config_default(&d);
+    cfg->sock_buffer = d.sock_buffer;
+}
+
+/* The kernel alternatives of an execution that produced a real outcome: the
+ * real run was seen to take them (or an equivalent: the outcome is the same). */
+static void note_alternatives(const char *schedule, cli_conform_stats *out) {
+    sim_schedule sc;
+    char err[128];
+    if (schedule == NULL || !sim_schedule_parse(schedule, &sc, err, sizeof err)) return;
+    for (uint32_t i = 0; i < sc.count; i++) {
+        uint8_t k = sc.d[i].kind;
+        if (k == SIM_CHOICE_THREAD || k == SIM_CHOICE_USER || k == SIM_CHOICE_EVENT || sc.d[i].label >= 32) continue;
+        out->seen[k] |= 1u << sc.d[i].label;
+    }
+    sim_schedule_free(&sc);
 }
 
 /* One search; stages 1 (plain) and 2 (time jumps) mark sim_first, 3 (sleeps
@@ -63,6 +81,7 @@ static int search(cli_target *t, cli_outcome_set *set, uint32_t *missing, int st
         if (stage <= 2) e->sim_first = i + 1;
         else e->sim_timing = i + 1;
         (*missing)--;
+        note_alternatives(oc.schedule, out);
     }
     cli_outcome_clear(&oc);
     return rc;
@@ -80,9 +99,14 @@ int cli_conform(const char *path, const cli_conform_host *host, cli_outcome_set 
     if (rc != 0) return rc;
     rc = search(&t, set, &missing, 1, budget, seed, out);
     if (rc == 0 && missing > 0) {
-        sim_set_time_jumps(t.sim, true);
+        /* Stage 2: longer and more jumps than the default search's (any
+         * pending deadline, 64 a run), the models allowing that lateness. */
+        int64_t jump_ns = t.mopt.jump_ns;
+        sim_set_time_jump_bounds(t.sim, 64, INT64_MAX / 4);
+        t.mopt.jump_ns = INT64_MAX / 4;
         rc = search(&t, set, &missing, 2, budget, seed, out);
-        sim_set_time_jumps(t.sim, false);
+        sim_set_time_jump_bounds(t.sim, t.cfg.max_time_jumps, t.cfg.max_jump_ns);
+        t.mopt.jump_ns = jump_ns;
     }
     uint32_t after_first = missing;
     if (rc == 0 && missing > 0) {

@@ -16,6 +16,14 @@ void cli_knobs_to_sim(const scn_knobs *k, sim_config *cfg) {
     if (k->max_decisions_set) cfg->max_decisions = k->max_decisions;
     if (k->max_objects_set) cfg->max_objects = k->max_objects;
     if (k->time_jumps_set) cfg->time_jumps = k->time_jumps;
+    if (k->send_buffer_set) cfg->sock_buffer = k->send_buffer;
+    switch (k->platform) {
+    case SCN_PLATFORM_ANY: cfg->platform = SIM_PLATFORM_ANY; break;
+    case SCN_PLATFORM_REAL: cfg->platform = SIM_PLATFORM_REAL; break;
+    case SCN_PLATFORM_WINDOWS: cfg->platform = SIM_PLATFORM_WINDOWS; break;
+    case SCN_PLATFORM_WINE: cfg->platform = SIM_PLATFORM_WINE; break;
+    case SCN_PLATFORM_UNSET: break;
+    }
     if (cfg->max_threads < k->threads) cfg->max_threads = k->threads;
 }
 

@@ -168,6 +168,13 @@ static bool parse_tolerance(const char *v, cli_opts *o) {
     return true;
 }
 
+static bool parse_platform(const char *v, cli_opts *o) {
+    int p = sim_platform_from_name(v);
+    if (p < 0) return false;
+    o->platform = p;
+    return true;
+}
+
 static bool parse_por(const char *v, cli_opts *o) {
     explore_por p;
     if (!explore_por_parse(v, &p)) return false;
@@ -198,6 +205,8 @@ static const opt_def options[] = {
      "with --json: every execution, not only failures"},
     {"--time-jumps", NULL, RUN | FUZZ, OPT_FLAG, F(time_jumps), NO_GIVEN, 0, 0, NULL, NULL,
      "time may pass while a thread could run, in every scenario (as knob time_jumps on)"},
+    {"--platform", "P", RUN | FUZZ | REPLAY | SHRINK | EXPLORE | BENCH, OPT_PARSE, 0, NO_GIVEN, 0, 0, parse_platform,
+     "windows, wine, real or any", "the simulator takes only what P shows (default any: what-ifs too)"},
     {"--stats", NULL, FUZZ, OPT_FLAG, F(stats), NO_GIVEN, 0, 0, NULL, NULL, "how the choices were taken"},
     {"--schedule", "STR", REPLAY | SHRINK, OPT_TEXT, F(schedule), NO_GIVEN, 0, 0, NULL, NULL,
      "the decision stream to follow, as a failure report prints it"},
@@ -349,6 +358,7 @@ void cli_opts_default(cli_opts *o, const char *argv0, const char *cmd) {
     o->kernel_bound = 2;
     o->por = EXPLORE_POR_DPOR;
     o->tolerance_ms = -1;
+    o->platform = -1;
 }
 
 /* The row of `name` among the options of `family`; or, when no option of

@@ -108,6 +108,9 @@ typedef struct cli_conform_stats {
     uint64_t failures;   /* of them, failing (their outcomes are not counted) */
     uint32_t timing;     /* real outcomes produced only with sleeps made yields: timing gaps */
     uint32_t missing;    /* real outcomes not produced at all: fidelity gaps */
+    /* Kernel alternatives the simulator took in the executions that produced
+     * a real outcome first: per choice kind, a mask of labels (< 32). */
+    uint32_t seen[SIM_CHOICE__COUNT];
 } cli_conform_stats;
 
 /* Runs the simulator on `path`, set up like `host`, up to `budget`

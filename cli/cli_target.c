@@ -65,6 +65,11 @@ void cli_exec_main(sim_ctx *sim, const shim *sh, void *arg) {
     }
 }
 
+/* --platform, for every scenario the process opens (it wins over the
+ * scenario's knob): set once, before any target is opened. */
+static int platform_override = -1;
+void cli_target_platform(int platform) { platform_override = platform; }
+
 int cli_target_open(cli_target *t, const char *path) { return cli_target_open_with(t, path, NULL, NULL); }
 
 static int target_setup(cli_target *t, void (*adjust)(sim_config *cfg, void *arg), void *arg);
@@ -100,6 +105,7 @@ static int target_setup(cli_target *t, void (*adjust)(sim_config *cfg, void *arg
     t->cfg.record_trace = false; /* the hash is enough while fuzzing; replays turn it on */
     t->knobs = scn_get_knobs(t->scn);
     cli_knobs_to_sim(&t->knobs, &t->cfg);
+    if (platform_override >= 0) t->cfg.platform = (uint8_t)platform_override;
     if (adjust != NULL) adjust(&t->cfg, arg);
     memcpy(t->fault_max, t->knobs.faults, sizeof t->fault_max);
     t->sim = sim_create(&t->cfg);
@@ -118,6 +124,8 @@ static int target_setup(cli_target *t, void (*adjust)(sim_config *cfg, void *arg
     cli_fault_budgets(t->faults, t->fault_max);
     model_options_default(&t->mopt);
     t->mopt.tick_ns = t->cfg.tick_ns;
+    /* A time jump is a preemption: it may make a wake-up that late. */
+    t->mopt.jump_ns = t->cfg.time_jumps ? (int64_t)t->cfg.max_time_jumps * t->cfg.max_jump_ns : 0;
     /* PCT needs an estimate of the thread decisions per execution: take it
      * from one non-preemptive run, the same on every machine and shard. */
     sim_chooser first = sim_first_chooser();

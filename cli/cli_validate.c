@@ -49,6 +49,7 @@ typedef struct tally {
     uint64_t executions;
     uint64_t too_slow; /* failed runs judged "host too slow" (cli_real_too_slow) */
     uint64_t outcomes, gaps, timing, gap_scenarios, sim_execs;
+    uint32_t seen[SIM_CHOICE__COUNT]; /* kernel alternatives the real runs were seen to take */
 } tally;
 
 static const char *const reason_names[2] = {"wait-packets-absent", "virtual-time-only"};
@@ -201,6 +202,35 @@ static bool validate_one(const cli_opts *o, cli_real *r, const scn_scenario *s, 
     return fails == 0;
 }
 
+/* "k3 (windows) o1 (wine)": each kernel alternative of `seen` with where it
+ * is seen (sim_choice_seen, the README's choice table). */
+static void alternatives_text(const uint32_t seen[SIM_CHOICE__COUNT], char *buf, size_t len) {
+    static const char *const where[4] = {"windows", "wine", "old-windows", "what-if"};
+    size_t used = 0;
+    buf[0] = 0;
+    for (int k = 0; k < SIM_CHOICE__COUNT; k++) {
+        for (uint32_t l = 0; l < 32; l++) {
+            if (!((seen[k] >> l) & 1) || used >= len) continue;
+            uint32_t bits = sim_choice_seen(k, l);
+            int n = snprintf(buf + used, len - used, "%s%c%u (", used ? " " : "", sim_choice_letter((sim_choice_kind)k), l);
+            if (n > 0) used += (size_t)n;
+            if (bits == SIM_SEEN_ALL) {
+                n = snprintf(used < len ? buf + used : NULL, used < len ? len - used : 0, "any)");
+            } else {
+                n = 0;
+                for (int b = 0; b < 4 && used < len; b++) {
+                    if (!((bits >> b) & 1)) continue;
+                    int m = snprintf(buf + used, len - used, "%s%s", n++ ? "," : "", where[b]);
+                    if (m > 0) used += (size_t)m;
+                }
+                n = used < len ? snprintf(buf + used, len - used, ")") : 0;
+            }
+            if (n > 0) used += (size_t)n;
+        }
+    }
+    if (used >= len && len > 4) memcpy(buf + len - 4, "...", 4);
+}
+
 /* --conformance for one scenario: the simulator searched for each real outcome. */
 static const char *entry_label(const cli_outcome_entry *e) {
     return e->sim_first ? "sim" : e->sim_timing ? "TIMING" : "GAP";
@@ -221,6 +251,9 @@ static int conform_one(const cli_opts *o, cli_real *r, const scn_scenario *s, cl
     uint64_t last = 0;
     for (uint32_t i = 0; i < set->n; i++)
         if (set->v[i].sim_first > last) last = set->v[i].sim_first;
+    for (int k = 0; k < SIM_CHOICE__COUNT; k++) tl->seen[k] |= st.seen[k];
+    char alts[1024];
+    alternatives_text(st.seen, alts, sizeof alts);
     if (o->json) {
         printf("{\"type\":\"conformance\",\"file\":");
         json_str(stdout, scn_path(s));
@@ -234,11 +267,14 @@ static int conform_one(const cli_opts *o, cli_real *r, const scn_scenario *s, cl
             json_str(stdout, set->v[i].text);
             printf("}");
         }
-        printf("]}\n");
+        printf("],\"alternatives\":");
+        json_str(stdout, alts);
+        printf("}\n");
     } else if (st.missing == 0 && st.timing == 0) {
         printf("        conformance: OK, %u real outcome%s, all produced by the simulator (the last after %" PRIu64
                " executions)\n",
                set->n, set->n == 1 ? "" : "s", last);
+        if (alts[0] != 0) printf("        alternatives the real runs took: %s\n", alts);
     } else {
         printf("        conformance: %s, of %u real outcomes %u timing-gap, %u fidelity-gap (%" PRIu64
                " simulator executions, %" PRIu64 " failing):\n",
@@ -247,6 +283,7 @@ static int conform_one(const cli_opts *o, cli_real *r, const scn_scenario *s, cl
             const cli_outcome_entry *e = &set->v[i];
             printf("          %-6s %3u real run%s: %s\n", entry_label(e), e->real, e->real == 1 ? " " : "s", e->text);
         }
+        if (alts[0] != 0) printf("        alternatives the real runs took: %s\n", alts);
     }
     fflush(stdout);
     return 0;
@@ -291,6 +328,12 @@ int cli_cmd_validate(const cli_opts *o) {
             printf(",\"outcomes\":%" PRIu64 ",\"timing_gaps\":%" PRIu64 ",\"gaps\":%" PRIu64
                    ",\"sim_executions\":%" PRIu64,
                    tl.outcomes, tl.timing, tl.gaps, tl.sim_execs);
+        if (o->conformance) {
+            char alts[2048];
+            alternatives_text(tl.seen, alts, sizeof alts);
+            printf(",\"alternatives\":");
+            json_str(stdout, alts);
+        }
         printf("}\n");
     } else if (r != NULL) {
         printf("\n%u scenarios on win32 (%s): %u passed, %u failed, %u not run", tl.passed + tl.failed + tl.not_run,
@@ -306,6 +349,10 @@ int cli_cmd_validate(const cli_opts *o) {
                    " fidelity gap%s (in %" PRIu64 " scenario%s), %" PRIu64 " timing gap%s\n",
                    tl.outcomes, tl.sim_execs, tl.gaps, tl.gaps == 1 ? "" : "s", tl.gap_scenarios,
                    tl.gap_scenarios == 1 ? "" : "s", tl.timing, tl.timing == 1 ? "" : "s");
+            char alts[2048];
+            alternatives_text(tl.seen, alts, sizeof alts);
+            printf("alternatives the real runs were seen to take (choice, label, where seen): %s\n",
+                   alts[0] ? alts : "none");
             if (tl.timing > 0)
                 printf("  timing gap: produced only with every sleep made a yield: it needs a thread kept runnable "
                        "while another's sleep ran out, which the simulator's virtual time never does (README, "

@@ -108,6 +108,7 @@ static int run_command(int argc, char **argv, file_list *files) {
     }
     if (o.runs_set && o.time_s > 0) return cli_usage_error("--runs and --time are exclusive");
     o.progress = isatty(2) && !o.json;
+    cli_target_platform(o.platform);
     return cmd->run(&o);
 }
 

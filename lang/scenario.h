@@ -46,6 +46,15 @@ typedef enum scn_wait_packets {
     SCN_WAITPKT_CHOICE,    /* either, chosen per execution (the simulator only) */
 } scn_wait_packets;
 
+/* Which observed behaviours the simulator may take (README: choice table). */
+typedef enum scn_platform {
+    SCN_PLATFORM_UNSET = 0, /* not said: the driver's default */
+    SCN_PLATFORM_ANY,       /* what-ifs too */
+    SCN_PLATFORM_REAL,      /* anything observed */
+    SCN_PLATFORM_WINDOWS,
+    SCN_PLATFORM_WINE,
+} scn_platform;
+
 typedef struct scn_knobs {
     bool tick_set;
     int64_t tick_ns; /* port timeout tick; 0 = exact (Wine) */
@@ -55,6 +64,9 @@ typedef struct scn_knobs {
     uint64_t max_steps;
     uint32_t max_decisions, max_objects;
     bool time_jumps;
+    scn_platform platform;
+    bool send_buffer_set;
+    uint32_t send_buffer; /* bytes a direction of a pair holds before a send pends; 0 = unbounded */
     uint32_t threads; /* threads an execution runs: the main one and one per scenario thread */
 } scn_knobs;
 

@@ -139,6 +139,8 @@ typedef enum scn_knob_id {
     SCN_KNOB_MAX_DECISIONS,
     SCN_KNOB_MAX_OBJECTS,
     SCN_KNOB_TIME_JUMPS,
+    SCN_KNOB_PLATFORM,
+    SCN_KNOB_SEND_BUFFER,
 } scn_knob_id;
 
 typedef struct scn_knob {

@@ -234,6 +234,8 @@ static const struct {
     {"max_decisions", SCN_KNOB_MAX_DECISIONS},
     {"max_objects", SCN_KNOB_MAX_OBJECTS},
     {"time_jumps", SCN_KNOB_TIME_JUMPS},
+    {"platform", SCN_KNOB_PLATFORM},
+    {"send_buffer", SCN_KNOB_SEND_BUFFER},
 };
 
 static bool st_knob(scn_parser *P, const scn_tok *t) {
@@ -245,7 +247,7 @@ static bool st_knob(scn_parser *P, const scn_tok *t) {
     if (id == 0)
         return scn__err(P, t[1].col,
                         "unknown knob '%s' (known: tick, wait_packets, faults, faults_port, faults_post, "
-                        "faults_sockio, faults_waitpkt, max_steps, max_decisions, max_objects, time_jumps)",
+                        "faults_sockio, faults_waitpkt, max_steps, max_decisions, max_objects, time_jumps, platform, send_buffer)",
                         scn__text(P, &t[1]));
     if (t[2].kind == SCN_T_END) return scn__err(P, t[2].col, "knob '%s' needs a value", scn__text(P, &t[1]));
     int64_t v = 0;
@@ -263,10 +265,20 @@ static bool st_knob(scn_parser *P, const scn_tok *t) {
     case SCN_KNOB_MAX_DECISIONS:
         if (!scn__int(P, &t[2], 1, 2000000000, "the knob's value", &v)) return false;
         break;
+    case SCN_KNOB_SEND_BUFFER:
+        if (!scn__int(P, &t[2], 0, 16777216, "the knob's value (bytes, 0 = unbounded)", &v)) return false;
+        break;
     case SCN_KNOB_TIME_JUMPS:
         if (scn__tok_eq(&t[2], "on")) v = 1;
         else if (scn__tok_eq(&t[2], "off")) v = 0;
         else return scn__err(P, t[2].col, "time_jumps is on or off, not '%s'", scn__text(P, &t[2]));
+        break;
+    case SCN_KNOB_PLATFORM:
+        if (scn__tok_eq(&t[2], "any")) v = SCN_PLATFORM_ANY;
+        else if (scn__tok_eq(&t[2], "real")) v = SCN_PLATFORM_REAL;
+        else if (scn__tok_eq(&t[2], "windows")) v = SCN_PLATFORM_WINDOWS;
+        else if (scn__tok_eq(&t[2], "wine")) v = SCN_PLATFORM_WINE;
+        else return scn__err(P, t[2].col, "platform is windows, wine, real or any, not '%s'", scn__text(P, &t[2]));
         break;
     default:
         if (!scn__int(P, &t[2], 0, 1000000, "the knob's value", &v)) return false;
@@ -605,6 +617,11 @@ scn_knobs scn_get_knobs(const scn_scenario *s) {
         case SCN_KNOB_TIME_JUMPS:
             k.time_jumps_set = true;
             k.time_jumps = v != 0;
+            break;
+        case SCN_KNOB_PLATFORM: k.platform = (scn_platform)v; break;
+        case SCN_KNOB_SEND_BUFFER:
+            k.send_buffer_set = true;
+            k.send_buffer = (uint32_t)v;
             break;
         default: break;
         }

@@ -49,6 +49,7 @@ void model_options_default(model_options *o) {
     o->tick_ns = 15625000; /* 64 Hz, iocp-facts §3 */
     o->slack_ns = 0;
     o->virtual_time = true;
+    o->jump_ns = 2000000; /* the simulator's default time jumps: 2 of at most 1 ms */
 }
 
 static void mw_destroy(void *p) {
@@ -95,7 +96,7 @@ static mw *checker(const model_trace *t) {
 
 /* Runs the pass for the properties in `want`; returns the failed ones. */
 static mw *run(const model_trace *t, const model_options *o, uint32_t want) {
-    static const model_options defaults = {15625000, 0, true};
+    static const model_options defaults = {15625000, 0, true, 2000000};
     mw *w = checker(t);
     w->opt = o != NULL ? o : &defaults;
     w->want = want;

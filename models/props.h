@@ -36,6 +36,7 @@ typedef struct model_options {
     int64_t tick_ns;        /* the port's timer tick: waits may end a tick early or late */
     int64_t slack_ns;       /* extra lateness allowed (real backend: scheduling jitter); 0 on the simulator */
     bool virtual_time;      /* time is virtual: properties stated "in virtual time only" are checked exactly */
+    int64_t jump_ns;        /* virtual time: lateness the simulator's time jumps (preemptions) may add */
 } model_options;
 
 void model_options_default(model_options *o); /* simulator defaults: tick 15.625 ms, no slack, virtual */

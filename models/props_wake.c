@@ -110,7 +110,7 @@ void mp_break_delivered(mw *w, const model_event *e) {
         if (!th->waiting) return; /* not the first entry of its batch */
         if (w->brk_ended) {
             int64_t by = w->brk_end_time > th->wait_time ? w->brk_end_time : th->wait_time;
-            int64_t slack = w->opt->virtual_time ? 0 : w->opt->slack_ns;
+            int64_t slack = w->opt->virtual_time ? w->opt->jump_ns : w->opt->slack_ns;
             if (e->time_ns > by + slack)
                 mw_fail(w, MP_BREAK_DELIVERED, MW_SEQS(w->brk_end_seq, th->wait_seq, e->seq),
                         "the break that ended at [%llu] (%s) did not wake the poll blocked at [%llu]: it returned only "
@@ -189,7 +189,7 @@ void mp_poll_delay(mw *w, const model_event *e) {
         mw_op *op = mw_op_at(w, i);
         if (op->ended || op->kind != MOP_POLL || op->arg < 0) return;
         int64_t d = op->arg > NP_MAX_DELAY_NS ? NP_MAX_DELAY_NS : op->arg > 0 && op->arg < 1000000 ? 1000000 : op->arg;
-        int64_t slack = w->opt->virtual_time ? 0 : w->opt->slack_ns;
+        int64_t slack = w->opt->virtual_time ? w->opt->jump_ns : w->opt->slack_ns;
         int64_t from = mw_other_time(w, e) > op->begin_time ? mw_other_time(w, e) : op->begin_time;
         int64_t by = from + d + w->opt->tick_ns + slack;
         if (e->time_ns <= by) return;

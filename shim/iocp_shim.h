@@ -79,6 +79,7 @@ typedef uintptr_t shim_handle;
 #define SHIM_ERROR_IO_PENDING 997u        /* = WSA_IO_PENDING */
 #define SHIM_ERROR_NOT_FOUND 1168u
 #define SHIM_ERROR_CONNECTION_ABORTED 1236u
+#define SHIM_WSAEINVAL 10022u
 #define SHIM_WSAENOTSOCK 10038u
 #define SHIM_WSAEMSGSIZE 10040u
 #define SHIM_WSAECONNABORTED 10053u
@@ -102,6 +103,7 @@ typedef uintptr_t shim_handle;
 #define SHIM_STATUS_CONNECTION_RESET 0xC000020Du
 #define SHIM_STATUS_LOCAL_DISCONNECT 0xC000013Bu /* maps to ERROR_NETNAME_DELETED (64) */
 #define SHIM_STATUS_NOT_FOUND 0xC0000225u
+#define SHIM_STATUS_CONNECTION_ABORTED 0xC0000241u /* Windows 10+ socket close (§12 W18): 1236, WSA 10053 */
 
 #define SHIM_INFINITE 0xFFFFFFFFu /* timeout in ms: wait forever */
 #define SHIM_SOCKET_ERROR (-1)
@@ -109,6 +111,7 @@ typedef uintptr_t shim_handle;
 /* SetFileCompletionNotificationModes flags (§0). */
 #define SHIM_FILE_SKIP_COMPLETION_PORT_ON_SUCCESS 0x1u
 #define SHIM_FILE_SKIP_SET_EVENT_ON_HANDLE 0x2u
+#define SHIM_FILE_SKIP_SET_USER_EVENT_ON_FAST_IO 0x4u /* accepted, no effect on packets (§12 N11) */
 
 /* ---- Win32-shaped structures ------------------------------------------ */
 

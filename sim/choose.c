@@ -33,6 +33,9 @@ static const struct {
     [SIM_CHOICE_SIGNAL] = {'g', "signal"},
     [SIM_CHOICE_WPCANCEL] = {'y', "waitpkt-cancel"},
     [SIM_CHOICE_FAULT] = {'f', "fault"},
+    [SIM_CHOICE_JUMP] = {'j', "time-jump"},
+    [SIM_CHOICE_ZEROBUFS] = {'z', "zero-bufs"},
+    [SIM_CHOICE_RESETRECV] = {'q', "reset-recv"},
 };
 
 char sim_choice_letter(sim_choice_kind k) { return (unsigned)k < SIM_CHOICE__COUNT ? kinds[k].letter : '?'; }
@@ -51,7 +54,84 @@ void sim_report_divergence(sim_ctx *s, const char *fmt, ...) {
     va_end(ap);
 }
 
+/* ---- Where each alternative is seen (the README's choice table) ----
+ * W Windows 10+, N Wine 8, O old Windows (XP, pre-10), X what-if (the
+ * documented contract or TCP allows it, never observed). Kinds not listed
+ * (thread, user, event, batch, fault, time-jump) are seen everywhere: batch
+ * sizes are restricted where they are asked (port.c). */
+#define W SIM_SEEN_WINDOWS
+#define N SIM_SEEN_WINE
+#define O SIM_SEEN_OLD_WINDOWS
+#define X SIM_SEEN_WHATIF
+static const uint8_t seen[SIM_CHOICE__COUNT][4] = {
+    [SIM_CHOICE_WAITER] = {W, N, O | N},         /* §4, §11: LIFO; FIFO (Wine 8); stolen (pre-10, older Wine) */
+    [SIM_CHOICE_CONCURRENCY] = {W, N},           /* §4, §9.1: enforced; ignored by Wine */
+    [SIM_CHOICE_INTERNAL] = {N, W},              /* §3: final at completion (Wine); at dequeue (Windows) */
+    [SIM_CHOICE_CANCEL] = {W | N, W | N},        /* §7, §12 C1: cancelled; too late, completes */
+    [SIM_CHOICE_CLOSE] = {X, O, N, W},           /* §2 documents 995; §12 W18: XP 64, Wine 676, Windows 1236 */
+    [SIM_CHOICE_TIMEOUT] = {W, N, W},            /* §3: tick early; on time (Wine); tick late */
+    [SIM_CHOICE_REMOVED] = {X, W | N},           /* §3, §12 K3: 0 unspecified; 1 as written on a timeout */
+    [SIM_CHOICE_ABANDON] = {W, N},               /* §2, §11: 735; keep waiting (Wine 8) */
+    [SIM_CHOICE_SYNC] = {W | N, X},              /* §12 W6/W7: at once; pending although it could finish */
+    [SIM_CHOICE_PARTIAL] = {W | N, X, X, X},     /* §12 W6/W7: all; a short read (TCP allows it) */
+    [SIM_CHOICE_SKIP] = {W | N, W},              /* §6: effective; a non-IFS LSP (KB 2568167) */
+    [SIM_CHOICE_WAITPKT_API] = {W, N},           /* §8, §11: present (Windows 10+); absent (Wine 8) */
+    [SIM_CHOICE_SIGNAL] = {W, N},                /* §8: consumed (KiWaitSatisfyOther); kept (newer Wine) */
+    [SIM_CHOICE_WPCANCEL] = {W, W},              /* §8: SUCCESS; PENDING (both documented on Windows) */
+    [SIM_CHOICE_ZEROBUFS] = {W, N},              /* §12 W34: WSAEINVAL; pends (Wine 8, todo_wine) */
+    [SIM_CHOICE_RESETRECV] = {W, N},             /* §12 W11/W12: 10054; 0 bytes at once (Wine 8) */
+};
+#undef W
+#undef N
+#undef O
+#undef X
+
+uint32_t sim_choice_seen(int kind, uint32_t label) {
+    if (kind < 0 || kind >= SIM_CHOICE__COUNT || seen[kind][0] == 0) return SIM_SEEN_ALL;
+    return label < 4 ? seen[kind][label] : 0;
+}
+
+uint32_t sim_platform_seen(uint8_t platform) {
+    switch (platform) {
+    case SIM_PLATFORM_REAL: return SIM_SEEN_WINDOWS | SIM_SEEN_WINE | SIM_SEEN_OLD_WINDOWS;
+    case SIM_PLATFORM_WINDOWS: return SIM_SEEN_WINDOWS;
+    case SIM_PLATFORM_WINE: return SIM_SEEN_WINE;
+    default: return SIM_SEEN_ALL;
+    }
+}
+
+static const char *const platform_names[] = {"any", "real", "windows", "wine"};
+const char *sim_platform_name(uint8_t platform) { return platform < 4 ? platform_names[platform] : "?"; }
+int sim_platform_from_name(const char *name) {
+    for (int i = 0; i < 4; i++)
+        if (strcmp(name, platform_names[i]) == 0) return i;
+    return -1;
+}
+
+static uint32_t choose_raw(sim_ctx *s, sim_choice_kind kind, uint32_t n, const uint32_t *labels, uint32_t current);
+
+/* Keeps the alternatives the platform sees; an alternative the caller must
+ * offer alone is taken unasked. When none is seen there, the offered ones
+ * stand for outcomes that coincide at this point (the same instant, the
+ * same waiter): all stay. Returns the index in the caller's list. */
 uint32_t sim__choose(sim_ctx *s, sim_choice_kind kind, uint32_t n, const uint32_t *labels, uint32_t current) {
+    uint32_t allow = sim_platform_seen(s->cfg.platform);
+    if (allow == SIM_SEEN_ALL || n > 16 || sim_choice_seen(kind, 0) == SIM_SEEN_ALL)
+        return choose_raw(s, kind, n, labels, current);
+    uint32_t keep[16], lab[16], m = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t l = labels != NULL ? labels[i] : i;
+        if (sim_choice_seen(kind, l) & allow) {
+            keep[m] = i;
+            lab[m++] = l;
+        }
+    }
+    if (m == 0 || m == n) return choose_raw(s, kind, n, labels, current);
+    if (m == 1) return keep[0];
+    return keep[choose_raw(s, kind, m, lab, SIM_NO_CURRENT)];
+}
+
+static uint32_t choose_raw(sim_ctx *s, sim_choice_kind kind, uint32_t n, const uint32_t *labels, uint32_t current) {
     /* Preconditions: a real choice (forced ones are not asked) of a known
      * kind (a constant at every call site); the thread that may go on, if
      * any, is one of the alternatives. Two compares: the hottest path. */

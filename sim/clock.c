@@ -100,6 +100,8 @@ bool sim__clock_pending(sim_ctx *s) {
     return s->ntimers > 0;
 }
 
+int64_t sim__clock_next(sim_ctx *s) { return sim__clock_pending(s) ? s->timers[0].deadline_ns : -1; }
+
 bool sim__clock_advance(sim_ctx *s) {
     while (s->ntimers > 0 && !timer_live(s, &s->timers[0])) heap_pop(s);
     if (s->ntimers == 0) return false;

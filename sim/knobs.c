@@ -8,3 +8,8 @@
 void sim_set_record_trace(sim_ctx *s, bool on) { s->cfg.record_trace = on; }
 
 void sim_set_time_jumps(sim_ctx *s, bool on) { s->cfg.time_jumps = on; }
+
+void sim_set_time_jump_bounds(sim_ctx *s, uint32_t max_jumps, int64_t max_jump_ns) {
+    s->cfg.max_time_jumps = max_jumps;
+    s->cfg.max_jump_ns = max_jump_ns;
+}

@@ -48,6 +48,10 @@ void sim_config_default(sim_config *cfg) {
     cfg->max_trace_events = 1u << 20;
     cfg->tick_ns = 15625000; /* 64 Hz, iocp-facts.md §3 */
     cfg->wait_packets = SIM_WAITPKT_PRESENT;
+    cfg->time_jumps = true;
+    cfg->max_time_jumps = 2;
+    cfg->max_jump_ns = 1000000;
+    cfg->sock_buffer = 2621440;
 }
 
 const char *sim_verdict_name(sim_verdict v) {
@@ -82,32 +86,33 @@ static void switch_to(sim_ctx *s, uint32_t next, bool final) {
 
 static inline uint32_t kernel_pending(sim_ctx *s) { return s->kernel != NULL ? s->kernel->pending(s) : 0; }
 
-/* With time jumps on, "time passes" is one more kernel action while some
- * thread could run: the clock jumps to the earliest pending deadline. A real
- * machine may keep a runnable thread waiting that long (a preemption, a slow
- * thread start); the default virtual clock never does. */
-static inline uint32_t clock_jump(sim_ctx *s) {
-    return s->cfg.time_jumps && s->runnable != 0 && sim__clock_pending(s) ? 1u : 0u;
-}
-
-/* One kernel action: which one is an 'e' choice when several are enabled;
- * with a clock jump on offer it is the last alternative. */
-static void kernel_step(sim_ctx *s, uint32_t acts, uint32_t jump) {
+/* One kernel action: which one is an 'e' choice when several are enabled. */
+static void kernel_step(sim_ctx *s, uint32_t acts) {
     if (++s->steps > s->cfg.max_steps) {
         sim__end(s, SIM_LIVELOCK, NULL,
                  sim_arena_printf(&s->arena, "livelock: step limit %llu reached\n%s",
                                   (unsigned long long)s->cfg.max_steps, sim__describe_threads(s)));
     }
-    uint32_t total = acts + jump;
-    SIM_CHECK(s, total > 0 && jump <= 1, "the kernel acts only when it has an action");
-    uint32_t which = total > 1 ? sim__choose(s, SIM_CHOICE_EVENT, total, NULL, SIM_NO_CURRENT) : 0;
-    if (which == acts) {
-        sim__clock_advance(s);
-        return;
-    }
+    SIM_CHECK(s, acts > 0, "the kernel acts only when it has an action");
+    uint32_t which = acts > 1 ? sim__choose(s, SIM_CHOICE_EVENT, acts, NULL, SIM_NO_CURRENT) : 0;
     s->in_kernel = true;
     s->kernel->fire(s, which);
     s->in_kernel = false;
+}
+
+/* With time jumps on, the running thread may find at its scheduling point
+ * that time has passed to the earliest pending deadline (a 'j' choice): a
+ * real machine may preempt it between any two calls, or start it late. The
+ * budget and the size bound keep executions short and the delay within what
+ * a preemption costs (the models allow it as lateness); otherwise the clock
+ * moves only when nothing can run. */
+static void time_jump(sim_ctx *s) {
+    if (!s->cfg.time_jumps || s->jumps >= s->cfg.max_time_jumps) return;
+    int64_t next = sim__clock_next(s);
+    if (next < 0 || next - s->now_ns > s->cfg.max_jump_ns) return;
+    if (sim__choose(s, SIM_CHOICE_JUMP, 2, NULL, SIM_NO_CURRENT) == 0) return;
+    s->jumps++;
+    sim__clock_advance(s);
 }
 
 /* Picks the next thread to run among the runnable ones, letting the kernel
@@ -118,8 +123,8 @@ static uint32_t pick(sim_ctx *s, uint32_t current) {
     for (;;) {
         uint64_t m = s->runnable;
         SIM_CHECK(s, (m >> 1 >> (s->nthreads - 1)) == 0, "the runnable set holds only existing threads");
-        uint32_t acts = kernel_pending(s), jump = clock_jump(s);
-        if (acts + jump == 0) {
+        uint32_t acts = kernel_pending(s);
+        if (acts == 0) {
             if (m == 0) return SIM_NO_CURRENT;
             if ((m & (m - 1)) == 0) return sim__ctz64(m);
         }
@@ -131,10 +136,10 @@ static uint32_t pick(sim_ctx *s, uint32_t current) {
             labels[n++] = tid;
             m &= m - 1;
         }
-        if (acts + jump > 0) labels[n++] = SIM_KERNEL;
+        if (acts > 0) labels[n++] = SIM_KERNEL;
         uint32_t chosen = n == 1 ? labels[0] : labels[sim__choose(s, SIM_CHOICE_THREAD, n, labels, cur)];
         if (chosen != SIM_KERNEL) return chosen;
-        kernel_step(s, acts, jump);
+        kernel_step(s, acts);
     }
 }
 
@@ -211,9 +216,10 @@ void sim__sched_point(sim_ctx *s) {
                  sim_arena_printf(&s->arena, "livelock: step limit %llu reached\n%s",
                                   (unsigned long long)s->cfg.max_steps, sim__describe_threads(s)));
     }
+    time_jump(s);
     uint64_t m = s->runnable;
     SIM_CHECK(s, (m >> s->current) & 1, "the running thread is runnable");
-    if ((m & (m - 1)) == 0 && kernel_pending(s) == 0 && clock_jump(s) == 0) return; /* nobody else can act */
+    if ((m & (m - 1)) == 0 && kernel_pending(s) == 0) return; /* nobody else can act */
     switch_to(s, pick(s, s->current), false);
 }
 
@@ -474,6 +480,7 @@ static void reset_execution(sim_ctx *s) {
     s->live = 0;
     s->current = 0;
     s->steps = 0;
+    s->jumps = 0;
     s->now_ns = 0;
     s->ntimers = 0;
     s->timer_seq = 0;

@@ -44,17 +44,48 @@ typedef struct sim_config {
     /* The simulated kernel (sim/kernel/: port.c, sock.c, waitpkt.c). */
     int64_t tick_ns;           /* timer tick for wait timeouts (15.625 ms, §3); 0 = none (Wine) */
     uint8_t wait_packets;      /* SIM_WAITPKT_*: wait completion packets present, absent or a choice (§8) */
-    /* Time jumps: while a thread could run, the kernel may let time pass to
-     * the earliest pending deadline (one more 'e' alternative, the last).
-     * Models a runnable thread kept waiting by a real machine (preemption, a
-     * slow thread start). Off by default: the clock then moves only when
-     * nothing can run. */
+    /* Time jumps: at a thread's scheduling point, while some deadline is
+     * pending, time may pass to the earliest one (a 'j' choice: 0 no, 1
+     * jump). Models a running thread preempted between two calls, or kept
+     * waiting (a slow thread start). On by default, at most max_time_jumps
+     * per execution, each to a deadline at most max_jump_ns ahead (bounded
+     * so executions stay short and a delay stays a preemption's); off: the
+     * clock moves only when nothing can run. */
     bool time_jumps;
     /* At the end of an execution that passed, mutexes and semaphores not
      * destroyed and kernel handles not closed fail it as "no-leak" (listed
      * in sim_result.leaks). Set for harnesses that leave them on purpose. */
     bool allow_leaks;
+    uint32_t max_time_jumps;   /* per execution (default 2) */
+    int64_t max_jump_ns;       /* only to a deadline at most this far ahead (default 1 ms) */
+    /* Which alternatives the kernel's choices may take, by where each is
+     * seen (SIM_PLATFORM_*; default ANY, see the README's choice table). */
+    uint8_t platform;
+    /* Flow control: bytes one direction of a socket pair holds (the sender's
+     * send buffer plus the peer's receive window) before a send pends until
+     * room is made; 0 = unbounded. Default 2,621,440: what Wine 8 took on a
+     * loopback pair whose peer never reads (check_win32, send-buffer). */
+    uint32_t sock_buffer;
 } sim_config;
+
+/* sim_config.platform. Every alternative of every choice is labelled with
+ * where it is seen (SIM_SEEN_*, sim_choice_seen); a platform keeps the
+ * alternatives seen there. */
+#define SIM_PLATFORM_ANY 0     /* everything, what-ifs included (default) */
+#define SIM_PLATFORM_REAL 1    /* anything observed: Windows, Wine or old Windows */
+#define SIM_PLATFORM_WINDOWS 2 /* Windows 10 and later */
+#define SIM_PLATFORM_WINE 3    /* Wine 8 */
+#define SIM_SEEN_WINDOWS 1u     /* observed on Windows 10+ */
+#define SIM_SEEN_WINE 2u        /* observed on Wine 8 (or a newer Wine) */
+#define SIM_SEEN_OLD_WINDOWS 4u /* observed on XP/2003 or before Windows 10 */
+#define SIM_SEEN_WHATIF 8u      /* allowed by the documented contract or TCP, never observed */
+#define SIM_SEEN_ALL 15u
+/* SIM_SEEN_* bits of alternative `label` of a choice kind. */
+uint32_t sim_choice_seen(int kind, uint32_t label);
+/* The SIM_SEEN_* bits a platform keeps; its name; -1 for an unknown name. */
+uint32_t sim_platform_seen(uint8_t platform);
+const char *sim_platform_name(uint8_t platform);
+int sim_platform_from_name(const char *name);
 
 /* sim_config.wait_packets */
 #define SIM_WAITPKT_PRESENT 0 /* Windows 10+ (default) */
@@ -83,11 +114,13 @@ typedef enum sim_choice_kind {
                             * 1 at dequeue (Windows, port-bound handles) (§3) */
     SIM_CHOICE_CANCEL,     /* 'x': a cancelled operation that could also complete: 0 ends cancelled
                             * (995), 1 completes normally (too late; an error if the socket failed) (§7) */
-    SIM_CHOICE_CLOSE,      /* 'k': socket-close packet status: 0 STATUS_CANCELLED (Windows),
-                            * 1 a 64-class status (STATUS_LOCAL_DISCONNECT), 2 STATUS_HANDLES_CLOSED (Wine) (§2) */
+    SIM_CHOICE_CLOSE,      /* 'k': socket-close packet status: 0 STATUS_CANCELLED (documented, §2),
+                            * 1 STATUS_LOCAL_DISCONNECT (XP), 2 STATUS_HANDLES_CLOSED (Wine 8),
+                            * 3 STATUS_CONNECTION_ABORTED (Windows 10+) (§12 W18) */
     SIM_CHOICE_TIMEOUT,    /* 'o': a finite wait expires 0 early (at the tick before its due time),
                             * 1 on time (Wine), 2 late (at the next tick) (§3) */
-    SIM_CHOICE_REMOVED,    /* 'n': GQCSEx failure writes *ulNumEntriesRemoved = 0 or 1 (§3) */
+    SIM_CHOICE_REMOVED,    /* 'n': GQCSEx failure other than a timeout writes *ulNumEntriesRemoved
+                            * = 0 or 1 (§3); a timeout writes 1 (§12 K3) */
     SIM_CHOICE_ABANDON,    /* 'l': port closed under waiters: 0 they fail with 735 (Windows),
                             * 1 they keep waiting until their timeout (Wine 8, older Wine) (§2, §11) */
     SIM_CHOICE_SYNC,       /* 's': overlapped recv/send that can finish at once: 0 synchronously,
@@ -102,6 +135,13 @@ typedef enum sim_choice_kind {
     SIM_CHOICE_WPCANCEL,   /* 'y': NtCancelWaitCompletionPacket while the packet is being satisfied:
                             * 0 SUCCESS (disarmed first), 1 STATUS_PENDING (it will still be queued) (§8) */
     SIM_CHOICE_FAULT,      /* 'f': an injected fault: 0 none, k >= 1 the k-th error the call allows */
+    SIM_CHOICE_JUMP,       /* 'j': at a thread's scheduling point with a deadline pending: 0 time
+                            * does not move, 1 it jumps to the earliest deadline (a preemption) */
+    SIM_CHOICE_ZEROBUFS,   /* 'z': WSARecv with no buffers: 0 WSAEINVAL (Windows), 1 taken as a
+                            * zero-length receive (Wine 8) (§12 W34) */
+    SIM_CHOICE_RESETRECV,  /* 'q': WSARecv on a socket the peer reset, nothing buffered: 0 fails
+                            * with WSAECONNRESET (Windows), 1 succeeds at once with 0 bytes, as at
+                            * EOF (Wine 8, measured) (§12 W11/W12) */
     SIM_CHOICE__COUNT
 } sim_choice_kind;
 
@@ -450,6 +490,7 @@ uint32_t sim_rng_below(uint64_t s[4], uint32_t n); /* uniform in [0, n), n >= 1 
  * the rest of the config is fixed at sim_create. */
 void sim_set_record_trace(sim_ctx *sim, bool on);
 void sim_set_time_jumps(sim_ctx *sim, bool on);
+void sim_set_time_jump_bounds(sim_ctx *sim, uint32_t max_jumps, int64_t max_jump_ns);
 
 #ifdef __cplusplus
 }

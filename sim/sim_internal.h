@@ -171,6 +171,7 @@ struct sim_ctx {
     uint32_t current;       /* running thread id */
     bool in_kernel;         /* a kernel action is running: events belong to SIM_KERNEL */
     uint64_t steps;
+    uint32_t jumps;     /* time jumps taken this execution ('j') */
     int64_t now_ns;
     uint32_t ntimers;
     uint64_t timer_seq;
@@ -217,6 +218,7 @@ void sim__kernel_timer_add(sim_ctx *s, uint32_t id, int64_t deadline_ns);
  * false when no timer is pending. */
 bool sim__clock_advance(sim_ctx *s);
 /* Whether a live timer is pending (drops dead ones at the top). */
+int64_t sim__clock_next(sim_ctx *s); /* earliest live deadline, -1: none */
 bool sim__clock_pending(sim_ctx *s);
 
 /* choose.c */

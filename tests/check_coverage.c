@@ -48,7 +48,16 @@ static void drain(const shim *sh, shim_handle p) {
     }
 }
 
-/* waiters (w), concurrency (c), close under waiters (l), timeouts (o, n) */
+/* A blocked GQCSEx woken by the first of several posts: batch (b). */
+static void batch_waiter(void *arg) {
+    wk *w = arg;
+    shim_overlapped_entry e[8];
+    uint32_t n;
+    w->sh->get_queued_completion_status_ex(w->sh->ctx, w->port, e, 8, &n, SHIM_INFINITE, false);
+    drain(w->sh, w->port);
+}
+
+/* waiters (w), concurrency (c), close under waiters (l), timeouts (o, n), batch (b) */
 static void workout_port(sim_ctx *s, const shim *sh) {
     wk w = {sh, port_new(sh, 1)};
     shim_thread t[2];
@@ -61,11 +70,16 @@ static void workout_port(sim_ctx *s, const shim *sh) {
     harness_join(HN, &t[0]);
     harness_join(HN, &t[1]);
     shim_handle p = port_new(sh, 0);
+    wk bw = {sh, p};
+    shim_thread bt;
+    harness_spawn(HN, &bt, batch_waiter, &bw, "C");
+    harness_sleep(HN, 1000000);
     for (uintptr_t k = 0; k < 4; k++) sh->post_queued_completion_status(sh->ctx, p, 0, k, NULL);
-    drain(sh, p);
+    harness_join(HN, &bt);
     shim_overlapped_entry e[1];
     uint32_t n;
     sh->get_queued_completion_status_ex(sh->ctx, p, e, 1, &n, 20, false);
+    sh->get_queued_completion_status_ex(sh->ctx, p, e, 0, &n, 0, false); /* 87: removed 0 or 1 */
 }
 
 /* sync (s), partial (p), internal (i), cancel (x), close status (k), skip (r), event (e) */
@@ -91,6 +105,16 @@ static void workout_sock(const shim *sh) {
     memset(ov, 0, sizeof ov);
     sh->wsa_recv(sh->ctx, b[0], &wb[1], 1, &n, &fl, &ov[1]);
     sh->wsa_recv(sh->ctx, a[0], &wb[0], 1, &n, &fl, &ov[0]);
+    shim_handle c[2]; /* a receive on a reset socket (q) */
+    harness_socket_pair(HN, c);
+    harness_abort(HN, c[1]);
+    shim_overlapped oq;
+    memset(&oq, 0, sizeof oq);
+    sh->wsa_recv(sh->ctx, c[0], &wb[1], 1, &n, &fl, &oq);
+    sh->closesocket(sh->ctx, c[0]);
+    shim_overlapped oz; /* zero buffers (z): refused, or pending until the close */
+    memset(&oz, 0, sizeof oz);
+    sh->wsa_recv(sh->ctx, a[0], NULL, 0, &n, &fl, &oz);
     sh->closesocket(sh->ctx, a[0]);
     harness_sleep(HN, 1000000);
     drain(sh, p);
@@ -161,11 +185,12 @@ START_TEST(test_every_outcome) {
     } want[] = {
         {SIM_CHOICE_THREAD, 0x7},        {SIM_CHOICE_USER, 0x3},       {SIM_CHOICE_EVENT, 0x3},
         {SIM_CHOICE_BATCH, 0x1E},        {SIM_CHOICE_WAITER, 0x7},     {SIM_CHOICE_CONCURRENCY, 0x3},
-        {SIM_CHOICE_INTERNAL, 0x3},      {SIM_CHOICE_CANCEL, 0x3},     {SIM_CHOICE_CLOSE, 0x7},
+        {SIM_CHOICE_INTERNAL, 0x3},      {SIM_CHOICE_CANCEL, 0x3},     {SIM_CHOICE_CLOSE, 0xF},
         {SIM_CHOICE_TIMEOUT, 0x7},       {SIM_CHOICE_REMOVED, 0x3},    {SIM_CHOICE_ABANDON, 0x3},
         {SIM_CHOICE_SYNC, 0x3},          {SIM_CHOICE_PARTIAL, 0xF},    {SIM_CHOICE_SKIP, 0x3},
         {SIM_CHOICE_WAITPKT_API, 0x3},   {SIM_CHOICE_SIGNAL, 0x3},     {SIM_CHOICE_WPCANCEL, 0x3},
-        {SIM_CHOICE_FAULT, 0x7},
+        {SIM_CHOICE_FAULT, 0x7},         {SIM_CHOICE_JUMP, 0x3},       {SIM_CHOICE_ZEROBUFS, 0x3},
+        {SIM_CHOICE_RESETRECV, 0x3},
     };
     ck_assert_uint_eq(sizeof want / sizeof want[0], SIM_CHOICE__COUNT);
     const sim_stats *st = sim_get_stats(sim);
@@ -178,6 +203,43 @@ START_TEST(test_every_outcome) {
     }
     shim_fault_destroy(faults);
     sim_destroy(sim);
+}
+END_TEST
+
+/* A platform restricts every kernel choice to the alternatives seen there
+ * (the README's choice table), and still leaves every outcome seen there
+ * reachable. */
+START_TEST(test_platforms) {
+    static const uint8_t platforms[] = {SIM_PLATFORM_WINDOWS, SIM_PLATFORM_WINE, SIM_PLATFORM_REAL};
+    for (size_t pi = 0; pi < sizeof platforms; pi++) {
+        sim_config cfg;
+        sim_config_default(&cfg);
+        cfg.wait_packets = SIM_WAITPKT_CHOOSE;
+        cfg.allow_leaks = true; /* the workouts leave their handles open */
+        cfg.platform = platforms[pi];
+        sim_ctx *sim = sim_create(&cfg);
+        ck_assert_ptr_nonnull(sim);
+        shim_fault *faults = faults_new(sim, 1);
+        for (uint64_t seed = 0; seed < 1500; seed++) {
+            sim_random rnd;
+            sim_chooser ch = sim_random_chooser(&rnd, seed);
+            const sim_result *r = sim_run(sim, &ch, workout, faults);
+            ck_assert_msg(r->verdict == SIM_PASS, "%s seed %llu: %s: %s", sim_platform_name(platforms[pi]),
+                          (unsigned long long)seed, r->property, r->message);
+        }
+        const sim_stats *st = sim_get_stats(sim);
+        uint32_t allow = sim_platform_seen(platforms[pi]);
+        for (int k = 0; k < SIM_CHOICE__COUNT; k++) {
+            if (sim_choice_seen(k, 0) == SIM_SEEN_ALL) continue; /* not labelled per alternative */
+            for (uint32_t o = 0; o < 4; o++) {
+                bool here = (sim_choice_seen(k, o) & allow) != 0;
+                ck_assert_msg(st->outcome[k][o] == 0 || here, "%s: choice '%c' took outcome %u, not seen there",
+                              sim_platform_name(platforms[pi]), sim_choice_letter((sim_choice_kind)k), o);
+            }
+        }
+        shim_fault_destroy(faults);
+        sim_destroy(sim);
+    }
 }
 END_TEST
 
@@ -251,6 +313,7 @@ int main(void) {
     TCase *tc = tcase_create("choices");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_every_outcome);
+    tcase_add_test(tc, test_platforms);
     tcase_add_test(tc, test_faults);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

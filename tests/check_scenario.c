@@ -317,7 +317,23 @@ START_TEST(test_parse_details) {
     cli_knobs_to_sim(&k, &cfg);
     ck_assert_uint_eq(cfg.wait_packets, SIM_WAITPKT_PRESENT);
     ck_assert_uint_eq(cfg.max_steps, 9);
+    ck_assert_uint_eq(cfg.platform, SIM_PLATFORM_ANY); /* unset: the default, what-ifs too */
     scn_free(s);
+    /* The platform knob, onto the simulator. */
+    static const char *const pnames[] = {"any", "real", "windows", "wine"};
+    static const uint8_t pvals[] = {SIM_PLATFORM_ANY, SIM_PLATFORM_REAL, SIM_PLATFORM_WINDOWS, SIM_PLATFORM_WINE};
+    for (int i = 0; i < 4; i++) {
+        char ktext[128];
+        snprintf(ktext, sizeof ktext, "knob platform %s\nthread t:\n  break\n", pnames[i]);
+        s = scn_parse("k.scn", ktext, err, sizeof err);
+        ck_assert_msg(s != NULL, "%s", err);
+        k = scn_get_knobs(s);
+        sim_config_default(&cfg);
+        cli_knobs_to_sim(&k, &cfg);
+        ck_assert_uint_eq(cfg.platform, pvals[i]);
+        ck_assert_int_eq(sim_platform_from_name(pnames[i]), pvals[i]);
+        scn_free(s);
+    }
     /* The name defaults to the file's base name. */
     s = scn_parse("dir/x/go1-y.scn", "thread t:\n  break\n", err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);

@@ -319,8 +319,11 @@ static void jump_main(sim_ctx *s, const shim *sh, void *arg) {
 START_TEST(test_time_jumps) {
     sim_config cfg;
     sim_config_default(&cfg);
-    for (int on = 0; on < 2; on++) {
-        cfg.time_jumps = on;
+    for (int on = 0; on < 3; on++) {
+        /* 0 off; 1 on, jumps of at most 20 ms; 2 on by default (1 ms): the
+         * 10 ms sleep is never jumped to. */
+        cfg.time_jumps = on != 0;
+        cfg.max_jump_ns = on == 1 ? 20000000 : 1000000;
         sim_ctx *j = sim_create(&cfg);
         int jumped = 0;
         for (uint64_t seed = 0; seed < 300; seed++) {
@@ -332,8 +335,13 @@ START_TEST(test_time_jumps) {
             ck_assert_int_eq(p.sleeper_woke, 10000000); /* the timer fires on time either way */
             ck_assert(p.busy_saw == 0 || p.busy_saw == 10000000);
             jumped += p.busy_saw != 0;
+            uint32_t taken = 0;
+            for (uint32_t i = 0; i < r->ndecisions; i++)
+                taken += r->decisions[i].kind == SIM_CHOICE_JUMP && r->decisions[i].label == 1;
+            ck_assert_uint_le(taken, cfg.max_time_jumps); /* the budget bounds them */
+            if (on != 1) ck_assert_uint_eq(taken, 0);
         }
-        if (on)
+        if (on == 1)
             ck_assert_int_gt(jumped, 0); /* the runnable thread was sometimes kept waiting */
         else
             ck_assert_int_eq(jumped, 0); /* time never moves while a thread can run */

@@ -67,6 +67,7 @@ uint32_t kern_nt_to_win32(uint32_t st) {
     case SHIM_STATUS_CONNECTION_RESET: /* §2: a peer reset reads as 64 through GQCS */
     case SHIM_STATUS_LOCAL_DISCONNECT: return SHIM_ERROR_NETNAME_DELETED;
     case SHIM_STATUS_NOT_FOUND: return SHIM_ERROR_NOT_FOUND;
+    case SHIM_STATUS_CONNECTION_ABORTED: return SHIM_ERROR_CONNECTION_ABORTED; /* §12 W18: 1236 */
     default: return 317; /* ERROR_MR_MID_NOT_FOUND: no mapping */
     }
 }
@@ -75,7 +76,10 @@ uint32_t kern_nt_to_wsa(uint32_t st) {
     switch (st) {
     case SHIM_STATUS_PENDING: return SHIM_ERROR_IO_INCOMPLETE;
     case SHIM_STATUS_CONNECTION_RESET: return SHIM_WSAECONNRESET; /* §2: WSARecv gives WSAECONNRESET */
-    case SHIM_STATUS_LOCAL_DISCONNECT: return SHIM_WSAECONNABORTED;
+    case SHIM_STATUS_LOCAL_DISCONNECT: /* §12 W28 */
+    case SHIM_STATUS_CONNECTION_ABORTED: return SHIM_WSAECONNABORTED;
+    case SHIM_STATUS_HANDLES_CLOSED: return SHIM_WSAEINVAL;     /* §12 W28, not 676 */
+    case SHIM_STATUS_INVALID_HANDLE: return SHIM_WSAENOTSOCK;   /* §12 W28, not 6 */
     case SHIM_STATUS_BUFFER_OVERFLOW: return SHIM_WSAEMSGSIZE;
     default: return kern_nt_to_win32(st); /* 995 for STATUS_CANCELLED (§6) */
     }

@@ -119,7 +119,8 @@ static bool deliver(sim_ctx *s, uint32_t port, const kern_packet *pk, uint64_t e
     }
     SIM_CHECK(s, ((elig >> lifo) & 1) && ((elig >> fifo) & 1), "a packet goes to an eligible waiter");
     uint32_t labels[3], n = 0;
-    labels[n++] = 0;
+    /* One waiter: LIFO and FIFO pick it alike; say FIFO where LIFO is not seen. */
+    labels[n++] = fifo == lifo && !(sim_platform_seen(s->cfg.platform) & SIM_SEEN_WINDOWS) ? 1 : 0;
     if (fifo != lifo) labels[n++] = 1;
     if (allow_steal) labels[n++] = 2;
     uint32_t how = n > 1 ? labels[sim__choose(s, SIM_CHOICE_WAITER, n, labels, SIM_NO_CURRENT)] : 0;
@@ -274,10 +275,17 @@ static uint32_t take(sim_ctx *s, kern_port *p, kern_packet *out, uint32_t max, u
     uint32_t hi = max < p->count ? max : p->count;
     if (hi < lo) return 0;
     uint32_t n = lo;
-    if (hi > lo) {
+    uint32_t seen = sim_platform_seen(s->cfg.platform);
+    if (hi > lo && (seen & SIM_SEEN_WHATIF)) {
         uint32_t *labels = kern_labels(s, hi - lo + 1);
         for (uint32_t i = 0; i <= hi - lo; i++) labels[i] = base + lo + i;
         n = lo + sim__choose(s, SIM_CHOICE_BATCH, hi - lo + 1, labels, SIM_NO_CURRENT);
+    } else if (hi > lo) {
+        /* Seen: Windows takes every queued entry that fits, Wine (and older
+         * systems) one after a wake-up (§3); sizes in between are what-ifs. */
+        bool w = (seen & SIM_SEEN_WINDOWS) != 0, o = (seen & (SIM_SEEN_WINE | SIM_SEEN_OLD_WINDOWS)) != 0;
+        uint32_t labels[2] = {base + lo, base + hi};
+        n = w && o ? (sim__choose(s, SIM_CHOICE_BATCH, 2, labels, SIM_NO_CURRENT) ? hi : lo) : w ? hi : lo;
     }
     for (uint32_t i = 0; i < n; i++) out[i] = ring_pop(s, p);
     return n;
@@ -315,7 +323,12 @@ static uint32_t dequeue(sim_ctx *s, shim_handle h, kern_packet *out, uint32_t ma
             *err = SHIM_WAIT_TIMEOUT;
             return 0;
         }
-        if (p->count > 0 && limit_allows(s, pid, me)) return take(s, p, out, max, 1, 0);
+        if (p->count > 0 && limit_allows(s, pid, me)) {
+            /* §12 K5, §3: a call that did not block takes every queued
+             * entry that fits; a short batch only after a wake-up. */
+            uint32_t all = max < p->count ? max : p->count;
+            return take(s, p, out, max, blocked ? 1 : all, 0);
+        }
         if (timeout_ms == 0) {
             *err = SHIM_WAIT_TIMEOUT;
             return 0;
@@ -380,8 +393,9 @@ static bool gqcs_ex(void *ctx, shim_handle port, shim_overlapped_entry *entries,
     else
         n = dequeue(s, port, pk, count, timeout_ms, true, &err);
     if (n == 0) {
-        /* §3: the count written on failure is 0 or 1, unspecified (Wine: 1). */
-        *removed = sim__choose(s, SIM_CHOICE_REMOVED, 2, NULL, SIM_NO_CURRENT);
+        /* §12 K3: a timeout writes 1 on Windows and Wine; other failures
+         * write 0 or 1, unspecified (§3). */
+        *removed = err == SHIM_WAIT_TIMEOUT ? 1 : sim__choose(s, SIM_CHOICE_REMOVED, 2, NULL, SIM_NO_CURRENT);
         sim__event(s, SIM_EV_PORT_FAIL, port, err, *removed, 0);
         kern_set_error(s, err);
         return false;

@@ -14,8 +14,6 @@
 
 #include "kernel.h"
 
-#define WSAEINVAL 10022u
-
 /* ---- Byte rings ---- */
 
 static void bytes_push(sim_ctx *s, kern_bytes *b, const void *data, uint32_t n) {
@@ -178,6 +176,19 @@ static uint32_t buf_space(const kern_op *op) {
 
 static bool recv_ready(const kern_sock *so) { return so->rx.len > 0 || so->reset || so->eof; }
 
+/* Flow control (sim_config.sock_buffer): a send goes through only when all
+ * its bytes fit in what the direction holds; an overlapped send is taken
+ * whole or pends, never in part (check_win32, send-buffer). Where the bytes
+ * will be dropped (the peer closed or reset) or the send fails (a reset),
+ * nothing holds it back. */
+static bool send_fits(sim_ctx *s, const kern_op *op) {
+    kern_state *w = kern(s);
+    const kern_sock *so = &w->socks[op->sock], *peer = &w->socks[so->peer];
+    uint64_t cap = s->cfg.sock_buffer;
+    if (cap == 0 || so->reset || !peer->open || peer->reset) return true;
+    return (uint64_t)peer->rx.len + buf_space(op) <= cap;
+}
+
 /* The oldest pending operation of its socket and direction: the kernel
  * completes them in order (data goes to the first posted receive). */
 static bool is_head(sim_ctx *s, uint32_t id) {
@@ -283,7 +294,7 @@ bool kern_op_actionable(sim_ctx *s, uint32_t id) {
     kern_state *w = kern(s);
     const kern_op *op = &w->ops[id];
     if (op->closing || op->cancel) return true;
-    if (op->send) return is_head(s, id);
+    if (op->send) return is_head(s, id) && send_fits(s, op);
     return recv_ready(&w->socks[op->sock]) && is_head(s, id);
 }
 
@@ -295,7 +306,7 @@ void kern_op_fire(sim_ctx *s, uint32_t id) {
         complete(s, id, op->close_status, 0, true);
         return;
     }
-    bool normal = op->send ? is_head(s, id) : recv_ready(so) && is_head(s, id);
+    bool normal = op->send ? is_head(s, id) && send_fits(s, op) : recv_ready(so) && is_head(s, id);
     if (op->cancel) {
         /* §7: a cancel may come too late: the operation completes normally
          * (with an error if the socket failed meanwhile), or ends with 995. */
@@ -390,8 +401,12 @@ void kern_sock_close(sim_ctx *s, shim_handle h, uint32_t sid, bool abortive) {
     so->open = false;
     uint32_t status = SHIM_STATUS_CANCELLED;
     if (so->pending > 0) {
-        static const uint32_t st[3] = {SHIM_STATUS_CANCELLED, SHIM_STATUS_LOCAL_DISCONNECT, SHIM_STATUS_HANDLES_CLOSED};
-        status = st[sim__choose(s, SIM_CHOICE_CLOSE, 3, NULL, SIM_NO_CURRENT)];
+        /* §2 documents 995 (what-if: not seen by Wine's tests); XP gives
+         * LOCAL_DISCONNECT (old-windows); Wine 8 HANDLES_CLOSED (wine);
+         * Windows 10+ CONNECTION_ABORTED (windows) (§12 W18). */
+        static const uint32_t st[4] = {SHIM_STATUS_CANCELLED, SHIM_STATUS_LOCAL_DISCONNECT, SHIM_STATUS_HANDLES_CLOSED,
+                                       SHIM_STATUS_CONNECTION_ABORTED};
+        status = st[sim__choose(s, SIM_CHOICE_CLOSE, 4, NULL, SIM_NO_CURRENT)];
         for (uint32_t i = 0; i < w->nops; i++) {
             kern_op *op = &w->ops[i];
             if (op->state == KERN_OP_PENDING && op->sock == sid) {
@@ -450,7 +465,13 @@ static uint32_t start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbu
         return UINT32_MAX;
     }
     if (ov == NULL || (nbufs > 0 && bufs == NULL)) {
-        kern_set_error(s, WSAEINVAL);
+        kern_set_error(s, SHIM_WSAEINVAL);
+        return UINT32_MAX;
+    }
+    if (!send && nbufs == 0 && sim__choose(s, SIM_CHOICE_ZEROBUFS, 2, NULL, SIM_NO_CURRENT) == 0) {
+        /* §12 W34: no buffers is WSAEINVAL on Windows; Wine 8 takes the
+         * request (alternative 1) as a zero-length receive. */
+        kern_set_error(s, SHIM_WSAEINVAL);
         return UINT32_MAX;
     }
     if (nbufs > KERN_MAX_BUFS)
@@ -482,13 +503,14 @@ static uint32_t start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbu
     return id;
 }
 
-/* Finishes a started operation: at once (synchronous) or pending. */
-static int finish(sim_ctx *s, uint32_t id, bool can_now, uint32_t *bytes, shim_handle h) {
+/* Finishes a started operation: at once (synchronous) or pending. `must`:
+ * it finishes at once, no choice (a send on a reset socket, §12 W4/W5). */
+static int finish(sim_ctx *s, uint32_t id, bool can_now, bool must, uint32_t *bytes, shim_handle h) {
     kern_state *w = kern(s);
     kern_op *op = &w->ops[id];
     bool send = op->send;
     uint32_t ord = op->ov_ord;
-    bool sync = can_now && sim__choose(s, SIM_CHOICE_SYNC, 2, NULL, SIM_NO_CURRENT) == 0;
+    bool sync = must || (can_now && sim__choose(s, SIM_CHOICE_SYNC, 2, NULL, SIM_NO_CURRENT) == 0);
     if (!sync) {
         w->socks[op->sock].pending++;
         w->dirty = true;
@@ -519,8 +541,19 @@ static int wsa_recv(void *ctx, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs,
     if (id == UINT32_MAX) return SHIM_SOCKET_ERROR;
     if (flags != NULL) *flags = 0;
     kern_state *w = kern(s);
-    bool can = recv_ready(&w->socks[w->ops[id].sock]) && is_head(s, id);
-    return finish(s, id, can, bytes, h);
+    kern_sock *so = &w->socks[w->ops[id].sock];
+    if (so->reset && so->rx.len == 0 && is_head(s, id) &&
+        sim__choose(s, SIM_CHOICE_RESETRECV, 2, NULL, SIM_NO_CURRENT) == 1) {
+        /* §12 W11/W12: Windows fails at once with WSAECONNRESET (below);
+         * Wine 8 differs (todo_wine there; measured by check_win32): it
+         * succeeds at once with 0 bytes, as at EOF. */
+        sim__event(s, SIM_EV_SOCK_IO, h, w->ops[id].ov_ord, 0, 0);
+        complete(s, id, SHIM_STATUS_SUCCESS, 0, false);
+        if (bytes != NULL) *bytes = 0;
+        return 0;
+    }
+    bool can = recv_ready(so) && is_head(s, id);
+    return finish(s, id, can, false, bytes, h);
 }
 
 static int wsa_send(void *ctx, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes, uint32_t flags,
@@ -536,7 +569,9 @@ static int wsa_send(void *ctx, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs,
     }
     uint32_t id = start(s, h, bufs, nbufs, ov, true);
     if (id == UINT32_MAX) return SHIM_SOCKET_ERROR;
-    return finish(s, id, is_head(s, id), bytes, h);
+    /* §12 W4/W5: on a socket the peer reset, WSAECONNRESET at once, no
+     * packet (Windows and Wine alike). */
+    return finish(s, id, is_head(s, id) && send_fits(s, &w->ops[id]), w->socks[w->ops[id].sock].reset, bytes, h);
 }
 
 /* ---- CancelIoEx (§7) ---- */
@@ -605,8 +640,7 @@ static bool set_modes(void *ctx, shim_handle h, uint8_t flags) {
     uint32_t err = 0;
     if (!sock_get(s, h, &sid))
         err = kern_handle_kind(w, h) == KERN_H_FREE ? SHIM_ERROR_INVALID_HANDLE : SHIM_ERROR_INVALID_PARAMETER;
-    else if ((flags & ~(SHIM_FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | SHIM_FILE_SKIP_SET_EVENT_ON_HANDLE)) != 0)
-        err = SHIM_ERROR_INVALID_PARAMETER;
+    /* §12 N11/N12: 0x4 and unknown bits are accepted (and ignored). */
     if (err != 0) {
         sim__event(s, SIM_EV_SET_MODES, h, flags, 0, err);
         kern_set_error(s, err);
@@ -630,7 +664,7 @@ static bool get_result(void *ctx, shim_handle h, shim_overlapped *ov, uint32_t *
     uint32_t sid;
     uint32_t ord = ov != NULL ? kern_ov_ord(s, ov) : 0;
     if (!sock_get(s, h, &sid) || ov == NULL) {
-        uint32_t e = ov == NULL ? WSAEINVAL : SHIM_WSAENOTSOCK;
+        uint32_t e = ov == NULL ? SHIM_WSAEINVAL : SHIM_WSAENOTSOCK;
         sim__event(s, SIM_EV_GET_RESULT, h, ord, e, 0);
         kern_set_error(s, e);
         return false;

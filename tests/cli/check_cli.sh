@@ -128,7 +128,7 @@ sample() { # a valid value for an option
     --seed|--swarm) echo 1 ;; --runs) echo 2 ;; --time) echo 0.05s ;; --strategy) echo random ;;
     --jobs) echo 1 ;; --shard) echo 1/1 ;; --schedule|--replay-lost-update) echo "$SCH" ;;
     --preemptions|--kernel-bound) echo 0 ;; --por) echo dpor ;; --max-execs) echo 5 ;;
-    --backend) echo sim ;; --tolerance-ms) echo 5 ;; --junit) echo $T/m.xml ;; --trace) echo $T/m.txt ;;
+    --backend) echo sim ;; --tolerance-ms) echo 5 ;; --platform) echo any ;; --junit) echo $T/m.xml ;; --trace) echo $T/m.txt ;;
     --trace-json) echo $T/m.json ;;
   esac
 }
