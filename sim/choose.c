@@ -36,6 +36,7 @@ static const struct {
     [SIM_CHOICE_JUMP] = {'j', "time-jump"},
     [SIM_CHOICE_ZEROBUFS] = {'z', "zero-bufs"},
     [SIM_CHOICE_RESETRECV] = {'q', "reset-recv"},
+    [SIM_CHOICE_SIGNALED] = {'v', "already-signaled"},
 };
 
 char sim_choice_letter(sim_choice_kind k) { return (unsigned)k < SIM_CHOICE__COUNT ? kinds[k].letter : '?'; }
@@ -80,6 +81,7 @@ static const uint8_t seen[SIM_CHOICE__COUNT][4] = {
     [SIM_CHOICE_WPCANCEL] = {W, W},              /* §8: SUCCESS; PENDING (both documented on Windows) */
     [SIM_CHOICE_ZEROBUFS] = {W, N},              /* §12 W34: WSAEINVAL; pends (Wine 8, todo_wine) */
     [SIM_CHOICE_RESETRECV] = {W, N},             /* §12 W11/W12: 10054; 0 bytes at once (Wine 8) */
+    [SIM_CHOICE_SIGNALED] = {W, X},              /* §8: queued at once; go-netpoll.md §1: none queued */
 };
 #undef W
 #undef N

@@ -142,6 +142,9 @@ typedef enum sim_choice_kind {
     SIM_CHOICE_RESETRECV,  /* 'q': WSARecv on a socket the peer reset, nothing buffered: 0 fails
                             * with WSAECONNRESET (Windows), 1 succeeds at once with 0 bytes, as at
                             * EOF (Wine 8, measured) (§12 W11/W12) */
+    SIM_CHOICE_SIGNALED,   /* 'v': NtAssociateWaitCompletionPacket on an already-signaled target
+                            * (alreadySignaled TRUE): 0 the packet is queued at once (§8, documented),
+                            * 1 no packet is queued (go-netpoll.md §1; a what-if) */
     SIM_CHOICE__COUNT
 } sim_choice_kind;
 

@@ -132,6 +132,13 @@ static void workout_waitpkt(const shim *sh) {
     sh->nt_cancel_wait_completion_packet(sh->ctx, w, true);
     harness_sleep(HN, 1000000);
     drain(sh, p);
+    /* An association on a timer that already fired ('v'). */
+    sh->nt_cancel_wait_completion_packet(sh->ctx, w, true);
+    sh->set_waitable_timer(sh->ctx, t, -1);
+    harness_sleep(HN, 1000000);
+    sh->nt_associate_wait_completion_packet(sh->ctx, w, p, t, 6, 0, 0, 0, &already);
+    harness_sleep(HN, 1000000);
+    drain(sh, p);
 }
 
 static uint32_t sim_decide(void *self, uint32_t family, const uint32_t *errs, uint32_t nerrs, bool must,
@@ -190,7 +197,7 @@ START_TEST(test_every_outcome) {
         {SIM_CHOICE_SYNC, 0x3},          {SIM_CHOICE_PARTIAL, 0xF},    {SIM_CHOICE_SKIP, 0x3},
         {SIM_CHOICE_WAITPKT_API, 0x3},   {SIM_CHOICE_SIGNAL, 0x3},     {SIM_CHOICE_WPCANCEL, 0x3},
         {SIM_CHOICE_FAULT, 0x7},         {SIM_CHOICE_JUMP, 0x3},       {SIM_CHOICE_ZEROBUFS, 0x3},
-        {SIM_CHOICE_RESETRECV, 0x3},
+        {SIM_CHOICE_RESETRECV, 0x3},     {SIM_CHOICE_SIGNALED, 0x3},
     };
     ck_assert_uint_eq(sizeof want / sizeof want[0], SIM_CHOICE__COUNT);
     const sim_stats *st = sim_get_stats(sim);

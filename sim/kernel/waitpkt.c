@@ -6,7 +6,9 @@
  * it then becomes "firing" and is queued to its port by a kernel action, so
  * NtCancelWaitCompletionPacket can hit the window in between (choice 'y':
  * SUCCESS or STATUS_PENDING). Whether satisfying the wait consumes the
- * timer's signal is choice 'g'. Only timers are supported as targets.
+ * timer's signal is choice 'g'; whether an association on a timer that is
+ * already signaled queues its packet at once is choice 'v'. Only timers are
+ * supported as targets.
  */
 #include "kernel.h"
 
@@ -150,10 +152,18 @@ static uint32_t associate_wp(void *ctx, shim_handle pkt, shim_handle port, shim_
     p->info = info;
     kern_timer *t = &w->timers[tid];
     sim__event(s, SIM_EV_WAITPKT, pkt, 1, target, t->signaled);
-    if (t->signaled) { /* §8: already signaled: queued at once */
+    if (t->signaled) {
+        /* The two references disagree on what follows alreadySignaled:
+         * iocp-facts.md §8 (the documentation) queues the packet at once;
+         * go-netpoll.md §1 says none is queued, and Go's code only says it
+         * may return at once. Not confirmed on Windows: the second is a
+         * what-if ('v' 1), which leaves the target signaled and the packet
+         * free to associate again. */
         if (already != NULL) *already = true;
-        satisfy(s, t);
-        queue_wp(s, idx);
+        if (sim__choose(s, SIM_CHOICE_SIGNALED, 2, NULL, SIM_NO_CURRENT) == 0) {
+            satisfy(s, t);
+            queue_wp(s, idx);
+        }
     } else {
         p->state = KERN_WP_ARMED;
     }
