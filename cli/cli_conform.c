@@ -33,11 +33,12 @@ static void like_host(sim_config *cfg, void *arg) {
      * where waits are not quantized (Wine), and the simulator's early/late
      * choices within the tick are what cover that. */
     if (cfg->wait_packets == SIM_WAITPKT_PRESENT && !h->wait_packets) cfg->wait_packets = SIM_WAITPKT_ABSENT;
-    /* The real backend ignores `knob send_buffer`: it ran with the host's
+    /* The real backend ignores `knob send_buffer` and `recv_window`: it ran with the host's
      * buffers, which the simulator's default was measured from (Wine 8). */
     sim_config d;
     sim_config_default(&d);
     cfg->sock_buffer = d.sock_buffer;
+    cfg->recv_window = d.recv_window; /* likewise `knob recv_window` */
 }
 
 /* The kernel alternatives of an execution that produced a real outcome: the

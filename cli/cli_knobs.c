@@ -17,6 +17,7 @@ void cli_knobs_to_sim(const scn_knobs *k, sim_config *cfg) {
     if (k->max_objects_set) cfg->max_objects = k->max_objects;
     if (k->time_jumps_set) cfg->time_jumps = k->time_jumps;
     if (k->send_buffer_set) cfg->sock_buffer = k->send_buffer;
+    if (k->recv_window_set) cfg->recv_window = k->recv_window;
     switch (k->platform) {
     case SCN_PLATFORM_ANY: cfg->platform = SIM_PLATFORM_ANY; break;
     case SCN_PLATFORM_REAL: cfg->platform = SIM_PLATFORM_REAL; break;

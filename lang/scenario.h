@@ -67,6 +67,8 @@ typedef struct scn_knobs {
     scn_platform platform;
     bool send_buffer_set;
     uint32_t send_buffer; /* bytes a direction of a pair holds before a send pends; 0 = unbounded */
+    bool recv_window_set;
+    uint32_t recv_window; /* bytes a poller's socket holds unread before its peer's send blocks; 0 = unbounded */
     uint32_t threads; /* threads an execution runs: the main one and one per scenario thread */
 } scn_knobs;
 

@@ -42,6 +42,8 @@ typedef enum scn_opcode {
     SCN_POLL,
     SCN_FOREIGN, /* arg 1: `pending`, no byte follows */
     SCN_RUN_POLLER,
+    SCN_PEER_RECV, /* recv SOCK.peer LEN: the peer reads, waiting for a byte */
+    SCN_DRAIN,     /* drain SOCK.peer: the peer reads what is buffered now */
     /* The expectations (scn_steps.c parses them apart: they are no steps). */
     SCN_EXPECT_IN,  /* expect R in {...} */
     SCN_EXPECT_AT,  /* expect R at <=|>= DUR */
@@ -97,6 +99,7 @@ typedef struct scn_socket {
     bool skip_sync; /* ask for skip-on-success (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) */
     bool deferred;  /* np_fd_open at its `open` step, not before the threads start */
     int32_t reader, writer, sender; /* the one thread that reads / writes / drives the peer, or -1 */
+    int32_t peer_reader;            /* the one thread that reads on the peer side, or -1 */
     int32_t opener;                 /* deferred: the thread that opens it */
     uint32_t stream;                /* bytes the peer sends in total (upper bound), foreign bytes included */
     uint32_t line;
@@ -141,6 +144,7 @@ typedef enum scn_knob_id {
     SCN_KNOB_TIME_JUMPS,
     SCN_KNOB_PLATFORM,
     SCN_KNOB_SEND_BUFFER,
+    SCN_KNOB_RECV_WINDOW,
 } scn_knob_id;
 
 typedef struct scn_knob {

@@ -23,6 +23,11 @@ typedef struct scn_xfd {
     uint32_t rd;          /* bytes the poller's reads returned (the reader thread's alone) */
     _Atomic uint32_t lossy; /* a peer send failed: offsets past it are not checked */
     char *stream;         /* a copy of every numbered byte the peer sent, for the order check */
+    /* The write direction: bytes the poller's writes reported written, bytes
+     * of writes in flight, bytes the peer's reads took; write_lossy once a
+     * write ended closed or in error (its bytes may or may not have gone). */
+    _Atomic uint64_t wrote_ok, writing, peer_got;
+    _Atomic uint32_t write_lossy;
 } scn_xfd;
 
 typedef struct scn_xres {

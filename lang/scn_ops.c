@@ -142,6 +142,55 @@ static void peer_send(scn_exec_st *x, const scn_step *st) {
     }
 }
 
+/* bytes-conserved, write side: the peer never takes more than the writes
+ * reported plus the writes still in flight. A write that timed out although
+ * its bytes went (the cancel came too late, §7) breaks it. */
+static void check_written(scn_exec_st *x, const scn_step *st, uint32_t k) {
+    scn_xfd *f = &x->fds[k];
+    if (atomic_load(&f->write_lossy) != 0) return;
+    uint64_t got = atomic_load(&f->peer_got), ok = atomic_load(&f->wrote_ok), fly = atomic_load(&f->writing);
+    if (got > ok + fly)
+        scn__fail(x, "bytes-conserved", "%s:%u: the peer of '%s' took %llu bytes, but the writes reported %llu written and "
+                  "%llu are in flight: a write that did not report its bytes had sent them", x->s->path, st->line,
+                  x->s->sockets[k].name, (unsigned long long)got, (unsigned long long)ok, (unsigned long long)fly);
+}
+
+static uint8_t write_step(scn_exec_st *x, const scn_step *st, uint32_t k, uint64_t *val) {
+    scn_xfd *f = &x->fds[k];
+    uint32_t n = 0;
+    atomic_fetch_add(&f->writing, st->len);
+    begin(x, st, k, st->len);
+    int rc = np_fd_write(f->fd, x->s->bytes + st->data, st->len, &n);
+    uint8_t out = outcome(rc, n, false, val);
+    end(x, st, out, *val, 0);
+    if (out == MOUT_OK || out == MOUT_TIMEOUT) atomic_fetch_add(&f->wrote_ok, n);
+    else atomic_store(&f->write_lossy, 1);
+    atomic_fetch_sub(&f->writing, st->len);
+    check_written(x, st, k);
+    return out;
+}
+
+/* recv SOCK.peer LEN (waits for a byte): ok(n), eof, or error(WSA code);
+ * drain SOCK.peer: takes what is buffered now, in chunks: ok(total). */
+static uint8_t peer_read(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint64_t *val) {
+    shim_handle h = x->fds[st->sock].h[1];
+    bool wait = st->op == SCN_PEER_RECV;
+    uint64_t total = 0;
+    for (;;) {
+        int n = harness_recv(x->hn, h, t->buf, (uint32_t)st->arg, wait);
+        if (n < 0) {
+            *val = x->sh->get_last_error(x->ctx);
+            return MOUT_ERROR;
+        }
+        total += (uint64_t)n;
+        atomic_fetch_add(&x->fds[st->sock].peer_got, (uint64_t)n);
+        check_written(x, st, (uint32_t)st->sock);
+        if (wait || n == 0) break;
+    }
+    *val = total;
+    return wait && total == 0 ? MOUT_EOF : MOUT_OK;
+}
+
 static void foreign(scn_exec_st *x, const scn_step *st) {
     uint32_t k = (uint32_t)st->sock;
     scn_xforeign *fo = &x->fo[st->data];
@@ -165,21 +214,13 @@ static void foreign(scn_exec_st *x, const scn_step *st) {
 /* Runs one execution of the step (no repeat, no maybe); returns its outcome. */
 static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint64_t *val) {
     uint32_t k = st->sock >= 0 ? (uint32_t)st->sock : 0;
-    uint32_t n = 0;
     int rc;
     *val = 0;
     switch (st->op) {
     case SCN_READ: return one_read(x, t, st, (uint32_t)st->arg, val);
     case SCN_READ_EXACT: return read_exact(x, t, st, val);
     case SCN_READ_ALL: return read_all(x, t, st, val);
-    case SCN_WRITE:
-        begin(x, st, k, st->len);
-        rc = np_fd_write(x->fds[k].fd, x->s->bytes + st->data, st->len, &n);
-        {
-            uint8_t out = outcome(rc, n, false, val);
-            end(x, st, out, *val, 0);
-            return out;
-        }
+    case SCN_WRITE: return write_step(x, st, k, val);
     case SCN_DEADLINE: set_deadline(x, k, st->mode, st->arg); return MOUT_OK;
     case SCN_SEND: peer_send(x, st); return MOUT_OK;
     case SCN_SHUTDOWN:
@@ -221,6 +262,8 @@ static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
     }
     case SCN_FOREIGN: foreign(x, st); return MOUT_OK;
     case SCN_RUN_POLLER: np_run(x->p, t->m); return MOUT_OK;
+    case SCN_PEER_RECV:
+    case SCN_DRAIN: return peer_read(x, t, st, val);
     default: scn__check(x, st); return MOUT_OK;
     }
 }

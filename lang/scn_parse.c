@@ -185,7 +185,7 @@ static bool st_socket(scn_parser *P, const scn_tok *t) {
     if (!scn__grow((void **)&s->sockets, &P->cap_sockets, s->nsockets, sizeof *s->sockets)) return scn__err(P, 1, "out of memory");
     scn_socket *k = &s->sockets[s->nsockets];
     memset(k, 0, sizeof *k);
-    k->reader = k->writer = k->sender = k->opener = -1;
+    k->reader = k->writer = k->sender = k->opener = k->peer_reader = -1;
     k->line = P->line;
     uint32_t i = 2;
     for (; t[i].kind != SCN_T_END; i++) {
@@ -236,6 +236,7 @@ static const struct {
     {"time_jumps", SCN_KNOB_TIME_JUMPS},
     {"platform", SCN_KNOB_PLATFORM},
     {"send_buffer", SCN_KNOB_SEND_BUFFER},
+    {"recv_window", SCN_KNOB_RECV_WINDOW},
 };
 
 static bool st_knob(scn_parser *P, const scn_tok *t) {
@@ -247,7 +248,7 @@ static bool st_knob(scn_parser *P, const scn_tok *t) {
     if (id == 0)
         return scn__err(P, t[1].col,
                         "unknown knob '%s' (known: tick, wait_packets, faults, faults_port, faults_post, "
-                        "faults_sockio, faults_waitpkt, max_steps, max_decisions, max_objects, time_jumps, platform, send_buffer)",
+                        "faults_sockio, faults_waitpkt, max_steps, max_decisions, max_objects, time_jumps, platform, send_buffer, recv_window)",
                         scn__text(P, &t[1]));
     if (t[2].kind == SCN_T_END) return scn__err(P, t[2].col, "knob '%s' needs a value", scn__text(P, &t[1]));
     int64_t v = 0;
@@ -266,6 +267,7 @@ static bool st_knob(scn_parser *P, const scn_tok *t) {
         if (!scn__int(P, &t[2], 1, 2000000000, "the knob's value", &v)) return false;
         break;
     case SCN_KNOB_SEND_BUFFER:
+    case SCN_KNOB_RECV_WINDOW:
         if (!scn__int(P, &t[2], 0, 16777216, "the knob's value (bytes, 0 = unbounded)", &v)) return false;
         break;
     case SCN_KNOB_TIME_JUMPS:
@@ -622,6 +624,10 @@ scn_knobs scn_get_knobs(const scn_scenario *s) {
         case SCN_KNOB_SEND_BUFFER:
             k.send_buffer_set = true;
             k.send_buffer = (uint32_t)v;
+            break;
+        case SCN_KNOB_RECV_WINDOW:
+            k.recv_window_set = true;
+            k.recv_window = (uint32_t)v;
             break;
         default: break;
         }

@@ -236,6 +236,24 @@ static bool p_peer(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used
     return claim(P, &t[1], st->sock, &P->s->sockets[st->sock].sender, "driven from its peer");
 }
 
+/* recv, drain: the peer reads (between them it has stopped reading). */
+#define SCN_DRAIN_CHUNK 4096u
+static bool p_peer_read(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    scn_thread *th = &P->s->threads[P->cur];
+    if (!sock_ref(P, &t[1], true, &st->sock)) return false;
+    if (!claim(P, &t[1], st->sock, &P->s->sockets[st->sock].peer_reader, "read from its peer")) return false;
+    *used = 2;
+    st->arg = SCN_DRAIN_CHUNK;
+    if (st->op == SCN_PEER_RECV) {
+        int64_t v;
+        if (!scn__int(P, &t[2], 1, SCN_MAX_LEN, "the length", &v)) return false;
+        st->arg = v;
+        *used = 3;
+    }
+    if ((uint32_t)st->arg > th->buf_len) th->buf_len = (uint32_t)st->arg;
+    return true;
+}
+
 static bool p_close(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
     *used = 2;
     return sock_ref(P, &t[1], false, &st->sock) && usable(P, &t[1], st->sock);
@@ -319,6 +337,8 @@ static const scn_step_def steps[] = {
     {"poll", "poll DUR|forever", SCN_POLL, MOP_POLL, true, p_poll},
     {"foreign", "foreign SOCK [pending]", SCN_FOREIGN, 0, false, p_foreign},
     {"run_poller", "run_poller", SCN_RUN_POLLER, 0, false, p_run_poller},
+    {"recv", "recv SOCK.peer LEN", SCN_PEER_RECV, 0, true, p_peer_read},
+    {"drain", "drain SOCK.peer", SCN_DRAIN, 0, true, p_peer_read},
 };
 #define NSTEPS (sizeof steps / sizeof steps[0])
 

@@ -39,6 +39,13 @@ typedef struct shim_harness {
     bool (*sock_shutdown_send)(void *ctx, shim_handle s);
     /* Abortive close (linger 0): the other end sees a reset. */
     bool (*sock_abort)(void *ctx, shim_handle s);
+    /* Non-overlapped receive on the peer side of up to `len` bytes. `wait`:
+     * blocks until a byte, EOF or an error; else takes only what is buffered
+     * now. Returns the bytes received (0: EOF, or with !wait nothing
+     * buffered), -1 on an error (a reset: WSAECONNRESET). The peer reads
+     * only here: between calls it has stopped reading, and what the poller
+     * sends piles up to the flow-control bound. */
+    int (*sock_recv_sync)(void *ctx, shim_handle s, void *buf, uint32_t len, bool wait);
 
     /* == time and threads ==
      * Sleeps at least `ns`; 0 yields (a scheduling point in the simulator). */
@@ -58,6 +65,9 @@ static inline bool harness_shutdown_send(const shim_harness *h, shim_handle s) {
     return h->sock_shutdown_send(h->ctx, s);
 }
 static inline bool harness_abort(const shim_harness *h, shim_handle s) { return h->sock_abort(h->ctx, s); }
+static inline int harness_recv(const shim_harness *h, shim_handle s, void *buf, uint32_t len, bool wait) {
+    return h->sock_recv_sync(h->ctx, s, buf, len, wait);
+}
 static inline void harness_sleep(const shim_harness *h, int64_t ns) { h->sleep_ns(h->ctx, ns); }
 static inline bool harness_spawn(const shim_harness *h, shim_thread *t, shim_thread_fn fn, void *arg,
                                  const char *name) {
@@ -70,7 +80,7 @@ static inline const char *shim_harness_check(const shim_harness *h, int min_vers
     if (h == NULL) return "no harness";
     if (h->version < min_version) return "harness version too old for this consumer";
     if (h->set_last_error == NULL || h->socket_pair == NULL || h->sock_send_sync == NULL ||
-        h->sock_shutdown_send == NULL || h->sock_abort == NULL || h->sleep_ns == NULL || h->thread_spawn == NULL ||
+        h->sock_shutdown_send == NULL || h->sock_abort == NULL || h->sock_recv_sync == NULL || h->sleep_ns == NULL || h->thread_spawn == NULL ||
         h->thread_join == NULL)
         return "harness lacks a call";
     return NULL;

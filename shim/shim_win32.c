@@ -345,6 +345,31 @@ static int w_sock_send_sync(void *ctx, shim_handle s, const void *buf, uint32_t 
     return done > INT_MAX ? INT_MAX : (int)done;
 }
 
+static int w_sock_recv_sync(void *ctx, shim_handle s, void *buf, uint32_t len, bool wait)
+{
+    (void)ctx;
+    if (len > INT_MAX)
+        len = INT_MAX;
+    if (!wait) {
+        /* Only what is buffered: a plain recv of at most that never blocks. */
+        u_long avail = 0;
+        if (ioctlsocket(S(s), FIONREAD, &avail) == SOCKET_ERROR) {
+            keep_wsa_error();
+            return -1;
+        }
+        if (avail == 0)
+            return 0;
+        if (avail < len)
+            len = (uint32_t)avail;
+    }
+    int n = recv(S(s), buf, (int)len, 0);
+    if (n == SOCKET_ERROR) {
+        keep_wsa_error();
+        return -1;
+    }
+    return n;
+}
+
 static bool w_sock_shutdown_send(void *ctx, shim_handle s)
 {
     (void)ctx;
@@ -763,6 +788,7 @@ const shim *shim_win32_create(void)
     h->sock_send_sync = w_sock_send_sync;
     h->sock_shutdown_send = w_sock_shutdown_send;
     h->sock_abort = w_sock_abort;
+    h->sock_recv_sync = w_sock_recv_sync;
 
     /* All three or none (§8): Wine 8 has none, so caps stays 0 there and the
      * poller takes its fallback path, as Go's does. */

@@ -66,6 +66,10 @@ typedef struct sim_config {
      * room is made; 0 = unbounded. Default 2,621,440: what Wine 8 took on a
      * loopback pair whose peer never reads (check_win32, send-buffer). */
     uint32_t sock_buffer;
+    /* The other direction: bytes a socket holds unread before a blocking
+     * (harness) send to it waits for the reader; 0 = unbounded. Default
+     * measured under Wine 8 on a loopback pair (check_win32, recv-window). */
+    uint32_t recv_window;
 } sim_config;
 
 /* sim_config.platform. Every alternative of every choice is labelled with

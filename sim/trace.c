@@ -174,7 +174,7 @@ static void format_kernel(const sim_event *e, char *d, size_t n) {
     const uint64_t *a = e->arg;
     char ov[24];
     unsigned long long h = (unsigned long long)a[0];
-    static const char *const peer[] = {"send", "shutdown", "abort", "close"};
+    static const char *const peer[] = {"send", "shutdown", "abort", "close", "recv", "send-blocks"};
     static const char *const wp[] = {"create", "associate", "cancel", "queued"};
     static const char *const tm[] = {"create", "set", "fire"};
     switch ((sim_event_kind)e->kind) {
@@ -226,11 +226,11 @@ static void format_kernel(const sim_event *e, char *d, size_t n) {
                  (unsigned long long)a[2], a[3] ? " (FALSE)" : "");
         break;
     case SIM_EV_SOCK_PEER:
-        if (a[1] >= 2)
-            snprintf(d, n, "h%llu %s: %llu pending op(s) end with 0x%08llX", h, peer[a[1] & 3],
+        if (a[1] == 2 || a[1] == 3)
+            snprintf(d, n, "h%llu %s: %llu pending op(s) end with 0x%08llX", h, peer[a[1]],
                      (unsigned long long)a[3], (unsigned long long)a[2]);
         else
-            snprintf(d, n, "h%llu %s %llu bytes", h, peer[a[1] & 3], (unsigned long long)a[2]);
+            snprintf(d, n, "h%llu %s %llu bytes", h, peer[a[1] < 6 ? a[1] : 0], (unsigned long long)a[2]);
         break;
     case SIM_EV_SET_MODES:
         snprintf(d, n, "h%llu flags %llu -> %s", h, (unsigned long long)a[1],

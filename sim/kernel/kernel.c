@@ -148,8 +148,17 @@ static void kernel_timer_fired(sim_ctx *s, uint32_t id) {
 
 static const char *kernel_describe(sim_ctx *s, const sim_thread *t) {
     kern_state *w = kern(s);
+    if (t->wait_kind == (sim_wait_kind)KERN_WAIT_PEER_RECV || t->wait_kind == (sim_wait_kind)KERN_WAIT_PEER_SEND) {
+        SIM_CHECK(s, t->wait_obj < w->nsocks, "a peer waits on a socket");
+        const kern_sock *so = &w->socks[t->wait_obj];
+        if (t->wait_kind == (sim_wait_kind)KERN_WAIT_PEER_RECV)
+            return sim_arena_printf(&s->arena, "waits in recv on socket h%llu (nothing buffered)", (unsigned long long)so->h);
+        return sim_arena_printf(&s->arena, "waits in send on socket h%llu (the receive window of h%llu is full: %u bytes)",
+                                (unsigned long long)so->h, (unsigned long long)w->socks[so->peer].h,
+                                w->socks[so->peer].rx.len);
+    }
     SIM_CHECK(s, t->wait_kind == (sim_wait_kind)KERN_WAIT_GQCS || t->wait_kind == (sim_wait_kind)KERN_WAIT_GQCSEX,
-              "a thread blocked in the kernel waits in GQCS(Ex)");
+              "a thread blocked in the kernel waits in GQCS(Ex) or a peer's recv or send");
     const char *call = t->wait_kind == (sim_wait_kind)KERN_WAIT_GQCSEX ? "GetQueuedCompletionStatusEx" : "GetQueuedCompletionStatus";
     if (t->wait_obj < w->nports) {
         const kern_port *p = &w->ports[t->wait_obj];

@@ -33,7 +33,7 @@
 #define KERN_MAX_ACTIONS 256u   /* kernel actions enabled at once */
 
 /* Wait kinds of threads blocked in the kernel (>= SIM_WAIT_KERNEL). */
-enum { KERN_WAIT_GQCS = SIM_WAIT_KERNEL, KERN_WAIT_GQCSEX };
+enum { KERN_WAIT_GQCS = SIM_WAIT_KERNEL, KERN_WAIT_GQCSEX, KERN_WAIT_PEER_RECV, KERN_WAIT_PEER_SEND };
 
 /* ---- Handles ---- */
 enum { KERN_H_FREE = 0, KERN_H_PORT, KERN_H_SOCKET, KERN_H_TIMER, KERN_H_WAITPKT };
@@ -117,6 +117,8 @@ typedef struct kern_sock {
     uint32_t port;     /* port id + 1, 0 = none */
     uintptr_t key;
     uint32_t pending;  /* operations not yet completed */
+    uint32_t recv_waiter; /* thread + 1 blocked in a peer recv on this end, 0 = none */
+    uint32_t send_waiter; /* thread + 1 blocked in a peer send from this end (the window is full) */
     kern_bytes rx;
     kern_bytes msgs;   /* message mode: uint32 lengths as bytes */
 } kern_sock;

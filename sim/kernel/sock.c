@@ -117,6 +117,26 @@ static void op_free(sim_ctx *s, uint32_t id) {
 
 static bool sock_get(sim_ctx *s, shim_handle h, uint32_t *sid) { return kern_handle_get(kern(s), h, KERN_H_SOCKET, sid); }
 
+/* ---- Peers blocked in a harness recv or send ---- */
+
+/* Something for a peer blocked in recv on `so`: bytes, EOF or a reset. */
+static void wake_reader(sim_ctx *s, kern_sock *so) {
+    if (so->recv_waiter == 0) return;
+    uint32_t t = so->recv_waiter - 1;
+    so->recv_waiter = 0;
+    sim__wake(s, t);
+}
+
+/* Room in `so`'s receive window (or nobody left to read): a peer blocked
+ * sending to it goes on. */
+static void wake_sender(sim_ctx *s, kern_sock *so) {
+    kern_sock *from = &kern(s)->socks[so->peer];
+    if (from->send_waiter == 0) return;
+    uint32_t t = from->send_waiter - 1;
+    from->send_waiter = 0;
+    sim__wake(s, t);
+}
+
 /* ---- Completion ---- */
 
 static void write_status(shim_overlapped *ov, uint32_t status, uint32_t bytes) {
@@ -226,6 +246,7 @@ static uint32_t do_recv(sim_ctx *s, uint32_t id, uint32_t *bytes) {
         uint32_t k = mlen < space ? mlen : space;
         scatter(s, &so->rx, op, k);
         bytes_pop(s, &so->rx, NULL, mlen - k); /* a datagram's tail is dropped */
+        wake_sender(s, so);
         *bytes = k;
         return mlen > space ? SHIM_STATUS_BUFFER_OVERFLOW : SHIM_STATUS_SUCCESS; /* §6: a warning */
     }
@@ -242,6 +263,7 @@ static uint32_t do_recv(sim_ctx *s, uint32_t id, uint32_t *bytes) {
             if (n > 1) k = cand[labels[sim__choose(s, SIM_CHOICE_PARTIAL, n, labels, SIM_NO_CURRENT)]];
         }
         scatter(s, &so->rx, op, k);
+        wake_sender(s, so);
         *bytes = k;
         return SHIM_STATUS_SUCCESS;
     }
@@ -254,6 +276,7 @@ static void deliver_to_peer(sim_ctx *s, kern_sock *so, const void *data, uint32_
     kern_sock *peer = &w->socks[so->peer];
     if (!peer->open || peer->reset) return; /* nobody will read it */
     bytes_push(s, &peer->rx, data, n);
+    wake_reader(s, peer);
     if (peer->msg) {
         unsigned char len[4] = {(unsigned char)n, (unsigned char)(n >> 8), (unsigned char)(n >> 16),
                                 (unsigned char)(n >> 24)};
@@ -355,35 +378,91 @@ bool sim_sock_message_mode(sim_ctx *s, shim_handle h) {
     return true;
 }
 
+/* The start of a call on a socket: a scheduling point, then the
+ * socket, or WSAENOTSOCK. */
+static bool sock_call(sim_ctx *s, shim_handle h, uint32_t *sid) {
+    sim__sched_point(s);
+    if (sock_get(s, h, sid)) return true;
+    kern_set_error(s, SHIM_WSAENOTSOCK);
+    return false;
+}
+
+/* A blocking send: what fits in the receiver's window (sim_config.
+ * recv_window) goes at once, the rest when the receiver reads, as a
+ * blocking TCP send does (check_win32, recv-window). A message goes whole. */
 static int send_sync(void *ctx, shim_handle h, const void *buf, uint32_t len) {
     sim_ctx *s = ctx;
-    sim__sched_point(s);
     uint32_t sid;
-    if (!sock_get(s, h, &sid)) {
-        kern_set_error(s, SHIM_WSAENOTSOCK);
-        return -1;
+    if (!sock_call(s, h, &sid)) return -1;
+    kern_state *w = kern(s);
+    kern_sock *so = &w->socks[sid], *to = &w->socks[so->peer];
+    const unsigned char *p = buf;
+    uint32_t done = 0;
+    for (;;) {
+        if (so->shut_send || so->reset) {
+            kern_set_error(s, so->reset ? SHIM_WSAECONNRESET : SHIM_WSAESHUTDOWN);
+            return -1;
+        }
+        uint32_t room = len - done, cap = s->cfg.recv_window;
+        if (cap != 0 && !to->msg && to->open && !to->reset) room = to->rx.len >= cap ? 0 : cap - to->rx.len < room ? cap - to->rx.len : room;
+        if (room > 0 || done == len) {
+            deliver_to_peer(s, so, p + done, room);
+            done += room;
+            if (done == len) break;
+        }
+        sim__event(s, SIM_EV_SOCK_PEER, h, 5, done, 0);
+        so->send_waiter = s->current + 1;
+        sim__block(s, (sim_wait_kind)KERN_WAIT_PEER_SEND, sid, -1);
+        so->send_waiter = 0;
     }
-    kern_sock *so = &kern(s)->socks[sid];
-    if (so->shut_send || so->reset) {
-        kern_set_error(s, so->reset ? SHIM_WSAECONNRESET : SHIM_WSAESHUTDOWN);
-        return -1;
-    }
-    deliver_to_peer(s, so, buf, len);
     sim__event(s, SIM_EV_SOCK_PEER, h, 0, len, 0);
     return (int)len;
 }
 
+static int recv_sync(void *ctx, shim_handle h, void *buf, uint32_t len, bool wait) {
+    sim_ctx *s = ctx;
+    uint32_t sid;
+    if (!sock_call(s, h, &sid)) return -1;
+    kern_state *w = kern(s);
+    kern_sock *so = &w->socks[sid];
+    for (;;) {
+        if (so->rx.len > 0 && len > 0) {
+            uint32_t n = so->rx.len < len ? so->rx.len : len, skip = 0;
+            if (so->msg) { /* one datagram; its tail is dropped */
+                uint32_t mlen = bytes_peek32(&so->msgs);
+                bytes_pop(s, &so->msgs, NULL, 4);
+                n = mlen < len ? mlen : len;
+                skip = mlen - n;
+            }
+            bytes_pop(s, &so->rx, buf, n);
+            bytes_pop(s, &so->rx, NULL, skip);
+            wake_sender(s, so);
+            w->dirty = true; /* a send pending on the full buffer may fit now */
+            sim__event(s, SIM_EV_SOCK_PEER, h, 4, n, 0);
+            return (int)n;
+        }
+        if (so->reset) {
+            kern_set_error(s, SHIM_WSAECONNRESET);
+            return -1;
+        }
+        if (so->eof || !wait || len == 0) {
+            sim__event(s, SIM_EV_SOCK_PEER, h, 4, 0, 0);
+            return 0;
+        }
+        so->recv_waiter = s->current + 1;
+        sim__block(s, (sim_wait_kind)KERN_WAIT_PEER_RECV, sid, -1);
+        so->recv_waiter = 0;
+    }
+}
+
 static bool shutdown_send(void *ctx, shim_handle h) {
     sim_ctx *s = ctx;
-    sim__sched_point(s);
     uint32_t sid;
-    if (!sock_get(s, h, &sid)) {
-        kern_set_error(s, SHIM_WSAENOTSOCK);
-        return false;
-    }
+    if (!sock_call(s, h, &sid)) return false;
     kern_state *w = kern(s);
     w->socks[sid].shut_send = true;
     w->socks[w->socks[sid].peer].eof = true; /* reads give 0 after the data */
+    wake_reader(s, &w->socks[w->socks[sid].peer]);
     w->dirty = true;
     sim__event(s, SIM_EV_SOCK_PEER, h, 1, 0, 0);
     return true;
@@ -425,18 +504,17 @@ void kern_sock_close(sim_ctx *s, shim_handle h, uint32_t sid, bool abortive) {
     } else {
         peer->eof = true;
     }
+    wake_reader(s, peer);
+    wake_sender(s, so);  /* nobody will read what it sends */
+    wake_sender(s, peer); /* its window emptied, or it is closed */
     w->dirty = true;
     sim__event(s, SIM_EV_SOCK_PEER, h, abortive ? 2 : 3, status, so->pending);
 }
 
 static bool sock_abort(void *ctx, shim_handle h) {
     sim_ctx *s = ctx;
-    sim__sched_point(s);
     uint32_t sid;
-    if (!sock_get(s, h, &sid)) {
-        kern_set_error(s, SHIM_WSAENOTSOCK);
-        return false;
-    }
+    if (!sock_call(s, h, &sid)) return false;
     kern_sock_close(s, h, sid, true);
     return true;
 }
@@ -623,12 +701,8 @@ static bool provider_ifs(sim_ctx *s, kern_sock *so) {
 
 static bool socket_is_ifs(void *ctx, shim_handle h) {
     sim_ctx *s = ctx;
-    sim__sched_point(s);
     uint32_t sid;
-    if (!sock_get(s, h, &sid)) {
-        kern_set_error(s, SHIM_WSAENOTSOCK);
-        return false;
-    }
+    if (!sock_call(s, h, &sid)) return false;
     return provider_ifs(s, &kern(s)->socks[sid]);
 }
 
@@ -715,4 +789,5 @@ void kern_sock_fill(shim *sh, shim_harness *hn) {
     hn->sock_send_sync = send_sync;
     hn->sock_shutdown_send = shutdown_send;
     hn->sock_abort = sock_abort;
+    hn->sock_recv_sync = recv_sync;
 }
