@@ -52,7 +52,7 @@ void sim_config_default(sim_config *cfg) {
     cfg->max_time_jumps = 2;
     cfg->max_jump_ns = 1000000;
     cfg->sock_buffer = 2621440;
-    cfg->recv_window = 2621440;
+    cfg->recv_window = 2875392;
 }
 
 const char *sim_verdict_name(sim_verdict v) {

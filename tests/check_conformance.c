@@ -18,22 +18,7 @@
 #include "shim/iocp_shim.h"
 #include "sim/sim.h"
 
-/* ---- Outcomes of one execution ---- */
-typedef struct cf_out {
-    uint32_t outcome; /* the fact's outcome number (< 32) */
-    uint32_t value;   /* an extra observed number */
-    char bad[256];    /* first broken expectation, "" if none */
-} cf_out;
-
-typedef void (*cf_body)(const shim *sh, cf_out *o);
-
-#define CF_EXPECT(o, cond, ...)                                                                                   \
-    do {                                                                                                          \
-        if (!(cond) && (o)->bad[0] == 0) {                                                                        \
-            int w_ = snprintf((o)->bad, sizeof (o)->bad, "line %d: %s: ", __LINE__, #cond);                       \
-            if (w_ > 0 && (size_t)w_ < sizeof (o)->bad) snprintf((o)->bad + w_, sizeof (o)->bad - (size_t)w_, __VA_ARGS__); \
-        }                                                                                                         \
-    } while (0)
+#include "tests/cf_out.h"
 
 /* ---- Backend: the simulator ---- */
 static sim_ctx *sim;
@@ -1001,6 +986,23 @@ START_TEST(test_wait_packets_absent) {
 }
 END_TEST
 
+/* ==== §12 rows that hold on Windows and Wine 8 alike (tests/facts12.h) ====
+ * Each on every seed with the platform set to windows, then to wine: the
+ * simulator may take no alternative there that breaks the row. */
+
+#define F12_HARNESS(sh) sim_harness_of(sh)
+#define F12_WAIT_MS SHIM_INFINITE
+#define F12_SETTLE_NS 1000000
+#include "tests/facts12.h"
+
+START_TEST(test_facts12) {
+    for (size_t i = 0; i < sizeof f12_rows / sizeof f12_rows[0]; i++) {
+        ck_assert_msg(cf_sweep_on(SIM_PLATFORM_WINDOWS, f12_rows[i].body, 0x1, CF_SEEDS) == 0x1, "%s", f12_rows[i].row);
+        ck_assert_msg(cf_sweep_on(SIM_PLATFORM_WINE, f12_rows[i].body, 0x1, CF_SEEDS) == 0x1, "%s", f12_rows[i].row);
+    }
+}
+END_TEST
+
 /* ==== Monitors (simulator only) ==== */
 
 static void body_resubmit(const shim *sh, cf_out *o) {
@@ -1111,6 +1113,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_sync_warning_packet);
     tcase_add_test(tc, test_wait_packets);
     tcase_add_test(tc, test_wait_packets_absent);
+    tcase_add_test(tc, test_facts12);
     tcase_add_test(tc, test_monitor_overlapped_lifetime);
     tcase_add_test(tc, test_monitor_leftovers);
     tcase_add_test(tc, test_deterministic);

@@ -507,17 +507,109 @@ START_TEST(test_send_buffer_fills)
     char what[96];
     snprintf(what, sizeof what, "pends-after-%llu-bytes", (unsigned long long)at_once);
     saw("send-buffer", what, "a peer that never reads: 64 KB sends taken at once, then one pends");
-    /* Every send queues its packet; the pending one ends when the socket closes. */
-    ck_assert_int_eq(W->closesocket(C, s[0]), 0);
-    uint32_t seen = 0, failed = 0;
-    while (seen < sends) {
-        shim_overlapped_entry e = one_packet(port);
-        seen++;
-        failed += (uint32_t)e.internal != SHIM_STATUS_SUCCESS;
+    /* The peer reads (the `drain` step): the pending send then goes through,
+     * whole, and every packet reports success (the simulator's flow control). */
+    uint64_t drained = 0;
+    static char sink[FLOW_CHUNK];
+    while (drained < at_once + FLOW_CHUNK) {
+        int n = harness_recv(HN, s[1], sink, sizeof sink, true);
+        ck_assert_msg(n > 0, "peer recv: %d, error %u", n, W->get_last_error(C));
+        drained += (uint64_t)n;
     }
-    ck_assert_uint_le(failed, 1);
+    ck_assert_uint_eq(drained, at_once + FLOW_CHUNK);
+    for (uint32_t seen = 0; seen < sends; seen++) {
+        shim_overlapped_entry e = one_packet(port);
+        ck_assert_msg((uint32_t)e.internal == SHIM_STATUS_SUCCESS && e.bytes == FLOW_CHUNK,
+                      "send packet %u: status 0x%08X, %u bytes", seen, (unsigned)e.internal, e.bytes);
+    }
+    saw("send-buffer-drained", "pending-send-completes-whole", "the peer read: the pending send went through");
+    /* Nothing left: a drain (no wait) takes 0 bytes and does not block. */
+    ck_assert_int_eq(harness_recv(HN, s[1], sink, sizeof sink, false), 0);
+    ck_assert_int_eq(W->closesocket(C, s[0]), 0);
     W->closesocket(C, s[1]);
     ck_assert(W->close_handle(C, port));
+}
+END_TEST
+
+/* The receive window (sim_config.recv_window): a peer's blocking sends to a
+ * socket nobody reads stop after this many bytes. A sender thread counts
+ * what got through in 4 KB sends; when the count stops growing the test
+ * reads it, then reads everything (which lets the sender finish). */
+#define WIN_CHUNK 4096u
+#define WIN_TOTAL (16u * 1024 * 1024) /* more than any window: the sender must block */
+typedef struct win_sender {
+    shim_handle s;
+    uint32_t sent; /* atomic through W->sync */
+    int failed;
+} win_sender;
+
+static void win_sender_main(void *arg)
+{
+    win_sender *ws = arg;
+    static char chunk[WIN_CHUNK];
+    for (uint32_t i = 0; i < WIN_TOTAL / WIN_CHUNK; i++) {
+        if (harness_send(HN, ws->s, chunk, WIN_CHUNK) != (int)WIN_CHUNK) {
+            ws->failed = 1;
+            return;
+        }
+        W->sync->atomic_add32(W->sync->ctx, &ws->sent, WIN_CHUNK);
+    }
+}
+
+START_TEST(test_recv_window)
+{
+    shim_handle port = new_port(), s[2];
+    pair_on_port(port, 26, s);
+    win_sender ws = {s[1], 0, 0};
+    shim_thread t;
+    ck_assert(harness_spawn(HN, &t, win_sender_main, &ws, "window-sender"));
+    uint32_t last = UINT32_MAX, now = 0;
+    for (int still = 0; still < 5;) { /* 5 x 100 ms without progress: blocked */
+        harness_sleep(HN, 100 * 1000000LL);
+        now = W->sync->atomic_load32(W->sync->ctx, &ws.sent);
+        still = now == last ? still + 1 : 0;
+        last = now;
+    }
+    ck_assert_msg(now < WIN_TOTAL, "the peer sent all %u bytes with nobody reading", WIN_TOTAL);
+    ck_assert_msg(now > 0, "not one byte went");
+    char what[96];
+    snprintf(what, sizeof what, "blocks-after-%u-bytes", now);
+    saw("recv-window", what, "a peer's blocking sends to a socket nobody reads (4 KB each)");
+    /* Reading (plain recv on the poller's socket) lets the sender finish. */
+    static char sink[65536];
+    uint64_t got = 0;
+    while (got < WIN_TOTAL) {
+        int n = harness_recv(HN, s[0], sink, sizeof sink, true);
+        ck_assert_msg(n > 0, "recv: %d, error %u", n, W->get_last_error(C));
+        got += (uint64_t)n;
+    }
+    harness_join(HN, &t);
+    ck_assert_int_eq(ws.failed, 0);
+    W->closesocket(C, s[0]);
+    W->closesocket(C, s[1]);
+    ck_assert(W->close_handle(C, port));
+}
+END_TEST
+
+/* ---- §12 rows that hold on Windows and Wine 8 alike (tests/facts12.h) ---- */
+
+#define F12_HARNESS(sh) ((void)(sh), HN)
+#define F12_WAIT_MS WAIT_MS
+#define F12_SETTLE_NS SETTLE_RESET_NS
+#include "tests/facts12.h"
+
+START_TEST(test_facts12)
+{
+    for (size_t i = 0; i < sizeof f12_rows / sizeof f12_rows[0]; i++) {
+        if (!f12_rows[i].real) continue;
+        cf_out o;
+        memset(&o, 0, sizeof o);
+        f12_rows[i].body(W, &o);
+        ck_assert_msg(o.bad[0] == 0, "§12 %s: %s", f12_rows[i].row, o.bad);
+        char why[64];
+        snprintf(why, sizeof why, "§12 %s, as on Windows", f12_rows[i].row);
+        saw(f12_rows[i].name, "holds", why);
+    }
 }
 END_TEST
 
@@ -872,6 +964,8 @@ static Suite *win32_suite(void)
     tcase_add_test(tc, test_notification_modes_accepted);
     tcase_add_test(tc, test_recv_zero_buffers);
     tcase_add_test(tc, test_send_buffer_fills);
+    tcase_add_test(tc, test_recv_window);
+    tcase_add_test(tc, test_facts12);
     tcase_add_test(tc, test_waiter_wake_order);
     tcase_add_test(tc, test_port_close_under_waiter);
     tcase_add_test(tc, test_second_association_fails);
