@@ -390,7 +390,17 @@ static void on_fault(int sig, siginfo_t *si, void *uc) {
     signal(sig, SIG_DFL);
 }
 
+/* The signal stack installed on this OS thread (sigaltstack is per thread),
+ * so a run installs the handler only when another simulator (or nobody)
+ * did: six system calls per execution were 7% of a small scenario's time. */
+static _Thread_local void *fault_altstack;
+
 static void install_fault_handler(sim_ctx *s) {
+    if (fault_altstack == s->altstack) {
+        /* Still ours unless someone replaced it since (one call, not six). */
+        struct sigaction cur;
+        if (sigaction(SIGSEGV, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_fault) return;
+    }
     stack_t ss;
     memset(&ss, 0, sizeof ss);
     ss.ss_sp = s->altstack;
@@ -406,6 +416,17 @@ static void install_fault_handler(sim_ctx *s) {
     sigaction(SIGBUS, &sa, NULL);
     sigaction(SIGFPE, &sa, NULL);
     sigaction(SIGILL, &sa, NULL);
+    fault_altstack = s->altstack;
+}
+
+/* A destroyed simulator's signal stack must not stay installed. */
+static void uninstall_fault_stack(sim_ctx *s) {
+    if (s->altstack == NULL || fault_altstack != s->altstack) return;
+    stack_t ss;
+    memset(&ss, 0, sizeof ss);
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, NULL);
+    fault_altstack = NULL;
 }
 #endif
 
@@ -453,6 +474,9 @@ void sim_destroy(sim_ctx *s) {
     free(s->decisions);
     free(s->events);
     free(s->accs);
+#if !SIM_ASAN && !defined(_WIN32)
+    uninstall_fault_stack(s);
+#endif
     free(s->altstack);
     free(s);
 }
