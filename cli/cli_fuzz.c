@@ -63,6 +63,7 @@ static void fuzz_slice(const cli_opts *o, cli_target *t, uint32_t job, uint32_t 
     tally->first_fail = UINT64_MAX;
     double t0 = wall_seconds(), last = t0;
     cli_outcome oc = {0};
+    t->failure_schedules_only = !(o->report_all && o->json);
     for (uint64_t i = 0;; i++) {
         if (o->runs_set && i >= o->runs) break;
         if (!index_mine(o, i, job, jobs)) continue;
@@ -85,6 +86,7 @@ static void fuzz_slice(const cli_opts *o, cli_target *t, uint32_t job, uint32_t 
         }
     }
     if (show) progress(o, t->path, tally, wall_seconds() - t0, true, jobs);
+    t->failure_schedules_only = false;
     cli_outcome_clear(&oc);
 }
 
@@ -277,6 +279,7 @@ int cli_cmd_bench(const cli_opts *o) {
     for (uint32_t f = 0; f < o->nfiles; f++) {
         cli_target t;
         if (cli_target_open(&t, o->files[f]) != 0) return CLI_EXIT_USAGE;
+        t.failure_schedules_only = true;
         cli_outcome oc = {0};
         uint64_t execs = 0, steps = 0, fails = 0;
         double t0 = wall_seconds(), now = t0;
