@@ -492,6 +492,18 @@ void sim_set_record_trace(sim_ctx *sim, bool on);
 void sim_set_time_jumps(sim_ctx *sim, bool on);
 void sim_set_time_jump_bounds(sim_ctx *sim, uint32_t max_jumps, int64_t max_jump_ns);
 
+/* Measurement only (bench_prefix, the prefix-reuse question): the last
+ * execution's result, and a lower bound of what a snapshot of the simulator
+ * at its end would copy (sim/footprint.c). */
+const sim_result *sim_last_result(const sim_ctx *sim);
+typedef struct sim_footprint {
+    size_t ctx;    /* the context (threads, counters, the decision stream's head) */
+    size_t arena;  /* per-execution arena in use: the poller's and interpreter's memory too */
+    size_t stacks; /* the threads' stacks, as deep as any execution has written them */
+    size_t tables; /* objects, timers and decisions in use */
+} sim_footprint;
+void sim_get_footprint(const sim_ctx *sim, sim_footprint *out);
+
 #ifdef __cplusplus
 }
 #endif
