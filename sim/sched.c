@@ -107,7 +107,8 @@ static void kernel_step(sim_ctx *s, uint32_t acts) {
  * a preemption costs (the models allow it as lateness); otherwise the clock
  * moves only when nothing can run. */
 static void time_jump(sim_ctx *s) {
-    if (!s->cfg.time_jumps || s->jumps >= s->cfg.max_time_jumps) return;
+    /* No timer at all (most steps of most scenarios): nothing to jump to. */
+    if (!s->cfg.time_jumps || s->jumps >= s->cfg.max_time_jumps || s->ntimers == 0) return;
     int64_t next = sim__clock_next(s);
     if (next < 0 || next - s->now_ns > s->cfg.max_jump_ns) return;
     if (sim__choose(s, SIM_CHOICE_JUMP, 2, NULL, SIM_NO_CURRENT) == 0) return;
