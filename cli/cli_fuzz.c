@@ -63,6 +63,10 @@ static void fuzz_slice(const cli_opts *o, cli_target *t, uint32_t job, uint32_t 
     tally->first_fail = UINT64_MAX;
     double t0 = wall_seconds(), last = t0;
     cli_outcome oc = {0};
+    /* Only --json --all prints a passing execution's schedule and hash; a
+     * failure is run again in the parent for its report. */
+    t->failure_schedules_only = !(o->report_all && o->json);
+    sim_set_skip_trace_hash(t->sim, t->failure_schedules_only);
     for (uint64_t i = 0;; i++) {
         if (o->runs_set && i >= o->runs) break;
         if (!index_mine(o, i, job, jobs)) continue;
@@ -85,6 +89,8 @@ static void fuzz_slice(const cli_opts *o, cli_target *t, uint32_t job, uint32_t 
         }
     }
     if (show) progress(o, t->path, tally, wall_seconds() - t0, true, jobs);
+    t->failure_schedules_only = false;
+    sim_set_skip_trace_hash(t->sim, false);
     cli_outcome_clear(&oc);
 }
 
@@ -277,6 +283,8 @@ int cli_cmd_bench(const cli_opts *o) {
     for (uint32_t f = 0; f < o->nfiles; f++) {
         cli_target t;
         if (cli_target_open(&t, o->files[f]) != 0) return CLI_EXIT_USAGE;
+        t.failure_schedules_only = true;
+        sim_set_skip_trace_hash(t.sim, true); /* bench prints no hash */
         cli_outcome oc = {0};
         uint64_t execs = 0, steps = 0, fails = 0;
         double t0 = wall_seconds(), now = t0;

@@ -42,6 +42,7 @@ void model_map_clear(model_map *m) {
     if (++m->gen == 0) {
         /* The generation wrapped: stale stamps could match again. */
         if (m->slots != NULL) memset(m->slots, 0, (size_t)m->cap * sizeof *m->slots);
+        memset(m->dgen, 0, sizeof m->dgen);
         m->gen = 1;
     }
 }
@@ -63,12 +64,19 @@ static model_map_slot *probe(const model_map *m, uint64_t key) {
 }
 
 uint32_t model_map_find(const model_map *m, uint64_t key) {
+    /* dindex is 0 where never written, so a map never cleared (gen 0) finds nothing. */
+    if (key < MODEL_MAP_DIRECT) return m->dgen[key] == m->gen ? m->dindex[key] : 0;
     if (m->cap == 0) return 0;
     const model_map_slot *s = probe(m, key);
     return s->gen == m->gen ? s->index : 0;
 }
 
 static void put(model_map *m, uint64_t key, uint32_t index) {
+    if (key < MODEL_MAP_DIRECT) {
+        m->dgen[key] = m->gen;
+        m->dindex[key] = index;
+        return;
+    }
     model_map_slot *s = probe(m, key);
     s->key = key;
     s->gen = m->gen;

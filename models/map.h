@@ -5,7 +5,9 @@
  * per operation slot ...). Two rules make it fit both jobs:
  *   - it is only probed, never iterated in table order: whatever it stores,
  *     the order in which things are numbered is the order of first sight,
- *     so a table keyed by addresses gives the same ordinals in every run;
+ *     so a table keyed by addresses gives the same ordinals in every run
+ *     (small keys live in a direct table, large ones are hashed: the
+ *     indexes are the same either way);
  *   - clearing is O(1): entries carry the generation they were written in,
  *     and a clear bumps the generation. Memory is kept across clears, so an
  *     execution that looks like the previous one allocates nothing.
@@ -24,7 +26,13 @@ typedef struct model_map_slot {
     uint32_t index;
 } model_map_slot;
 
+/* Keys below this (the checkers' ordinals, thread ids, fds, slot numbers)
+ * skip hashing: a direct table, stamped with the generation like the slots. */
+#define MODEL_MAP_DIRECT 64u
+
 typedef struct model_map {
+    uint32_t dgen[MODEL_MAP_DIRECT];   /* generation when written, per small key */
+    uint32_t dindex[MODEL_MAP_DIRECT];
     model_map_slot *slots;
     uint32_t cap; /* power of two, 0 before first use */
     uint32_t gen;

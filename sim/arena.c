@@ -82,6 +82,15 @@ void *sim_arena_alloc(sim_arena *a, size_t size) {
     }
 }
 
+size_t sim_arena_in_use(const sim_arena *a) {
+    size_t n = 0;
+    for (const sim_arena_chunk *c = a->head; c != NULL; c = c->next) {
+        if (c == a->current) return n + a->used;
+        n += c->size; /* an earlier chunk: counted whole */
+    }
+    return n;
+}
+
 char *sim_arena_vprintf(sim_arena *a, const char *fmt, va_list ap) {
     va_list ap2;
     va_copy(ap2, ap);

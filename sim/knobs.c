@@ -7,6 +7,8 @@
 
 void sim_set_record_trace(sim_ctx *s, bool on) { s->cfg.record_trace = on; }
 
+void sim_set_skip_trace_hash(sim_ctx *s, bool skip) { s->cfg.skip_trace_hash = skip; }
+
 void sim_set_time_jumps(sim_ctx *s, bool on) { s->cfg.time_jumps = on; }
 
 void sim_set_time_jump_bounds(sim_ctx *s, uint32_t max_jumps, int64_t max_jump_ns) {

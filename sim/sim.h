@@ -39,7 +39,11 @@ typedef struct sim_config {
     uint32_t max_decisions;    /* recorded choices before "livelock" */
     uint32_t max_objects;      /* mutexes + semaphores + atomic words per execution (<= SIM_MAX_OBJECTS) */
     size_t stack_size;         /* usable bytes per virtual thread */
-    bool record_trace;         /* keep events for rendering (the hash is always kept) */
+    bool record_trace;         /* keep events for rendering (the hash is kept unless skip_trace_hash) */
+    /* No trace hash (sim_result.trace_hash is 0): for loops that never print
+     * a passing execution's hash (fuzz, bench); its serial chain of mixes is
+     * 7-11% of a small scenario's time. Off (hashing) by default. */
+    bool skip_trace_hash;
     uint32_t max_trace_events; /* events kept when recording; later ones only hashed */
     /* The simulated kernel (sim/kernel/: port.c, sock.c, waitpkt.c). */
     int64_t tick_ns;           /* timer tick for wait timeouts (15.625 ms, §3); 0 = none (Wine) */
@@ -259,7 +263,7 @@ typedef struct sim_result {
     const char *message;          /* a readable report, several lines */
     uint64_t steps;               /* scheduling points taken */
     int64_t virtual_ns;           /* virtual clock at the end */
-    uint64_t trace_hash;          /* 64-bit hash of every event */
+    uint64_t trace_hash;          /* 64-bit hash of every event (0 with skip_trace_hash) */
     const sim_decision *decisions;
     uint32_t ndecisions;
     uint32_t preemptions;
@@ -497,8 +501,21 @@ uint32_t sim_rng_below(uint64_t s[4], uint32_t n); /* uniform in [0, n), n >= 1 
 /* Knobs that may change between executions of one simulator (sim/knobs.c);
  * the rest of the config is fixed at sim_create. */
 void sim_set_record_trace(sim_ctx *sim, bool on);
+void sim_set_skip_trace_hash(sim_ctx *sim, bool skip);
 void sim_set_time_jumps(sim_ctx *sim, bool on);
 void sim_set_time_jump_bounds(sim_ctx *sim, uint32_t max_jumps, int64_t max_jump_ns);
+
+/* Measurement only (bench_prefix, the prefix-reuse question): the last
+ * execution's result, and a lower bound of what a snapshot of the simulator
+ * at its end would copy (sim/footprint.c). */
+const sim_result *sim_last_result(const sim_ctx *sim);
+typedef struct sim_footprint {
+    size_t ctx;    /* the context (threads, counters, the decision stream's head) */
+    size_t arena;  /* per-execution arena in use: the poller's and interpreter's memory too */
+    size_t stacks; /* the threads' stacks, as deep as any execution has written them */
+    size_t tables; /* objects, timers and decisions in use */
+} sim_footprint;
+void sim_get_footprint(const sim_ctx *sim, sim_footprint *out);
 
 #ifdef __cplusplus
 }

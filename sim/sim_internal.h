@@ -40,6 +40,7 @@ void sim_arena_init(sim_arena *a);
 void sim_arena_reset(sim_arena *a);
 void sim_arena_free(sim_arena *a);
 void *sim_arena_alloc(sim_arena *a, size_t size); /* zeroed, 16-byte aligned; aborts on OOM */
+size_t sim_arena_in_use(const sim_arena *a); /* bytes handed out since the reset (earlier chunks whole) */
 char *sim_arena_vprintf(sim_arena *a, const char *fmt, va_list ap);
 char *sim_arena_printf(sim_arena *a, const char *fmt, ...);
 

@@ -44,7 +44,7 @@ static inline uint64_t mix(uint64_t h, uint64_t v) {
 
 void sim__trace_reset(sim_ctx *s) {
     s->nevents = 0;
-    s->hash = 0xCBF29CE484222325ull;
+    s->hash = s->cfg.skip_trace_hash ? 0 : 0xCBF29CE484222325ull;
     s->nacc = 0;
     s->acc_truncated = false;
 }
@@ -119,18 +119,20 @@ static void event_access(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t 
 
 void sim__event(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3) {
     SIM_CHECK(s, (unsigned)kind < SIM_EV__COUNT, "events are of a known kind");
-    uint64_t h = mix(s->hash, s->steps);
     uint32_t thread = s->in_kernel ? SIM_KERNEL : s->current;
-    h = mix(h, ((uint64_t)thread << 32) | (uint32_t)kind);
-    h = mix(h, (uint64_t)s->now_ns);
-    if (kind == SIM_EV_NOTE || kind == SIM_EV_FAIL) {
-        /* a0 is the text: hash its bytes, never its address. */
-        for (const unsigned char *p = (const unsigned char *)(uintptr_t)a0; *p; p++) h = mix(h, *p);
-        h = mix(h, a1);
-    } else {
-        h = mix(mix(mix(mix(h, a0), a1), a2), a3);
+    if (!s->cfg.skip_trace_hash) {
+        uint64_t h = mix(s->hash, s->steps);
+        h = mix(h, ((uint64_t)thread << 32) | (uint32_t)kind);
+        h = mix(h, (uint64_t)s->now_ns);
+        if (kind == SIM_EV_NOTE || kind == SIM_EV_FAIL) {
+            /* a0 is the text: hash its bytes, never its address. */
+            for (const unsigned char *p = (const unsigned char *)(uintptr_t)a0; *p; p++) h = mix(h, *p);
+            h = mix(h, a1);
+        } else {
+            h = mix(mix(mix(mix(h, a0), a1), a2), a3);
+        }
+        s->hash = h;
     }
-    s->hash = h;
     if (s->acc_limit != 0) event_access(s, kind, a0, a1, a2, a3);
     if (!s->cfg.record_trace || s->nevents >= s->cfg.max_trace_events) return;
     if (s->nevents == s->event_cap) {

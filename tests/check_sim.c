@@ -372,6 +372,28 @@ START_TEST(test_replay_same_hash) {
 }
 END_TEST
 
+/* skip_trace_hash: the same executions (verdict, steps, decisions), the
+ * hash 0; switched back on, the same hash as never skipped. */
+START_TEST(test_skip_trace_hash) {
+    demo_counter p = {.threads = 3, .increments = 2, .locked = false};
+    for (uint64_t seed = 0; seed < 100; seed++) {
+        const sim_result *r = run_seed(demo_counter_main, &p, seed);
+        uint64_t hash = r->trace_hash, steps = r->steps;
+        sim_verdict v = r->verdict;
+        uint32_t n = r->ndecisions;
+        ck_assert_uint_ne(hash, 0);
+        sim_set_skip_trace_hash(sim, true);
+        r = run_seed(demo_counter_main, &p, seed);
+        ck_assert_uint_eq(r->trace_hash, 0);
+        ck_assert_int_eq(r->verdict, v);
+        ck_assert_uint_eq(r->steps, steps);
+        ck_assert_uint_eq(r->ndecisions, n);
+        sim_set_skip_trace_hash(sim, false);
+        ck_assert_uint_eq(run_seed(demo_counter_main, &p, seed)->trace_hash, hash);
+    }
+}
+END_TEST
+
 START_TEST(test_divergence_reported) {
     demo_counter p = {.threads = 2, .increments = 2, .locked = true};
     sim_schedule s;
@@ -690,6 +712,7 @@ static Suite *sim_suite(void) {
     tcase_add_test(tc, test_time_frozen_while_runnable);
     tcase_add_test(tc, test_time_jumps);
     tcase_add_test(tc, test_replay_same_hash);
+    tcase_add_test(tc, test_skip_trace_hash);
     tcase_add_test(tc, test_divergence_reported);
     tcase_add_test(tc, test_replay_prefix_then_rest);
     tcase_add_test(tc, test_thousand_seeds_twice);
