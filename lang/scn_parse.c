@@ -464,7 +464,8 @@ static bool finish(scn_parser *P) {
         P->line = 1;
         return scn__err(P, 1, "no threads: a scenario needs at least one `thread NAME:` with steps");
     }
-    if (s->procs == 0) s->procs = 1;
+    /* procs stays 0 when not given: np_init's own default (1) applies, so
+     * the library exercises the poller's defaulting too. */
     if (s->max_fds == 0) s->max_fds = s->nsockets > 8 ? s->nsockets : 8;
     return true;
 }
