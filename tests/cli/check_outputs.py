@@ -225,6 +225,18 @@ check("explore --jobs 2 --max-execs 300: at most 300 executions, stopped_by name
       ex and ex[0]["executions"] <= 300 and (ex[0]["complete"] or ex[0]["stopped_by"] == "max-executions"),
       out[:300])
 
+# A complete search is the same search with one job and with two: the same
+# executions, the same last round, complete either way (item 8).
+for scn in ("scenarios/break/break-twice.scn", "scenarios/break/break-vs-timeout.scn"):
+    got = []
+    for jobs in ("1", "2"):
+        rc, out, err, _ = run(["explore", scn, "--jobs", jobs, "--json"])
+        ex = [r for r in records(out, "explore --jobs %s --json" % jobs) if r["type"] == "explore"]
+        got.append(tuple(ex[0][k] for k in ("executions", "complete", "stopped_by", "preemption_bound",
+                                             "kernel_bound")) if ex else None)
+    check("explore %s: a complete search counts the same with --jobs 1 and 2 (%s)" % (scn, got),
+          got[0] is not None and got[0] == got[1] and got[0][1] is True, str(got))
+
 # ---- item 9: a limit is reported as the limit, with its knob ----
 LIM = os.path.join(T, "limit.scn")
 open(LIM, "w").write("scenario lim\nsocket s\nknob max_decisions 5\nthread a:\n    break\nthread b:\n    break\n")
