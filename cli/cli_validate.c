@@ -195,9 +195,10 @@ static bool validate_one(const cli_opts *o, cli_real *r, const scn_scenario *s, 
             printf("PASS    %-48s %4" PRIu64 " runs %7.2f s  %u outcome%s\n", scn_path(s), done, el, set->n,
                    set->n == 1 ? "" : "s");
         if (slow)
-            printf("        host too slow to judge %" PRIu64 " of %" PRIu64 " run%s: a 1 ms sleep beside %s overslept "
-                   "by up to %.1f ms (tolerance %.1f ms); the first: %s: %s\n",
-                   slow, done, cli_s(done), slow == 1 ? "it" : "them", (double)slow_max / 1e6,
+            printf("        host too slow to judge %" PRIu64 " of %" PRIu64 " run%s: the host kept a thread from running "
+                   "for up to %.1f ms (a wait of the monitor beside it or a sleep step, past its length and a tick; "
+                   "tolerance %.1f ms); the first: %s: %s\n",
+                   slow, done, cli_s(done), (double)slow_max / 1e6,
                    (double)cli_real_tolerance_ns(r) / 1e6, slow_first.property, slow_first.message);
         for (uint32_t b = 0; b < CLI_WINE_DIFFS; b++)
             if (wine_runs[b])
