@@ -194,6 +194,7 @@ typedef struct cli_junit_case {
     const char *property;
     const char *message;
     const char *schedule;
+    const char *skipped; /* not run, and why (validate's NOT-RUN) */
 } cli_junit_case;
 typedef struct cli_sinks {
     FILE *trace, *trace_json, *junit;
@@ -206,8 +207,15 @@ int cli_sinks_open(cli_sinks *s, const cli_opts *o);
 /* Appends the execution just run with the trace kept; `label` says which. */
 void cli_sinks_trace(cli_sinks *s, cli_target *t, const char *label);
 void cli_trace_json_append(cli_sinks *s, cli_target *t, const char *label);
+/* A real execution's model trace (validate), wall time: one process. */
+void cli_trace_json_model(cli_sinks *s, const scn_scenario *scn, const char *path, const model_trace *mt,
+                          const char *label);
 /* One JUnit test case per scenario; `fail` NULL when it passed. */
 void cli_sinks_case(cli_sinks *s, const cli_target *t, double time_s, uint64_t executions, const cli_outcome *fail);
+/* The same by name: `property` non-NULL for a failure, else `skipped` (the
+ * reason) non-NULL for a scenario not run, else a pass. */
+void cli_sinks_case_add(cli_sinks *s, const char *name, const char *path, double time_s, uint64_t executions,
+                        const char *property, const char *message, const char *schedule, const char *skipped);
 /* Writes the JUnit report and closes everything: false if a write failed. */
 bool cli_sinks_close(cli_sinks *s, double elapsed_s);
 const char *cli_strategy_name(cli_strategy s);

@@ -61,18 +61,51 @@ void cli_sinks_trace(cli_sinks *s, cli_target *t, const char *label) {
 
 /* Chrome trace-event format (opens in Perfetto and chrome://tracing): one
  * process per execution, named after its scenario; one track per thread,
- * named as the scenario names it ("main" runs the scenario), and the kernel
- * as a track of its own. ts is virtual time in microseconds (ns precision):
- * events at the same instant share it, in step order; the step is in args. */
-void cli_trace_json_append(cli_sinks *s, cli_target *t, const char *label) {
+ * named as the scenario names it ("main" runs the scenario; the simulator's
+ * kernel is a track of its own). */
+static uint32_t chrome_process(cli_sinks *s, const scn_scenario *scn, const char *path, const char *label) {
     FILE *f = s->trace_json;
     uint32_t pid = ++s->trace_json_pid;
     char name[512];
-    snprintf(name, sizeof name, "%s (%s)%s%s", scn_name(t->scn), t->path, label ? ": " : "", label ? label : "");
+    snprintf(name, sizeof name, "%s (%s)%s%s", scn_name(scn), path, label ? ": " : "", label ? label : "");
     fprintf(f, "%s\n{\"ph\":\"M\",\"pid\":%u,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":", pid > 1 ? "," : "",
             pid);
     cli_json_string(f, name);
     fputs("}}", f);
+    return pid;
+}
+
+static void chrome_thread(FILE *f, const scn_scenario *scn, uint32_t pid, uint32_t tid) {
+    const char *tn = tid == SIM_KERNEL_LABEL ? "kernel" : tid == 0 ? "main" : scn_thread_name(scn, tid - 1);
+    char buf[32];
+    if (tn == NULL) {
+        snprintf(buf, sizeof buf, "T%u", tid);
+        tn = buf;
+    }
+    fprintf(f, ",\n{\"ph\":\"M\",\"pid\":%u,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":", pid, tid);
+    cli_json_string(f, tn);
+    /* The kernel's track last in Perfetto's list; the threads in order. */
+    fprintf(f, "}},\n{\"ph\":\"M\",\"pid\":%u,\"tid\":%u,\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%u}}",
+            pid, tid, tid);
+}
+
+/* An instant event at `ns` (microseconds with ns precision); `clock` names
+ * the args field that carries ns exactly (virtual_ns, wall_ns). */
+static void chrome_instant(FILE *f, uint32_t pid, uint32_t tid, int64_t ns, const char *name, const char *clock,
+                           const char *step_field, uint64_t step, const char *text) {
+    fprintf(f, ",\n{\"ph\":\"i\",\"s\":\"t\",\"pid\":%u,\"tid\":%u,\"ts\":%" PRId64 ".%03d,\"name\":", pid, tid,
+            ns / 1000, (int)(ns % 1000));
+    cli_json_string(f, name);
+    fprintf(f, ",\"args\":{\"%s\":%" PRIu64 ",\"%s\":%" PRId64 ",\"event\":", step_field, step, clock, ns);
+    cli_json_string(f, text);
+    fputs("}}", f);
+}
+
+/* The simulator's execution: ts is virtual time; events at the same instant
+ * share it, in step order; the step is in args. */
+void cli_trace_json_append(cli_sinks *s, cli_target *t, const char *label) {
+    FILE *f = s->trace_json;
+    uint32_t pid = chrome_process(s, t->scn, t->path, label);
     const sim_event *ev = sim_trace_events(t->sim);
     uint32_t n = sim_trace_count(t->sim);
     bool named[SIM_KERNEL_LABEL + 1] = {false};
@@ -81,30 +114,44 @@ void cli_trace_json_append(cli_sinks *s, cli_target *t, const char *label) {
         uint32_t tid = ev[i].thread;
         if (tid <= SIM_KERNEL_LABEL && !named[tid]) {
             named[tid] = true;
-            const char *tn = tid == SIM_KERNEL_LABEL ? "kernel" : tid == 0 ? "main" : scn_thread_name(t->scn, tid - 1);
-            char buf[32];
-            if (tn == NULL) {
-                snprintf(buf, sizeof buf, "T%u", tid);
-                tn = buf;
-            }
-            fprintf(f, ",\n{\"ph\":\"M\",\"pid\":%u,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":", pid, tid);
-            cli_json_string(f, tn);
-            /* The kernel's track last in Perfetto's list; the threads in order. */
-            fprintf(f, "}},\n{\"ph\":\"M\",\"pid\":%u,\"tid\":%u,\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%u}}",
-                    pid, tid, tid);
+            chrome_thread(f, t->scn, pid, tid);
         }
         sim_event_format(t->sim, &ev[i], line, sizeof line);
-        fprintf(f, ",\n{\"ph\":\"i\",\"s\":\"t\",\"pid\":%u,\"tid\":%u,\"ts\":%" PRId64 ".%03d,\"name\":", pid, tid,
-                ev[i].time_ns / 1000, (int)(ev[i].time_ns % 1000));
-        cli_json_string(f, sim_event_name(ev[i].kind));
-        fprintf(f, ",\"args\":{\"step\":%" PRIu64 ",\"virtual_ns\":%" PRId64 ",\"event\":", ev[i].step, ev[i].time_ns);
-        cli_json_string(f, line);
-        fputs("}}", f);
+        chrome_instant(f, pid, tid, ev[i].time_ns, sim_event_name(ev[i].kind), "virtual_ns", "step", ev[i].step, line);
     }
     fflush(f);
 }
 
-void cli_sinks_case(cli_sinks *s, const cli_target *t, double time_s, uint64_t executions, const cli_outcome *fail) {
+/* A real execution's model trace (validate): ts is the backend's clock, wall
+ * time in microseconds, counted from the execution's first event; a thread's
+ * events are in the order it made them, so each track's ts only grows. The
+ * trace's position of each event is in args (seq). */
+void cli_trace_json_model(cli_sinks *s, const scn_scenario *scn, const char *path, const model_trace *mt,
+                          const char *label) {
+    FILE *f = s->trace_json;
+    if (f == NULL) return;
+    uint32_t pid = chrome_process(s, scn, path, label);
+    const model_event *ev = model_trace_events(mt);
+    uint32_t n = model_trace_count(mt);
+    int64_t t0 = n > 0 ? ev[0].time_ns : 0;
+    for (uint32_t i = 1; i < n; i++)
+        if (ev[i].time_ns < t0) t0 = ev[i].time_ns;
+    uint64_t named[4] = {0}; /* threads 0..255 */
+    char line[512];
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t tid = ev[i].thread;
+        if (tid < 256 && !(named[tid / 64] >> (tid % 64) & 1)) {
+            named[tid / 64] |= 1ull << (tid % 64);
+            chrome_thread(f, scn, pid, tid);
+        }
+        model_event_format(&ev[i], line, sizeof line);
+        chrome_instant(f, pid, tid, ev[i].time_ns - t0, model_event_name(ev[i].kind), "wall_ns", "seq", ev[i].seq, line);
+    }
+    fflush(f);
+}
+
+void cli_sinks_case_add(cli_sinks *s, const char *name, const char *path, double time_s, uint64_t executions,
+                        const char *property, const char *message, const char *schedule, const char *skipped) {
     if (s->junit == NULL) return;
     if (s->ncases == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 16;
@@ -113,16 +160,24 @@ void cli_sinks_case(cli_sinks *s, const cli_target *t, double time_s, uint64_t e
     cli_junit_case *c = &s->cases[s->ncases++];
     memset(c, 0, sizeof *c);
     /* Copies: the scenario is freed before the report is written. */
-    c->name = cli_xstrdup(scn_name(t->scn));
-    c->path = cli_xstrdup(t->path);
+    c->name = cli_xstrdup(name);
+    c->path = cli_xstrdup(path);
     c->time_s = time_s;
     c->executions = executions;
-    if (fail != NULL) {
+    if (property != NULL) {
         c->failed = true;
-        c->property = cli_xstrdup(fail->property ? fail->property : "?");
-        c->message = cli_xstrdup(fail->message);
-        c->schedule = cli_xstrdup(fail->schedule ? fail->schedule : "");
+        c->property = cli_xstrdup(property);
+        c->message = cli_xstrdup(message ? message : "");
+        c->schedule = cli_xstrdup(schedule ? schedule : "");
+    } else if (skipped != NULL) {
+        c->skipped = cli_xstrdup(skipped);
     }
+}
+
+void cli_sinks_case(cli_sinks *s, const cli_target *t, double time_s, uint64_t executions, const cli_outcome *fail) {
+    cli_sinks_case_add(s, scn_name(t->scn), t->path, time_s, executions,
+                       fail != NULL ? (fail->property ? fail->property : "?") : NULL, fail ? fail->message : NULL,
+                       fail ? fail->schedule : NULL, NULL);
 }
 
 static void xml_string(FILE *out, const char *s) {
@@ -142,11 +197,16 @@ static void xml_string(FILE *out, const char *s) {
 }
 
 static void junit_write(FILE *f, const cli_junit_case *cases, uint32_t n, double elapsed_s) {
-    uint32_t failures = 0;
-    for (uint32_t i = 0; i < n; i++) failures += cases[i].failed;
+    uint32_t failures = 0, skipped = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        failures += cases[i].failed;
+        skipped += cases[i].skipped != NULL;
+    }
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(f, "<testsuites tests=\"%u\" failures=\"%u\" time=\"%.3f\">\n", n, failures, elapsed_s);
-    fprintf(f, "  <testsuite name=\"iocpcheck\" tests=\"%u\" failures=\"%u\" time=\"%.3f\">\n", n, failures, elapsed_s);
+    fprintf(f, "<testsuites tests=\"%u\" failures=\"%u\" skipped=\"%u\" time=\"%.3f\">\n", n, failures, skipped,
+            elapsed_s);
+    fprintf(f, "  <testsuite name=\"iocpcheck\" tests=\"%u\" failures=\"%u\" skipped=\"%u\" time=\"%.3f\">\n", n,
+            failures, skipped, elapsed_s);
     for (uint32_t i = 0; i < n; i++) {
         const cli_junit_case *c = &cases[i];
         fprintf(f, "    <testcase classname=\"");
@@ -159,9 +219,14 @@ static void junit_write(FILE *f, const cli_junit_case *cases, uint32_t n, double
             xml_string(f, c->property);
             fprintf(f, "\" message=\"");
             xml_string(f, c->message);
-            fprintf(f, "\">schedule: ");
-            xml_string(f, c->schedule);
+            fprintf(f, "\">");
+            if (c->schedule[0] != 0) fprintf(f, "schedule: ");
+            xml_string(f, c->schedule[0] != 0 ? c->schedule : c->message);
             fprintf(f, "</failure>\n");
+        } else if (c->skipped != NULL) {
+            fprintf(f, "      <skipped message=\"");
+            xml_string(f, c->skipped);
+            fprintf(f, "\"/>\n");
         }
         fprintf(f, "      <system-out>%" PRIu64 " executions</system-out>\n", c->executions);
         fprintf(f, "    </testcase>\n");
@@ -186,6 +251,7 @@ bool cli_sinks_close(cli_sinks *s, double elapsed_s) {
         free((char *)s->cases[i].property);
         free((char *)s->cases[i].message);
         free((char *)s->cases[i].schedule);
+        free((char *)s->cases[i].skipped);
     }
     free(s->cases);
     if (!ok) fprintf(stderr, "iocpcheck: an output file could not be written in full\n");

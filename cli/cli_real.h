@@ -29,9 +29,9 @@ typedef struct cli_real_run {
     char property[32]; /* one of the ten, "expect", "setup", ... */
     char message[1024];
     double seconds;    /* wall time of the execution */
-    /* The most a 1 ms sleep of a monitor thread beside the execution
-     * overslept (past a host tick): how long a runnable thread could be kept
-     * from running, measured. */
+    /* The most a 1 ms wait of a monitor thread beside the execution, or a
+     * sleep step of the scenario, overslept (past a host tick): how long the
+     * host kept a runnable thread from running, measured. */
     int64_t overslept_ns;
 } cli_real_run;
 /* Whether a failed run is judged "host too slow": the host kept a thread

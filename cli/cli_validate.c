@@ -98,13 +98,24 @@ static void print_host(const cli_opts *o, cli_real *r, uint64_t runs, int64_t to
     printf("\n");
 }
 
+/* The execution just run into --trace and --trace-json, with `label`. */
+static void trace_run(cli_sinks *sk, cli_real *r, const scn_scenario *s, const char *label) {
+    if (sk->trace != NULL) {
+        fprintf(sk->trace, "== model trace: %s (%s): %s ==\n", scn_path(s), scn_name(s), label);
+        model_trace_write(cli_real_trace(r), sk->trace);
+        fflush(sk->trace);
+    }
+    cli_trace_json_model(sk, s, scn_path(s), cli_real_trace(r), label);
+}
+
 /* One scenario on the real backend; returns false when it failed. */
 static bool validate_one(const cli_opts *o, cli_real *r, const scn_scenario *s, uint64_t runs, tally *tl,
-                         cli_outcome_set *set) {
-    char why[300];
+                         cli_outcome_set *set, cli_sinks *sk) {
+    char why[300], label[96];
     if (!cli_real_fits(r, s, why, sizeof why)) {
         tl->not_run++;
         count_reason(tl, why);
+        cli_sinks_case_add(sk, scn_name(s), scn_path(s), 0, 0, NULL, NULL, NULL, why);
         if (o->json) {
             printf("{\"type\":\"validate\",\"scenario\":");
             json_str(stdout, scn_name(s));
@@ -142,17 +153,19 @@ static bool validate_one(const cli_opts *o, cli_real *r, const scn_scenario *s, 
         if (fails++ == 0) {
             first = run;
             first_run = i;
-            if (o->trace_path != NULL) {
-                FILE *f = strcmp(o->trace_path, "-") == 0 ? stdout : fopen(o->trace_path, "w");
-                if (f != NULL) {
-                    model_trace_write(cli_real_trace(r), f);
-                    if (f != stdout) fclose(f);
-                }
-            }
+            snprintf(label, sizeof label, "run %" PRIu64 " of %" PRIu64 ", the failure", i + 1, runs);
+            trace_run(sk, r, s, label);
         }
         if (!o->keep_going) break;
     }
     double el = wall_seconds() - t0;
+    if (fails == 0) {
+        snprintf(label, sizeof label, "run %" PRIu64 " of %" PRIu64, done, runs);
+        trace_run(sk, r, s, label);
+    }
+    char again[160];
+    snprintf(again, sizeof again, "run %" PRIu64 " of %" PRIu64 " failed: %s", first_run + 1, runs, first.message);
+    cli_sinks_case_add(sk, scn_name(s), scn_path(s), el, done, fails ? first.property : NULL, again, NULL, NULL);
     tl->executions += done;
     tl->too_slow += slow;
     if (o->json) {
@@ -182,9 +195,10 @@ static bool validate_one(const cli_opts *o, cli_real *r, const scn_scenario *s, 
             printf("PASS    %-48s %4" PRIu64 " runs %7.2f s  %u outcome%s\n", scn_path(s), done, el, set->n,
                    set->n == 1 ? "" : "s");
         if (slow)
-            printf("        host too slow to judge %" PRIu64 " of %" PRIu64 " run%s: a 1 ms sleep beside %s overslept "
-                   "by up to %.1f ms (tolerance %.1f ms); the first: %s: %s\n",
-                   slow, done, cli_s(done), slow == 1 ? "it" : "them", (double)slow_max / 1e6,
+            printf("        host too slow to judge %" PRIu64 " of %" PRIu64 " run%s: the host kept a thread from running "
+                   "for up to %.1f ms (a wait of the monitor beside it or a sleep step, past its length and a tick; "
+                   "tolerance %.1f ms); the first: %s: %s\n",
+                   slow, done, cli_s(done), (double)slow_max / 1e6,
                    (double)cli_real_tolerance_ns(r) / 1e6, slow_first.property, slow_first.message);
         for (uint32_t b = 0; b < CLI_WINE_DIFFS; b++)
             if (wine_runs[b])
@@ -302,6 +316,10 @@ int cli_cmd_validate(const cli_opts *o) {
             rc = CLI_EXIT_USAGE;
         }
     }
+    /* Output files open before anything runs (a bad path: exit 2). */
+    cli_sinks sk;
+    memset(&sk, 0, sizeof sk);
+    if (rc == 0) rc = cli_sinks_open(&sk, o);
     int64_t tol = (int64_t)((o->tolerance_ms >= 0 ? o->tolerance_ms : CLI_DEFAULT_TOLERANCE_MS) * 1e6);
     uint64_t runs = o->runs_set ? o->runs : DEFAULT_RUNS;
     cli_real *r = rc == 0 ? cli_real_create(tol) : NULL;
@@ -311,7 +329,7 @@ int cli_cmd_validate(const cli_opts *o) {
     if (rc == 0) print_host(o, r, runs, tol);
     for (uint32_t f = 0; f < o->nfiles && rc == 0; f++) {
         cli_outcome_set set = {0};
-        bool ok = validate_one(o, r, scns[f], runs, &tl, &set);
+        bool ok = validate_one(o, r, scns[f], runs, &tl, &set, &sk);
         if (ok && o->conformance) {
             int crc = conform_one(o, r, scns[f], &set, &tl);
             if (crc != 0) rc = crc;
@@ -360,6 +378,7 @@ int cli_cmd_validate(const cli_opts *o) {
         }
     }
     if (rc == 0 && (tl.failed > 0 || tl.gaps > 0)) rc = CLI_EXIT_FAIL;
+    if (!cli_sinks_close(&sk, el) && rc == CLI_EXIT_PASS) rc = CLI_EXIT_INTERNAL;
     cli_real_destroy(r);
     for (uint32_t f = 0; f < o->nfiles; f++)
         if (scns[f] != NULL) scn_free(scns[f]);

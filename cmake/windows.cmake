@@ -84,7 +84,8 @@ iocpcheck_add_wine_test(bench-real iocpcheck bench --backend win32 --time 0.1s
 iocpcheck_add_wine_test(golden ${CMAKE_COMMAND} -DGOLDEN=${CMAKE_CURRENT_SOURCE_DIR}/tests/golden/close-data-race.jsonl
   "-DCMD=${CMAKE_CROSSCOMPILING_EMULATOR}|$<TARGET_FILE:iocpcheck>|fuzz|scenarios/close/close-data-race.scn|--runs|300|--json|--all"
   -P ${CMAKE_CURRENT_SOURCE_DIR}/tests/golden/compare.cmake)
-# validate's JSON lines against schemas/iocpcheck.schema.json (python3-jsonschema).
+# validate's outputs by real parsers: JSON lines against schemas/iocpcheck.schema.json
+# (python3-jsonschema), --junit (XML), --trace-json (the Chrome-trace reader of cli-outputs), --trace.
 iocpcheck_add_wine_test(outputs python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/check_validate_json.py
   ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:iocpcheck>)
 foreach(t validate conformance bench-real golden outputs)

@@ -25,6 +25,10 @@ static const char *const kind_names[MEV__COUNT] = {
     [MEV_FAULT] = "fault",
 };
 
+const char *model_event_name(uint32_t kind) {
+    return kind < MEV__COUNT && kind_names[kind] != NULL ? kind_names[kind] : "event?";
+}
+
 const char *model_op_name(uint64_t op) {
     switch (op) {
     case MOP_READ: return "read";
@@ -146,7 +150,7 @@ static int args(const model_event *e, char *d, size_t n) {
 
 /* "[seq] time thread name " */
 static int head(const model_event *e, char *d, size_t n) {
-    const char *name = e->kind < MEV__COUNT && kind_names[e->kind] != NULL ? kind_names[e->kind] : "event?";
+    const char *name = model_event_name(e->kind);
     int64_t t = e->time_ns;
     uint64_t ut = t < 0 ? (uint64_t)0 - (uint64_t)t : (uint64_t)t;
     return snprintf(d, n, "[%" PRIu64 "] %s%" PRIu64 ".%06" PRIu64 "ms t%" PRIu32 " %s ", e->seq, t < 0 ? "-" : "",

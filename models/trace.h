@@ -169,6 +169,7 @@ const char *model_record_wrap(shim *out, const shim *inner, model_trace *t);
 /* Names of model_op and model_outcome values, as the scenario language and
  * the reports spell them. */
 const char *model_op_name(uint64_t op);
+const char *model_event_name(uint32_t kind); /* "dequeue", "op_end", ... (the text trace's names) */
 const char *model_outcome_name(uint64_t outcome);
 
 /* Renders one event as text (no newline); snprintf-style length. */

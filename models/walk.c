@@ -42,7 +42,11 @@ mw_sock *mw_sock_get(mw *w, uint64_t sock) {
 mw_fd *mw_fd_get(mw *w, uint64_t fd) {
     bool fresh = model_map_find(&w->fds.map, fd) == 0;
     mw_fd *f = TGET(w, fds, fd);
-    if (fresh) f->exp[0] = f->exp[1] = MW_NEVER;
+    if (fresh)
+        for (uint32_t m = 0; m < 2; m++) {
+            f->exp[m] = f->grp_min[m] = f->held_min[m] = MW_NEVER;
+            f->grp_alone[m] = true;
+        }
     return f;
 }
 
@@ -166,14 +170,18 @@ static void op_begin(mw *w, const model_event *e) {
     op->closed_before_at = f->close_end_at;
     if (op->kind == MOP_READ || op->kind == MOP_WRITE) {
         uint32_t m = op->kind == MOP_WRITE;
-        op->min_exp = f->exp[m];
-        op->min_exp_seq = f->exp_seq[m];
-        if (f->exp_unsettled[m] > 0 && f->exp_old[m] < op->min_exp) {
-            /* another thread's new deadline may not have reached the poller */
-            op->min_exp = f->exp_old[m];
-            op->min_exp_seq = f->exp_old_seq[m];
+        /* Any deadline of the last group may be the poller's; while a set
+         * is still running, so may the one before the group. */
+        op->min_exp = f->grp_min[m];
+        op->min_exp_seq = f->grp_min_seq[m];
+        if (f->exp_unsettled[m] > 0 && f->held_min[m] < op->min_exp) {
+            op->min_exp = f->held_min[m];
+            op->min_exp_seq = f->held_min_seq[m];
         }
-        op->past_own = f->exp[m] == MW_EXPIRED && f->exp_thread[m] == e->thread;
+        /* Certainly past only when this thread's own set was the only one
+         * of its group and every set has returned. */
+        op->past_own = f->exp[m] == MW_EXPIRED && f->exp_thread[m] == e->thread && f->grp_alone[m] &&
+                       f->exp_unsettled[m] == 0;
         op->past_seq = f->exp_seq[m];
         if (f->nopen < MW_FD_OPEN_OPS) f->open_ops[f->nopen++] = i;
         else op->exp_untracked = true;
@@ -210,20 +218,33 @@ static void deadline(mw *w, const model_event *e) {
     bool r = a[1] == 'r' || a[1] == 'r' + 'w', wr = a[1] == 'w' || a[1] == 'r' + 'w';
     for (uint32_t m = 0; m < 2; m++) {
         if (!(m == 0 ? r : wr)) continue;
-        if (f->exp_unsettled[m] == 0 || f->exp[m] < f->exp_old[m]) {
-            f->exp_old[m] = f->exp[m];
-            f->exp_old_seq[m] = f->exp_seq[m];
+        if (f->exp_unsettled[m] == 0) { /* a new group; the last one's is what the poller holds now */
+            f->held_min[m] = f->grp_min[m];
+            f->held_min_seq[m] = f->grp_min_seq[m];
+            f->grp_min[m] = x;
+            f->grp_min_seq[m] = e->seq;
+            f->grp_alone[m] = true;
+        } else {
+            f->grp_alone[m] = false;
+            if (x < f->grp_min[m]) {
+                f->grp_min[m] = x;
+                f->grp_min_seq[m] = e->seq;
+            }
         }
         f->exp_unsettled[m]++;
         f->exp[m] = x;
         f->exp_seq[m] = e->seq;
         f->exp_thread[m] = e->thread;
     }
-    /* The operations running now had this deadline in force too. */
+    /* The operations running now may have this deadline in force too (its
+     * set may land before they look), and a past deadline of their own may
+     * be replaced before their prepare reads it. */
     for (uint32_t k = 0; k < f->nopen; k++) {
         mw_op *op = mw_op_at(w, f->open_ops[k]);
         bool hit = op->kind == MOP_WRITE ? wr : r;
-        if (hit && x < op->min_exp) {
+        if (!hit) continue;
+        op->past_own = false;
+        if (x < op->min_exp) {
             op->min_exp = x;
             op->min_exp_seq = e->seq;
         }
@@ -277,8 +298,11 @@ void mw_apply(mw *w, const model_event *e) {
     case MEV_FD_OPEN: {
         mw_fd *f = mw_fd_get(w, a[0]);
         f->sock = a[1];
-        f->exp[0] = f->exp[1] = MW_NEVER;
-        f->exp_unsettled[0] = f->exp_unsettled[1] = 0;
+        for (uint32_t m = 0; m < 2; m++) {
+            f->exp[m] = f->grp_min[m] = f->held_min[m] = MW_NEVER;
+            f->exp_unsettled[m] = 0;
+            f->grp_alone[m] = true;
+        }
         f->close_begin_at = f->close_end_at = 0;
         f->closes = 0;
         mw_sock_get(w, a[1])->fd = a[0];

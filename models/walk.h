@@ -99,12 +99,19 @@ typedef struct mw_fd {
     int64_t exp[2];        /* read, write: expiry in force (MW_NEVER / MW_EXPIRED / absolute ns) */
     uint64_t exp_seq[2];
     uint32_t exp_thread[2]; /* the thread that set it */
-    /* Deadlines recorded whose poller call has not returned yet (no
-     * MEV_DEADLINE_SET): while any is, the poller may still hold the older
-     * one, exp_old (the earliest of those it may hold). */
+    /* A deadline takes effect when its np_fd_set_deadline runs, somewhere
+     * between its MEV_DEADLINE (the harness's note) and its MEV_DEADLINE_SET.
+     * Sets whose windows overlap form a group; once all have returned the
+     * poller holds one of the group's deadlines, whichever call ran last.
+     *   exp_unsettled: notes whose call has not returned;
+     *   grp_min: the earliest deadline of the current (or last) group;
+     *   grp_alone: that group is one note;
+     *   held_min: the earliest the poller may hold before the group's calls
+     *             (the previous group's grp_min). */
     uint32_t exp_unsettled[2];
-    int64_t exp_old[2];
-    uint64_t exp_old_seq[2];
+    int64_t grp_min[2], held_min[2];
+    uint64_t grp_min_seq[2], held_min_seq[2];
+    bool grp_alone[2];
     uint64_t close_begin_at, close_end_at; /* seq + 1 of its first close's begin / end since opened (0: none) */
     uint32_t closes;       /* closes begun since opened */
     uint32_t open_ops[MW_FD_OPEN_OPS];

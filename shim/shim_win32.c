@@ -688,12 +688,15 @@ static void w_sleep_ns(void *ctx, int64_t ns)
 struct thread_start {
     shim_thread_fn fn;
     void *arg;
+    uint64_t number; /* TLS value of its thread number, given at the spawn */
 };
 
 static DWORD WINAPI thread_trampoline(LPVOID p)
 {
     struct thread_start st = *(struct thread_start *)p;
     free(p);
+    if (st.number != 0)
+        TlsSetValue(tls_slot, (void *)(uintptr_t)st.number);
     st.fn(st.arg);
     return 0;
 }
@@ -709,6 +712,14 @@ static bool w_thread_spawn(void *ctx, shim_thread *t, shim_thread_fn fn, void *a
     }
     st->fn = fn;
     st->arg = arg;
+    /* Numbered in spawn order, not on first sight: a scenario's threads are
+     * 1, 2, ... in the order it declares them, as on the simulator, so a
+     * trace can name them (validate --trace-json). */
+    st->number = 0;
+    if (InitOnceExecuteOnce(&tls_once, tls_init, NULL, NULL)) {
+        uint64_t gen = (uint32_t)InterlockedCompareExchange(&thread_generation, 0, 0);
+        st->number = gen << 32 | (uint64_t)(uint32_t)InterlockedIncrement(&thread_next);
+    }
     HANDLE h = CreateThread(NULL, 0, thread_trampoline, st, 0, NULL);
     if (h == NULL) {
         free(st);

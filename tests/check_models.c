@@ -445,6 +445,72 @@ START_TEST(test_deadline_set_then_early_timeout) {
 }
 END_TEST
 
+/* Two threads set fd 0's read deadline at once: thread 0 notes 1 ms, thread
+ * 2 notes 4 ms, thread 2's np_fd_set_deadline returns first and thread 0's
+ * last, so the poller holds 1 ms although 4 ms was noted last. Both calls
+ * have returned when thread 1's read begins; its timeout at 2 ms is right.
+ * The deadline takes effect at the call: of overlapping sets any may be the
+ * last to land. */
+START_TEST(test_deadline_overlapping_sets_last_call_wins) {
+    prologue();
+    at(0, 0);
+    E(MEV_DEADLINE, 0, 'r', 1 * MS);
+    at(2, 0);
+    E(MEV_DEADLINE, 0, 'r', 4 * MS);
+    E(MEV_DEADLINE_SET, 0, 'r');
+    at(0, 0);
+    E(MEV_DEADLINE_SET, 0, 'r');
+    at(1, 1 * MS);
+    E(MEV_OP_BEGIN, 1, MOP_READ, 0, 16);
+    at(1, 2 * MS);
+    E(MEV_OP_END, 1, MOP_READ, MOUT_TIMEOUT, 0);
+    epilogue(2 * MS);
+    keeps();
+}
+END_TEST
+
+/* Clause (b) at the call, not the note: thread 1 noted "past" last, but
+ * thread 0's set of a far deadline, noted first, landed after thread 1's;
+ * thread 1's read then finds no expired deadline and reads its bytes. */
+START_TEST(test_deadline_past_overtaken_by_other_set) {
+    prologue();
+    at(2, 0);
+    E(MEV_PEER_SEND, 0, 2, 0);
+    at(0, 0);
+    E(MEV_DEADLINE, 0, 'r', 50 * MS);
+    at(1, 0);
+    E(MEV_DEADLINE, 0, 'r', NONE);
+    E(MEV_DEADLINE_SET, 0, 'r');
+    at(0, 0);
+    E(MEV_DEADLINE_SET, 0, 'r');
+    at(1, 0);
+    E(MEV_OP_BEGIN, 1, MOP_READ, 0, 8);
+    E(MEV_OP_END, 1, MOP_READ, MOUT_OK, 2, 0);
+    epilogue(1 * MS);
+    keeps();
+}
+END_TEST
+
+/* ... and a set by another thread while the read runs may land before the
+ * read's prepare looks at the deadline. */
+START_TEST(test_deadline_past_replaced_while_running) {
+    prologue();
+    at(2, 0);
+    E(MEV_PEER_SEND, 0, 2, 0);
+    at(1, 0);
+    E(MEV_DEADLINE, 0, 'r', NONE);
+    E(MEV_DEADLINE_SET, 0, 'r');
+    E(MEV_OP_BEGIN, 1, MOP_READ, 0, 8);
+    at(0, 0);
+    E(MEV_DEADLINE, 0, 'r', 0);
+    E(MEV_DEADLINE_SET, 0, 'r');
+    at(1, 0);
+    E(MEV_OP_END, 1, MOP_READ, MOUT_OK, 2, 0);
+    epilogue(1 * MS);
+    keeps();
+}
+END_TEST
+
 START_TEST(test_deadline_timeout_without_deadline) {
     prologue();
     at(1, 0);
@@ -462,6 +528,7 @@ START_TEST(test_deadline_past_ignored) {
     E(MEV_PEER_SEND, 0, 2, 0);
     at(1, 0);
     uint64_t d = E(MEV_DEADLINE, 0, 'r' + 'w', NONE);
+    E(MEV_DEADLINE_SET, 0, 'r' + 'w'); /* the interpreter records the set's return */
     uint64_t b = E(MEV_OP_BEGIN, 1, MOP_READ, 0, 8);
     uint64_t end = E(MEV_OP_END, 1, MOP_READ, MOUT_OK, 2, 0);
     BREAKS(P_DEADLINE, d, b, end);
@@ -1054,6 +1121,9 @@ int main(void) {
     tcase_add_test(tp, test_bytes_lost_before_eof);
     tcase_add_test(tp, test_bytes_in_order_to_eof_keeps);
     tcase_add_test(tp, test_deadline_timeout_too_early);
+    tcase_add_test(tp, test_deadline_overlapping_sets_last_call_wins);
+    tcase_add_test(tp, test_deadline_past_overtaken_by_other_set);
+    tcase_add_test(tp, test_deadline_past_replaced_while_running);
     tcase_add_test(tp, test_deadline_timeout_without_deadline);
     tcase_add_test(tp, test_deadline_past_ignored);
     tcase_add_test(tp, test_deadline_closed_without_close);

@@ -28,9 +28,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
 
 import jsonschema
+
+import outputs_lib
+from outputs_lib import scn_info
 
 B = sys.argv[1]
 CLI = os.path.join(B, "iocpcheck")
@@ -74,82 +76,14 @@ def records(out, name):
     return recs
 
 
-def scn_info(path):
-    text = open(path).read()
-    name = re.search(r"^scenario\s+(\S+)", text, re.M).group(1)
-    threads = re.findall(r"^thread\s+([A-Za-z_][A-Za-z0-9_-]*)\s*:", text, re.M)
-    return name, threads
-
-
 def junit(path, name, want_names, want_failed):
-    try:
-        root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError) as e:
-        check(name + ": JUnit parses", False, str(e))
-        return
-    cases = list(root.iter("testcase"))
-    names = [c.get("name") for c in cases]
-    failed = [c.get("name") for c in cases if c.find("failure") is not None]
-    suite = root.find("testsuite")
-    ok = (root.tag == "testsuites" and names == want_names and sorted(failed) == sorted(want_failed)
-          and int(root.get("tests")) == len(want_names) and int(root.get("failures")) == len(want_failed)
-          and suite is not None and int(suite.get("tests")) == len(want_names))
-    ok = ok and all(c.find("failure").get("type") for c in cases if c.find("failure") is not None)
-    ok = ok and all(re.fullmatch(r"\d+ executions", c.find("system-out").text or "") for c in cases)
-    check(name + ": JUnit names %s, failed %s" % (want_names, want_failed), ok,
-          "got names %s failed %s counts %s/%s" % (names, failed, root.get("tests"), root.get("failures")))
+    p = outputs_lib.junit(path, want_names, want_failed)
+    check(name + ": JUnit names %s, failed %s" % (want_names, want_failed), not p, "; ".join(p[:3]))
 
 
 def chrome(path, name, want_processes, scns):
-    """scns: the scenario files whose executions the trace holds, in order."""
-    try:
-        doc = json.load(open(path))
-    except (ValueError, OSError) as e:
-        check(name + ": Chrome trace parses", False, str(e))
-        return
-    evs = doc.get("traceEvents")
-    problems = []
-    if not isinstance(evs, list):
-        problems.append("no traceEvents list")
-        evs = []
-    pnames, tnames, last = {}, {}, {}
-    for e in evs:
-        for k in ("ph", "pid", "tid", "name"):
-            if k not in e:
-                problems.append("event without %s: %r" % (k, e))
-        if e.get("ph") == "M":
-            if e["name"] == "process_name":
-                pnames[e["pid"]] = e["args"]["name"]
-            elif e["name"] == "thread_name":
-                tnames[(e["pid"], e["tid"])] = e["args"]["name"]
-            continue
-        if e.get("ph") != "i" or not isinstance(e.get("ts"), (int, float)) or e.get("s") != "t":
-            problems.append("bad instant event %r" % e)
-            continue
-        track = (e["pid"], e["tid"])
-        if track not in tnames:
-            problems.append("track %s has events before (or without) a thread_name" % (track,))
-        if e["ts"] < last.get(track, -1):
-            problems.append("ts goes back on track %s at %r" % (track, e))
-        last[track] = e["ts"]
-        if abs(e["ts"] * 1000 - e["args"]["virtual_ns"]) > 0.5:
-            problems.append("ts %r is not virtual_ns/1000 (%r)" % (e["ts"], e["args"]["virtual_ns"]))
-    pids = sorted(pnames)
-    if pids != list(range(1, want_processes + 1)):
-        problems.append("processes %s, want 1..%d" % (pids, want_processes))
-    for pid, scn in zip(pids, scns):
-        sname, threads = scn_info(scn)
-        if not pnames[pid].startswith(sname + " ("):
-            problems.append("process %d named %r, not after %s" % (pid, pnames[pid], sname))
-        names = {tnames[k] for k in tnames if k[0] == pid}
-        want = {"main"} | set(threads)
-        if not names <= want | {"kernel"} or not (names & set(threads)):
-            problems.append("process %d threads %s, want from %s and kernel" % (pid, sorted(names), sorted(want)))
-        for k, v in tnames.items():
-            if k[0] == pid and (k[1] == 64) != (v == "kernel"):
-                problems.append("track %s named %r: the kernel (64) is the track named kernel" % (k, v))
-    check(name + ": Chrome trace: %d events, %d processes, tracks named, ts monotonic" % (len(evs), len(pids)),
-          not problems, "; ".join(problems[:3]))
+    p, tnames = outputs_lib.chrome(path, want_processes, scns)
+    check(name + ": Chrome trace: %d processes, tracks named, ts monotonic" % want_processes, not p, "; ".join(p[:3]))
     return tnames
 
 
@@ -290,6 +224,18 @@ ex = [r for r in recs if r["type"] == "explore"]
 check("explore --jobs 2 --max-execs 300: at most 300 executions, stopped_by named",
       ex and ex[0]["executions"] <= 300 and (ex[0]["complete"] or ex[0]["stopped_by"] == "max-executions"),
       out[:300])
+
+# A complete search is the same search with one job and with two: the same
+# executions, the same last round, complete either way (item 8).
+for scn in ("scenarios/break/break-twice.scn", "scenarios/break/break-vs-timeout.scn"):
+    got = []
+    for jobs in ("1", "2"):
+        rc, out, err, _ = run(["explore", scn, "--jobs", jobs, "--json"])
+        ex = [r for r in records(out, "explore --jobs %s --json" % jobs) if r["type"] == "explore"]
+        got.append(tuple(ex[0][k] for k in ("executions", "complete", "stopped_by", "preemption_bound",
+                                             "kernel_bound")) if ex else None)
+    check("explore %s: a complete search counts the same with --jobs 1 and 2 (%s)" % (scn, got),
+          got[0] is not None and got[0] == got[1] and got[0][1] is True, str(got))
 
 # ---- item 9: a limit is reported as the limit, with its knob ----
 LIM = os.path.join(T, "limit.scn")
