@@ -5,29 +5,21 @@
 # checkout is $SRC/iocpcheck), OUT (where targets, dictionaries, options
 # and seed corpora go); WORK (scratch) when set. Checked locally by
 # fuzz/cflite-check (CTest fuzz-cflite-build).
-src=$SRC/iocpcheck
+# OSS-Fuzz runs this with bash -eu; so does a plain `bash build.sh`.
+set -eu
+src=$(cd "$SRC/iocpcheck" && pwd)
 build=${WORK:-/tmp}/iocpcheck-build
-configure() { # BUILD_DIR EXTRA_CFLAGS
-  cmake -S "$src" -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_C_COMPILER="$CC" -DCMAKE_C_FLAGS="$CFLAGS $2" \
-    -DIOCPCHECK_FUZZ=ON -DIOCPCHECK_FUZZ_ENGINE="$LIB_FUZZING_ENGINE" -DIOCPCHECK_FUZZ_MUTANTS= \
-    -DIOCPCHECK_TESTS=OFF -DIOCPCHECK_BENCH=OFF -DIOCPCHECK_MUTANTS=OFF
-}
-# The parsers' targets: everything instrumented.
-configure "$build" ""
-cmake --build "$build" --target fuzz_scenario_parse fuzz_schedule -j "$(nproc)"
-cp "$build/fuzz/fuzz_scenario_parse" "$build/fuzz/fuzz_schedule" "$OUT/"
-# fuzz_decisions: coverage of the poller and of fuzz/ only (the README's
-# "Fuzzing" section: the engine's and the interpreter's edges are noise to
-# a schedule search, and cost time). Sanitizers still cover everything.
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_COMPILER="$CC" -DCMAKE_C_FLAGS="$CFLAGS" \
+  -DIOCPCHECK_FUZZ=ON -DIOCPCHECK_FUZZ_ENGINE="$LIB_FUZZING_ENGINE" -DIOCPCHECK_FUZZ_MUTANTS= \
+  -DIOCPCHECK_TESTS=OFF -DIOCPCHECK_BENCH=OFF -DIOCPCHECK_MUTANTS=OFF
+targets="fuzz_scenario_parse fuzz_schedule fuzz_decisions"
 # fuzz_decisions_schedule writes fuzz_decisions' seeds when it is built.
-if [[ "$CFLAGS" == *-fsanitize=fuzzer-no-link* || "$CFLAGS" == *-fsanitize-coverage=* ]]; then
-  configure "$build-decisions" "-fsanitize-coverage-allowlist=$src/fuzz/coverage-allow.txt"
-else
-  configure "$build-decisions" "" # no SanitizerCoverage (a coverage or AFL++ build): nothing to limit
-fi
-cmake --build "$build-decisions" --target fuzz_decisions fuzz_decisions_schedule -j "$(nproc)"
-cp "$build-decisions/fuzz/fuzz_decisions" "$OUT/"
+# shellcheck disable=SC2086
+cmake --build "$build" --target $targets fuzz_decisions_schedule -j "$(nproc)"
+for t in $targets; do
+  cp "$build/fuzz/$t" "$OUT/"
+done
 cp "$src/fuzz/scenario.dict" "$OUT/fuzz_scenario_parse.dict"
 cp "$src/fuzz/schedule.dict" "$OUT/fuzz_schedule.dict"
 # fuzz_decisions: inputs of any length from the start (len_control = 0):
@@ -51,4 +43,4 @@ PY
 }
 seed_zip "$OUT/fuzz_scenario_parse_seed_corpus.zip" "$src/scenarios" "$src/tests/scenarios"
 seed_zip "$OUT/fuzz_schedule_seed_corpus.zip" "$src/fuzz/seeds/schedule"
-seed_zip "$OUT/fuzz_decisions_seed_corpus.zip" "$build-decisions/fuzz/seeds/decisions"
+seed_zip "$OUT/fuzz_decisions_seed_corpus.zip" "$build/fuzz/seeds/decisions"

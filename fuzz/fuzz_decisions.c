@@ -3,7 +3,8 @@
  *
  * Guidance: the coverage of the poller, the simulated kernel and the
  * engine; with -use_value_profile=1 also the operands of their compares;
- * and the schedule-state features of observe.h (extra counters).
+ * and, when IOCPCHECK_FUZZ_FEEDBACK asks for them, the schedule-state
+ * features of observe.h (extra counters).
  * Mutations: libFuzzer's, and with IOCPCHECK_FUZZ_MUTATOR=1 the
  * structural ones of mutator.c.
  *

@@ -175,7 +175,7 @@ void fuzz_observe_setup(void) {
     if (done) return;
     done = true;
     const char *f = getenv("IOCPCHECK_FUZZ_FEEDBACK");
-    if (f == NULL) f = "s";
+    if (f == NULL) f = ""; /* measured: neither s nor p pays on the hard pairs (README) */
     boolean = strchr(f, 'b') != NULL;
     no_thread = strchr(f, 'n') != NULL;
     no_pairs = strchr(f, 'e') != NULL;

@@ -2,7 +2,8 @@
  * features of the schedule's state, counted in an extra-counters region.
  *
  * Two sources, each switched by a letter of IOCPCHECK_FUZZ_FEEDBACK
- * (default "s"; "" or "-" for code coverage and value profiles alone):
+ * (default none, "" or "-": code coverage and value profiles alone, which
+ * measured as well or better on the README's hard pairs):
  *   p  pairs of consecutive decisions (kind, label, preemption): the
  *      interleaving as a sequence of choices;
  *   s  the synchronization state the poller builds, seen through its seam:
