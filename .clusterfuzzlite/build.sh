@@ -5,7 +5,9 @@
 # checkout is $SRC/iocpcheck), OUT (where targets, dictionaries, options
 # and seed corpora go); WORK (scratch) when set. Checked locally by
 # fuzz/cflite-check (CTest fuzz-cflite-build).
-src=$SRC/iocpcheck
+# OSS-Fuzz runs this with bash -eu; so does a plain `bash build.sh`.
+set -eu
+src=$(cd "$SRC/iocpcheck" && pwd)
 build=${WORK:-/tmp}/iocpcheck-build
 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER="$CC" -DCMAKE_C_FLAGS="$CFLAGS" \

@@ -18,17 +18,8 @@ static void (*observer)(const sim_choice_point *pt, uint32_t index);
 
 void fuzz_decisions_observe(void (*fn)(const sim_choice_point *pt, uint32_t index)) { observer = fn; }
 
-/* The bytes chooser, with every answer shown to the observer. */
-static uint32_t observed_choose(void *self, sim_ctx *sim, const sim_choice_point *pt) {
-    sim_chooser *inner = self;
-    uint32_t idx = inner->choose(inner->self, sim, pt);
-    if (observer != NULL) observer(pt, idx);
-    return idx;
-}
-static void observed_begin(void *self, sim_ctx *sim) {
-    sim_chooser *inner = self;
-    inner->begin(inner->self, sim);
-}
+static const shim *(*wrapper)(sim_ctx *sim, const shim *sh);
+void fuzz_decisions_wrap(const shim *(*wrap)(sim_ctx *sim, const shim *sh)) { wrapper = wrap; }
 
 static cli_target *open_target(uint32_t pick) {
     if (!opened[pick]) {
@@ -109,14 +100,75 @@ void fuzz_decisions_range(uint32_t *first, uint32_t *count) {
     *count = only >= 0 ? 1 : fuzz_nscenarios < MAX_SCENARIOS ? fuzz_nscenarios : MAX_SCENARIOS;
 }
 
-const char *fuzz_decisions_run(const uint8_t *data, size_t size, cli_outcome *out) {
+static uint32_t input_pick(const uint8_t *data, size_t size) {
     uint32_t first, n;
     fuzz_decisions_range(&first, &n);
-    uint32_t pick = first + (size > 0 ? data[0] % n : 0);
-    cli_target *t = open_target(pick);
+    return first + (size > 0 ? data[0] % n : 0);
+}
+
+/* The input's chooser: its bytes (search/bytes.c), then, past their end,
+ * the tail (decisions.h): random, seeded from the bytes, or the first
+ * chooser's non-preemptive answers. */
+typedef struct input_chooser {
     sim_bytes b;
-    sim_chooser ch = size > 0 ? sim_bytes_chooser(&b, data + 1, size - 1) : sim_bytes_chooser(&b, NULL, 0);
-    sim_chooser obs = {&ch, "bytes", observed_begin, observed_choose, NULL};
-    cli_exec(t, &obs, out);
+    sim_chooser bytes;
+    sim_random r;
+    sim_swarm w;
+    sim_chooser tail;
+} input_chooser;
+
+enum { TAIL_RANDOM, TAIL_SWARM, TAIL_MIX, TAIL_FIRST };
+static int tail_kind(void) {
+    static int kind = -1;
+    if (kind < 0) {
+        const char *t = getenv("IOCPCHECK_FUZZ_TAIL");
+        kind = t == NULL || *t == 0 ? TAIL_RANDOM : strcmp(t, "swarm") == 0 ? TAIL_SWARM : strcmp(t, "mix") == 0 ? TAIL_MIX
+             : strcmp(t, "first") == 0 ? TAIL_FIRST : TAIL_RANDOM;
+    }
+    return kind;
+}
+
+static uint32_t input_choose(void *self, sim_ctx *sim, const sim_choice_point *pt) {
+    input_chooser *in = self;
+    uint32_t idx = in->b.pos < in->b.size ? in->bytes.choose(in->bytes.self, sim, pt) : in->tail.choose(in->tail.self, sim, pt);
+    if (observer != NULL) observer(pt, idx);
+    return idx;
+}
+static void input_begin(void *self, sim_ctx *sim) {
+    input_chooser *in = self;
+    in->bytes.begin(in->bytes.self, sim);
+    if (in->tail.begin != NULL) in->tail.begin(in->tail.self, sim);
+}
+
+static sim_chooser input_chooser_for(input_chooser *in, const uint8_t *data, size_t size) {
+    in->bytes = size > 0 ? sim_bytes_chooser(&in->b, data + 1, size - 1) : sim_bytes_chooser(&in->b, NULL, 0);
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a of the whole input */
+    for (size_t i = 0; i < size; i++) h = (h ^ data[i]) * 0x100000001b3ull;
+    int kind = tail_kind();
+    if (kind == TAIL_MIX) kind = h >> 63 ? TAIL_SWARM : TAIL_RANDOM;
+    in->tail = kind == TAIL_FIRST   ? sim_first_chooser()
+             : kind == TAIL_SWARM ? sim_swarm_chooser(&in->w, h)
+                                    : sim_random_chooser(&in->r, h);
+    return (sim_chooser){in, "bytes", input_begin, input_choose, NULL};
+}
+
+const char *fuzz_decisions_run(const uint8_t *data, size_t size, cli_outcome *out) {
+    uint32_t pick = input_pick(data, size);
+    input_chooser in;
+    sim_chooser ch = input_chooser_for(&in, data, size);
+    cli_exec(open_target(pick), &ch, out);
     return fuzz_scenarios[pick].path;
+}
+
+/* cli_exec_main on the wrapped seam. */
+static void wrapped_main(sim_ctx *sim, const shim *sh, void *arg) {
+    cli_exec_main(sim, wrapper != NULL ? wrapper(sim, sh) : sh, arg);
+}
+
+bool fuzz_decisions_check(const uint8_t *data, size_t size) {
+    cli_target *t = open_target(input_pick(data, size));
+    input_chooser in;
+    sim_chooser ch = input_chooser_for(&in, data, size);
+    t->violated = false;
+    return sim_run(t->sim, &ch, wrapped_main, t)->verdict != SIM_PASS;
 }

@@ -3,7 +3,12 @@
  *
  * Input layout: byte 0 picks the scenario among those the build embedded
  * (byte mod count; an empty input picks the first); the rest answers the
- * choices in order, and past its end every choice is non-preemptive.
+ * choices in order. Past its end, the tail, chosen by IOCPCHECK_FUZZ_TAIL:
+ * random (the default: every choice drawn as `fuzz --strategy random`
+ * draws it, seeded from a hash of the whole input, so an input is a prefix
+ * of decisions plus a random execution from there, the same one each time
+ * it runs), swarm (as `--strategy swarm` draws, same seed), mix (random or
+ * swarm, by the hash's top bit), or first (every choice non-preemptive).
  * With IOCPCHECK_FUZZ_SCENARIO set to an embedded path (for example
  * scenarios/close/close-concurrent.scn), that scenario is the only one:
  * byte 0 is still read, and ignored.
@@ -30,6 +35,14 @@ extern const uint32_t fuzz_nscenarios;
 const char *fuzz_decisions_run(const uint8_t *data, size_t size, cli_outcome *out);
 /* Called with every answer of the runs that follow (NULL: none). */
 void fuzz_decisions_observe(void (*fn)(const sim_choice_point *pt, uint32_t index));
+/* The seam every execution of fuzz_decisions_check sees: `wrap` returns a
+ * wrapper of the simulator's seam that must take no decision of its own,
+ * so the execution stays the one fuzz_decisions_run makes (NULL: none). */
+void fuzz_decisions_wrap(const shim *(*wrap)(sim_ctx *sim, const shim *sh));
+/* The execution fuzz_decisions_run makes, without its outcome (no schedule
+ * formatted, no report copied): whether it failed. The fuzzer's fast path;
+ * fuzz_decisions_run repeats a failure for its report. */
+bool fuzz_decisions_check(const uint8_t *data, size_t size);
 /* The input that makes fuzz_decisions repeat the execution `chooser` gives
  * on embedded scenario `pick`: its selector byte, then a byte (two where a
  * choice has over 256 alternatives) per decision. malloc'd into *bytes;

@@ -2,50 +2,33 @@
  * choice taken from the input (decisions.h has the layout).
  *
  * Guidance: the coverage of the poller, the simulated kernel and the
- * engine; with -use_value_profile=1 also the operands of their compares,
- * among them every simulated compare-and-swap of the poller's state words
- * (sim/sync.c compares the old value with the expected one in instrumented
- * code). On top, an extra-counters region counts pairs of consecutive
- * decisions (kind and label): an interleaving libFuzzer has not seen before
- * is new coverage even where the code paths are the same.
+ * engine; with -use_value_profile=1 also the operands of their compares;
+ * and, when IOCPCHECK_FUZZ_FEEDBACK asks for them, the schedule-state
+ * features of observe.h (extra counters).
+ * Mutations: libFuzzer's, and with IOCPCHECK_FUZZ_MUTATOR=1 the
+ * structural ones of mutator.c.
  *
- * A failed execution (a property, an expectation, deadlock, livelock,
- * crash) prints the report, its schedule and the replay command, then
- * aborts, so libFuzzer saves the input; fuzz_decisions_schedule turns that
- * input back into the schedule.
+ * Each input runs once on the fast path (no schedule formatted). A failed
+ * execution (a property, an expectation, deadlock, livelock, crash) runs
+ * again for its report, which is printed with its schedule and the replay
+ * command, then aborts, so libFuzzer saves the input;
+ * fuzz_decisions_schedule turns that input back into the schedule.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "decisions.h"
-
-#if defined(__linux__) && defined(__clang__)
-/* libFuzzer reads this section as extra coverage counters. */
-__attribute__((section("__libfuzzer_extra_counters"))) static uint8_t pair_counters[1u << 14];
-static uint32_t prev_choice;
-static void count_pair(const sim_choice_point *pt, uint32_t index) {
-    if (pt->position == 0) prev_choice = 0; /* a new execution */
-    uint32_t label = pt->labels != NULL ? pt->labels[index] : index;
-    uint32_t preempt = pt->current != SIM_NO_CURRENT && index != pt->current;
-    uint32_t cur = (uint32_t)pt->kind << 8 | (label & 0x7f) | preempt << 7;
-    uint32_t h = (prev_choice * 0x9e3779b1u ^ cur) * 0x85ebca6bu;
-    uint8_t *c = &pair_counters[h >> 18];
-    if (*c < 255) (*c)++;
-    prev_choice = cur;
-}
-#define OBSERVER count_pair
-#else
-#define OBSERVER NULL
-#endif
+#include "observe.h"
 
 static uint64_t executions;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    cli_outcome out = {0};
-    fuzz_decisions_observe(OBSERVER);
-    const char *path = fuzz_decisions_run(data, size, &out);
+    fuzz_observe_setup();
     executions++;
+    if (!fuzz_decisions_check(data, size)) return 0;
+    cli_outcome out = {0};
+    const char *path = fuzz_decisions_run(data, size, &out);
     if (out.failed) {
         fprintf(stderr,
                 "fuzz_decisions: %s failed after %llu executions: %s\n%s\nschedule: %s\n"
@@ -54,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fflush(stderr);
         abort();
     }
-    cli_outcome_clear(&out);
-    return 0;
+    /* The repeat passed: the observer changed the execution (a bug here). */
+    fprintf(stderr, "fuzz_decisions: %s: the input failed on the fast path and passed when repeated\n", path);
+    abort();
 }
