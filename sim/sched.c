@@ -96,6 +96,7 @@ static void kernel_step(sim_ctx *s, uint32_t acts) {
     SIM_CHECK(s, acts > 0, "the kernel acts only when it has an action");
     uint32_t which = acts > 1 ? sim__choose(s, SIM_CHOICE_EVENT, acts, NULL, SIM_NO_CURRENT) : 0;
     s->in_kernel = true;
+    sim__access_begin(s);
     s->kernel->fire(s, which);
     s->in_kernel = false;
 }
@@ -108,6 +109,8 @@ static void kernel_step(sim_ctx *s, uint32_t acts) {
  * moves only when nothing can run. */
 static void time_jump(sim_ctx *s) {
     if (!s->cfg.time_jumps || s->jumps >= s->cfg.max_time_jumps) return;
+    /* Whether a jump is offered depends on the pending deadlines: a read of the clock. */
+    sim__access(s, SIM_ACC_OBJECT(SIM_ACC_CLOCK, 0), false);
     int64_t next = sim__clock_next(s);
     if (next < 0 || next - s->now_ns > s->cfg.max_jump_ns) return;
     if (sim__choose(s, SIM_CHOICE_JUMP, 2, NULL, SIM_NO_CURRENT) == 0) return;
@@ -219,8 +222,8 @@ void sim__sched_point(sim_ctx *s) {
     time_jump(s);
     uint64_t m = s->runnable;
     SIM_CHECK(s, (m >> s->current) & 1, "the running thread is runnable");
-    if ((m & (m - 1)) == 0 && kernel_pending(s) == 0) return; /* nobody else can act */
-    switch_to(s, pick(s, s->current), false);
+    if ((m & (m - 1)) != 0 || kernel_pending(s) != 0) switch_to(s, pick(s, s->current), false);
+    sim__access_begin(s); /* the seam call's own accesses start here */
 }
 
 void sim__block(sim_ctx *s, sim_wait_kind kind, uint32_t obj, int64_t deadline_ns) {
@@ -236,6 +239,7 @@ void sim__block(sim_ctx *s, sim_wait_kind kind, uint32_t obj, int64_t deadline_n
     s->runnable &= ~(1ull << t->id);
     if (deadline_ns >= 0) sim__timer_add(s, t->id, deadline_ns);
     run_next(s, false);
+    sim__access_begin(s); /* resumed: a new step of this thread */
     SIM_CHECK(s, t->state == SIM_T_RUNNABLE, "a blocked thread resumes only once woken");
 }
 
