@@ -85,6 +85,10 @@ typedef struct explore_options {
 
 void explore_options_default(explore_options *o);
 
+/* Does a decision cost one deviation under the kernel bound D? Every kernel
+ * choice off its first alternative but 'e' (scheduling among kernel actions). */
+bool explore_deviation(sim_choice_kind kind, uint32_t index);
+
 typedef struct explore_stats {
     uint64_t executions;      /* complete executions (every round of iterative deepening) */
     uint64_t partial;         /* runs cut short: sleep-blocked, over the bound, other shard, too deep */

@@ -36,6 +36,7 @@ typedef struct ex_node {
     uint32_t acc_at;      /* access-log length when the decision was asked */
     uint32_t obj_base;    /* sync objects / threads that existed at this decision */
     uint32_t thr_base;
+    uint32_t kobj_base[SIM_KOBJ__COUNT]; /* kernel objects of each kind that existed */
     uint32_t prev_thread; /* the previous thread node on the path, or EX_NONE */
     uint32_t ent_start, ent_end; /* its sleep set: entries [start, end) */
     uint32_t pool_end;
@@ -49,6 +50,7 @@ typedef struct ex_sleep {
     uint32_t label;
     uint32_t off, len; /* in the pool */
     uint32_t obj_base, thr_base; /* of the node where it was explored */
+    uint32_t kobj_base[SIM_KOBJ__COUNT];
 } ex_sleep;
 
 typedef struct ex_objw {
@@ -73,7 +75,7 @@ typedef struct explorer {
 
     /* per run */
     uint32_t last_thread;
-    uint32_t scan_pos, obj_base, thr_base;
+    uint32_t scan_pos, obj_base, thr_base, kobj_base[SIM_KOBJ__COUNT];
     const char *cut;        /* why the run was cut short, or NULL */
     bool diverged;          /* the replay saw a different question: nondeterminism */
     bool depth_cut;
