@@ -80,9 +80,6 @@ static void timer_push(sim_ctx *s, uint32_t owner, uint32_t gen, int64_t deadlin
         s->timers = t;
         s->timer_cap = cap;
     }
-    /* A new deadline changes where the clock goes next and whether a time
-     * jump is offered: a write of the clock for the explorer. */
-    sim__access(s, SIM_ACC_OBJECT(SIM_ACC_CLOCK, 0), true);
     sim_timer *t = &s->timers[s->ntimers];
     t->deadline_ns = deadline_ns < s->now_ns ? s->now_ns : deadline_ns;
     t->seq = s->timer_seq++;
@@ -109,7 +106,6 @@ bool sim__clock_advance(sim_ctx *s) {
     while (s->ntimers > 0 && !timer_live(s, &s->timers[0])) heap_pop(s);
     if (s->ntimers == 0) return false;
     int64_t when = s->timers[0].deadline_ns;
-    sim__access(s, SIM_ACC_OBJECT(SIM_ACC_CLOCK, 0), true); /* by whoever moves it, before the timers' own */
     /* Timers are never set in the past (timer_push clamps): time only moves on. */
     SIM_CHECK(s, when >= s->now_ns, "the clock never goes back");
     if (when > s->now_ns) s->now_ns = when;
@@ -122,6 +118,9 @@ bool sim__clock_advance(sim_ctx *s) {
         heap_pop(s);
         if (!timer_live(s, &t)) continue;
         if (t.thread == SIM_KERNEL) {
+            /* Whoever moved the clock caused the kernel timer's firing: the
+             * write orders it before the kernel's (waitpkt.c). */
+            sim__access(s, SIM_ACC_OBJECT(SIM_ACC_CLOCK, 0), true);
             s->in_kernel = true;
             sim__access_begin(s);
             s->kernel->timer_fired(s, t.gen);

@@ -109,8 +109,6 @@ static void kernel_step(sim_ctx *s, uint32_t acts) {
  * moves only when nothing can run. */
 static void time_jump(sim_ctx *s) {
     if (!s->cfg.time_jumps || s->jumps >= s->cfg.max_time_jumps) return;
-    /* Whether a jump is offered depends on the pending deadlines: a read of the clock. */
-    sim__access(s, SIM_ACC_OBJECT(SIM_ACC_CLOCK, 0), false);
     int64_t next = sim__clock_next(s);
     if (next < 0 || next - s->now_ns > s->cfg.max_jump_ns) return;
     if (sim__choose(s, SIM_CHOICE_JUMP, 2, NULL, SIM_NO_CURRENT) == 0) return;

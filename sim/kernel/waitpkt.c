@@ -36,6 +36,7 @@ void kern_timer_fired(sim_ctx *s, uint32_t id) {
     SIM_CHECK(s, (id >> 16) < w->ntimers && w->timers[id >> 16].armed, "a timer fires only while armed");
     kern_timer *t = &w->timers[id >> 16];
     kern_touch_timer(s, id >> 16);
+    sim__access(s, SIM_ACC_OBJECT(SIM_ACC_CLOCK, 0), true); /* after whoever moved the clock */
     t->armed = false;
     t->signaled = true;
     sim__event(s, SIM_EV_TIMER, t->h, 2, (uint64_t)s->now_ns, 0);
