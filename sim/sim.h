@@ -462,7 +462,9 @@ typedef enum sim_access_class {
 #define SIM_ACC_CLASS(object) ((uint32_t)(object) >> 24)
 #define SIM_ACC_INDEX(object) ((uint32_t)(object) & 0xffffffu)
 /* Kernel objects: kind in the top 4 bits of the index, creation-order id below. */
-enum { SIM_KOBJ_TABLE = 0, SIM_KOBJ_PORT, SIM_KOBJ_SOCK, SIM_KOBJ_TIMER, SIM_KOBJ_WAITPKT, SIM_KOBJ__COUNT };
+enum { SIM_KOBJ_TABLE = 0, SIM_KOBJ_PORT, SIM_KOBJ_SOCK, SIM_KOBJ_TIMER, SIM_KOBJ_WAITPKT,
+       SIM_KOBJ_STATUS, /* an operation's status block while its packet waits (choice 'i'), by operation id */
+       SIM_KOBJ__COUNT };
 #define SIM_ACC_KOBJ(kind, id) SIM_ACC_OBJECT(SIM_ACC_KERNEL, ((uint32_t)(kind) << 20) | ((uint32_t)(id) & 0xfffffu))
 #define SIM_ACC_KOBJ_KIND(object) (SIM_ACC_INDEX(object) >> 20)
 #define SIM_ACC_KOBJ_ID(object) (SIM_ACC_INDEX(object) & 0xfffffu)
@@ -478,6 +480,10 @@ typedef struct sim_access {
 } sim_access;
 
 #define SIM_ACC_NO_EVENT 0xffu
+/* event of the access logged right after a kernel choice whose alternatives
+ * differ only in that object: if nothing accesses it later, no thread can
+ * tell the alternatives apart (the explorer then runs only the first). */
+#define SIM_ACC_EFFECT 0xfeu
 
 /* limit > 0 turns the log on, keeping at most `limit` accesses a run (the
  * rest are dropped and the run is marked truncated); 0 turns it off. */

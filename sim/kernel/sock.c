@@ -152,7 +152,11 @@ static bool complete(sim_ctx *s, uint32_t id, uint32_t status, uint32_t bytes, b
     if (packet) {
         /* §3: Windows writes the status block when the packet is removed,
          * Wine before queuing it. */
+        uint32_t asked = s->ndecisions;
         op->defer_internal = sim__choose(s, SIM_CHOICE_INTERNAL, 2, NULL, SIM_NO_CURRENT) == 1;
+        /* The choice shows only in the status block until the dequeue writes
+         * it either way: WSAGetOverlappedResult in between observes it. */
+        sim__access_effect(s, asked, SIM_ACC_KOBJ(SIM_KOBJ_STATUS, id));
         op->final_status = status;
         op->final_bytes = bytes;
         if (!op->defer_internal) write_status(op->ov, status, bytes);
@@ -682,7 +686,9 @@ static bool get_result(void *ctx, shim_handle h, shim_overlapped *ov, uint32_t *
         kern_set_error(s, e);
         return false;
     }
-    ov_slot_on(s, ov, sid);
+    kern_ovslot *slot = ov_slot_on(s, ov, sid);
+    if (slot->op != 0 && kern(s)->ops[slot->op - 1].state == KERN_OP_QUEUED)
+        kern_touch(s, SIM_KOBJ_STATUS, slot->op - 1, false); /* sees choice 'i' */
     /* It reads the status block: with Internal final only at dequeue, an
      * operation already completed still reads as pending (§3). */
     uint32_t st = (uint32_t)ov->internal;
