@@ -246,6 +246,7 @@ static uint32_t new_node(explorer *ex, sim_ctx *sim, const sim_choice_point *pt)
     nd->thr_base = ex->thr_base;
     memcpy(nd->kobj_base, ex->kobj_base, sizeof nd->kobj_base);
     nd->prev_thread = ex->last_thread;
+    nd->effect = EX_NONE;
     if (pos > 0) {
         const ex_node *up = &ex->nodes[pos - 1];
         nd->pre_preempt = up->pre_preempt + ex_cost(up, up->chosen);
@@ -353,6 +354,28 @@ static void add_sleep(explorer *ex, uint32_t k, uint32_t path_len) {
     nd->pool_end = ex->npool;
 }
 
+/* Marks the kernel nodes of the run whose effect object (the access logged
+ * right after the choice, SIM_ACC_EFFECT) anything accessed afterwards. An
+ * effect is found only where it follows its node's decision at once. */
+static bool note_observations(explorer *ex) {
+    uint32_t m = sim_access_count(ex->sim), neff = 0;
+    const sim_access *a = sim_accesses(ex->sim);
+    for (uint32_t x = 0; x < m; x++) {
+        if (a[x].event == SIM_ACC_EFFECT) {
+            uint32_t k = a[x].pos - 1;
+            if (a[x].pos == 0 || k >= ex->nnodes || ex->nodes[k].kind == SIM_CHOICE_THREAD || ex->nodes[k].acc_at != x)
+                continue;
+            ex->nodes[k].effect = a[x].object;
+            if (!grow((void **)&ex->eff_node, &ex->cap_eff, neff + 1, sizeof *ex->eff_node)) return false;
+            ex->eff_node[neff++] = k;
+            continue;
+        }
+        for (uint32_t e = 0; e < neff; e++)
+            if (ex->nodes[ex->eff_node[e]].effect == a[x].object) ex->nodes[ex->eff_node[e]].observed = true;
+    }
+    return true;
+}
+
 /* Counts the alternatives of a node that were not explored, by reason. */
 static void count_pruned(explorer *ex, const ex_node *nd) {
     if (nd->kind != SIM_CHOICE_THREAD) return;
@@ -382,6 +405,14 @@ static bool backtrack(explorer *ex) {
         ex->nents = nd->ent_end;
         ex->npool = nd->pool_end;
         if (nd->kind != SIM_CHOICE_THREAD) {
+            if (nd->chosen == 0 && nd->effect != EX_NONE && !nd->observed && ex->por == EXPLORE_POR_DPOR &&
+                k >= ex->o->shard_depth) {
+                /* Nothing below the first alternative looked at what the
+                 * choice changed: every other alternative runs the same. */
+                ex->res->stats.pruned_por += nd->n - 1;
+                ex->nnodes--;
+                continue;
+            }
             if (nd->chosen + 1 < nd->n) {
                 if (kernel_allowed(ex, nd, nd->chosen + 1)) {
                     nd->chosen++;
@@ -627,7 +658,7 @@ static bool explore_round(explorer *ex, sim_main_fn main_fn, void *arg) {
             st->stopped_by = "max-accesses";
             return false;
         }
-        if (ex->por == EXPLORE_POR_DPOR && !ex_analyze(ex)) {
+        if (ex->por == EXPLORE_POR_DPOR && (!ex_analyze(ex) || !note_observations(ex))) {
             st->stopped_by = "memory";
             return false;
         }
@@ -727,6 +758,7 @@ bool explore_run(sim_ctx *sim, sim_main_fn main_fn, void *arg, const explore_opt
     free(ex.pool);
     free(ex.states);
     free(ex.last_val);
+    free(ex.eff_node);
     ex_analysis_free(&ex);
     return !ex.oom;
 }

@@ -28,6 +28,8 @@ static inline void ls_add(lset *s, uint32_t l) { s->w[l >> 6] |= 1ull << (l & 63
 typedef struct ex_node {
     uint8_t kind;         /* sim_choice_kind */
     bool full;            /* explore every allowed alternative (not only the backtrack set) */
+    bool observed;        /* kernel node: some run below its first alternative accessed its effect object */
+    uint32_t effect;      /* kernel node: the object its choice alone affects (SIM_ACC_EFFECT), or EX_NONE */
     uint32_t n;
     uint32_t cur;         /* index of the thread that may go on, or SIM_NO_CURRENT */
     uint32_t chosen;      /* index being explored */
@@ -100,6 +102,10 @@ typedef struct explorer {
     uint32_t cap_objlast;
     uint32_t *tmp;
     uint32_t cap_tmp;
+
+    /* effects of the run's kernel choices (note_observations) */
+    uint32_t *eff_node;
+    uint32_t cap_eff;
 } explorer;
 
 /* ---- Invariants ----
