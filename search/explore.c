@@ -7,10 +7,13 @@
  * allowed. After the run the deepest node that still has an alternative to
  * try is advanced, and everything below it is popped.
  *
- * Kernel choices are bounded, not reduced: with a kernel bound D, a kernel
- * node past its first alternative costs one deviation, and a node whose
- * path already has D deviations keeps only its first alternative (counted
- * in pruned_kernel). No run is ever cut for D: the default is free.
+ * Kernel choices are bounded: with a kernel bound D, a kernel node past its
+ * first alternative costs one deviation ('e' excepted: scheduling), and a
+ * node whose path already has D deviations keeps only its first alternative
+ * (counted in pruned_kernel). No run is ever cut for D: the default is free.
+ * They are reduced only where the choice names the one object it affects
+ * (SIM_ACC_EFFECT) and nothing below its first alternative touched it: the
+ * other alternatives would run alike (note_observations, DPOR only).
  *
  * Reduction (thread choices only):
  *  - preemption bound (CHESS): an alternative that switches away from a

@@ -96,7 +96,7 @@ typedef struct explore_stats {
     uint64_t pruned_bound;    /* alternatives not taken: over the preemption bound */
     uint64_t pruned_kernel;    /* ... over the kernel bound */
     uint64_t pruned_sleep;    /* ... in the sleep set */
-    uint64_t pruned_por;      /* ... not in a DPOR backtrack set */
+    uint64_t pruned_por;      /* ... not in a DPOR backtrack set, or a kernel choice nobody observed */
     uint64_t races;           /* reversible races the DPOR analysis found */
     uint32_t max_depth;       /* most decisions in one execution */
     int32_t bound;            /* the last preemption bound explored (-1: unbounded) */
