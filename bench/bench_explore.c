@@ -66,7 +66,8 @@ int main(void) {
     for (size_t b = 0; b < sizeof bounds / sizeof bounds[0]; b++) {
         for (size_t i = 0; i < sizeof progs / sizeof progs[0]; i++) {
             int32_t K = bounds[b];
-            if (K < 0 && (progs[i].k == EP_LOST3 || progs[i].k == EP_MUTEX3 || progs[i].k == EP_INDEP4)) continue;
+            /* Naive DFS past K = 2 with joins: lost3 takes 293,256 runs, mutex3 and indep4 far more. */
+            if (K < 0 && (progs[i].k == EP_MUTEX3 || progs[i].k == EP_INDEP4)) continue;
             row n = run(sim, progs[i].k, EXPLORE_POR_NONE, K);
             row s = run(sim, progs[i].k, EXPLORE_POR_SLEEP, K);
             row d = run(sim, progs[i].k, EXPLORE_POR_DPOR, K);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../search/explore.h"
 #include "../search/strategies.h"
 #include "cli.h"
 #include "../lang/scn_ext.h"
@@ -166,7 +167,7 @@ void cli_exec(cli_target *t, sim_chooser *chooser, cli_outcome *out) {
     out->preemptions = r->preemptions;
     out->deviations = 0;
     for (uint32_t i = 0; i < r->ndecisions; i++)
-        out->deviations += r->decisions[i].kind != SIM_CHOICE_THREAD && r->decisions[i].index != 0;
+        out->deviations += explore_deviation((sim_choice_kind)r->decisions[i].kind, r->decisions[i].index);
     /* Formatting every passing schedule was a tenth of a small scenario's
      * execution while fuzzing, where only failures are printed. */
     if (r->verdict != SIM_PASS || !t->failure_schedules_only) out->schedule = format_schedule(r);

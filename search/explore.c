@@ -7,10 +7,13 @@
  * allowed. After the run the deepest node that still has an alternative to
  * try is advanced, and everything below it is popped.
  *
- * Kernel choices are bounded, not reduced: with a kernel bound D, a kernel
- * node past its first alternative costs one deviation, and a node whose
- * path already has D deviations keeps only its first alternative (counted
- * in pruned_kernel). No run is ever cut for D: the default is free.
+ * Kernel choices are bounded: with a kernel bound D, a kernel node past its
+ * first alternative costs one deviation ('e' excepted: scheduling), and a
+ * node whose path already has D deviations keeps only its first alternative
+ * (counted in pruned_kernel). No run is ever cut for D: the default is free.
+ * They are reduced only where the choice names the one object it affects
+ * (SIM_ACC_EFFECT) and nothing below its first alternative touched it: the
+ * other alternatives would run alike (note_observations, DPOR only).
  *
  * Reduction (thread choices only):
  *  - preemption bound (CHESS): an alternative that switches away from a
@@ -87,8 +90,17 @@ uint32_t ex_cost(const ex_node *nd, uint32_t idx) {
 }
 
 /* A kernel choice's first alternative is its default; any other costs one
- * deviation (thread choices cost none here). */
-uint32_t ex_wcost(const ex_node *nd, uint32_t idx) { return nd->kind != SIM_CHOICE_THREAD && idx != 0; }
+ * deviation. Thread choices cost none here, nor does 'e' (which enabled
+ * kernel action runs): it is scheduling, not a deviation, and its index
+ * depends on actions of objects a step does not touch, so only a free 'e'
+ * keeps equivalent executions at the same cost (see explore.h). */
+uint32_t ex_wcost(const ex_node *nd, uint32_t idx) {
+    return explore_deviation((sim_choice_kind)nd->kind, idx);
+}
+
+bool explore_deviation(sim_choice_kind kind, uint32_t index) {
+    return kind != SIM_CHOICE_THREAD && kind != SIM_CHOICE_EVENT && index != 0;
+}
 
 static bool kernel_allowed(const explorer *ex, const ex_node *nd, uint32_t idx) {
     return ex->kbound < 0 || nd->pre_dev + ex_wcost(nd, idx) <= (uint32_t)ex->kbound;
@@ -106,19 +118,29 @@ lset ex_sleep_set(const explorer *ex, const ex_node *nd) {
 
 /* Do two objects (one from a sleep entry made at a node with the given bases)
  * possibly name the same thing? Objects created after that node are numbered
- * in the order of first touch, which differs between branches, so any two of
- * them may be the same: conservative. */
-static bool same_object(uint32_t a, uint32_t b, uint32_t obj_base, uint32_t thr_base) {
+ * in the order of creation or first touch, which differs between branches, so
+ * any two of them (of one kind) may be the same: conservative. */
+static bool same_object(uint32_t a, uint32_t b, const ex_sleep *e) {
     if (a == b) return true;
     if (SIM_ACC_CLASS(a) != SIM_ACC_CLASS(b)) return false;
-    uint32_t base = SIM_ACC_CLASS(a) == SIM_ACC_SYNC ? obj_base : SIM_ACC_CLASS(a) == SIM_ACC_THREAD ? thr_base : UINT32_MAX;
-    return SIM_ACC_INDEX(a) >= base && SIM_ACC_INDEX(b) >= base;
+    uint32_t ia = SIM_ACC_INDEX(a), ib = SIM_ACC_INDEX(b);
+    switch (SIM_ACC_CLASS(a)) {
+    case SIM_ACC_SYNC: return ia >= e->obj_base && ib >= e->obj_base;
+    case SIM_ACC_THREAD: return ia >= e->thr_base && ib >= e->thr_base;
+    case SIM_ACC_KERNEL: {
+        uint32_t k = SIM_ACC_KOBJ_KIND(a);
+        if (k != SIM_ACC_KOBJ_KIND(b)) return false;
+        uint32_t base = k < SIM_KOBJ__COUNT ? e->kobj_base[k] : 0;
+        return SIM_ACC_KOBJ_ID(a) >= base && SIM_ACC_KOBJ_ID(b) >= base;
+    }
+    default: return false;
+    }
 }
 
 static bool entry_conflicts(const explorer *ex, const ex_sleep *e, const sim_access *x) {
     for (uint32_t i = 0; i < e->len; i++) {
         const ex_objw *w = &ex->pool[e->off + i];
-        if ((w->write || x->write) && same_object(w->object, x->object, e->obj_base, e->thr_base)) return true;
+        if ((w->write || x->write) && same_object(w->object, x->object, e)) return true;
     }
     return false;
 }
@@ -130,6 +152,10 @@ static void scan_bases(explorer *ex, const sim_access *a, uint32_t count) {
         uint32_t c = SIM_ACC_CLASS(x->object), i = SIM_ACC_INDEX(x->object);
         if (c == SIM_ACC_SYNC && i + 1 > ex->obj_base) ex->obj_base = i + 1;
         if (c == SIM_ACC_THREAD && i + 1 > ex->thr_base) ex->thr_base = i + 1;
+        if (c == SIM_ACC_KERNEL) {
+            uint32_t k = SIM_ACC_KOBJ_KIND(x->object), id = SIM_ACC_KOBJ_ID(x->object);
+            if (k < SIM_KOBJ__COUNT && id + 1 > ex->kobj_base[k]) ex->kobj_base[k] = id + 1;
+        }
     }
 }
 
@@ -165,6 +191,7 @@ static void ex_begin(void *self, sim_ctx *sim) {
     ex->scan_pos = 0;
     ex->obj_base = 0;
     ex->thr_base = 0;
+    memset(ex->kobj_base, 0, sizeof ex->kobj_base);
     ex->cut = NULL;
     ex->diverged = false;
 }
@@ -220,7 +247,9 @@ static uint32_t new_node(explorer *ex, sim_ctx *sim, const sim_choice_point *pt)
     nd->acc_at = count;
     nd->obj_base = ex->obj_base;
     nd->thr_base = ex->thr_base;
+    memcpy(nd->kobj_base, ex->kobj_base, sizeof nd->kobj_base);
     nd->prev_thread = ex->last_thread;
+    nd->effect = EX_NONE;
     if (pos > 0) {
         const ex_node *up = &ex->nodes[pos - 1];
         nd->pre_preempt = up->pre_preempt + ex_cost(up, up->chosen);
@@ -318,6 +347,7 @@ static void add_sleep(explorer *ex, uint32_t k, uint32_t path_len) {
     e->len = len;
     e->obj_base = nd->obj_base;
     e->thr_base = nd->thr_base;
+    memcpy(e->kobj_base, nd->kobj_base, sizeof e->kobj_base);
     for (uint32_t i = 0; i < len; i++) {
         ex->pool[ex->npool].object = a[nd->acc_at + i].object;
         ex->pool[ex->npool].write = a[nd->acc_at + i].write;
@@ -325,6 +355,28 @@ static void add_sleep(explorer *ex, uint32_t k, uint32_t path_len) {
     }
     nd->ent_end = ex->nents;
     nd->pool_end = ex->npool;
+}
+
+/* Marks the kernel nodes of the run whose effect object (the access logged
+ * right after the choice, SIM_ACC_EFFECT) anything accessed afterwards. An
+ * effect is found only where it follows its node's decision at once. */
+static bool note_observations(explorer *ex) {
+    uint32_t m = sim_access_count(ex->sim), neff = 0;
+    const sim_access *a = sim_accesses(ex->sim);
+    for (uint32_t x = 0; x < m; x++) {
+        if (a[x].event == SIM_ACC_EFFECT) {
+            uint32_t k = a[x].pos - 1;
+            if (a[x].pos == 0 || k >= ex->nnodes || ex->nodes[k].kind == SIM_CHOICE_THREAD || ex->nodes[k].acc_at != x)
+                continue;
+            ex->nodes[k].effect = a[x].object;
+            if (!grow((void **)&ex->eff_node, &ex->cap_eff, neff + 1, sizeof *ex->eff_node)) return false;
+            ex->eff_node[neff++] = k;
+            continue;
+        }
+        for (uint32_t e = 0; e < neff; e++)
+            if (ex->nodes[ex->eff_node[e]].effect == a[x].object) ex->nodes[ex->eff_node[e]].observed = true;
+    }
+    return true;
 }
 
 /* Counts the alternatives of a node that were not explored, by reason. */
@@ -356,6 +408,14 @@ static bool backtrack(explorer *ex) {
         ex->nents = nd->ent_end;
         ex->npool = nd->pool_end;
         if (nd->kind != SIM_CHOICE_THREAD) {
+            if (nd->chosen == 0 && nd->effect != EX_NONE && !nd->observed && ex->por == EXPLORE_POR_DPOR &&
+                k >= ex->o->shard_depth) {
+                /* Nothing below the first alternative looked at what the
+                 * choice changed: every other alternative runs the same. */
+                ex->res->stats.pruned_por += nd->n - 1;
+                ex->nnodes--;
+                continue;
+            }
             if (nd->chosen + 1 < nd->n) {
                 if (kernel_allowed(ex, nd, nd->chosen + 1)) {
                     nd->chosen++;
@@ -476,7 +536,7 @@ static void keep_violation(explorer *ex, const sim_result *r) {
     v->preemptions = r->preemptions;
     v->deviations = 0;
     for (uint32_t i = 0; i < r->ndecisions; i++)
-        v->deviations += r->decisions[i].kind != SIM_CHOICE_THREAD && r->decisions[i].index != 0;
+        v->deviations += explore_deviation((sim_choice_kind)r->decisions[i].kind, r->decisions[i].index);
     v->bound = ex->bound;
     v->kernel_bound = ex->kbound;
     v->execution = ex->res->stats.executions;
@@ -601,7 +661,7 @@ static bool explore_round(explorer *ex, sim_main_fn main_fn, void *arg) {
             st->stopped_by = "max-accesses";
             return false;
         }
-        if (ex->por == EXPLORE_POR_DPOR && !ex_analyze(ex)) {
+        if (ex->por == EXPLORE_POR_DPOR && (!ex_analyze(ex) || !note_observations(ex))) {
             st->stopped_by = "memory";
             return false;
         }
@@ -701,6 +761,7 @@ bool explore_run(sim_ctx *sim, sim_main_fn main_fn, void *arg, const explore_opt
     free(ex.pool);
     free(ex.states);
     free(ex.last_val);
+    free(ex.eff_node);
     ex_analysis_free(&ex);
     return !ex.oom;
 }

@@ -85,6 +85,10 @@ typedef struct explore_options {
 
 void explore_options_default(explore_options *o);
 
+/* Does a decision cost one deviation under the kernel bound D? Every kernel
+ * choice off its first alternative but 'e' (scheduling among kernel actions). */
+bool explore_deviation(sim_choice_kind kind, uint32_t index);
+
 typedef struct explore_stats {
     uint64_t executions;      /* complete executions (every round of iterative deepening) */
     uint64_t partial;         /* runs cut short: sleep-blocked, over the bound, other shard, too deep */
@@ -92,7 +96,7 @@ typedef struct explore_stats {
     uint64_t pruned_bound;    /* alternatives not taken: over the preemption bound */
     uint64_t pruned_kernel;    /* ... over the kernel bound */
     uint64_t pruned_sleep;    /* ... in the sleep set */
-    uint64_t pruned_por;      /* ... not in a DPOR backtrack set */
+    uint64_t pruned_por;      /* ... not in a DPOR backtrack set, or a kernel choice nobody observed */
     uint64_t races;           /* reversible races the DPOR analysis found */
     uint32_t max_depth;       /* most decisions in one execution */
     int32_t bound;            /* the last preemption bound explored (-1: unbounded) */

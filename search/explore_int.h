@@ -28,6 +28,8 @@ static inline void ls_add(lset *s, uint32_t l) { s->w[l >> 6] |= 1ull << (l & 63
 typedef struct ex_node {
     uint8_t kind;         /* sim_choice_kind */
     bool full;            /* explore every allowed alternative (not only the backtrack set) */
+    bool observed;        /* kernel node: some run below its first alternative accessed its effect object */
+    uint32_t effect;      /* kernel node: the object its choice alone affects (SIM_ACC_EFFECT), or EX_NONE */
     uint32_t n;
     uint32_t cur;         /* index of the thread that may go on, or SIM_NO_CURRENT */
     uint32_t chosen;      /* index being explored */
@@ -36,6 +38,7 @@ typedef struct ex_node {
     uint32_t acc_at;      /* access-log length when the decision was asked */
     uint32_t obj_base;    /* sync objects / threads that existed at this decision */
     uint32_t thr_base;
+    uint32_t kobj_base[SIM_KOBJ__COUNT]; /* kernel objects of each kind that existed */
     uint32_t prev_thread; /* the previous thread node on the path, or EX_NONE */
     uint32_t ent_start, ent_end; /* its sleep set: entries [start, end) */
     uint32_t pool_end;
@@ -49,6 +52,7 @@ typedef struct ex_sleep {
     uint32_t label;
     uint32_t off, len; /* in the pool */
     uint32_t obj_base, thr_base; /* of the node where it was explored */
+    uint32_t kobj_base[SIM_KOBJ__COUNT];
 } ex_sleep;
 
 typedef struct ex_objw {
@@ -73,7 +77,7 @@ typedef struct explorer {
 
     /* per run */
     uint32_t last_thread;
-    uint32_t scan_pos, obj_base, thr_base;
+    uint32_t scan_pos, obj_base, thr_base, kobj_base[SIM_KOBJ__COUNT];
     const char *cut;        /* why the run was cut short, or NULL */
     bool diverged;          /* the replay saw a different question: nondeterminism */
     bool depth_cut;
@@ -98,6 +102,10 @@ typedef struct explorer {
     uint32_t cap_objlast;
     uint32_t *tmp;
     uint32_t cap_tmp;
+
+    /* effects of the run's kernel choices (note_observations) */
+    uint32_t *eff_node;
+    uint32_t cap_eff;
 } explorer;
 
 /* ---- Invariants ----

@@ -144,7 +144,7 @@ bool ex_analyze(explorer *ex) {
 
     /* Slots: threads 0..T-1 and the kernel; objects by class. The log is
      * the engine's: checked as input, since every index below trusts it. */
-    uint32_t T = 0, S = 0, TH = 0;
+    uint32_t T = 0, S = 0, TH = 0, KN[SIM_KOBJ__COUNT] = {0};
     EX_CHECK(ex, m <= ex->o->max_accesses && a[m - 1].pos <= ex->nnodes, "the access log is within its limit and the path");
     for (uint32_t x = 0; x < m; x++) {
         EX_CHECK(ex, a[x].thread < SIM_MAX_THREADS || a[x].thread == SIM_KERNEL_LABEL,
@@ -155,8 +155,20 @@ bool ex_analyze(explorer *ex) {
         uint32_t c = SIM_ACC_CLASS(a[x].object), i = SIM_ACC_INDEX(a[x].object);
         if (c == SIM_ACC_SYNC && i + 1 > S) S = i + 1;
         if (c == SIM_ACC_THREAD && i + 1 > TH) TH = i + 1;
+        if (c == SIM_ACC_KERNEL) {
+            uint32_t k = SIM_ACC_KOBJ_KIND(a[x].object), id = SIM_ACC_KOBJ_ID(a[x].object);
+            EX_CHECK(ex, k < SIM_KOBJ__COUNT, "a kernel object is of a known kind");
+            if (id + 1 > KN[k]) KN[k] = id + 1;
+        }
     }
-    uint32_t nt = T + 1, nobj = S + TH + 3;
+    /* Object slots: sync objects, threads, the thread table, the clock, then
+     * the kernel's objects kind by kind. */
+    uint32_t koff[SIM_KOBJ__COUNT], nobj = S + TH + 2;
+    for (uint32_t k = 0; k < SIM_KOBJ__COUNT; k++) {
+        koff[k] = nobj;
+        nobj += KN[k];
+    }
+    uint32_t nt = T + 1;
     /* Ten arrays carved out of four buffers; each size is named once and
      * the carving below is checked against it:
      *   vc:      m clocks of nt slots, then d (the clock being built)     m*nt + nt
@@ -231,7 +243,7 @@ bool ex_analyze(explorer *ex) {
                       : c == SIM_ACC_THREAD ? S + i
                       : c == SIM_ACC_THREADS ? S + TH
                       : c == SIM_ACC_CLOCK   ? S + TH + 1
-                                             : S + TH + 2; /* the kernel, and anything unknown */
+                                             : koff[SIM_ACC_KOBJ_KIND(aj->object)] + SIM_ACC_KOBJ_ID(aj->object);
         uint32_t *ct = &clock[(size_t)t * nt];
         /* A thread's start is its first access: its own clock is still 0. */
         EX_CHECK(ex, aj->event != SIM_EV_THREAD_START || c != SIM_ACC_THREAD || ct[t] == 0,

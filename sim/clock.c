@@ -118,7 +118,11 @@ bool sim__clock_advance(sim_ctx *s) {
         heap_pop(s);
         if (!timer_live(s, &t)) continue;
         if (t.thread == SIM_KERNEL) {
+            /* Whoever moved the clock caused the kernel timer's firing: the
+             * write orders it before the kernel's (waitpkt.c). */
+            sim__access(s, SIM_ACC_OBJECT(SIM_ACC_CLOCK, 0), true);
             s->in_kernel = true;
+            sim__access_begin(s);
             s->kernel->timer_fired(s, t.gen);
             s->in_kernel = false;
             continue;

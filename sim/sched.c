@@ -97,6 +97,7 @@ static void kernel_step(sim_ctx *s, uint32_t acts) {
     SIM_CHECK(s, acts > 0, "the kernel acts only when it has an action");
     uint32_t which = acts > 1 ? sim__choose(s, SIM_CHOICE_EVENT, acts, NULL, SIM_NO_CURRENT) : 0;
     s->in_kernel = true;
+    sim__access_begin(s);
     s->kernel->fire(s, which);
     s->in_kernel = false;
 }
@@ -221,8 +222,8 @@ void sim__sched_point(sim_ctx *s) {
     time_jump(s);
     uint64_t m = s->runnable;
     SIM_CHECK(s, (m >> s->current) & 1, "the running thread is runnable");
-    if ((m & (m - 1)) == 0 && kernel_pending(s) == 0) return; /* nobody else can act */
-    switch_to(s, pick(s, s->current), false);
+    if ((m & (m - 1)) != 0 || kernel_pending(s) != 0) switch_to(s, pick(s, s->current), false);
+    sim__access_begin(s); /* the seam call's own accesses start here */
 }
 
 void sim__block(sim_ctx *s, sim_wait_kind kind, uint32_t obj, int64_t deadline_ns) {
@@ -238,6 +239,7 @@ void sim__block(sim_ctx *s, sim_wait_kind kind, uint32_t obj, int64_t deadline_n
     s->runnable &= ~(1ull << t->id);
     if (deadline_ns >= 0) sim__timer_add(s, t->id, deadline_ns);
     run_next(s, false);
+    sim__access_begin(s); /* resumed: a new step of this thread */
     SIM_CHECK(s, t->state == SIM_T_RUNNABLE, "a blocked thread resumes only once woken");
 }
 

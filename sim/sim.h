@@ -456,20 +456,30 @@ void sim_trace_write(const sim_ctx *sim, FILE *out);
  * Off by default (one branch per event). When on, every event of a run also
  * logs which shared object it touched and whether it wrote it, so that an
  * explorer can tell dependent steps from independent ones. Objects are
- * numbered per execution, never by address. Kernel events name no
- * finer object yet: they all touch SIM_ACC_KERNEL, which is conservative. */
+ * numbered per execution, never by address. The simulated kernel is many
+ * objects (SIM_ACC_KERNEL, index SIM_ACC_KOBJ(kind, id)): its handle table,
+ * each port, each socket pair (a send fills the peer), each waitable timer,
+ * each wait packet, ids in creation order per kind; every kernel seam call
+ * and kernel action logs the ones it reads or writes (sim/kernel/kernel.h). */
 
 typedef enum sim_access_class {
     SIM_ACC_SYNC = 0, /* a mutex, semaphore or atomic word: creation / first-touch index */
     SIM_ACC_THREAD,   /* one thread, by id: spawn, start, end, join */
     SIM_ACC_THREADS,  /* the thread table: every spawn writes it (ids go in spawn order) */
     SIM_ACC_CLOCK,    /* the virtual clock: read by now and sleep, written by timeouts */
-    SIM_ACC_KERNEL,    /* the simulated kernel as a whole (ports, handles, sockets, timers) */
+    SIM_ACC_KERNEL,   /* one object of the simulated kernel: SIM_ACC_KOBJ(kind, id) */
 } sim_access_class;
 
 #define SIM_ACC_OBJECT(cls, index) (((uint32_t)(cls) << 24) | ((uint32_t)(index) & 0xffffffu))
 #define SIM_ACC_CLASS(object) ((uint32_t)(object) >> 24)
 #define SIM_ACC_INDEX(object) ((uint32_t)(object) & 0xffffffu)
+/* Kernel objects: kind in the top 4 bits of the index, creation-order id below. */
+enum { SIM_KOBJ_TABLE = 0, SIM_KOBJ_PORT, SIM_KOBJ_SOCK, SIM_KOBJ_TIMER, SIM_KOBJ_WAITPKT,
+       SIM_KOBJ_STATUS, /* an operation's status block while its packet waits (choice 'i'), by operation id */
+       SIM_KOBJ__COUNT };
+#define SIM_ACC_KOBJ(kind, id) SIM_ACC_OBJECT(SIM_ACC_KERNEL, ((uint32_t)(kind) << 20) | ((uint32_t)(id) & 0xfffffu))
+#define SIM_ACC_KOBJ_KIND(object) (SIM_ACC_INDEX(object) >> 20)
+#define SIM_ACC_KOBJ_ID(object) (SIM_ACC_INDEX(object) & 0xfffffu)
 
 typedef struct sim_access {
     uint32_t pos;    /* decisions recorded before it: it belongs to the step after decision pos-1 */
@@ -482,6 +492,10 @@ typedef struct sim_access {
 } sim_access;
 
 #define SIM_ACC_NO_EVENT 0xffu
+/* event of the access logged right after a kernel choice whose alternatives
+ * differ only in that object: if nothing accesses it later, no thread can
+ * tell the alternatives apart (the explorer then runs only the first). */
+#define SIM_ACC_EFFECT 0xfeu
 
 /* limit > 0 turns the log on, keeping at most `limit` accesses a run (the
  * rest are dropped and the run is marked truncated); 0 turns it off. */

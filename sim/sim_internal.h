@@ -194,6 +194,7 @@ struct sim_ctx {
     sim_access *accs;
     uint32_t nacc, acc_cap, acc_limit;
     bool acc_truncated;
+    bool acc_kernel;        /* the current seam call or kernel action logged a kernel object (trace.c) */
 };
 
 /* sched.c */
@@ -234,6 +235,14 @@ void sim__access_log(sim_ctx *s, uint32_t object, bool write, uint32_t event, ui
 static inline void sim__access(sim_ctx *s, uint32_t object, bool write) {
     if (s->acc_limit != 0) sim__access_log(s, object, write, SIM_ACC_NO_EVENT, 0);
 }
+/* The only object the choice just made (if one was asked since `before`
+ * decisions) has an effect on (SIM_ACC_EFFECT). */
+static inline void sim__access_effect(sim_ctx *s, uint32_t before, uint32_t object) {
+    if (s->acc_limit != 0 && s->ndecisions != before) sim__access_log(s, object, true, SIM_ACC_EFFECT, 0);
+}
+/* A seam call or a kernel action begins: its kernel events must follow an
+ * access to the kernel object they touch (checked in trace.c). */
+static inline void sim__access_begin(sim_ctx *s) { s->acc_kernel = false; }
 
 /* sync.c */
 void sim__fill_sync(sim_ctx *s);

@@ -79,11 +79,16 @@ void sim__access_log(sim_ctx *s, uint32_t object, bool write, uint32_t event, ui
     a->event = (uint8_t)event;
     a->reserved = 0;
     a->value = value;
+    if (SIM_ACC_CLASS(object) == SIM_ACC_KERNEL) s->acc_kernel = true;
 }
 
 /* What an event touched: its object (the ordinal in a0) and whether it wrote
- * it. Kernel events all touch one KERNEL object until the kernel names finer
- * ones; choices, notes and failures touch nothing. */
+ * it. Kernel events log nothing themselves: the kernel code logs every object
+ * it touches (kernel.h, kern_touch), and an event with none logged before it
+ * in the same call is a missing one, which would let the explorer take
+ * dependent steps for independent ones. An injected fault touches nothing:
+ * the call fails before it reaches the kernel. Choices, notes and failures
+ * touch nothing. */
 static void event_access(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3) {
     uint32_t sync = SIM_ACC_OBJECT(SIM_ACC_SYNC, a0), thr = SIM_ACC_OBJECT(SIM_ACC_THREAD, a0);
     switch (kind) {
@@ -112,8 +117,12 @@ static void event_access(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t 
     case SIM_EV_TIMEOUT: sim__access_log(s, SIM_ACC_OBJECT(SIM_ACC_CLOCK, 0), true, kind, 0); break;
     case SIM_EV_CHOICE:
     case SIM_EV_NOTE:
-    case SIM_EV_FAIL: break;
-    default: sim__access_log(s, SIM_ACC_OBJECT(SIM_ACC_KERNEL, 0), true, kind, 0); break;
+    case SIM_EV_FAIL:
+    case SIM_EV_FAULT: break;
+    default:
+        SIM_CHECK(s, s->acc_kernel || s->acc_truncated || s->kernel == NULL,
+                  "a kernel event follows the access of a kernel object it touched");
+        break;
     }
 }
 

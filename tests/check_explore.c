@@ -368,15 +368,18 @@ START_TEST(test_kernel_bound_counts) {
 }
 END_TEST
 
-/* At every (K, D), sleep sets and DPOR see every class, final state and
- * violation that naive DFS sees at the same (K, D), in no more executions;
- * naive DFS at D sees a subset of D + 1; D = inf is D = 64 exactly. */
+/* At every (K, D) of the grid, for every program, sleep sets and DPOR see
+ * every class, final state and violation that naive DFS sees at the same
+ * (K, D), in no more executions; naive DFS at D sees a subset of D + 1; D =
+ * inf is D = 64 exactly. (Three threads with joins stop at K = 2: past it
+ * naive DFS runs more executions than the sets hold.) */
 START_TEST(test_kernel_bound_sound) {
-    static const ep_kind progs[] = {EP_KERNEL, EP_WRACE, EP_CHOICES, EP_SAME2, EP_LOST2, EP_WINDOW, EP_READERS3};
+    const ep_kind *progs = all_progs;
     static const int32_t ks[] = {0, 1, 2, -1};
     static const int32_t ds[] = {0, 1, 2, -1};
-    for (size_t pi = 0; pi < sizeof progs / sizeof progs[0]; pi++) {
+    for (size_t pi = 0; pi < sizeof all_progs / sizeof all_progs[0]; pi++) {
         for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
+            if (ks[ki] < 0 && (progs[pi] == EP_LOST3 || progs[pi] == EP_MUTEX3)) continue;
             seen *prev = NULL;
             for (size_t di = 0; di < sizeof ds / sizeof ds[0]; di++) {
                 seen *naive = explore_kd(progs[pi], EXPLORE_POR_NONE, ks[ki], ds[di]);

@@ -19,6 +19,9 @@ static shim_handle encode(uint32_t slot, uint16_t gen) { return ((shim_handle)ge
 shim_handle kern_handle_new(sim_ctx *s, uint8_t kind, uint32_t obj) {
     kern_state *w = kern(s);
     uint32_t slot;
+    /* The value depends on every create and close before it. The new object
+     * itself is not logged: nobody can name it before this returns. */
+    kern_touch(s, SIM_KOBJ_TABLE, 0, true);
     if (w->free_handle != 0) {
         slot = w->free_handle - 1;
         SIM_CHECK(s, slot < w->nhandles && w->handles[slot].kind == KERN_H_FREE, "the handle free list holds free slots");
@@ -39,11 +42,28 @@ shim_handle kern_handle_new(sim_ctx *s, uint8_t kind, uint32_t obj) {
     return encode(slot, e->gen);
 }
 
+/* The object a handle names, as the access log numbers it. */
+static void touch_obj(kern_state *w, const kern_handle *e) {
+    sim_ctx *s = w->sim;
+    switch (e->kind) {
+    case KERN_H_PORT: kern_touch_port(s, e->obj); break;
+    case KERN_H_SOCKET: kern_touch_sock(s, e->obj); break;
+    case KERN_H_TIMER: kern_touch_timer(s, e->obj); break;
+    default: kern_touch_waitpkt(s, e->obj); break;
+    }
+}
+
+/* A lookup that finds an object touches it (whoever closes it touches it
+ * too); one that finds nothing read the table, which a create or a close of
+ * that slot may change. */
 static kern_handle *lookup(kern_state *w, shim_handle h) {
     uint32_t low = (uint32_t)(h & 0xFFFF);
-    if (low == 0 || low > w->nhandles || (h >> 16) > 0xFFFF) return NULL;
-    kern_handle *e = &w->handles[low - 1];
-    if (e->kind == KERN_H_FREE || e->gen != (uint16_t)(h >> 16)) return NULL;
+    kern_handle *e = low != 0 && low <= w->nhandles && (h >> 16) <= 0xFFFF ? &w->handles[low - 1] : NULL;
+    if (e != NULL && (e->kind == KERN_H_FREE || e->gen != (uint16_t)(h >> 16))) e = NULL;
+    if (e != NULL)
+        touch_obj(w, e);
+    else
+        kern_touch(w->sim, SIM_KOBJ_TABLE, 0, false);
     return e;
 }
 
@@ -67,6 +87,7 @@ void kern_handle_free(kern_state *w, shim_handle h) {
     if (e->gen == KERN_MAX_HANDLE_GEN)
         kern_limit(w->sim, "handle-reuse-limit",
                    "limit: handle slot %u closed more than %u times (KERN_MAX_HANDLE_GEN)", slot, KERN_MAX_HANDLE_GEN);
+    kern_touch(w->sim, SIM_KOBJ_TABLE, 0, true);
     e->kind = KERN_H_FREE;
     e->gen++;
     e->next_free = w->free_handle;

@@ -39,6 +39,7 @@ kern_ovslot *kern_ov_slot(sim_ctx *s, shim_overlapped *ov) {
             slot->addr = addr;
             slot->ord = w->nov++;
             slot->op = 0;
+            slot->pair = 0;
             return slot;
         }
         if (slot->addr == addr) return slot;

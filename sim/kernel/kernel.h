@@ -95,6 +95,7 @@ typedef struct kern_ovslot {
     uint64_t exec;
     uint32_t ord;  /* 0-based */
     uint32_t op;   /* id + 1 of the operation it is in flight for, 0 = none */
+    uint32_t pair; /* socket pair (access log) + 1 it was last used on, 0 = none */
 } kern_ovslot;
 
 /* ---- Sockets ---- */
@@ -188,6 +189,32 @@ typedef struct kern_state {
 } kern_state;
 
 static inline kern_state *kern(sim_ctx *s) { return (kern_state *)s->kernel_state; }
+
+/* ---- What a step touches, for the explorer's access log (sim.h) ----
+ * Every seam call and kernel action logs each kernel object whose state it
+ * reads or changes, as a write (a lookup that finds nothing reads the handle
+ * table). The handle table is written by every create and close: handle
+ * values are what a program sees, and they go in creation order. A socket
+ * pair is one object (a send fills the peer, a close resets it). Not
+ * objects, because nothing a program sees depends on their order: operation
+ * ids and OVERLAPPED ordinals (they only order the kernel's actions, which
+ * the explorer takes as free choices, and name things in the trace). The
+ * concurrency limit reads every thread's state (§4); the log does not say
+ * so, as it does not for sync objects: a port with an enforced limit makes
+ * the reduction trust thread states it does not track. */
+static inline void kern_touch(sim_ctx *s, uint32_t kind, uint32_t id, bool write) {
+    sim__access(s, SIM_ACC_KOBJ(kind, id), write);
+}
+static inline uint32_t kern_pair(const kern_state *w, uint32_t sid) {
+    uint32_t peer = w->socks[sid].peer;
+    return peer < sid ? peer : sid;
+}
+static inline void kern_touch_sock(sim_ctx *s, uint32_t sid) { kern_touch(s, SIM_KOBJ_SOCK, kern_pair(kern(s), sid), true); }
+static inline void kern_touch_port(sim_ctx *s, uint32_t pid) { kern_touch(s, SIM_KOBJ_PORT, pid, true); }
+static inline void kern_touch_timer(sim_ctx *s, uint32_t tid) { kern_touch(s, SIM_KOBJ_TIMER, tid, true); }
+static inline void kern_touch_waitpkt(sim_ctx *s, uint32_t wp) { kern_touch(s, SIM_KOBJ_WAITPKT, wp, true); }
+/* Reads of the clock (a deadline computed from now). */
+static inline void kern_touch_clock(sim_ctx *s) { sim__access(s, SIM_ACC_OBJECT(SIM_ACC_CLOCK, 0), false); }
 
 _Static_assert(KERN_MAX_HANDLES < 0x10000u, "handle slots fit the low 16 bits of a handle value");
 _Static_assert((KERN_MAX_OVS & (KERN_MAX_OVS - 1)) == 0, "the OVERLAPPED table (2 x KERN_MAX_OVS) is a power of two");

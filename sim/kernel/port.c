@@ -60,6 +60,7 @@ static kern_packet ring_pop(sim_ctx *s, kern_port *p) {
 /* Removes the packet of wait packet `wp` (NtCancelWaitCompletionPacket with
  * removeSignaled, §8); keeps the order of the others. */
 bool kern_port_unqueue_wp(sim_ctx *s, uint32_t port, uint32_t wp) {
+    kern_touch_port(s, port);
     kern_port *p = &kern(s)->ports[port];
     for (uint32_t i = 0; i < p->count; i++) {
         if (p->ring[(p->head + i) & (p->cap - 1)].wp != wp + 1) continue;
@@ -144,6 +145,7 @@ static bool deliver(sim_ctx *s, uint32_t port, const kern_packet *pk, uint64_t e
 void kern_port_queue(sim_ctx *s, uint32_t port, const kern_packet *pk) {
     kern_state *w = kern(s);
     SIM_CHECK(s, port < w->nports, "a packet is queued to a port that exists");
+    kern_touch_port(s, port);
     kern_port *p = &w->ports[port];
     w->dirty = true;
     if (p->waiters != 0) {
@@ -164,6 +166,7 @@ bool kern_port_starved(sim_ctx *s, uint32_t port) {
 /* Kernel action: the active count dropped below the limit (a bound thread
  * blocked elsewhere or exited), so a waiter gets the oldest packet (§4). */
 void kern_port_release(sim_ctx *s, uint32_t port) {
+    kern_touch_port(s, port);
     kern_port *p = &kern(s)->ports[port];
     uint64_t elig = eligible(s, p);
     if (p->count == 0 || elig == 0) return;
@@ -251,6 +254,7 @@ static bool post(void *ctx, shim_handle port, uint32_t bytes, uintptr_t key, shi
  * a choice 'o' among the distinct ones (§3). -1: forever. */
 static int64_t wait_deadline(sim_ctx *s, uint32_t timeout_ms) {
     if (timeout_ms == SHIM_INFINITE) return -1;
+    kern_touch_clock(s);
     int64_t due = s->now_ns + (int64_t)timeout_ms * 1000000;
     int64_t tick = s->cfg.tick_ns;
     if (tick <= 0) return due;
@@ -341,6 +345,7 @@ static uint32_t dequeue(sim_ctx *s, shim_handle h, kern_packet *out, uint32_t ma
         w->dirty = true;
         sim__event(s, SIM_EV_PORT_WAIT, h, timeout_ms, (uint64_t)(deadline < 0 ? -1 : deadline - s->now_ns), 0);
         sim__block(s, ex ? (sim_wait_kind)KERN_WAIT_GQCSEX : (sim_wait_kind)KERN_WAIT_GQCS, pid, deadline);
+        kern_touch_port(s, pid); /* a new step: it reads what the port handed it */
         /* Woken by a packet, a steal, a close or the clock: exactly one reason. */
         SIM_CHECK(s, (uint32_t)t->handed + t->stolen + t->abandoned + s->threads[me].timed_out <= 1,
                   "a port waiter wakes for one reason");

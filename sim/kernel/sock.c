@@ -117,6 +117,17 @@ static void op_free(sim_ctx *s, uint32_t id) {
 
 static bool sock_get(sim_ctx *s, shim_handle h, uint32_t *sid) { return kern_handle_get(kern(s), h, KERN_H_SOCKET, sid); }
 
+/* An OVERLAPPED's slot, used on socket sid: whether it is in flight and its
+ * status block belong to the socket it was last used on, which is touched
+ * too when it is another one. */
+static kern_ovslot *ov_slot_on(sim_ctx *s, shim_overlapped *ov, uint32_t sid) {
+    kern_ovslot *slot = kern_ov_slot(s, ov);
+    uint32_t pair = kern_pair(kern(s), sid);
+    if (slot->pair != 0 && slot->pair != pair + 1) kern_touch(s, SIM_KOBJ_SOCK, slot->pair - 1, true);
+    slot->pair = pair + 1;
+    return slot;
+}
+
 /* ---- Peers blocked in a harness recv or send ---- */
 
 /* Something for a peer blocked in recv on `so`: bytes, EOF or a reset. */
@@ -161,7 +172,11 @@ static bool complete(sim_ctx *s, uint32_t id, uint32_t status, uint32_t bytes, b
     if (packet) {
         /* §3: Windows writes the status block when the packet is removed,
          * Wine before queuing it. */
+        uint32_t asked = s->ndecisions;
         op->defer_internal = sim__choose(s, SIM_CHOICE_INTERNAL, 2, NULL, SIM_NO_CURRENT) == 1;
+        /* The choice shows only in the status block until the dequeue writes
+         * it either way: WSAGetOverlappedResult in between observes it. */
+        sim__access_effect(s, asked, SIM_ACC_KOBJ(SIM_KOBJ_STATUS, id));
         op->final_status = status;
         op->final_bytes = bytes;
         if (!op->defer_internal) write_status(op->ov, status, bytes);
@@ -182,6 +197,7 @@ void kern_op_dequeued(sim_ctx *s, const kern_packet *pk) {
     SIM_CHECK(s, pk->op - 1 < kern(s)->nops && kern(s)->ops[pk->op - 1].state == KERN_OP_QUEUED,
               "a dequeued completion's operation is queued");
     kern_op *op = &kern(s)->ops[pk->op - 1];
+    kern_touch_sock(s, op->sock);
     if (op->defer_internal) write_status(op->ov, op->final_status, op->final_bytes);
     op_free(s, pk->op - 1);
 }
@@ -324,6 +340,7 @@ bool kern_op_actionable(sim_ctx *s, uint32_t id) {
 void kern_op_fire(sim_ctx *s, uint32_t id) {
     kern_state *w = kern(s);
     kern_op *op = &w->ops[id];
+    kern_touch_sock(s, op->sock);
     kern_sock *so = &w->socks[op->sock];
     if (op->closing) {
         complete(s, id, op->close_status, 0, true);
@@ -554,7 +571,7 @@ static uint32_t start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbu
     }
     if (nbufs > KERN_MAX_BUFS)
         kern_limit(s, "wsabuf-limit", "limit: more than %u WSABUFs in one request (KERN_MAX_BUFS)", KERN_MAX_BUFS);
-    kern_ovslot *slot = kern_ov_slot(s, ov);
+    kern_ovslot *slot = ov_slot_on(s, ov, sid);
     if (slot->op != 0) {
         /* Monitor: the OVERLAPPED of an operation still in flight (pending,
          * or its packet not yet dequeued) must not be reused. */
@@ -743,6 +760,9 @@ static bool get_result(void *ctx, shim_handle h, shim_overlapped *ov, uint32_t *
         kern_set_error(s, e);
         return false;
     }
+    kern_ovslot *slot = ov_slot_on(s, ov, sid);
+    if (slot->op != 0 && kern(s)->ops[slot->op - 1].state == KERN_OP_QUEUED)
+        kern_touch(s, SIM_KOBJ_STATUS, slot->op - 1, false); /* sees choice 'i' */
     /* It reads the status block: with Internal final only at dequeue, an
      * operation already completed still reads as pending (§3). */
     uint32_t st = (uint32_t)ov->internal;

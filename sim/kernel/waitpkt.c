@@ -37,11 +37,16 @@ void kern_timer_fired(sim_ctx *s, uint32_t id) {
     kern_state *w = kern(s);
     SIM_CHECK(s, (id >> 16) < w->ntimers && w->timers[id >> 16].armed, "a timer fires only while armed");
     kern_timer *t = &w->timers[id >> 16];
+    kern_touch_timer(s, id >> 16);
+    sim__access(s, SIM_ACC_OBJECT(SIM_ACC_CLOCK, 0), true); /* after whoever moved the clock */
     t->armed = false;
     t->signaled = true;
     sim__event(s, SIM_EV_TIMER, t->h, 2, (uint64_t)s->now_ns, 0);
-    for (uint32_t i = 0; i < w->nwps; i++)
-        if (w->wps[i].state == KERN_WP_ARMED && w->wps[i].timer == id >> 16) w->wps[i].state = KERN_WP_FIRING;
+    for (uint32_t i = 0; i < w->nwps; i++) {
+        if (w->wps[i].state != KERN_WP_ARMED || w->wps[i].timer != id >> 16) continue;
+        kern_touch_waitpkt(s, i);
+        w->wps[i].state = KERN_WP_FIRING;
+    }
     w->dirty = true;
 }
 
@@ -75,6 +80,7 @@ static bool set_timer(void *ctx, shim_handle h, int64_t due_100ns) {
         kern_limit(s, "timer-set-limit", "limit: timer h%llu set more than %u times (KERN_MAX_TIMER_SETS)",
                    (unsigned long long)h, KERN_MAX_TIMER_SETS);
     /* negative: relative; positive: absolute on the (virtual) clock */
+    kern_touch_clock(s);
     int64_t due = due_100ns < 0 ? s->now_ns + (-due_100ns) * 100 : due_100ns * 100;
     t->signaled = false; /* setting a timer resets its signal */
     t->armed = true;
@@ -116,9 +122,11 @@ static void queue_wp(sim_ctx *s, uint32_t idx) {
 void kern_waitpkt_fire(sim_ctx *s, uint32_t idx) {
     kern_state *w = kern(s);
     kern_waitpkt *p = &w->wps[idx];
+    kern_touch_waitpkt(s, idx);
     if (p->state != KERN_WP_FIRING) return;
     SIM_CHECK(s, p->timer < w->ntimers, "a firing wait packet waits on a timer");
     kern_timer *t = &w->timers[p->timer];
+    kern_touch_timer(s, p->timer);
     if (t->signaled) satisfy(s, t);
     queue_wp(s, idx);
 }
@@ -126,6 +134,7 @@ void kern_waitpkt_fire(sim_ctx *s, uint32_t idx) {
 void kern_waitpkt_dequeued(sim_ctx *s, uint32_t idx) {
     SIM_CHECK(s, idx < kern(s)->nwps, "a dequeued packet's wait packet exists");
     kern_waitpkt *p = &kern(s)->wps[idx];
+    kern_touch_waitpkt(s, idx);
     if (p->state == KERN_WP_QUEUED) p->state = KERN_WP_IDLE; /* may be associated again */
 }
 
