@@ -430,6 +430,7 @@ static int send_sync(void *ctx, shim_handle h, const void *buf, uint32_t len) {
         sim__event(s, SIM_EV_SOCK_PEER, h, 5, done, 0);
         so->send_waiter = s->current + 1;
         sim__block(s, (sim_wait_kind)KERN_WAIT_PEER_SEND, sid, -1);
+        kern_touch_sock(s, sid); /* woken: a new step, which reads the pair again */
         so->send_waiter = 0;
     }
     sim__event(s, SIM_EV_SOCK_PEER, h, 0, len, 0);
@@ -468,6 +469,7 @@ static int recv_sync(void *ctx, shim_handle h, void *buf, uint32_t len, bool wai
         }
         so->recv_waiter = s->current + 1;
         sim__block(s, (sim_wait_kind)KERN_WAIT_PEER_RECV, sid, -1);
+        kern_touch_sock(s, sid); /* woken: a new step, which reads the pair again */
         so->recv_waiter = 0;
     }
 }
