@@ -43,6 +43,14 @@ void fuzz_decisions_wrap(const shim *(*wrap)(sim_ctx *sim, const shim *sh));
  * formatted, no report copied): whether it failed. The fuzzer's fast path;
  * fuzz_decisions_run repeats a failure for its report. */
 bool fuzz_decisions_check(const uint8_t *data, size_t size);
+/* The last fuzz_decisions_check's execution as an input that repeats it
+ * with no tail: its selector byte, then the bytes of every answer (as
+ * fuzz_decisions_encode writes them). Valid until the next check; size 0 if
+ * a choice was too wide to encode or recording is off. */
+void fuzz_decisions_record(bool on); /* off by default: the checks record nothing */
+/* While recording: the bytes recorded so far in the running execution. */
+size_t fuzz_decisions_position(void);
+const uint8_t *fuzz_decisions_expansion(size_t *size);
 /* The input that makes fuzz_decisions repeat the execution `chooser` gives
  * on embedded scenario `pick`: its selector byte, then a byte (two where a
  * choice has over 256 alternatives) per decision. malloc'd into *bytes;

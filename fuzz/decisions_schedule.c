@@ -26,6 +26,12 @@
  * is followed as far as the execution offers it (the default past that, as
  * stored schedules run) and written as the input of the execution it made
  * (DIR/stored-MUTANT). Exit 0, 2 on bad usage or an unreadable FILE.
+ *
+ *   fuzz_decisions_schedule --expand INPUT OUT
+ * writes to OUT the input that repeats INPUT's execution with every
+ * decision written out and no tail (fuzz_decisions_expansion: what the
+ * "prefix" mutator keeps a prefix of). Exit 1 if the execution failed, 0 if
+ * it passed, 2 if INPUT cannot be read or OUT written.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,31 +160,59 @@ static int write_stored(const char *argv0, const char *file, const char *except,
     return rc;
 }
 
-int main(int argc, char **argv) {
-    if (argc == 4 && strcmp(argv[1], "--seeds") == 0) return write_seeds(argv[0], argv[2], argv[3]);
-    if (argc == 5 && strcmp(argv[1], "--stored") == 0) return write_stored(argv[0], argv[2], argv[3], argv[4]);
-    bool shrink = argc == 3 && strcmp(argv[1], "--shrink") == 0;
-    if (argc != 2 + shrink || argv[argc - 1][0] == '-') {
-        fprintf(stderr, "usage: %s [--shrink] INPUT | --seeds DIR COUNT | --stored FILE EXCEPT DIR\n", argv[0]);
-        return CLI_EXIT_USAGE;
-    }
-    const char *file = argv[argc - 1];
+/* The whole of `file` (malloc'd), or NULL after saying why. */
+static uint8_t *read_input(const char *argv0, const char *file, size_t *size) {
     FILE *f = fopen(file, "rb");
     if (f == NULL) {
-        fprintf(stderr, "%s: cannot read %s\n", argv[0], file);
-        return CLI_EXIT_USAGE;
+        fprintf(stderr, "%s: cannot read %s\n", argv0, file);
+        return NULL;
     }
-    size_t cap = 1 << 16, size = 0, got;
+    size_t cap = 1 << 16, got;
     uint8_t *data = cli_xmalloc(cap);
-    while ((got = fread(data + size, 1, cap - size, f)) > 0)
-        if ((size += got) == cap) data = cli_xrealloc(data, cap *= 2);
+    *size = 0;
+    while ((got = fread(data + *size, 1, cap - *size, f)) > 0)
+        if ((*size += got) == cap) data = cli_xrealloc(data, cap *= 2);
     bool bad = ferror(f);
     fclose(f);
     if (bad) {
-        fprintf(stderr, "%s: cannot read %s\n", argv[0], file);
+        fprintf(stderr, "%s: cannot read %s\n", argv0, file);
         free(data);
+        return NULL;
+    }
+    return data;
+}
+
+/* --expand: the input that repeats INPUT's execution with every decision
+ * written out (what mutator.c's "prefix" mutates). */
+static int write_expansion(const char *argv0, const char *in, const char *out) {
+    size_t size, n;
+    uint8_t *data = read_input(argv0, in, &size);
+    if (data == NULL) return CLI_EXIT_USAGE;
+    fuzz_decisions_record(true);
+    bool failed = fuzz_decisions_check(data, size);
+    const uint8_t *e = fuzz_decisions_expansion(&n);
+    free(data);
+    FILE *w = n > 0 ? fopen(out, "wb") : NULL;
+    if (w == NULL || fwrite(e, 1, n, w) != n || fclose(w) != 0) {
+        fprintf(stderr, "%s: cannot write %s\n", argv0, out);
         return CLI_EXIT_USAGE;
     }
+    return failed ? CLI_EXIT_FAIL : CLI_EXIT_PASS;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "--seeds") == 0) return write_seeds(argv[0], argv[2], argv[3]);
+    if (argc == 5 && strcmp(argv[1], "--stored") == 0) return write_stored(argv[0], argv[2], argv[3], argv[4]);
+    if (argc == 4 && strcmp(argv[1], "--expand") == 0) return write_expansion(argv[0], argv[2], argv[3]);
+    bool shrink = argc == 3 && strcmp(argv[1], "--shrink") == 0;
+    if (argc != 2 + shrink || argv[argc - 1][0] == '-') {
+        fprintf(stderr, "usage: %s [--shrink] INPUT | --seeds DIR COUNT | --stored FILE EXCEPT DIR | --expand INPUT OUT\n",
+                argv[0]);
+        return CLI_EXIT_USAGE;
+    }
+    size_t size;
+    uint8_t *data = read_input(argv[0], argv[argc - 1], &size);
+    if (data == NULL) return CLI_EXIT_USAGE;
     cli_outcome out = {0};
     const char *path = fuzz_decisions_run(data, size, &out);
     if (out.failed && shrink) cli_shrink(fuzz_decisions_target(), &out);

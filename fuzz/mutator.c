@@ -1,32 +1,54 @@
-/* mutator.c - structural mutations of fuzz_decisions inputs, on when
- * IOCPCHECK_FUZZ_MUTATOR=1 (off: libFuzzer's own mutations alone).
+/* mutator.c - mutations of fuzz_decisions inputs beyond libFuzzer's own,
+ * chosen by IOCPCHECK_FUZZ_MUTATOR (unset, "" or "0": libFuzzer's alone).
  *
- * An input is a selector byte, then one byte per decision (decisions.h), so
- * a mutation that keeps positions keeps every other decision's meaning:
- * add a preemption at one decision (a nonzero byte), remove one (a zero
- * byte), re-draw one decision or a short window of them, insert or delete
- * one decision (what follows shifts by one), and splice two inputs at the
- * same decision position (the prefix of one, the rest of the other). Half
- * of the mutations are libFuzzer's own.
+ * "prefix": keep the prefix of an execution, explore after it (the search
+ * of RFF, Wolff et al., ASPLOS 2024, and of Coyote's feedback-guided
+ * schedulers). An input is explicit decisions then a random tail seeded
+ * from the whole input (decisions.h), so any byte-level mutation re-draws
+ * everything past the explicit bytes, and a state the tail reached is lost
+ * with it. Here the input is first expanded to the execution it made (every
+ * answer written out, fuzz_decisions_expansion: an input that repeats it
+ * exactly), then: cut after a random decision (the kept prefix, then a new
+ * random tail: half the mutations), flip one decision and cut after it (a
+ * preemption or an other alternative there, then a new tail), flip one and
+ * keep every later decision, or libFuzzer's own mutation of the input. The
+ * crossover splices two expansions at one decision. An input that gained
+ * coverage is thereby mutated as the execution that gained it. Expansions
+ * of the last inputs run are kept (fuzz_mutator_note); an input whose
+ * expansion is not kept is run again to get it, and that run is counted as
+ * an execution (fuzz_decisions_count).
+ *
+ * "1": structural mutations of the explicit bytes: add a preemption at one
+ * decision (a nonzero byte), remove one (a zero byte), re-draw one decision
+ * or a short window of them, insert or delete one decision (what follows
+ * shifts by one), and splice two inputs at the same decision position (the
+ * prefix of one, the rest of the other). Half of the mutations are
+ * libFuzzer's own.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "decisions.h"
+#include "mutator.h"
+#include "observe.h"
 
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
 size_t LLVMFuzzerCustomCrossOver(const uint8_t *a, size_t asize, const uint8_t *b, size_t bsize, uint8_t *out,
                                  size_t max_out, unsigned int seed);
 
-static int enabled = -1;
-static bool on(void) {
-    if (enabled < 0) {
-        const char *m = getenv("IOCPCHECK_FUZZ_MUTATOR");
-        enabled = m != NULL && strcmp(m, "1") == 0;
+enum { MUT_NONE, MUT_STRUCTURAL, MUT_PREFIX };
+static uint32_t own_pct = 25; /* prefix: % of mutations left to libFuzzer ("prefix:PCT") */
+static int mode(void) {
+    static int m = -1;
+    if (m < 0) {
+        const char *e = getenv("IOCPCHECK_FUZZ_MUTATOR");
+        m = e == NULL ? MUT_NONE : strcmp(e, "1") == 0 ? MUT_STRUCTURAL : strncmp(e, "prefix", 6) == 0 ? MUT_PREFIX : MUT_NONE;
+        if (m == MUT_PREFIX && e[6] == ':') own_pct = (uint32_t)strtoul(e + 7, NULL, 10) % 101;
     }
-    return enabled;
+    return m;
 }
+static bool on(void) { return mode() == MUT_STRUCTURAL; }
 
 /* libFuzzer passes a seed per call: a small generator from it keeps the
  * mutations reproducible with -seed. */
@@ -37,8 +59,144 @@ static uint32_t next(uint32_t *r) {
     return *r;
 }
 
+/* A decision byte other than `b`: "go on" where it preempted, else a near
+ * alternative (the byte is taken mod the count, small for threads) or any. */
+static uint8_t other(uint8_t b, uint32_t *r) {
+    if (b != 0 && next(r) % 2) return 0;
+    return (uint8_t)(b + 1 + (next(r) % 2 ? next(r) % 7 : next(r) % 255));
+}
+
+/* ---- prefix: expansions ---- */
+
+typedef struct expanded {
+    uint64_t key; /* hash of the input (0: empty slot) */
+    uint8_t *bytes;
+    size_t size;
+    uint32_t *points; /* its conflict points (observe.h) */
+    size_t npoints;
+} expanded;
+#define RECENT 64u       /* the last inputs run: a mutation chain mutates the one just run */
+#define KEPT (1u << 14)  /* those the mutator asked for: the corpus, about */
+static expanded recent[RECENT];
+static uint32_t recent_at;
+static expanded kept[KEPT];
+static uint32_t nkept;
+
+static uint64_t key_of(const uint8_t *data, size_t size) {
+    uint64_t h = 0xcbf29ce484222325ull ^ size;
+    for (size_t i = 0; i < size; i++) h = (h ^ data[i]) * 0x100000001b3ull;
+    return h | 1;
+}
+
+static void set(expanded *e, uint64_t key, const uint8_t *bytes, size_t size, const uint32_t *points, size_t npoints) {
+    e->key = key;
+    e->bytes = realloc(e->bytes, size ? size : 1);
+    e->points = realloc(e->points, (npoints ? npoints : 1) * sizeof *points);
+    if (e->bytes == NULL || e->points == NULL) abort();
+    memcpy(e->bytes, bytes, size);
+    e->size = size;
+    if (npoints) memcpy(e->points, points, npoints * sizeof *points);
+    e->npoints = npoints;
+}
+
+/* The last execution's expansion and conflict points into `e`. */
+static void set_last(expanded *e, uint64_t key) {
+    size_t n, np;
+    const uint8_t *b = fuzz_decisions_expansion(&n);
+    const uint32_t *p = fuzz_observe_conflict_points(&np);
+    set(e, key, b, n, p, np);
+}
+
+void fuzz_mutator_setup(void) {
+    fuzz_decisions_record(mode() == MUT_PREFIX);
+    if (mode() == MUT_PREFIX) fuzz_observe_conflicts();
+}
+
+void fuzz_mutator_note(const uint8_t *data, size_t size) {
+    if (mode() != MUT_PREFIX) return;
+    set_last(&recent[recent_at++ % RECENT], key_of(data, size));
+}
+
+/* The expansion of `data` (size 0 if it has none). */
+static const expanded *expansion_of(const uint8_t *data, size_t size) {
+    uint64_t key = key_of(data, size);
+    uint32_t at = (uint32_t)key & (KEPT - 1);
+    while (kept[at].key != 0 && kept[at].key != key) at = (at + 1) & (KEPT - 1);
+    if (kept[at].key == key) return &kept[at];
+    if (nkept >= KEPT / 2) { /* full: start over (the corpus is re-expanded on demand) */
+        for (uint32_t i = 0; i < KEPT; i++) kept[i].key = 0;
+        nkept = 0;
+        at = (uint32_t)key & (KEPT - 1);
+    }
+    nkept++;
+    for (uint32_t i = 0; i < RECENT; i++)
+        if (recent[i].key == key) {
+            set(&kept[at], key, recent[i].bytes, recent[i].size, recent[i].points, recent[i].npoints);
+            return &kept[at];
+        }
+    fuzz_decisions_count();
+    fuzz_decisions_check(data, size);
+    set_last(&kept[at], key);
+    return &kept[at];
+}
+
+static size_t put_prefix(uint8_t *out, size_t max, const expanded *e, size_t keep) {
+    if (keep > e->size) keep = e->size;
+    if (keep > max) keep = max;
+    memmove(out, e->bytes, keep);
+    return keep;
+}
+
+static size_t prefix_mutate(uint8_t *data, size_t size, size_t max_size, uint32_t *r) {
+    bool own = next(r) % 100 < own_pct;
+    uint32_t op = next(r) % 8;
+    const expanded *e = size > 0 && !own ? expansion_of(data, size) : NULL;
+    if (e == NULL || e->size < 2) return LLVMFuzzerMutate(data, size, max_size);
+    size_t nd = e->size - 1; /* decisions, about */
+    size_t k = next(r) % nd; /* decision bytes kept before the change */
+    size_t n;
+    if (op < 3) { /* the prefix, then a new tail */
+        n = put_prefix(data, max_size, e, 1 + k);
+        /* The same bytes would make the same execution: one decision less. */
+        if (n == size && n > 1 && memcmp(data, e->bytes, n) == 0) n--;
+        return n;
+    }
+    /* Another answer at one decision: at a conflict point (ops 4 to 7) if
+     * the execution has one, else anywhere; then a new tail (up to 5) or
+     * every later decision kept. */
+    if (op >= 4 && e->npoints > 0) { /* the rarest kind of four drawn */
+        uint32_t best = e->points[next(r) % e->npoints];
+        for (int i = 0; i < 3; i++) {
+            uint32_t p = e->points[next(r) % e->npoints];
+            if (fuzz_observe_conflict_count(p) < fuzz_observe_conflict_count(best)) best = p;
+        }
+        k = FUZZ_POINT_POSITION(best) - 1;
+    }
+    if (k >= nd) k = nd - 1;
+    uint8_t flipped = other(e->bytes[1 + k], r);
+    n = put_prefix(data, max_size, e, op < 6 ? 2 + k : e->size);
+    if (1 + k < n) data[1 + k] = flipped;
+    return n;
+}
+
+static size_t prefix_cross(const uint8_t *a, size_t asize, const uint8_t *b, size_t bsize, uint8_t *out, size_t max_out,
+                           uint32_t *r) {
+    if (asize == 0 || bsize == 0 || max_out == 0) return 0;
+    const expanded *ea = expansion_of(a, asize);
+    size_t cut = 1 + next(r) % (ea->size > 0 ? ea->size : 1);
+    expanded pa = {0, NULL, 0, NULL, 0};
+    set(&pa, 1, ea->bytes, ea->size < cut ? ea->size : cut, NULL, 0);
+    const expanded *eb = expansion_of(b, bsize); /* may reuse ea's slot: pa is a copy */
+    size_t n = put_prefix(out, max_out, &pa, cut);
+    free(pa.bytes);
+    free(pa.points);
+    for (size_t i = n; i < eb->size && i < max_out; i++) out[n++] = eb->bytes[i];
+    return n;
+}
+
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed) {
     uint32_t r = seed | 1;
+    if (mode() == MUT_PREFIX) return prefix_mutate(data, size, max_size, &r);
     if (!on() || size < 2 || next(&r) % 2 == 0) return LLVMFuzzerMutate(data, size, max_size);
     size_t n = size - 1; /* decisions */
     uint8_t *d = data + 1;
@@ -75,6 +233,7 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 size_t LLVMFuzzerCustomCrossOver(const uint8_t *a, size_t asize, const uint8_t *b, size_t bsize, uint8_t *out,
                                  size_t max_out, unsigned int seed) {
     uint32_t r = seed | 1;
+    if (mode() == MUT_PREFIX) return prefix_cross(a, asize, b, bsize, out, max_out, &r);
     if (!on() || asize == 0 || max_out == 0) return 0; /* 0: libFuzzer tries another mutation */
     /* Same cut in both: decision i stays decision i. */
     size_t cut = 1 + next(&r) % asize;

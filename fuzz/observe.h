@@ -15,6 +15,14 @@
  *      numbers kept, a pointer is "a waiter"), so a feature is a state
  *      transition of a pollDesc, the wake flag or a waiter count, not an
  *      address.
+ *   r  reads-from (as RFF, Wolff et al., ASPLOS 2024, steers by): every
+ *      atomic operation as (word, thread, operation, the thread whose write
+ *      it read, that write's rank among the writer's operations as a class,
+ *      class of the value);
+ *   w  a plain store over a value its thread had not seen there (the shape
+ *      of a lost update: someone wrote in between its read and its store),
+ *      as (word, thread, writer of the value overwritten, class it had
+ *      seen, class it overwrote).
  * Modifiers of s, for measuring what pays (scripts/fuzz-feedback): b a
  * feature counts once however often it occurs, n events without the acting
  * thread, e events alone (no pairs).
@@ -29,5 +37,19 @@
 /* Reads IOCPCHECK_FUZZ_FEEDBACK (once) and arms the chosen observers for the
  * executions fuzz_decisions_run makes from now on. */
 void fuzz_observe_setup(void);
+
+/* Records, for every execution from now on, its conflict points: the
+ * positions (in the bytes of fuzz_decisions_expansion) of the decisions that
+ * let a thread access a word or a sync object that another thread accessed
+ * next, one of the two writing; another answer there reorders the pair
+ * (mutator.c, "prefix"). Arms the observer's seam, as any feedback does. */
+void fuzz_observe_conflicts(void);
+/* The last execution's conflict points, in order (at most 512): the
+ * position in the low 20 bits, a hash of the pair's kind (word, the two
+ * threads, which of them wrote) above. */
+const uint32_t *fuzz_observe_conflict_points(size_t *n);
+#define FUZZ_POINT_POSITION(p) ((p) & 0xfffffu)
+/* How often conflicts of point p's kind occurred since the fuzzer started. */
+uint32_t fuzz_observe_conflict_count(uint32_t point);
 
 #endif
