@@ -4,11 +4,14 @@
  * Input layout: byte 0 picks the scenario among those the build embedded
  * (byte mod count; an empty input picks the first); the rest answers the
  * choices in order. Past its end, the tail, chosen by IOCPCHECK_FUZZ_TAIL:
- * random (the default: every choice drawn as `fuzz --strategy random`
- * draws it, seeded from a hash of the whole input, so an input is a prefix
- * of decisions plus a random execution from there, the same one each time
- * it runs), swarm (as `--strategy swarm` draws, same seed), mix (random or
- * swarm, by the hash's top bit), or first (every choice non-preemptive).
+ * random (every choice drawn as `fuzz --strategy random` draws it, seeded
+ * from a hash of the whole input, so an input is a prefix of decisions
+ * plus a random execution from there, the same one each time it runs),
+ * swarm (as `--strategy swarm` draws, same seed), pct (PCT of depth 1 to
+ * 3, the depth and the seed from the hash), first (every choice
+ * non-preemptive), or a weighted list of these, one drawn per input by its
+ * hash: the default is "random:3,pct" (PCT for one input in four); mix is
+ * "random,swarm". A bad list exits 2 naming the position.
  * With IOCPCHECK_FUZZ_SCENARIO set to an embedded path (for example
  * scenarios/close/close-concurrent.scn), that scenario is the only one:
  * byte 0 is still read, and ignored.

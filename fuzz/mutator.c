@@ -1,5 +1,6 @@
 /* mutator.c - mutations of fuzz_decisions inputs beyond libFuzzer's own,
- * chosen by IOCPCHECK_FUZZ_MUTATOR (unset, "" or "0": libFuzzer's alone).
+ * chosen by IOCPCHECK_FUZZ_MUTATOR (default prefix:50; "0": libFuzzer's
+ * alone).
  *
  * "prefix": keep the prefix of an execution, explore after it (the search
  * of RFF, Wolff et al., ASPLOS 2024, and of Coyote's feedback-guided
@@ -25,6 +26,7 @@
  * prefix of one, the rest of the other). Half of the mutations are
  * libFuzzer's own.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,13 +40,28 @@ size_t LLVMFuzzerCustomCrossOver(const uint8_t *a, size_t asize, const uint8_t *
                                  size_t max_out, unsigned int seed);
 
 enum { MUT_NONE, MUT_STRUCTURAL, MUT_PREFIX };
-static uint32_t own_pct = 25; /* prefix: % of mutations left to libFuzzer ("prefix:PCT") */
+static uint32_t own_pct = 50; /* prefix: % of mutations left to libFuzzer ("prefix:PCT") */
+/* IOCPCHECK_FUZZ_MUTATOR: unset or "" is prefix:50 (measured best on the
+ * README's hard pairs), "0" libFuzzer's own alone, "1" structural,
+ * "prefix" or "prefix:PCT" (PCT from 0 to 100). Anything else exits 2. */
 static int mode(void) {
     static int m = -1;
     if (m < 0) {
         const char *e = getenv("IOCPCHECK_FUZZ_MUTATOR");
-        m = e == NULL ? MUT_NONE : strcmp(e, "1") == 0 ? MUT_STRUCTURAL : strncmp(e, "prefix", 6) == 0 ? MUT_PREFIX : MUT_NONE;
-        if (m == MUT_PREFIX && e[6] == ':') own_pct = (uint32_t)strtoul(e + 7, NULL, 10) % 101;
+        char *end = NULL;
+        m = e == NULL || *e == 0 ? MUT_PREFIX : strcmp(e, "0") == 0 ? MUT_NONE : strcmp(e, "1") == 0 ? MUT_STRUCTURAL : -1;
+        if (e != NULL && strcmp(e, "prefix") == 0) m = MUT_PREFIX;
+        if (e != NULL && strncmp(e, "prefix:", 7) == 0 && e[7] >= '0' && e[7] <= '9') {
+            unsigned long pct = strtoul(e + 7, &end, 10);
+            if (*end == 0 && pct <= 100) {
+                m = MUT_PREFIX;
+                own_pct = (uint32_t)pct;
+            }
+        }
+        if (m < 0) {
+            fprintf(stderr, "fuzz_decisions: IOCPCHECK_FUZZ_MUTATOR=%s: expected 0, 1, prefix or prefix:PCT (0 to 100)\n", e);
+            exit(2);
+        }
     }
     return m;
 }

@@ -74,6 +74,7 @@ static struct {
      * (thread + 1, whether it wrote, the decision byte that let it run). */
     uint8_t last_thread[MAX_WORDS];
     bool last_wrote[MAX_WORDS];
+    uint8_t last_what[MAX_WORDS];
     uint32_t last_pos[MAX_WORDS];
     uint32_t points[MAX_POINTS];
     uint32_t npoints;
@@ -88,20 +89,21 @@ uint32_t fuzz_observe_conflict_count(uint32_t point) { return sig_count[point >>
  * access came last and one of them wrote, the two are in conflict, and the
  * decision that let the earlier one run is a point where another answer
  * reorders them. */
-static void conflict(uint32_t t, uint32_t w, bool wrote) {
+static void conflict(uint32_t what, uint32_t t, uint32_t w, bool wrote) {
     if (!conflicts || w >= MAX_WORDS) return;
     size_t pos = fuzz_decisions_position();
     if (st.last_thread[w] != 0 && st.last_thread[w] != t + 1 && (wrote || st.last_wrote[w]) && st.last_pos[w] > 0 &&
         st.last_pos[w] < 1u << POINT_BITS && st.npoints < MAX_POINTS &&
         (st.npoints == 0 || (st.points[st.npoints - 1] & POINT_MASK) != st.last_pos[w])) {
-        /* The pair's kind (word, the two threads, who wrote), counted over
+        /* The pair's kind (word, the two threads, the two operations), counted over
          * the whole run: the mutator prefers the rare ones. */
-        uint32_t sig = mix(mix(w, st.last_thread[w] << 8 | (t + 1)), (uint32_t)st.last_wrote[w] << 1 | wrote) >> (32 - SIG_BITS);
+        uint32_t sig = mix(mix(w, st.last_thread[w] << 8 | (t + 1)), st.last_what[w] << 8 | what) >> (32 - SIG_BITS);
         if (sig_count[sig] < UINT32_MAX) sig_count[sig]++;
         st.points[st.npoints++] = st.last_pos[w] | sig << POINT_BITS;
     }
     st.last_thread[w] = (uint8_t)(t + 1);
     st.last_wrote[w] = wrote;
+    st.last_what[w] = (uint8_t)what;
     st.last_pos[w] = pos > 1 ? (uint32_t)pos - 1 : 0;
 }
 
@@ -161,7 +163,7 @@ static void rf(uint32_t what, uint32_t w, uint64_t old, bool writes, uint64_t no
     uint32_t t = rf_thread();
     uint32_t op = st.ops[t] < 0xffff ? st.ops[t]++ : st.ops[t];
     if (w >= MAX_WORDS) return;
-    conflict(t, w, writes);
+    conflict(what, t, w, writes);
     if (reads_from) {
         uint32_t wop = st.writer_op[w];
         uint32_t wcls = wop < 4 ? wop : wop < 16 ? 4 + wop / 4 : 8;
@@ -234,7 +236,7 @@ static bool sema_wait(void *ctx, shim_sema *s, int64_t timeout_ns) {
     uint32_t self = sim_current_thread(st.sim) & 63;
     uint32_t obj = word(s);
     event(EV_PARK, obj, parked_set(), timeout_ns < 0 ? 0 : timeout_ns == 0 ? 1 : 2);
-    conflict(rf_thread(), obj, true);
+    conflict(EV_PARK, rf_thread(), obj, true);
     st.parked |= 1ull << self;
     bool got = st.inner->sema_wait(st.inner->ctx, s, timeout_ns);
     st.parked &= ~(1ull << self);
@@ -244,14 +246,14 @@ static bool sema_wait(void *ctx, shim_sema *s, int64_t timeout_ns) {
 static void sema_post(void *ctx, shim_sema *s) {
     (void)ctx;
     event(EV_POST, word(s), parked_set(), 0);
-    conflict(rf_thread(), word(s), true);
+    conflict(EV_POST, rf_thread(), word(s), true);
     st.inner->sema_post(st.inner->ctx, s);
 }
 static void mutex_lock(void *ctx, shim_mutex *m) {
     (void)ctx;
     st.inner->mutex_lock(st.inner->ctx, m);
     event(EV_LOCK, word(m), parked_set(), 0);
-    conflict(rf_thread(), word(m), true);
+    conflict(EV_LOCK, rf_thread(), word(m), true);
 }
 
 static const shim *wrap(sim_ctx *sim, const shim *sh) {

@@ -46,7 +46,7 @@ void fuzz_observe_setup(void);
 void fuzz_observe_conflicts(void);
 /* The last execution's conflict points, in order (at most 512): the
  * position in the low 20 bits, a hash of the pair's kind (word, the two
- * threads, which of them wrote) above. */
+ * threads, the two operations) above. */
 const uint32_t *fuzz_observe_conflict_points(size_t *n);
 #define FUZZ_POINT_POSITION(p) ((p) & 0xfffffu)
 /* How often conflicts of point p's kind occurred since the fuzzer started. */
