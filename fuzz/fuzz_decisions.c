@@ -5,8 +5,8 @@
  * engine; with -use_value_profile=1 also the operands of their compares;
  * and, when IOCPCHECK_FUZZ_FEEDBACK asks for them, the schedule-state
  * features of observe.h (extra counters).
- * Mutations: libFuzzer's, and with IOCPCHECK_FUZZ_MUTATOR=prefix or 1
- * those of mutator.c.
+ * Mutations: mutator.c's prefix-keeping ones and libFuzzer's, half each
+ * by default (IOCPCHECK_FUZZ_MUTATOR, mutator.c).
  *
  * Each input runs once on the fast path (no schedule formatted). A failed
  * execution (a property, an expectation, deadlock, livelock, crash) runs

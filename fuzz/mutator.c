@@ -9,11 +9,14 @@
  * everything past the explicit bytes, and a state the tail reached is lost
  * with it. Here the input is first expanded to the execution it made (every
  * answer written out, fuzz_decisions_expansion: an input that repeats it
- * exactly), then: cut after a random decision (the kept prefix, then a new
- * random tail: half the mutations), flip one decision and cut after it (a
- * preemption or an other alternative there, then a new tail), flip one and
- * keep every later decision, or libFuzzer's own mutation of the input. The
- * crossover splices two expansions at one decision. An input that gained
+ * exactly), then, of the mutations not left to libFuzzer ("prefix:N": N%
+ * are its own), 3 in 8 cut after a random decision (the kept prefix, then
+ * a new tail), 1 in 8 gives one random decision another answer (a
+ * preemption where it went on, or another alternative) and cuts after it,
+ * 2 in 8 do that at a conflict point (observe.h: a decision that let one of
+ * two conflicting accesses run first; the rarest kind of four drawn), and
+ * 2 in 8 change a conflict point's answer and keep every later decision.
+ * The crossover splices two expansions at one decision. An input that gained
  * coverage is thereby mutated as the execution that gained it. Expansions
  * of the last inputs run are kept (fuzz_mutator_note); an input whose
  * expansion is not kept is run again to get it, and that run is counted as
