@@ -98,6 +98,11 @@ static void add_action(sim_ctx *s, uint32_t *n, uint32_t kind, uint32_t id) {
     kern(s)->act[(*n)++] = (kern_action){kind, id};
 }
 
+/* Out of line: the engine asks at every scheduling point, and the list is
+ * usually still fresh, so the question must cost no more than a test. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
 static void rebuild(sim_ctx *s) {
     kern_state *w = kern(s);
     uint32_t n = 0;
