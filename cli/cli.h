@@ -88,7 +88,7 @@ typedef struct cli_target {
     model_violation violation; /* the last execution's, when a model property failed */
     bool violated;
     bool sleeps_yield; /* scn_exec_opts.sleeps_yield (validate --conformance) */
-    bool failure_schedules_only; /* fuzz, bench: a passing execution's schedule is left NULL (nobody prints it) */
+    bool failure_schedules_only; /* fuzz, bench: a passing execution's schedule is left NULL and its deviations 0 (nobody prints them) */
 } cli_target;
 
 /* One execution's result. */

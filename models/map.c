@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void *model_grow(void *ptr, uint32_t *cap, uint32_t need, size_t elem) {
+void *model_grow_to(void *ptr, uint32_t *cap, uint32_t need, size_t elem) {
     if (need <= *cap) return ptr;
     uint32_t n = *cap ? *cap : 16;
     while (n < need) {
@@ -63,9 +63,7 @@ static model_map_slot *probe(const model_map *m, uint64_t key) {
     }
 }
 
-uint32_t model_map_find(const model_map *m, uint64_t key) {
-    /* dindex is 0 where never written, so a map never cleared (gen 0) finds nothing. */
-    if (key < MODEL_MAP_DIRECT) return m->dgen[key] == m->gen ? m->dindex[key] : 0;
+uint32_t model_map_find_hashed(const model_map *m, uint64_t key) {
     if (m->cap == 0) return 0;
     const model_map_slot *s = probe(m, key);
     return s->gen == m->gen ? s->index : 0;
@@ -108,12 +106,6 @@ static uint32_t assign(model_map *m, uint64_t key) {
     m->keys[m->count++] = key;
     put(m, key, m->count);
     return m->count;
-}
-
-uint32_t model_map_get(model_map *m, uint64_t key, bool *added) {
-    uint32_t i = model_map_find(m, key);
-    if (added != NULL) *added = i == 0;
-    return i != 0 ? i : assign(m, key);
 }
 
 uint32_t model_map_renew(model_map *m, uint64_t key) { return assign(m, key); }

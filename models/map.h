@@ -45,16 +45,28 @@ void model_map_init(model_map *m);
 void model_map_free(model_map *m);
 /* Forgets every key; keeps the memory. */
 void model_map_clear(model_map *m);
-/* The index of `key`, or 0 when it has none. */
-uint32_t model_map_find(const model_map *m, uint64_t key);
-/* The index of `key`, giving it the next one if it has none (*added set). */
-uint32_t model_map_get(model_map *m, uint64_t key, bool *added);
+/* The index of `key`, or 0 when it has none. Small keys (nearly every
+ * lookup of the checkers) are answered inline, without a call. */
+uint32_t model_map_find_hashed(const model_map *m, uint64_t key);
+static inline uint32_t model_map_find(const model_map *m, uint64_t key) {
+    /* dindex is 0 where never written, so a map never cleared (gen 0) finds nothing. */
+    if (key < MODEL_MAP_DIRECT) return m->dgen[key] == m->gen ? m->dindex[key] : 0;
+    return model_map_find_hashed(m, key);
+}
 /* Gives `key` the next index even if it had one (a handle value reused for
  * a new object; a slot number that begins a new operation). */
 uint32_t model_map_renew(model_map *m, uint64_t key);
-
+/* The index of `key`, giving it the next one if it has none (*added set). */
+static inline uint32_t model_map_get(model_map *m, uint64_t key, bool *added) {
+    uint32_t i = model_map_find(m, key);
+    if (added != NULL) *added = i == 0;
+    return i != 0 ? i : model_map_renew(m, key);
+}
 /* Grows a heap array to hold at least `need` elements (doubling); aborts
  * with a message when memory runs out (the checker cannot go on without it). */
-void *model_grow(void *ptr, uint32_t *cap, uint32_t need, size_t elem);
+void *model_grow_to(void *ptr, uint32_t *cap, uint32_t need, size_t elem);
+static inline void *model_grow(void *ptr, uint32_t *cap, uint32_t need, size_t elem) {
+    return need <= *cap ? ptr : model_grow_to(ptr, cap, need, elem);
+}
 
 #endif

@@ -94,6 +94,17 @@ static mw *checker(const model_trace *t) {
     return w;
 }
 
+/* The index of the lowest set bit of x != 0. */
+static inline uint32_t lowest(uint32_t x) {
+#if defined(__GNUC__) || defined(__clang__)
+    return (uint32_t)__builtin_ctz(x);
+#else
+    uint32_t p = 0;
+    while ((x & 1u) == 0) x >>= 1, p++;
+    return p;
+#endif
+}
+
 /* Runs the pass for the properties in `want`; returns the failed ones. */
 static mw *run(const model_trace *t, const model_options *o, uint32_t want) {
     static const model_options defaults = {15625000, 0, true, 2000000};
@@ -106,8 +117,7 @@ static mw *run(const model_trace *t, const model_options *o, uint32_t want) {
     for (uint32_t i = 0; i < w->n && (w->failed & top) == 0; i++) {
         const model_event *e = &w->ev[i];
         uint32_t look = e->kind < MEV__COUNT ? interest[e->kind] & w->want & ~w->failed : 0;
-        for (uint32_t p = 0; look != 0; p++, look >>= 1)
-            if (look & 1u) props[p](w, e);
+        for (; look != 0; look &= look - 1) props[lowest(look)](w, e); /* in property order */
         mw_apply(w, e);
     }
     for (uint32_t p = 0; p < MODEL_PROPERTIES; p++)

@@ -36,13 +36,19 @@ struct model_trace {
     model_rec rec[REC_SLOTS];
     uint32_t rec_next;
     model_scratch_box scratch;
+    bool single; /* model_trace_single_thread: no lock */
 };
 
 static void lock(model_trace *t) {
+    if (t->single) return;
     while (atomic_flag_test_and_set_explicit(&t->lock, memory_order_acquire)) {
     }
 }
-static void unlock(model_trace *t) { atomic_flag_clear_explicit(&t->lock, memory_order_release); }
+static void unlock(model_trace *t) {
+    if (!t->single) atomic_flag_clear_explicit(&t->lock, memory_order_release);
+}
+
+void model_trace_single_thread(model_trace *t) { t->single = true; }
 
 model_trace *model_trace_create(model_clock clock) {
     model_trace *t = calloc(1, sizeof *t);

@@ -117,6 +117,10 @@ typedef struct model_clock {
 } model_clock;
 
 model_trace *model_trace_create(model_clock clock);
+/* Every record will come from one OS thread (the simulator runs all its
+ * virtual threads on one): the trace's lock, an atomic exchange at every
+ * emit and ordinal, is skipped. The real backend's threads need it. */
+void model_trace_single_thread(model_trace *t);
 void model_trace_destroy(model_trace *t);
 /* Empties the trace and its ordinal tables for the next execution (keeps memory). */
 void model_trace_reset(model_trace *t);

@@ -5,9 +5,15 @@
  * simulator's. */
 #include "sim_internal.h"
 
-void sim_set_record_trace(sim_ctx *s, bool on) { s->cfg.record_trace = on; }
+void sim_set_record_trace(sim_ctx *s, bool on) {
+    s->cfg.record_trace = on;
+    sim__events_update(s);
+}
 
-void sim_set_skip_trace_hash(sim_ctx *s, bool skip) { s->cfg.skip_trace_hash = skip; }
+void sim_set_skip_trace_hash(sim_ctx *s, bool skip) {
+    s->cfg.skip_trace_hash = skip;
+    sim__events_update(s);
+}
 
 void sim_set_time_jumps(sim_ctx *s, bool on) { s->cfg.time_jumps = on; }
 

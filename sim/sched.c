@@ -131,14 +131,21 @@ static uint32_t pick(sim_ctx *s, uint32_t current) {
             if (m == 0) return SIM_NO_CURRENT;
             if ((m & (m - 1)) == 0) return sim__ctz64(m);
         }
-        uint32_t labels[SIM_MAX_THREADS + 1];
-        uint32_t n = 0, cur = SIM_NO_CURRENT;
-        while (m != 0) {
-            uint32_t tid = sim__ctz64(m);
-            if (tid == current) cur = n;
-            labels[n++] = tid;
-            m &= m - 1;
+        /* The runnable set changes at blocks and wakes, far less often than
+         * it is offered: its labels are kept until it changes. */
+        uint32_t *labels = s->pick_labels;
+        if (m != s->pick_mask) {
+            uint32_t k = 0;
+            for (uint64_t r = m; r != 0; r &= r - 1) {
+                s->pick_index[sim__ctz64(r)] = (uint8_t)k;
+                labels[k++] = sim__ctz64(r);
+            }
+            s->pick_mask = m;
+            s->pick_n = k;
         }
+        uint32_t n = s->pick_n;
+        /* The running thread's index among the runnable ones. */
+        uint32_t cur = current < SIM_MAX_THREADS && ((m >> current) & 1) ? s->pick_index[current] : SIM_NO_CURRENT;
         if (acts > 0) labels[n++] = SIM_KERNEL;
         uint32_t chosen = n == 1 ? labels[0] : labels[sim__choose(s, SIM_CHOICE_THREAD, n, labels, cur)];
         if (chosen != SIM_KERNEL) return chosen;
@@ -448,6 +455,7 @@ sim_ctx *sim_create(const sim_config *cfg) {
     if (s->cfg.max_objects > SIM_MAX_OBJECTS) s->cfg.max_objects = SIM_MAX_OBJECTS;
     if (s->cfg.stack_size < 16 * 1024) s->cfg.stack_size = 16 * 1024;
     sim_arena_init(&s->arena);
+    sim__events_update(s);
     s->objs = calloc(s->cfg.max_objects, sizeof *s->objs);
     s->addr_cap = 1;
     while (s->addr_cap < 2 * s->cfg.max_objects) s->addr_cap <<= 1;
@@ -513,6 +521,9 @@ static void reset_execution(sim_ctx *s) {
     s->ntimers = 0;
     s->timer_seq = 0;
     s->nobjs = 0;
+    s->sync_undestroyed = 0;
+    s->pick_mask = 0;
+    s->pick_n = 0;
     memset(s->ord, 0, sizeof s->ord);
     s->ndecisions = 0;
     s->preemptions = 0;

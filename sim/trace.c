@@ -42,7 +42,12 @@ static inline uint64_t mix(uint64_t h, uint64_t v) {
     return h ^ (h >> 32);
 }
 
+void sim__events_update(sim_ctx *s) {
+    s->events_read = !s->cfg.skip_trace_hash || s->cfg.record_trace || s->acc_limit != 0;
+}
+
 void sim__trace_reset(sim_ctx *s) {
+    sim__events_update(s);
     s->nevents = 0;
     s->hash = s->cfg.skip_trace_hash ? 0 : 0xCBF29CE484222325ull;
     s->nacc = 0;
@@ -51,7 +56,10 @@ void sim__trace_reset(sim_ctx *s) {
 
 /* ---- The access log ---- */
 
-void sim_access_log(sim_ctx *s, uint32_t limit) { s->acc_limit = limit; }
+void sim_access_log(sim_ctx *s, uint32_t limit) {
+    s->acc_limit = limit;
+    sim__events_update(s);
+}
 uint32_t sim_access_count(const sim_ctx *s) { return s->nacc; }
 const sim_access *sim_accesses(const sim_ctx *s) { return s->accs; }
 bool sim_access_truncated(const sim_ctx *s) { return s->acc_truncated; }
@@ -126,7 +134,7 @@ static void event_access(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t 
     }
 }
 
-void sim__event(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3) {
+void sim__event_read(sim_ctx *s, sim_event_kind kind, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3) {
     SIM_CHECK(s, (unsigned)kind < SIM_EV__COUNT, "events are of a known kind");
     uint32_t thread = s->in_kernel ? SIM_KERNEL : s->current;
     if (!s->cfg.skip_trace_hash) {

@@ -1071,6 +1071,48 @@ START_TEST(test_recorder_shape) {
 }
 END_TEST
 
+/* A trace told that one OS thread records (the simulator) skips its lock and
+ * keeps the same events, texts and ordinals as a locked one. */
+START_TEST(test_single_thread_trace_same_content) {
+    model_trace *tr[2];
+    for (int k = 0; k < 2; k++) {
+        tr[k] = model_trace_create((model_clock){&clk, fk_thread, fk_now});
+        if (k == 1) model_trace_single_thread(tr[k]);
+        for (int run = 0; run < 2; run++) { /* a reset between executions, as the fuzz loop does */
+            model_trace_reset(tr[k]);
+            at(2, 7);
+            uint64_t h = model_handle(tr[k], (shim_handle)0x1234);
+            int ovs[2];
+            model_emit(tr[k], MEV_PORT_CREATE, h, 0, 0, 0, 0);
+            model_emit(tr[k], MEV_SUBMIT, model_handle(tr[k], (shim_handle)0x99), model_ov(tr[k], (shim_overlapped *)&ovs[1]),
+                       'r', 997, 0);
+            uint32_t at_ = model_emit_at(tr[k], MEV_POST, h, 5, model_ov(tr[k], (shim_overlapped *)&ovs[0]), 0, 1);
+            model_patch(tr[k], at_, 4, 0);
+            model_handle_set_aux(tr[k], h, 3);
+            model_handle_retire(tr[k], (shim_handle)0x1234);
+            model_emit(tr[k], MEV_CLOSE_HANDLE, model_handle(tr[k], (shim_handle)0x1234), 1, 0, 0, 0);
+            model_emit_text(tr[k], MEV_NOTE, "a note");
+            ck_assert_uint_eq(model_handle_aux(tr[k], h), 3);
+        }
+    }
+    ck_assert_uint_eq(model_trace_count(tr[0]), 5);
+    ck_assert_uint_eq(model_trace_count(tr[1]), model_trace_count(tr[0]));
+    const model_event *a = model_trace_events(tr[0]), *b = model_trace_events(tr[1]);
+    for (uint32_t i = 0; i < model_trace_count(tr[0]); i++) {
+        ck_assert_uint_eq(a[i].seq, b[i].seq);
+        ck_assert_uint_eq(a[i].thread, b[i].thread);
+        ck_assert_int_eq(a[i].time_ns, b[i].time_ns);
+        ck_assert_uint_eq(a[i].kind, b[i].kind);
+        for (int j = 0; j < 5; j++) ck_assert_uint_eq(a[i].a[j], b[i].a[j]);
+        ck_assert((a[i].text == NULL) == (b[i].text == NULL));
+        if (a[i].text != NULL) ck_assert_str_eq(a[i].text, b[i].text);
+    }
+    ck_assert_uint_eq(b[3].a[0], 3); /* the retired handle value got a new ordinal */
+    ck_assert_uint_eq(b[2].a[4], 0); /* the patch landed */
+    for (int k = 0; k < 2; k++) model_trace_destroy(tr[k]);
+}
+END_TEST
+
 /* The recorder refuses what it does not understand, and reports the lower
  * version when the inner shim is newer than it knows. */
 START_TEST(test_recorder_refuses) {
@@ -1156,6 +1198,7 @@ int main(void) {
     tcase_add_test(tr, test_recorder_transparent_and_deterministic);
     tcase_add_test(tr, test_recorder_shape);
     tcase_add_test(tr, test_recorder_refuses);
+    tcase_add_test(tr, test_single_thread_trace_same_content);
     suite_add_tcase(s, tr);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);

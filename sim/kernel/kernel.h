@@ -177,6 +177,8 @@ typedef struct kern_state {
     kern_waitpkt wps[KERN_MAX_WAITPKTS];
     uint32_t nwps;
     kern_thread th[SIM_MAX_THREADS];
+    uint32_t th_used; /* th[0 .. th_used - 1] may have been written this execution: an entry is first written by its
+                       * own thread's dequeue (port.c), which raises this; the reset clears only those */
     uint64_t wait_seq;
     /* kernel actions, recomputed when dirty */
     kern_action act[KERN_MAX_ACTIONS];

@@ -306,6 +306,7 @@ static uint32_t dequeue(sim_ctx *s, shim_handle h, kern_packet *out, uint32_t ma
     }
     kern_port *p = &w->ports[pid];
     kern_thread *t = &w->th[me];
+    if (me >= w->th_used) w->th_used = me + 1;
     t->bound = pid + 1; /* §1: bound from its first dequeue call */
     t->handed = t->abandoned = t->stolen = false;
     bool blocked = false;
