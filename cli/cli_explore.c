@@ -123,6 +123,7 @@ static void explore_job_done(void *arg, uint32_t j, const void *result) {
     sum->stats.pruned_sleep += part->stats.pruned_sleep;
     sum->stats.pruned_por += part->stats.pruned_por;
     sum->stats.races += part->stats.races;
+    for (uint32_t k = 0; k < SIM_CHOICE__COUNT; k++) sum->stats.branches[k] += part->stats.branches[k];
     if (part->stats.max_depth > sum->stats.max_depth) sum->stats.max_depth = part->stats.max_depth;
     /* The last round of the shard that got furthest (K + D, then K). */
     if (j == 0 || part->stats.bound + part->stats.kernel_bound > sum->stats.bound + sum->stats.kernel_bound ||
@@ -211,7 +212,12 @@ int cli_cmd_explore(const cli_opts *o) {
                 printf("null");
             else
                 cli_json_string(stdout, rep->stopped);
-            printf(",\"elapsed_s\":%.3f,\"verdict\":\"%s\"}\n", el, verdict);
+            printf(",\"branches\":{");
+            for (uint32_t k = 0, sep = 0; k < SIM_CHOICE__COUNT; k++)
+                if (rep->stats.branches[k] != 0)
+                    printf("%s\"%c\":%" PRIu64, sep++ ? "," : "", sim_choice_letter((sim_choice_kind)k),
+                           rep->stats.branches[k]);
+            printf("},\"elapsed_s\":%.3f,\"verdict\":\"%s\"}\n", el, verdict);
         } else {
             char dbuf[8];
             snprintf(dbuf, sizeof dbuf, "%d", rep->stats.kernel_bound);

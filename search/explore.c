@@ -419,6 +419,7 @@ static bool backtrack(explorer *ex) {
             if (nd->chosen + 1 < nd->n) {
                 if (kernel_allowed(ex, nd, nd->chosen + 1)) {
                     nd->chosen++;
+                    ex->res->stats.branches[nd->kind]++;
                     return true;
                 }
                 /* Every later alternative costs the same deviation. */
@@ -439,6 +440,7 @@ static bool backtrack(explorer *ex) {
             nd->chosen = i;
             nd->bound_mark = ex->res->stats.pruned_bound;
             ls_add(&nd->todo, l);
+            ex->res->stats.branches[nd->kind]++;
             return true;
         }
         count_pruned(ex, nd);

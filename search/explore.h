@@ -98,6 +98,9 @@ typedef struct explore_stats {
     uint64_t pruned_sleep;    /* ... in the sleep set */
     uint64_t pruned_por;      /* ... not in a DPOR backtrack set, or a kernel choice nobody observed */
     uint64_t races;           /* reversible races the DPOR analysis found */
+    /* Alternatives explored past a node's first, by choice kind: where the
+     * executions go (each one starts a new subtree). */
+    uint64_t branches[SIM_CHOICE__COUNT];
     uint32_t max_depth;       /* most decisions in one execution */
     int32_t bound;            /* the last preemption bound explored (-1: unbounded) */
     int32_t kernel_bound;      /* the last kernel bound explored (-1: unbounded) */

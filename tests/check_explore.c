@@ -148,6 +148,16 @@ static seen *explore(ep_kind k, explore_por por, int32_t bound, const explore_op
     return sn;
 }
 
+/* Every run after a round's first follows one alternative taken past a
+ * node's first: the per-kind branch counts add up to the runs. */
+static void check_branches(const seen *sn) {
+    uint64_t b = 0;
+    for (uint32_t k = 0; k < SIM_CHOICE__COUNT; k++) b += sn->res.stats.branches[k];
+    ck_assert_msg(b + sn->res.stats.rounds == sn->res.stats.executions + sn->res.stats.partial,
+                  "branches %llu + rounds %u != runs %llu", (unsigned long long)b, sn->res.stats.rounds,
+                  (unsigned long long)(sn->res.stats.executions + sn->res.stats.partial));
+}
+
 static void done(seen *sn) {
     explore_result_free(&sn->res);
     free(sn);
@@ -384,6 +394,7 @@ START_TEST(test_kernel_bound_sound) {
             for (size_t di = 0; di < sizeof ds / sizeof ds[0]; di++) {
                 seen *naive = explore_kd(progs[pi], EXPLORE_POR_NONE, ks[ki], ds[di]);
                 ck_assert(naive->res.stats.complete);
+                check_branches(naive);
                 if (prev != NULL) {
                     ck_assert(vset_subset(&prev->schedules, &naive->schedules));
                     done(prev);
@@ -399,6 +410,7 @@ START_TEST(test_kernel_bound_sound) {
                                   explore_por_name(por), progs[pi], ks[ki], ds[di]);
                     ck_assert_uint_le(red->res.stats.executions, naive->res.stats.executions);
                     ck_assert(red->res.stats.complete);
+                    check_branches(red);
                     done(red);
                 }
                 prev = naive;
