@@ -90,7 +90,7 @@ int main(void) {
         {EP_INDEP3, "indep3"},   {EP_READERS3, "readers3"}, {EP_LOST3, "lost3"},   {EP_MUTEX3, "mutex3"},
         {EP_INDEP4, "indep4"},
     };
-    static const int32_t bounds[] = {2, -1};
+    static const int32_t bounds[] = {0, 1, 2, -1};
     sim_config cfg;
     sim_config_default(&cfg);
     cfg.record_trace = false;
@@ -108,7 +108,7 @@ int main(void) {
             row s = run(sim, progs[i].k, EXPLORE_POR_SLEEP, K);
             row d = run(sim, progs[i].k, EXPLORE_POR_DPOR, K);
             char kb[8];
-            snprintf(kb, sizeof kb, "%s", K < 0 ? "inf" : K == 2 ? "2" : "?");
+            snprintf(kb, sizeof kb, "%s", K < 0 ? "inf" : K == 0 ? "0" : K == 1 ? "1" : "2");
             printf("%-9s %3u %3s | %9llu %9.0f %7llu %6.1fx | %9llu %6.1fx | %9llu %6.1fx %9.2f | %10.0f %10s\n",
                    progs[i].name, ep_threads(progs[i].k), kb, (unsigned long long)n.execs, (double)n.execs / n.secs,
                    (unsigned long long)n.classes, (double)n.execs / (double)(n.classes ? n.classes : 1),

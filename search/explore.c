@@ -451,12 +451,6 @@ static bool backtrack(explorer *ex) {
 
 /* ---- Results ---- */
 
-static uint64_t mix64(uint64_t h, uint64_t v) {
-    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-    h *= 0xFF51AFD7ED558CCDull;
-    return h ^ (h >> 32);
-}
-
 /* Default final state: the verdict and the last value written to each
  * atomic word. Words are numbered by first touch, which differs between
  * equivalent runs, so the values are combined order-independently. */
@@ -473,46 +467,29 @@ static uint64_t default_state(sim_ctx *sim, const sim_result *r, explorer *ex) {
         if (SIM_ACC_CLASS(a[i].object) == SIM_ACC_SYNC && a[i].write && a[i].event >= SIM_EV_ATOMIC_STORE &&
             a[i].event <= SIM_EV_ATOMIC_ADD)
             ex->last_val[SIM_ACC_INDEX(a[i].object)] = a[i].value;
-    uint64_t h = mix64(0x5bd1e995u, (uint64_t)r->verdict), sum = 0;
+    uint64_t h = ex_mix64(0x5bd1e995u, (uint64_t)r->verdict), sum = 0;
     for (uint32_t w = 0; w < words; w++)
-        if (ex->last_val[w] != UINT64_MAX) sum += mix64(0x27d4eb2fu, ex->last_val[w]);
-    return mix64(h, sum);
+        if (ex->last_val[w] != UINT64_MAX) sum += ex_mix64(0x27d4eb2fu, ex->last_val[w]);
+    return ex_mix64(h, sum);
 }
 
-/* Remembers a final-state hash (open addressing; 0 marks an empty slot). */
-static void note_state(explorer *ex, uint64_t h) {
-    if (ex->nstates >= ex->o->max_states) {
+/* Remembers a final-state hash and the run's class, up to max_states each
+ * (the classes are a measure only: a full table stops counting them). */
+static void note_state(explorer *ex, uint64_t h, const sim_result *r) {
+    if (ex->states.n >= ex->o->max_states) {
         ex->states_full = true;
+    } else if (ex_hset_add(&ex->states, h) < 0) {
+        ex->oom = true;
         return;
     }
-    if ((ex->nstates + 1) * 2 > ex->states_cap) {
-        uint32_t cap = ex->states_cap ? ex->states_cap * 2 : 1024;
-        uint64_t *t = calloc(cap, sizeof *t);
-        if (t == NULL) {
-            ex->oom = true;
-            return;
-        }
-        for (uint32_t i = 0; i < ex->states_cap; i++) {
-            if (ex->states[i] == 0) continue;
-            uint32_t j = (uint32_t)(mix64(0, ex->states[i]) & (cap - 1));
-            while (t[j] != 0) j = (j + 1) & (cap - 1);
-            t[j] = ex->states[i];
-        }
-        free(ex->states);
-        ex->states = t;
-        ex->states_cap = cap;
+    ex->res->stats.distinct_states = ex->states.n;
+    uint64_t c;
+    if (ex->classes.n >= ex->o->max_states) return;
+    if (!ex_class_hash(ex, r, &c) || ex_hset_add(&ex->classes, c) < 0) {
+        ex->oom = true;
+        return;
     }
-    if (h == 0) h = 1;
-    /* At most half full: the probe below always ends. */
-    EX_CHECK(ex, (ex->nstates + 1) * 2 <= ex->states_cap, "the state table keeps a free slot");
-    uint32_t j = (uint32_t)(mix64(0, h) & (ex->states_cap - 1));
-    while (ex->states[j] != 0) {
-        if (ex->states[j] == h) return;
-        j = (j + 1) & (ex->states_cap - 1);
-    }
-    ex->states[j] = h;
-    ex->nstates++;
-    ex->res->stats.distinct_states = ex->nstates;
+    ex->res->stats.classes = ex->classes.n;
 }
 
 static char *dup_str(const char *s) {
@@ -646,8 +623,8 @@ static bool explore_round(explorer *ex, sim_main_fn main_fn, void *arg) {
         if (counted) {
             st->executions++;
             if (r->ndecisions > st->max_depth) st->max_depth = r->ndecisions;
-            note_state(ex, o->state_hash != NULL ? o->state_hash(o->state_user, ex->sim, r)
-                                                 : default_state(ex->sim, r, ex));
+            note_state(ex, o->state_hash != NULL ? o->state_hash(o->state_user, ex->sim, r) : default_state(ex->sim, r, ex),
+                       r);
             if (o->on_execution != NULL) o->on_execution(o->exec_user, ex->sim, r);
             if (r->verdict != SIM_PASS) {
                 keep_violation(ex, r);
@@ -734,6 +711,18 @@ static bool search(explorer *ex, sim_main_fn main_fn, void *arg) {
     const explore_options *o = ex->o;
     if (!o->iterative) return explore_bounds(ex, main_fn, arg, o->preemption_bound, o->kernel_bound, NULL);
     if (o->kernel_bound < 0) return deepen_k(ex, main_fn, arg, o);
+    if (o->last_round_first && o->preemption_bound >= 0) {
+        /* Every round's space is inside the last one's: no violation there
+         * means none in any round, and (K, D) is covered. */
+        bool go = explore_bounds(ex, main_fn, arg, o->preemption_bound, o->kernel_bound, NULL);
+        const char *why = ex->res->stats.stopped_by;
+        if (!ex->res->violation.found || ex->res->violation.verdict == SIM_INTERNAL ||
+            (!go && (why == NULL || strcmp(why, "violation") != 0)))
+            return go;
+        /* A violation: the rounds from (0, 0) find the smallest one. */
+        explore_result_free(ex->res);
+        ex->res->stats.stopped_by = NULL;
+    }
     return deepen_kd(ex, main_fn, arg, o);
 }
 
@@ -761,7 +750,11 @@ bool explore_run(sim_ctx *sim, sim_main_fn main_fn, void *arg, const explore_opt
     free(ex.nodes);
     free(ex.ents);
     free(ex.pool);
-    free(ex.states);
+    ex_hset_free(&ex.states);
+    ex_hset_free(&ex.classes);
+    free(ex.cls_obj);
+    free(ex.cls_stamp);
+    free(ex.cls_last);
     free(ex.last_val);
     free(ex.eff_node);
     ex_analysis_free(&ex);

@@ -55,6 +55,12 @@ typedef struct ex_sleep {
     uint32_t kobj_base[SIM_KOBJ__COUNT];
 } ex_sleep;
 
+/* A set of 64-bit hashes (explore_class.c). */
+typedef struct ex_hset {
+    uint64_t *slot;
+    uint32_t n, cap;
+} ex_hset;
+
 typedef struct ex_objw {
     uint32_t object;
     uint32_t write;
@@ -86,10 +92,13 @@ typedef struct explorer {
     const sim_result *last; /* the last run's result (valid until the next run) */
     jmp_buf fail_jmp;       /* a broken invariant between runs ends the search here */
 
-    /* final states */
-    uint64_t *states;
-    uint32_t nstates, states_cap;
+    /* final states and classes of the executions */
+    ex_hset states, classes;
     bool states_full;
+    /* class walk scratch (explore_class.c): last write per object */
+    uint32_t *cls_obj, *cls_stamp;
+    uint64_t *cls_last;
+    uint32_t cls_cap, cls_walk;
     uint64_t *last_val;
     uint32_t cap_last_val;
 
@@ -129,6 +138,14 @@ uint32_t ex_cost(const ex_node *nd, uint32_t idx);
 uint32_t ex_wcost(const ex_node *nd, uint32_t idx);
 bool ex_allowed(const explorer *ex, const ex_node *nd, uint32_t idx);
 lset ex_sleep_set(const explorer *ex, const ex_node *nd);
+
+/* explore_class.c */
+uint64_t ex_mix64(uint64_t h, uint64_t v);
+/* Adds h: 1 if new, 0 if already there, -1 if memory ran out. */
+int ex_hset_add(ex_hset *s, uint64_t h);
+void ex_hset_free(ex_hset *s);
+/* The class of the run just finished (see explore_class.c); false if memory ran out. */
+bool ex_class_hash(explorer *ex, const sim_result *r, uint64_t *out);
 
 /* explore_race.c: finds the races of the run just finished and adds their
  * threads to the backtrack sets of the path; false if memory ran out. */
