@@ -74,7 +74,7 @@ void explore_options_default(explore_options *o) {
 
 /* ---- Small helpers ---- */
 
-static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
+bool ex_grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
     if (need <= *cap) return true;
     uint32_t c = *cap ? *cap : 64;
     while (c < need) c *= 2;
@@ -214,7 +214,7 @@ static bool inherit_sleep(explorer *ex, ex_node *nd, const sim_access *a, uint32
             if (entry_conflicts(ex, en, &a[i])) keep = false;
         }
         if (!keep) continue;
-        if (!grow((void **)&ex->ents, &ex->cap_ents, ex->nents + 1, sizeof *ex->ents)) {
+        if (!ex_grow((void **)&ex->ents, &ex->cap_ents, ex->nents + 1, sizeof *ex->ents)) {
             ex->oom = true;
             return true;
         }
@@ -231,7 +231,7 @@ static uint32_t new_node(explorer *ex, sim_ctx *sim, const sim_choice_point *pt)
              "a choice has 2 or more alternatives, a thread choice at most one per label");
     if (pos >= ex->o->max_depth) return cut(ex, sim, "max-depth");
     if (ex->o->shard_count > 1 && pos == ex->o->shard_depth && !shard_mine(ex, pos)) return cut(ex, sim, "shard");
-    if (!grow((void **)&ex->nodes, &ex->cap_nodes, pos + 1, sizeof *ex->nodes)) {
+    if (!ex_grow((void **)&ex->nodes, &ex->cap_nodes, pos + 1, sizeof *ex->nodes)) {
         ex->oom = true;
         return cut(ex, sim, "memory");
     }
@@ -249,6 +249,7 @@ static uint32_t new_node(explorer *ex, sim_ctx *sim, const sim_choice_point *pt)
     nd->thr_base = ex->thr_base;
     memcpy(nd->kobj_base, ex->kobj_base, sizeof nd->kobj_base);
     nd->prev_thread = ex->last_thread;
+    nd->owner = sim_acting_thread(sim);
     nd->effect = EX_NONE;
     if (pos > 0) {
         const ex_node *up = &ex->nodes[pos - 1];
@@ -336,8 +337,8 @@ static void add_sleep(explorer *ex, uint32_t k, uint32_t path_len) {
     uint32_t label = nd->labels[nd->chosen];
     uint32_t len = 0;
     while (nd->acc_at + len < end && a[nd->acc_at + len].thread == label) len++;
-    if (!grow((void **)&ex->pool, &ex->cap_pool, ex->npool + len, sizeof *ex->pool) ||
-        !grow((void **)&ex->ents, &ex->cap_ents, ex->nents + 1, sizeof *ex->ents)) {
+    if (!ex_grow((void **)&ex->pool, &ex->cap_pool, ex->npool + len, sizeof *ex->pool) ||
+        !ex_grow((void **)&ex->ents, &ex->cap_ents, ex->nents + 1, sizeof *ex->ents)) {
         ex->oom = true;
         return;
     }
@@ -369,7 +370,7 @@ static bool note_observations(explorer *ex) {
             if (a[x].pos == 0 || k >= ex->nnodes || ex->nodes[k].kind == SIM_CHOICE_THREAD || ex->nodes[k].acc_at != x)
                 continue;
             ex->nodes[k].effect = a[x].object;
-            if (!grow((void **)&ex->eff_node, &ex->cap_eff, neff + 1, sizeof *ex->eff_node)) return false;
+            if (!ex_grow((void **)&ex->eff_node, &ex->cap_eff, neff + 1, sizeof *ex->eff_node)) return false;
             ex->eff_node[neff++] = k;
             continue;
         }
@@ -461,7 +462,7 @@ static uint64_t default_state(sim_ctx *sim, const sim_result *r, explorer *ex) {
     for (uint32_t i = 0; i < n; i++)
         if (SIM_ACC_CLASS(a[i].object) == SIM_ACC_SYNC && SIM_ACC_INDEX(a[i].object) + 1 > words)
             words = SIM_ACC_INDEX(a[i].object) + 1;
-    if (!grow((void **)&ex->last_val, &ex->cap_last_val, words, sizeof *ex->last_val)) return (uint64_t)r->verdict;
+    if (!ex_grow((void **)&ex->last_val, &ex->cap_last_val, words, sizeof *ex->last_val)) return (uint64_t)r->verdict;
     for (uint32_t w = 0; w < words; w++) ex->last_val[w] = UINT64_MAX;
     for (uint32_t i = 0; i < n; i++)
         if (SIM_ACC_CLASS(a[i].object) == SIM_ACC_SYNC && a[i].write && a[i].event >= SIM_EV_ATOMIC_STORE &&
@@ -755,6 +756,9 @@ bool explore_run(sim_ctx *sim, sim_main_fn main_fn, void *arg, const explore_opt
     free(ex.cls_obj);
     free(ex.cls_stamp);
     free(ex.cls_last);
+    free(ex.cls_eff);
+    free(ex.cls_seen);
+    free(ex.cls_attr);
     free(ex.last_val);
     free(ex.eff_node);
     ex_analysis_free(&ex);

@@ -40,6 +40,7 @@ typedef struct ex_node {
     uint32_t thr_base;
     uint32_t kobj_base[SIM_KOBJ__COUNT]; /* kernel objects of each kind that existed */
     uint32_t prev_thread; /* the previous thread node on the path, or EX_NONE */
+    uint32_t owner;       /* kernel node: whose step asked it (sim_acting_thread) */
     uint32_t ent_start, ent_end; /* its sleep set: entries [start, end) */
     uint32_t pool_end;
     uint64_t bound_mark;  /* stats.pruned_bound when `chosen` was taken */
@@ -96,9 +97,12 @@ typedef struct explorer {
     ex_hset states, classes;
     bool states_full;
     /* class walk scratch (explore_class.c): last write per object */
-    uint32_t *cls_obj, *cls_stamp;
+    uint32_t *cls_obj, *cls_stamp, *cls_eff;
     uint64_t *cls_last;
     uint32_t cls_cap, cls_walk;
+    uint8_t *cls_seen;      /* per decision: its effect unobserved (1) or observed (2) */
+    uint64_t *cls_attr;     /* per decision: the step (thread, access number) it belongs to */
+    uint32_t cls_seen_cap;
     uint64_t *last_val;
     uint32_t cap_last_val;
 
@@ -134,6 +138,8 @@ __attribute__((noreturn, cold))
 #endif
 void ex_internal(const explorer *ex, const char *what, const char *cond, const char *file, int line);
 
+/* Grows *p to at least `need` elements of `elem` bytes; false if memory ran out. */
+bool ex_grow(void **p, uint32_t *cap, uint32_t need, size_t elem);
 uint32_t ex_cost(const ex_node *nd, uint32_t idx);
 uint32_t ex_wcost(const ex_node *nd, uint32_t idx);
 bool ex_allowed(const explorer *ex, const ex_node *nd, uint32_t idx);

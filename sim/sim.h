@@ -360,6 +360,9 @@ void sim_note(sim_ctx *sim, const char *fmt, ...);
 /* The running thread's id (0 = main) and the virtual time, without a
  * scheduling point (for harness bookkeeping, not for code under test). */
 uint32_t sim_current_thread(const sim_ctx *sim);
+/* Whose step is running: the current thread's id, or SIM_KERNEL_LABEL inside
+ * a kernel action (the owner of the accesses it logs). */
+uint32_t sim_acting_thread(const sim_ctx *sim);
 int64_t sim_now_ns(const sim_ctx *sim);
 
 /* ---- Schedules ------------------------------------------------------------
