@@ -251,6 +251,7 @@ static uint32_t new_node(explorer *ex, sim_ctx *sim, const sim_choice_point *pt)
     nd->prev_thread = ex->last_thread;
     nd->owner = sim_acting_thread(sim);
     nd->effect = EX_NONE;
+    nd->effect_except = EX_NONE;
     if (pos > 0) {
         const ex_node *up = &ex->nodes[pos - 1];
         nd->pre_preempt = up->pre_preempt + ex_cost(up, up->chosen);
@@ -360,7 +361,9 @@ static void add_sleep(explorer *ex, uint32_t k, uint32_t path_len) {
 
 /* Marks the kernel nodes of the run whose effect object (the access logged
  * right after the choice, SIM_ACC_EFFECT) anything accessed afterwards. An
- * effect is found only where it follows its node's decision at once. */
+ * effect is found only where it follows its node's decision at once. An
+ * effect that names a thread (value = thread + 1) is not observed by that
+ * thread's own next access of the object, which ends its watch. */
 static bool note_observations(explorer *ex) {
     uint32_t m = sim_access_count(ex->sim), neff = 0;
     const sim_access *a = sim_accesses(ex->sim);
@@ -370,12 +373,17 @@ static bool note_observations(explorer *ex) {
             if (a[x].pos == 0 || k >= ex->nnodes || ex->nodes[k].kind == SIM_CHOICE_THREAD || ex->nodes[k].acc_at != x)
                 continue;
             ex->nodes[k].effect = a[x].object;
+            ex->nodes[k].effect_except = a[x].value != 0 ? (uint32_t)a[x].value - 1 : EX_NONE;
             if (!ex_grow((void **)&ex->eff_node, &ex->cap_eff, neff + 1, sizeof *ex->eff_node)) return false;
             ex->eff_node[neff++] = k;
             continue;
         }
-        for (uint32_t e = 0; e < neff; e++)
-            if (ex->nodes[ex->eff_node[e]].effect == a[x].object) ex->nodes[ex->eff_node[e]].observed = true;
+        for (uint32_t e = 0; e < neff; e++) {
+            ex_node *nd = &ex->nodes[ex->eff_node[e]];
+            if (nd->effect != a[x].object) continue;
+            if (a[x].thread != nd->effect_except) nd->observed = true;
+            ex->eff_node[e--] = ex->eff_node[--neff]; /* watched no longer */
+        }
     }
     return true;
 }
@@ -757,6 +765,7 @@ bool explore_run(sim_ctx *sim, sim_main_fn main_fn, void *arg, const explore_opt
     free(ex.cls_stamp);
     free(ex.cls_last);
     free(ex.cls_eff);
+    free(ex.cls_exc);
     free(ex.cls_seen);
     free(ex.cls_attr);
     free(ex.last_val);

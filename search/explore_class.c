@@ -85,11 +85,13 @@ bool ex_class_hash(explorer *ex, const sim_result *r, uint64_t *out) {
         free(ex->cls_stamp);
         free(ex->cls_last);
         free(ex->cls_eff);
+        free(ex->cls_exc);
         ex->cls_obj = malloc(cap * sizeof *ex->cls_obj);
         ex->cls_eff = malloc(cap * sizeof *ex->cls_eff);
+        ex->cls_exc = malloc(cap * sizeof *ex->cls_exc);
         ex->cls_stamp = calloc(cap, sizeof *ex->cls_stamp);
         ex->cls_last = malloc(cap * sizeof *ex->cls_last);
-        ex->cls_cap = ex->cls_obj && ex->cls_stamp && ex->cls_last && ex->cls_eff ? cap : 0;
+        ex->cls_cap = ex->cls_obj && ex->cls_stamp && ex->cls_last && ex->cls_eff && ex->cls_exc ? cap : 0;
         ex->cls_walk = 0;
         if (ex->cls_cap == 0) return false;
     }
@@ -135,8 +137,10 @@ bool ex_class_hash(explorer *ex, const sim_result *r, uint64_t *out) {
             if (a[x].event == SIM_ACC_EFFECT && a[x].pos >= 1 && a[x].pos <= nd) {
                 ex->cls_eff[j] = a[x].pos - 1;
                 ex->cls_seen[a[x].pos - 1] = 1;
+                ex->cls_exc[j] = a[x].value != 0 ? (uint32_t)a[x].value - 1 : EX_NONE;
             } else if (ex->cls_eff[j] != EX_NONE) {
-                ex->cls_seen[ex->cls_eff[j]] = 2;
+                /* The effect's own thread (explore.c, note_observations) does not see it. */
+                if (a[x].thread != ex->cls_exc[j]) ex->cls_seen[ex->cls_eff[j]] = 2;
                 ex->cls_eff[j] = EX_NONE;
             }
             seen = ex->cls_last[j] != 0;

@@ -30,6 +30,7 @@ typedef struct ex_node {
     bool full;            /* explore every allowed alternative (not only the backtrack set) */
     bool observed;        /* kernel node: some run below its first alternative accessed its effect object */
     uint32_t effect;      /* kernel node: the object its choice alone affects (SIM_ACC_EFFECT), or EX_NONE */
+    uint32_t effect_except; /* ... whose next access by this thread does not observe it, or EX_NONE */
     uint32_t n;
     uint32_t cur;         /* index of the thread that may go on, or SIM_NO_CURRENT */
     uint32_t chosen;      /* index being explored */
@@ -97,7 +98,7 @@ typedef struct explorer {
     ex_hset states, classes;
     bool states_full;
     /* class walk scratch (explore_class.c): last write per object */
-    uint32_t *cls_obj, *cls_stamp, *cls_eff;
+    uint32_t *cls_obj, *cls_stamp, *cls_eff, *cls_exc;
     uint64_t *cls_last;
     uint32_t cls_cap, cls_walk;
     uint8_t *cls_seen;      /* per decision: its effect unobserved (1) or observed (2) */

@@ -497,7 +497,10 @@ typedef struct sim_access {
 #define SIM_ACC_NO_EVENT 0xffu
 /* event of the access logged right after a kernel choice whose alternatives
  * differ only in that object: if nothing accesses it later, no thread can
- * tell the alternatives apart (the explorer then runs only the first). */
+ * tell the alternatives apart (the explorer then runs only the first). With
+ * value = t + 1 (else 0), thread t's own next access of the object does not
+ * observe it either: the alternatives leave the object alike for t, and
+ * differ only if another actor accesses it first. */
 #define SIM_ACC_EFFECT 0xfeu
 
 /* limit > 0 turns the log on, keeping at most `limit` accesses a run (the
