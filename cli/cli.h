@@ -63,6 +63,7 @@ typedef struct cli_opts {
     int32_t preemptions; /* < 0: unbounded */
     int32_t kernel_bound; /* deviations of kernel choices from their first alternative; < 0: unbounded */
     bool bench_explore;  /* bench --explore */
+    bool last_round_first; /* explore --last-round-first (explore_options.last_round_first) */
     int por;             /* explore_por */
     uint64_t max_execs;
     /* validate, bench --backend win32 (cli_validate.c) */

@@ -53,6 +53,7 @@ static void explore_one(const cli_opts *o, cli_target *t, uint32_t shard, uint32
     eo.preemption_bound = o->preemptions;
     eo.kernel_bound = o->kernel_bound;
     eo.iterative = true;
+    eo.last_round_first = o->last_round_first;
     /* --max-execs is the scenario's: the shards share it. */
     eo.max_executions = o->max_execs == 0 ? 0 : o->max_execs / shards + (shard < o->max_execs % shards);
     if (o->max_execs != 0 && eo.max_executions == 0) eo.max_executions = 1;
@@ -118,11 +119,13 @@ static void explore_job_done(void *arg, uint32_t j, const void *result) {
     sum->stats.executions += part->stats.executions;
     sum->stats.partial += part->stats.partial;
     sum->stats.distinct_states += part->stats.distinct_states; /* an upper bound: shards may share states */
+    sum->stats.classes += part->stats.classes;                 /* shards share none: they split the tree */
     sum->stats.pruned_bound += part->stats.pruned_bound;
     sum->stats.pruned_kernel += part->stats.pruned_kernel;
     sum->stats.pruned_sleep += part->stats.pruned_sleep;
     sum->stats.pruned_por += part->stats.pruned_por;
     sum->stats.races += part->stats.races;
+    for (uint32_t k = 0; k < SIM_CHOICE__COUNT; k++) sum->stats.branches[k] += part->stats.branches[k];
     if (part->stats.max_depth > sum->stats.max_depth) sum->stats.max_depth = part->stats.max_depth;
     /* The last round of the shard that got furthest (K + D, then K). */
     if (j == 0 || part->stats.bound + part->stats.kernel_bound > sum->stats.bound + sum->stats.kernel_bound ||
@@ -202,16 +205,21 @@ int cli_cmd_explore(const cli_opts *o) {
             printf(",\"file\":");
             cli_json_string(stdout, t.path);
             printf(",\"backend\":\"sim\",\"preemption_bound\":%d,\"kernel_bound\":%d,\"por\":\"%s\","
-                   "\"executions\":%" PRIu64 ",\"distinct_states\":%" PRIu64 ",\"pruned\":%" PRIu64
+                   "\"executions\":%" PRIu64 ",\"distinct_states\":%" PRIu64 ",\"classes\":%" PRIu64 ",\"pruned\":%" PRIu64
                    ",\"races\":%" PRIu64 ",\"max_depth\":%u,\"complete\":%s,\"stopped_by\":",
                    rep->stats.bound, rep->stats.kernel_bound, explore_por_name(o->por), rep->stats.executions,
-                   rep->stats.distinct_states, pruned, rep->stats.races, rep->stats.max_depth,
+                   rep->stats.distinct_states, rep->stats.classes, pruned, rep->stats.races, rep->stats.max_depth,
                    rep->stats.complete ? "true" : "false");
             if (rep->stats.complete || rep->stopped[0] == 0)
                 printf("null");
             else
                 cli_json_string(stdout, rep->stopped);
-            printf(",\"elapsed_s\":%.3f,\"verdict\":\"%s\"}\n", el, verdict);
+            printf(",\"branches\":{");
+            for (uint32_t k = 0, sep = 0; k < SIM_CHOICE__COUNT; k++)
+                if (rep->stats.branches[k] != 0)
+                    printf("%s\"%c\":%" PRIu64, sep++ ? "," : "", sim_choice_letter((sim_choice_kind)k),
+                           rep->stats.branches[k]);
+            printf("},\"elapsed_s\":%.3f,\"verdict\":\"%s\"}\n", el, verdict);
         } else {
             char dbuf[8];
             snprintf(dbuf, sizeof dbuf, "%d", rep->stats.kernel_bound);

@@ -218,6 +218,8 @@ static const opt_def options[] = {
      "an integer from 0 to 64 or 'inf'", "bound on kernel choices off their first outcome (default 2)"},
     {"--por", "P", EXPLORE, OPT_PARSE, 0, NO_GIVEN, 0, 0, parse_por, "none, sleep or dpor",
      "partial-order reduction: none, sleep or dpor (default)"},
+    {"--last-round-first", NULL, EXPLORE, OPT_FLAG, F(last_round_first), NO_GIVEN, 0, 0, NULL, NULL,
+     "run the round (K, D) alone, the smaller rounds only to minimise a violation it finds"},
     {"--max-execs", "N", EXPLORE | BENCH_EXPLORE | CONFORM, OPT_U64, F(max_execs), NO_GIVEN, 1, UINT64_MAX, NULL,
      "a positive integer", "at most N executions per scenario and search"},
     {"--explore", NULL, BENCH_EXPLORE, OPT_FLAG, F(bench_explore), NO_GIVEN, 0, 0, NULL, NULL,

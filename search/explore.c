@@ -74,7 +74,7 @@ void explore_options_default(explore_options *o) {
 
 /* ---- Small helpers ---- */
 
-static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
+bool ex_grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
     if (need <= *cap) return true;
     uint32_t c = *cap ? *cap : 64;
     while (c < need) c *= 2;
@@ -214,7 +214,7 @@ static bool inherit_sleep(explorer *ex, ex_node *nd, const sim_access *a, uint32
             if (entry_conflicts(ex, en, &a[i])) keep = false;
         }
         if (!keep) continue;
-        if (!grow((void **)&ex->ents, &ex->cap_ents, ex->nents + 1, sizeof *ex->ents)) {
+        if (!ex_grow((void **)&ex->ents, &ex->cap_ents, ex->nents + 1, sizeof *ex->ents)) {
             ex->oom = true;
             return true;
         }
@@ -231,7 +231,7 @@ static uint32_t new_node(explorer *ex, sim_ctx *sim, const sim_choice_point *pt)
              "a choice has 2 or more alternatives, a thread choice at most one per label");
     if (pos >= ex->o->max_depth) return cut(ex, sim, "max-depth");
     if (ex->o->shard_count > 1 && pos == ex->o->shard_depth && !shard_mine(ex, pos)) return cut(ex, sim, "shard");
-    if (!grow((void **)&ex->nodes, &ex->cap_nodes, pos + 1, sizeof *ex->nodes)) {
+    if (!ex_grow((void **)&ex->nodes, &ex->cap_nodes, pos + 1, sizeof *ex->nodes)) {
         ex->oom = true;
         return cut(ex, sim, "memory");
     }
@@ -249,7 +249,9 @@ static uint32_t new_node(explorer *ex, sim_ctx *sim, const sim_choice_point *pt)
     nd->thr_base = ex->thr_base;
     memcpy(nd->kobj_base, ex->kobj_base, sizeof nd->kobj_base);
     nd->prev_thread = ex->last_thread;
+    nd->owner = sim_acting_thread(sim);
     nd->effect = EX_NONE;
+    nd->effect_except = EX_NONE;
     if (pos > 0) {
         const ex_node *up = &ex->nodes[pos - 1];
         nd->pre_preempt = up->pre_preempt + ex_cost(up, up->chosen);
@@ -336,8 +338,8 @@ static void add_sleep(explorer *ex, uint32_t k, uint32_t path_len) {
     uint32_t label = nd->labels[nd->chosen];
     uint32_t len = 0;
     while (nd->acc_at + len < end && a[nd->acc_at + len].thread == label) len++;
-    if (!grow((void **)&ex->pool, &ex->cap_pool, ex->npool + len, sizeof *ex->pool) ||
-        !grow((void **)&ex->ents, &ex->cap_ents, ex->nents + 1, sizeof *ex->ents)) {
+    if (!ex_grow((void **)&ex->pool, &ex->cap_pool, ex->npool + len, sizeof *ex->pool) ||
+        !ex_grow((void **)&ex->ents, &ex->cap_ents, ex->nents + 1, sizeof *ex->ents)) {
         ex->oom = true;
         return;
     }
@@ -359,7 +361,9 @@ static void add_sleep(explorer *ex, uint32_t k, uint32_t path_len) {
 
 /* Marks the kernel nodes of the run whose effect object (the access logged
  * right after the choice, SIM_ACC_EFFECT) anything accessed afterwards. An
- * effect is found only where it follows its node's decision at once. */
+ * effect is found only where it follows its node's decision at once. An
+ * effect that names a thread (value = thread + 1) is not observed by that
+ * thread's own next access of the object, which ends its watch. */
 static bool note_observations(explorer *ex) {
     uint32_t m = sim_access_count(ex->sim), neff = 0;
     const sim_access *a = sim_accesses(ex->sim);
@@ -369,12 +373,17 @@ static bool note_observations(explorer *ex) {
             if (a[x].pos == 0 || k >= ex->nnodes || ex->nodes[k].kind == SIM_CHOICE_THREAD || ex->nodes[k].acc_at != x)
                 continue;
             ex->nodes[k].effect = a[x].object;
-            if (!grow((void **)&ex->eff_node, &ex->cap_eff, neff + 1, sizeof *ex->eff_node)) return false;
+            ex->nodes[k].effect_except = a[x].value != 0 ? (uint32_t)a[x].value - 1 : EX_NONE;
+            if (!ex_grow((void **)&ex->eff_node, &ex->cap_eff, neff + 1, sizeof *ex->eff_node)) return false;
             ex->eff_node[neff++] = k;
             continue;
         }
-        for (uint32_t e = 0; e < neff; e++)
-            if (ex->nodes[ex->eff_node[e]].effect == a[x].object) ex->nodes[ex->eff_node[e]].observed = true;
+        for (uint32_t e = 0; e < neff; e++) {
+            ex_node *nd = &ex->nodes[ex->eff_node[e]];
+            if (nd->effect != a[x].object) continue;
+            if (a[x].thread != nd->effect_except) nd->observed = true;
+            ex->eff_node[e--] = ex->eff_node[--neff]; /* watched no longer */
+        }
     }
     return true;
 }
@@ -419,6 +428,7 @@ static bool backtrack(explorer *ex) {
             if (nd->chosen + 1 < nd->n) {
                 if (kernel_allowed(ex, nd, nd->chosen + 1)) {
                     nd->chosen++;
+                    ex->res->stats.branches[nd->kind]++;
                     return true;
                 }
                 /* Every later alternative costs the same deviation. */
@@ -439,6 +449,7 @@ static bool backtrack(explorer *ex) {
             nd->chosen = i;
             nd->bound_mark = ex->res->stats.pruned_bound;
             ls_add(&nd->todo, l);
+            ex->res->stats.branches[nd->kind]++;
             return true;
         }
         count_pruned(ex, nd);
@@ -448,12 +459,6 @@ static bool backtrack(explorer *ex) {
 }
 
 /* ---- Results ---- */
-
-static uint64_t mix64(uint64_t h, uint64_t v) {
-    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-    h *= 0xFF51AFD7ED558CCDull;
-    return h ^ (h >> 32);
-}
 
 /* Default final state: the verdict and the last value written to each
  * atomic word. Words are numbered by first touch, which differs between
@@ -465,52 +470,35 @@ static uint64_t default_state(sim_ctx *sim, const sim_result *r, explorer *ex) {
     for (uint32_t i = 0; i < n; i++)
         if (SIM_ACC_CLASS(a[i].object) == SIM_ACC_SYNC && SIM_ACC_INDEX(a[i].object) + 1 > words)
             words = SIM_ACC_INDEX(a[i].object) + 1;
-    if (!grow((void **)&ex->last_val, &ex->cap_last_val, words, sizeof *ex->last_val)) return (uint64_t)r->verdict;
+    if (!ex_grow((void **)&ex->last_val, &ex->cap_last_val, words, sizeof *ex->last_val)) return (uint64_t)r->verdict;
     for (uint32_t w = 0; w < words; w++) ex->last_val[w] = UINT64_MAX;
     for (uint32_t i = 0; i < n; i++)
         if (SIM_ACC_CLASS(a[i].object) == SIM_ACC_SYNC && a[i].write && a[i].event >= SIM_EV_ATOMIC_STORE &&
             a[i].event <= SIM_EV_ATOMIC_ADD)
             ex->last_val[SIM_ACC_INDEX(a[i].object)] = a[i].value;
-    uint64_t h = mix64(0x5bd1e995u, (uint64_t)r->verdict), sum = 0;
+    uint64_t h = ex_mix64(0x5bd1e995u, (uint64_t)r->verdict), sum = 0;
     for (uint32_t w = 0; w < words; w++)
-        if (ex->last_val[w] != UINT64_MAX) sum += mix64(0x27d4eb2fu, ex->last_val[w]);
-    return mix64(h, sum);
+        if (ex->last_val[w] != UINT64_MAX) sum += ex_mix64(0x27d4eb2fu, ex->last_val[w]);
+    return ex_mix64(h, sum);
 }
 
-/* Remembers a final-state hash (open addressing; 0 marks an empty slot). */
-static void note_state(explorer *ex, uint64_t h) {
-    if (ex->nstates >= ex->o->max_states) {
+/* Remembers a final-state hash and the run's class, up to max_states each
+ * (the classes are a measure only: a full table stops counting them). */
+static void note_state(explorer *ex, uint64_t h, const sim_result *r) {
+    if (ex->states.n >= ex->o->max_states) {
         ex->states_full = true;
+    } else if (ex_hset_add(&ex->states, h) < 0) {
+        ex->oom = true;
         return;
     }
-    if ((ex->nstates + 1) * 2 > ex->states_cap) {
-        uint32_t cap = ex->states_cap ? ex->states_cap * 2 : 1024;
-        uint64_t *t = calloc(cap, sizeof *t);
-        if (t == NULL) {
-            ex->oom = true;
-            return;
-        }
-        for (uint32_t i = 0; i < ex->states_cap; i++) {
-            if (ex->states[i] == 0) continue;
-            uint32_t j = (uint32_t)(mix64(0, ex->states[i]) & (cap - 1));
-            while (t[j] != 0) j = (j + 1) & (cap - 1);
-            t[j] = ex->states[i];
-        }
-        free(ex->states);
-        ex->states = t;
-        ex->states_cap = cap;
+    ex->res->stats.distinct_states = ex->states.n;
+    uint64_t c;
+    if (ex->classes.n >= ex->o->max_states) return;
+    if (!ex_class_hash(ex, r, &c) || ex_hset_add(&ex->classes, c) < 0) {
+        ex->oom = true;
+        return;
     }
-    if (h == 0) h = 1;
-    /* At most half full: the probe below always ends. */
-    EX_CHECK(ex, (ex->nstates + 1) * 2 <= ex->states_cap, "the state table keeps a free slot");
-    uint32_t j = (uint32_t)(mix64(0, h) & (ex->states_cap - 1));
-    while (ex->states[j] != 0) {
-        if (ex->states[j] == h) return;
-        j = (j + 1) & (ex->states_cap - 1);
-    }
-    ex->states[j] = h;
-    ex->nstates++;
-    ex->res->stats.distinct_states = ex->nstates;
+    ex->res->stats.classes = ex->classes.n;
 }
 
 static char *dup_str(const char *s) {
@@ -644,8 +632,8 @@ static bool explore_round(explorer *ex, sim_main_fn main_fn, void *arg) {
         if (counted) {
             st->executions++;
             if (r->ndecisions > st->max_depth) st->max_depth = r->ndecisions;
-            note_state(ex, o->state_hash != NULL ? o->state_hash(o->state_user, ex->sim, r)
-                                                 : default_state(ex->sim, r, ex));
+            note_state(ex, o->state_hash != NULL ? o->state_hash(o->state_user, ex->sim, r) : default_state(ex->sim, r, ex),
+                       r);
             if (o->on_execution != NULL) o->on_execution(o->exec_user, ex->sim, r);
             if (r->verdict != SIM_PASS) {
                 keep_violation(ex, r);
@@ -732,6 +720,18 @@ static bool search(explorer *ex, sim_main_fn main_fn, void *arg) {
     const explore_options *o = ex->o;
     if (!o->iterative) return explore_bounds(ex, main_fn, arg, o->preemption_bound, o->kernel_bound, NULL);
     if (o->kernel_bound < 0) return deepen_k(ex, main_fn, arg, o);
+    if (o->last_round_first && o->preemption_bound >= 0) {
+        /* Every round's space is inside the last one's: no violation there
+         * means none in any round, and (K, D) is covered. */
+        bool go = explore_bounds(ex, main_fn, arg, o->preemption_bound, o->kernel_bound, NULL);
+        const char *why = ex->res->stats.stopped_by;
+        if (!ex->res->violation.found || ex->res->violation.verdict == SIM_INTERNAL ||
+            (!go && (why == NULL || strcmp(why, "violation") != 0)))
+            return go;
+        /* A violation: the rounds from (0, 0) find the smallest one. */
+        explore_result_free(ex->res);
+        ex->res->stats.stopped_by = NULL;
+    }
     return deepen_kd(ex, main_fn, arg, o);
 }
 
@@ -759,7 +759,15 @@ bool explore_run(sim_ctx *sim, sim_main_fn main_fn, void *arg, const explore_opt
     free(ex.nodes);
     free(ex.ents);
     free(ex.pool);
-    free(ex.states);
+    ex_hset_free(&ex.states);
+    ex_hset_free(&ex.classes);
+    free(ex.cls_obj);
+    free(ex.cls_stamp);
+    free(ex.cls_last);
+    free(ex.cls_eff);
+    free(ex.cls_exc);
+    free(ex.cls_seen);
+    free(ex.cls_attr);
     free(ex.last_val);
     free(ex.eff_node);
     ex_analysis_free(&ex);

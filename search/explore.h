@@ -59,6 +59,12 @@ typedef struct explore_options {
      * are k = 0, 1, ... K with d unbounded (as before the kernel bound). An
      * unbounded K stops growing when a round's K no longer cuts anything. */
     bool iterative;
+    /* With iterative and both bounds finite: run the last round (K, D) first,
+     * and the rounds before it only if it finds a violation (to report the
+     * smallest round that has one, as iterative deepening does). A search
+     * without a violation then runs once what the rounds would repeat;
+     * one with a violation costs that first round more. */
+    bool last_round_first;
     bool stop_on_violation;    /* stop at the first violation (default true) */
     uint64_t max_executions;   /* complete executions; 0 = no limit */
     uint32_t max_depth;        /* decisions per execution; deeper runs are cut and make the result incomplete */
@@ -93,11 +99,16 @@ typedef struct explore_stats {
     uint64_t executions;      /* complete executions (every round of iterative deepening) */
     uint64_t partial;         /* runs cut short: sleep-blocked, over the bound, other shard, too deep */
     uint64_t distinct_states; /* distinct final-state hashes (up to max_states) */
+    uint64_t classes;         /* distinct classes among the executions (explore_class.c; up to max_states):
+                               * executions - classes ran a class again */
     uint64_t pruned_bound;    /* alternatives not taken: over the preemption bound */
     uint64_t pruned_kernel;    /* ... over the kernel bound */
     uint64_t pruned_sleep;    /* ... in the sleep set */
     uint64_t pruned_por;      /* ... not in a DPOR backtrack set, or a kernel choice nobody observed */
     uint64_t races;           /* reversible races the DPOR analysis found */
+    /* Alternatives explored past a node's first, by choice kind: where the
+     * executions go (each one starts a new subtree). */
+    uint64_t branches[SIM_CHOICE__COUNT];
     uint32_t max_depth;       /* most decisions in one execution */
     int32_t bound;            /* the last preemption bound explored (-1: unbounded) */
     int32_t kernel_bound;      /* the last kernel bound explored (-1: unbounded) */

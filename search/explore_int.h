@@ -30,6 +30,7 @@ typedef struct ex_node {
     bool full;            /* explore every allowed alternative (not only the backtrack set) */
     bool observed;        /* kernel node: some run below its first alternative accessed its effect object */
     uint32_t effect;      /* kernel node: the object its choice alone affects (SIM_ACC_EFFECT), or EX_NONE */
+    uint32_t effect_except; /* ... whose next access by this thread does not observe it, or EX_NONE */
     uint32_t n;
     uint32_t cur;         /* index of the thread that may go on, or SIM_NO_CURRENT */
     uint32_t chosen;      /* index being explored */
@@ -40,6 +41,7 @@ typedef struct ex_node {
     uint32_t thr_base;
     uint32_t kobj_base[SIM_KOBJ__COUNT]; /* kernel objects of each kind that existed */
     uint32_t prev_thread; /* the previous thread node on the path, or EX_NONE */
+    uint32_t owner;       /* kernel node: whose step asked it (sim_acting_thread) */
     uint32_t ent_start, ent_end; /* its sleep set: entries [start, end) */
     uint32_t pool_end;
     uint64_t bound_mark;  /* stats.pruned_bound when `chosen` was taken */
@@ -54,6 +56,12 @@ typedef struct ex_sleep {
     uint32_t obj_base, thr_base; /* of the node where it was explored */
     uint32_t kobj_base[SIM_KOBJ__COUNT];
 } ex_sleep;
+
+/* A set of 64-bit hashes (explore_class.c). */
+typedef struct ex_hset {
+    uint64_t *slot;
+    uint32_t n, cap;
+} ex_hset;
 
 typedef struct ex_objw {
     uint32_t object;
@@ -86,10 +94,16 @@ typedef struct explorer {
     const sim_result *last; /* the last run's result (valid until the next run) */
     jmp_buf fail_jmp;       /* a broken invariant between runs ends the search here */
 
-    /* final states */
-    uint64_t *states;
-    uint32_t nstates, states_cap;
+    /* final states and classes of the executions */
+    ex_hset states, classes;
     bool states_full;
+    /* class walk scratch (explore_class.c): last write per object */
+    uint32_t *cls_obj, *cls_stamp, *cls_eff, *cls_exc;
+    uint64_t *cls_last;
+    uint32_t cls_cap, cls_walk;
+    uint8_t *cls_seen;      /* per decision: its effect unobserved (1) or observed (2) */
+    uint64_t *cls_attr;     /* per decision: the step (thread, access number) it belongs to */
+    uint32_t cls_seen_cap;
     uint64_t *last_val;
     uint32_t cap_last_val;
 
@@ -125,10 +139,20 @@ __attribute__((noreturn, cold))
 #endif
 void ex_internal(const explorer *ex, const char *what, const char *cond, const char *file, int line);
 
+/* Grows *p to at least `need` elements of `elem` bytes; false if memory ran out. */
+bool ex_grow(void **p, uint32_t *cap, uint32_t need, size_t elem);
 uint32_t ex_cost(const ex_node *nd, uint32_t idx);
 uint32_t ex_wcost(const ex_node *nd, uint32_t idx);
 bool ex_allowed(const explorer *ex, const ex_node *nd, uint32_t idx);
 lset ex_sleep_set(const explorer *ex, const ex_node *nd);
+
+/* explore_class.c */
+uint64_t ex_mix64(uint64_t h, uint64_t v);
+/* Adds h: 1 if new, 0 if already there, -1 if memory ran out. */
+int ex_hset_add(ex_hset *s, uint64_t h);
+void ex_hset_free(ex_hset *s);
+/* The class of the run just finished (see explore_class.c); false if memory ran out. */
+bool ex_class_hash(explorer *ex, const sim_result *r, uint64_t *out);
 
 /* explore_race.c: finds the races of the run just finished and adds their
  * threads to the backtrack sets of the path; false if memory ran out. */

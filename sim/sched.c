@@ -506,6 +506,7 @@ const shim_harness *sim_harness_of(const shim *sh) {
 const sim_stats *sim_get_stats(const sim_ctx *s) { return &s->stats; }
 void sim_reset_stats(sim_ctx *s) { memset(&s->stats, 0, sizeof s->stats); }
 uint32_t sim_current_thread(const sim_ctx *s) { return s->current; }
+uint32_t sim_acting_thread(const sim_ctx *s) { return s->in_kernel ? SIM_KERNEL_LABEL : s->current; }
 int64_t sim_now_ns(const sim_ctx *s) { return s->now_ns; }
 
 static void reset_execution(sim_ctx *s) {

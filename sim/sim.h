@@ -360,6 +360,9 @@ void sim_note(sim_ctx *sim, const char *fmt, ...);
 /* The running thread's id (0 = main) and the virtual time, without a
  * scheduling point (for harness bookkeeping, not for code under test). */
 uint32_t sim_current_thread(const sim_ctx *sim);
+/* Whose step is running: the current thread's id, or SIM_KERNEL_LABEL inside
+ * a kernel action (the owner of the accesses it logs). */
+uint32_t sim_acting_thread(const sim_ctx *sim);
 int64_t sim_now_ns(const sim_ctx *sim);
 
 /* ---- Schedules ------------------------------------------------------------
@@ -494,7 +497,10 @@ typedef struct sim_access {
 #define SIM_ACC_NO_EVENT 0xffu
 /* event of the access logged right after a kernel choice whose alternatives
  * differ only in that object: if nothing accesses it later, no thread can
- * tell the alternatives apart (the explorer then runs only the first). */
+ * tell the alternatives apart (the explorer then runs only the first). With
+ * value = t + 1 (else 0), thread t's own next access of the object does not
+ * observe it either: the alternatives leave the object alike for t, and
+ * differ only if another actor accesses it first. */
 #define SIM_ACC_EFFECT 0xfeu
 
 /* limit > 0 turns the log on, keeping at most `limit` accesses a run (the

@@ -254,6 +254,12 @@ static inline void sim__access(sim_ctx *s, uint32_t object, bool write) {
 static inline void sim__access_effect(sim_ctx *s, uint32_t before, uint32_t object) {
     if (s->acc_limit != 0 && s->ndecisions != before) sim__access_log(s, object, true, SIM_ACC_EFFECT, 0);
 }
+/* The same right after a choice the caller knows was asked, whose effect a
+ * thread's own next access of `object` does not observe (that thread then
+ * finds the object as every alternative leaves it): value = thread + 1. */
+static inline void sim__access_effect_except(sim_ctx *s, uint32_t object, uint32_t thread) {
+    if (s->acc_limit != 0) sim__access_log(s, object, true, SIM_ACC_EFFECT, (uint64_t)thread + 1);
+}
 /* A seam call or a kernel action begins: its kernel events must follow an
  * access to the kernel object they touch (checked in trace.c). */
 static inline void sim__access_begin(sim_ctx *s) { s->acc_kernel = false; }

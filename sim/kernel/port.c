@@ -126,6 +126,13 @@ static bool deliver(sim_ctx *s, uint32_t port, const kern_packet *pk, uint64_t e
     if (allow_steal) labels[n++] = 2;
     uint32_t how = n > 1 ? labels[sim__choose(s, SIM_CHOICE_WAITER, n, labels, SIM_NO_CURRENT)] : 0;
     uint32_t t = how == 0 ? lifo : fifo;
+    /* One waiter, handed the packet or woken to take it from the queue: the
+     * two differ only if someone else touches the port before the waiter
+     * takes it (a newcomer steals it, a packet joins its batch, a close), or
+     * if the concurrency limit could stop the woken waiter (which reads the
+     * threads' states, not logged), so only where it cannot bind. */
+    if (n == 2 && allow_steal && (!p->enforce || p->limit == 0 || p->limit >= SIM_MAX_THREADS))
+        sim__access_effect_except(s, SIM_ACC_KOBJ(SIM_KOBJ_PORT, port), t);
     SIM_CHECK(s, s->threads[t].state == SIM_T_BLOCKED && s->threads[t].wait_obj == port && w->th[t].bound == port + 1,
               "the waiter a packet goes to is blocked on that port");
     p->waiters &= ~(1ull << t);

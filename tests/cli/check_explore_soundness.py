@@ -11,7 +11,10 @@ naive DFS finds. For every (K, D) of the grid {0, 1, 2} x {0, 1, 2}:
      equal counts are equal sets) and no more executions;
   2. every poller mutant on its explore scenario: where naive DFS exposes it
      within its budget, DPOR exposes it in the same round (K, D) of the
-     iterative deepening, that is, at the smallest bound where naive DFS does.
+     iterative deepening, that is, at the smallest bound where naive DFS does;
+  3. --last-round-first (the round (2, 2) alone) on the small scenarios: the
+     same verdict, final states and classes as the rounds from (0, 0), in
+     no more executions.
 
 Usage: check_explore_soundness.py BUILD_DIR SOURCE_DIR [NAIVE_BUDGET]
 """
@@ -33,9 +36,9 @@ SMALL = [
 ]
 
 
-def explore(binary, src, scn, por, k, d, budget):
+def explore(binary, src, scn, por, k, d, budget, extra=()):
     cmd = [binary, "explore", f"{src}/scenarios/{scn}", "--por", por, "--preemptions", str(k),
-           "--kernel-bound", str(d), "--max-execs", str(budget), "--json"]
+           "--kernel-bound", str(d), "--max-execs", str(budget), "--json", *extra]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
     recs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     ex = [r for r in recs if r.get("type") == "explore"]
@@ -66,6 +69,19 @@ def main():
                 errors.append(f"{where}: {dpor['distinct_states']} final states, naive DFS {naive['distinct_states']}")
             if dpor["executions"] > naive["executions"]:
                 errors.append(f"{where}: {dpor['executions']} executions, naive DFS {naive['executions']}")
+    last_compared = 0
+    for scn in SMALL:
+        deep, _ = explore(f"{build}/iocpcheck", src, scn, "dpor", 2, 2, budget)
+        last, _ = explore(f"{build}/iocpcheck", src, scn, "dpor", 2, 2, budget, ["--last-round-first"])
+        if not deep["complete"]:
+            continue
+        last_compared += 1
+        where = f"{scn} --last-round-first"
+        for key in ("complete", "verdict", "distinct_states", "classes"):
+            if last[key] != deep[key]:
+                errors.append(f"{where}: {key} {last[key]}, the rounds from (0, 0) {deep[key]}")
+        if last["executions"] > deep["executions"]:
+            errors.append(f"{where}: {last['executions']} executions, the rounds from (0, 0) {deep['executions']}")
     mutants, mskipped = 0, 0
     with open(f"{src}/scenarios/mutants.txt", encoding="utf-8") as f:
         rows = [line.split() for line in f if line[:1].isalpha()]
@@ -85,9 +101,10 @@ def main():
         elif dround != nround:
             errors.append(f"mutant {name} on {scn}: DPOR exposes it at {dround}, naive DFS at {nround}")
     print(f"{compared} (scenario, K, D) compared ({skipped} over the naive budget of {budget}); "
-          f"{mutants} mutants compared ({mskipped} not exposed by naive DFS within it)")
+          f"{mutants} mutants compared ({mskipped} not exposed by naive DFS within it); "
+          f"{last_compared} scenarios with --last-round-first")
     # The grid must really be exercised, not skipped wholesale.
-    if compared < 40 or mutants < 15:
+    if compared < 40 or mutants < 15 or last_compared < 6:
         errors.append(f"too little compared: {compared} points, {mutants} mutants")
     for e in errors:
         print("FAIL:", e)
