@@ -160,7 +160,7 @@ struct scn_scenario {
     char *path;
     char *name;
     uint32_t procs, max_fds;
-    bool poller_defaults; /* `poller defaults`: np_init(sh, NULL), the poller's own configuration */
+    bool poller_defaults; /* `poller defaults`: procs and max_fds 0, the poller's own defaults */
     scn_socket *sockets;
     uint32_t nsockets;
     scn_thread *threads;

@@ -100,11 +100,12 @@ static bool setup(scn_exec_st *x) {
     const scn_scenario *s = x->s;
     np_config cfg = {.procs = s->procs, .max_fds = s->max_fds, .fatal = fatal_hook, .fatal_arg = x,
                      .alloc = np_alloc, .free = np_free, .alloc_arg = x};
-    /* `poller defaults`: no configuration at all, so the poller's own defaults
-     * decide (GOMAXPROCS 1, 64 pollDescs, calloc/free, print and abort on a
-     * fatal). Its memory is then not counted: the leak check is
-     * LeakSanitizer's (the asan preset), a fatal a crash. */
-    x->p = np_init(x->sh, s->poller_defaults ? NULL : &cfg);
+    /* `poller defaults`: procs and max_fds left 0, so the poller's own
+     * defaults decide them (GOMAXPROCS 1, 64 pollDescs). The allocator and
+     * the fatal hook stay the interpreter's: with calloc, an execution the
+     * explorer abandons half-way would leak what the poller had allocated. */
+    if (s->poller_defaults) cfg.procs = cfg.max_fds = 0;
+    x->p = np_init(x->sh, &cfg);
     if (x->p == NULL) {
         /* For want of memory (knob faults_alloc) np_init may fail: nothing
          * runs, and the poller must have given back all it took. */
