@@ -153,6 +153,8 @@ void cli_knobs_to_sim(const scn_knobs *k, sim_config *cfg);
 /* Per-family budgets as the fault shim's rules (a budget of faults any call
  * may take; 0: off). */
 void cli_fault_budgets(shim_fault *f, const uint32_t budget[SHIM_FAULT_FAMILIES]);
+/* scn_exec_opts.alloc_fails over a shim_fault (its "alloc" family). */
+bool cli_alloc_fails(void *faults);
 /* The decision stream as the fault shim's source ('f' choices). */
 shim_fault_source cli_sim_fault_source(sim_ctx *sim);
 

@@ -42,4 +42,7 @@ static uint32_t sim_decide(void *self, uint32_t family, const uint32_t *errs, ui
     return sim_choose_fault(self, family, errs, nerrs, must);
 }
 
+/* The interpreter's allocator asks the fault shim (family "alloc"). */
+bool cli_alloc_fails(void *faults) { return shim_fault_alloc_fails(faults); }
+
 shim_fault_source cli_sim_fault_source(sim_ctx *sim) { return (shim_fault_source){sim, sim_decide}; }

@@ -289,7 +289,8 @@ void cli_real_exec(cli_real *r, const scn_scenario *s, uint64_t run, cli_real_ru
     r->fault_seed = r->choice_seed ^ 0xFA017FA017FA017Full; /* apart from the `maybe` stream */
     r->hooks = (scn_hooks){r, hook_fail, hook_alloc, hook_free};
     r->xopts = (scn_exec_opts){.choose = hook_choose, .choose_arg = r, .late_ns = r->tolerance_ns,
-                               .early_ns = r->tolerance_ns};
+                               .early_ns = r->tolerance_ns, .alloc_fails = cli_alloc_fails,
+                               .alloc_fails_arg = r->faults};
     model_trace_reset(r->trace);
     /* Started before the renumbering: the execution's own threads keep their numbers. */
     atomic_store(&r->monitor_stop, 0);

@@ -56,7 +56,8 @@ void cli_exec_main(sim_ctx *sim, const shim *sh, void *arg) {
         hook_fail(sim, "setup", why);
         return;
     }
-    scn_exec_opts opts = {.choose = hook_choose, .choose_arg = sim, .sleeps_yield = t->sleeps_yield};
+    scn_exec_opts opts = {.choose = hook_choose, .choose_arg = sim, .sleeps_yield = t->sleeps_yield,
+                          .alloc_fails = cli_alloc_fails, .alloc_fails_arg = t->faults};
     scn_exec_ex(t->scn, rec, sim_harness(sim), t->trace, &hooks, &opts);
     /* The properties, inside the execution: a violation fails it like a
      * deadlock would, which is what the explorer and the shrinker need. */

@@ -16,13 +16,16 @@
 #include "scenario.h"
 
 /* Limits, named so that error messages can quote them. */
-#define SCN_MAX_SOCKETS 32
+#define SCN_MAX_SOCKETS 80   /* a cache of 64 pollDescs and one more (defaults-full) */
 #define SCN_MAX_THREADS 48   /* + the main thread, under SIM_MAX_THREADS */
 #define SCN_MAX_STEPS 4096
 #define SCN_MAX_LEN 65536    /* bytes of one read, write or send */
 #define SCN_MAX_STREAM (1u << 20) /* bytes the peer sends one socket in total */
 #define SCN_MAX_REPEAT 10000
 #define SCN_MAX_ITEMS 16     /* outcomes in one `expect R in {...}` */
+/* The outcome `nomem`: error NP_ERR_NO_MEMORY of poller/netpoll.h (the language
+ * has no negative numbers; lang does not include the poller's header). */
+#define SCN_NOMEM (-4)
 
 typedef enum scn_opcode {
     /* The steps, in the order of the step table (scn_steps.c), which gives
@@ -145,6 +148,7 @@ typedef enum scn_knob_id {
     SCN_KNOB_PLATFORM,
     SCN_KNOB_SEND_BUFFER,
     SCN_KNOB_RECV_WINDOW,
+    SCN_KNOB_FAULTS_ALLOC,  /* the poller's allocations (fault family "alloc") */
 } scn_knob_id;
 
 typedef struct scn_knob {
@@ -156,6 +160,7 @@ struct scn_scenario {
     char *path;
     char *name;
     uint32_t procs, max_fds;
+    bool poller_defaults; /* `poller defaults`: procs and max_fds 0, the poller's own defaults */
     scn_socket *sockets;
     uint32_t nsockets;
     scn_thread *threads;

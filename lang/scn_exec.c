@@ -36,7 +36,7 @@ static void thread_main(void *arg) {
     scn_exec_st *x = t->x;
     const scn_thread *th = &x->s->threads[t->idx];
     if (th->polls) t->m = np_m_create(x->p); /* Go's per-M wait packet and timer; NULL without them */
-    for (uint32_t i = 0; i < th->count && atomic_load(&x->stop) == 0; i++)
+    for (uint32_t i = 0; i < th->count && atomic_load(&x->stop) == 0 && !t->stopped; i++)
         scn__run_step(x, t, &x->s->steps[th->first + i]);
     if (t->m != NULL) np_m_destroy(x->p, t->m);
 }
@@ -80,6 +80,10 @@ static bool alloc_state(scn_exec_st *x) {
  * leak would never show otherwise. */
 static void *np_alloc(void *arg, size_t size) {
     scn_exec_st *x = arg;
+    if (x->opts.alloc_fails != NULL && x->opts.alloc_fails(x->opts.alloc_fails_arg)) {
+        atomic_fetch_add(&x->alloc_faults, 1);
+        return NULL;
+    }
     void *p = x->hk->alloc(x->hk->arg, size);
     if (p != NULL) atomic_fetch_add(&x->np_live, 1);
     return p;
@@ -96,9 +100,21 @@ static bool setup(scn_exec_st *x) {
     const scn_scenario *s = x->s;
     np_config cfg = {.procs = s->procs, .max_fds = s->max_fds, .fatal = fatal_hook, .fatal_arg = x,
                      .alloc = np_alloc, .free = np_free, .alloc_arg = x};
+    /* `poller defaults`: procs and max_fds left 0, so the poller's own
+     * defaults decide them (GOMAXPROCS 1, 64 pollDescs). The allocator and
+     * the fatal hook stay the interpreter's: with calloc, an execution the
+     * explorer abandons half-way would leak what the poller had allocated. */
+    if (s->poller_defaults) cfg.procs = cfg.max_fds = 0;
     x->p = np_init(x->sh, &cfg);
     if (x->p == NULL) {
-        scn__fail(x, "setup", "np_init failed: error %u", x->sh->get_last_error(x->ctx));
+        /* For want of memory (knob faults_alloc) np_init may fail: nothing
+         * runs, and the poller must have given back all it took. */
+        uint32_t live = atomic_load(&x->np_live);
+        if (atomic_load(&x->alloc_faults) == 0)
+            scn__fail(x, "setup", "np_init failed: error %u", x->sh->get_last_error(x->ctx));
+        else if (live != 0)
+            scn__fail(x, "no-leak", "%s: np_init failed for want of memory and left %u allocation(s) unfreed",
+                      s->path, live);
         return false;
     }
     if (s->timed) x->t0 = x->sh->sync->now_ns(x->sh->sync->ctx);
@@ -112,8 +128,8 @@ static bool setup(scn_exec_st *x) {
     }
     for (uint32_t k = 0; k < s->nsockets; k++) {
         if (s->sockets[k].deferred) continue;
-        scn__open_fd(x, k);
-        if (x->fds[k].fd == NULL) return false;
+        /* failed for want of memory (knob faults_alloc): nothing runs; the teardown checks for leaks */
+        if (scn__open_fd(x, k, false) != NP_OK) return false;
     }
     return true;
 }

@@ -28,6 +28,9 @@ typedef struct scn_xfd {
      * write ended closed or in error (its bytes may or may not have gone). */
     _Atomic uint64_t wrote_ok, writing, peer_got;
     _Atomic uint32_t write_lossy;
+    /* np_fd_open failed for want of memory as the scenario allows (scn__open_fd):
+     * the socket is never the poller's, and a thread that comes to use it stops */
+    _Atomic uint32_t open_failed;
 } scn_xfd;
 
 typedef struct scn_xres {
@@ -59,6 +62,7 @@ typedef struct scn_xthread {
     shim_thread t;
     np_m *m;
     char *buf;
+    bool stopped; /* it came to a socket whose open failed: no further step runs */
 } scn_xthread;
 
 struct scn_exec_st {
@@ -79,11 +83,12 @@ struct scn_exec_st {
     _Atomic uint32_t stop;     /* a failure was reported on a backend whose fail returns */
     _Atomic uint32_t inflight; /* operations begun and not ended */
     _Atomic uint32_t np_live;  /* the poller's allocations not yet freed (no-leak, both backends) */
+    _Atomic uint32_t alloc_faults; /* the poller's allocations failed on purpose (knob faults_alloc) */
 };
 
 /* scn_ops.c */
 void scn__run_step(scn_exec_st *x, scn_xthread *t, const scn_step *st);
-void scn__open_fd(scn_exec_st *x, uint32_t k);
+int scn__open_fd(scn_exec_st *x, uint32_t k, bool result_named);
 
 /* scn_expect.c */
 void scn__check(scn_exec_st *x, const scn_step *st);

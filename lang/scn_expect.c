@@ -37,6 +37,7 @@ static int fmt_dur(char *b, size_t n, int64_t ns) {
 
 static int fmt_outcome(char *b, size_t n, uint8_t o, bool has_value, uint64_t v) {
     if (!has_value) return snprintf(b, n, "%s", model_outcome_name(o));
+    if (o == MOUT_ERROR && (int64_t)v == SCN_NOMEM) return snprintf(b, n, "nomem");
     if (o == MOUT_ERROR && (int64_t)v < 0) return snprintf(b, n, "error(%lld)", (long long)(int64_t)v);
     return snprintf(b, n, "%s(%llu)", model_outcome_name(o), (unsigned long long)v);
 }

@@ -32,6 +32,10 @@ typedef struct scn_exec_opts {
      * it to tell real outcomes that only need a thread to be delayed while
      * it was runnable (which virtual time never does) from the others. */
     bool sleeps_yield;
+    /* Whether the poller's next allocation fails (the fault shim's "alloc"
+     * family, knob faults_alloc); NULL: none fails. */
+    bool (*alloc_fails)(void *arg);
+    void *alloc_fails_arg;
 } scn_exec_opts;
 
 void scn_exec_ex(const scn_scenario *s, const shim *sh, const shim_harness *hn, model_trace *trace,

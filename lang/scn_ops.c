@@ -27,7 +27,20 @@ static void end(scn_exec_st *x, const scn_step *st, uint8_t out, uint64_t val, u
 }
 
 /* Maps a poller result to an outcome of the language. */
-static uint8_t outcome(int rc, uint32_t n, bool is_read, uint64_t *val) {
+/* The texts of Go's internal/poll errors that users match on (ErrNetClosing,
+ * ErrDeadlineExceeded: net.ErrClosed's text, os.ErrDeadlineExceeded's), which
+ * np_strerror promises to keep (netpoll.h). */
+static void check_error_text(scn_exec_st *x, int rc) {
+    const char *want = rc == NP_ERR_CLOSING ? "use of closed network connection"
+                       : rc == NP_ERR_TIMEOUT ? "i/o timeout" : NULL;
+    const char *got = np_strerror(rc);
+    if (want != NULL && (got == NULL || strcmp(got, want) != 0))
+        scn__fail(x, "error-text", "%s: np_strerror(%d) is \"%s\", Go's text is \"%s\"", x->s->path, rc,
+                  got != NULL ? got : "(null)", want);
+}
+
+static uint8_t outcome(scn_exec_st *x, int rc, uint32_t n, bool is_read, uint64_t *val) {
+    check_error_text(x, rc);
     *val = 0;
     switch (rc) {
     case NP_OK:
@@ -41,16 +54,30 @@ static uint8_t outcome(int rc, uint32_t n, bool is_read, uint64_t *val) {
     }
 }
 
-void scn__open_fd(scn_exec_st *x, uint32_t k) {
+/* np_fd_open of socket k; its error (NP_OK when it opened). Running out of
+ * memory (NP_ERR_NO_MEMORY, netpoll.h) is allowed when an allocation of the
+ * poller failed during the call (knob faults_alloc) or, for an `open` step
+ * whose result the scenario names (and so expects), when the pollDesc cache
+ * is full; the socket is then marked open_failed. Any other failure is the
+ * "setup" property's. */
+int scn__open_fd(scn_exec_st *x, uint32_t k, bool result_named) {
     const scn_socket *so = &x->s->sockets[k];
     scn_xfd *f = &x->fds[k];
     int err = 0;
+    uint32_t faults0 = atomic_load(&x->alloc_faults);
     f->fd = np_fd_open(x->p, f->h[0], so->skip_sync, &err);
     if (f->fd == NULL) {
-        scn__fail(x, "setup", "np_fd_open of socket '%s' failed: %d (%s)", so->name, err, np_strerror(err));
-        return;
+        bool injected = atomic_load(&x->alloc_faults) != faults0;
+        if (err == NP_ERR_NO_MEMORY && (injected || result_named)) {
+            atomic_store(&f->open_failed, 1);
+            return err;
+        }
+        scn__fail(x, "setup", "np_fd_open of socket '%s' failed: %d (%s)%s", so->name, err, np_strerror(err),
+                  injected ? " after an allocation failed (the contract: NULL with NP_ERR_NO_MEMORY)" : "");
+        return err != NP_OK ? err : NP_ERR_NO_MEMORY;
     }
     model_emit(x->tr, MEV_FD_OPEN, k, model_handle(x->tr, f->h[0]), np_fd_seq(f->fd), so->skip_sync, 0);
+    return NP_OK;
 }
 
 /* One np_fd_read; checks the bytes against what the peer sent at that
@@ -61,7 +88,7 @@ static uint8_t one_read(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
     begin(x, st, k, len);
     uint32_t n = 0;
     int rc = np_fd_read(f->fd, t->buf, len, &n);
-    uint8_t out = outcome(rc, n, true, val);
+    uint8_t out = outcome(x, rc, n, true, val);
     uint32_t off = f->rd;
     end(x, st, out, *val, off);
     if (out == MOUT_OK && n > 0) {
@@ -161,7 +188,7 @@ static uint8_t write_step(scn_exec_st *x, const scn_step *st, uint32_t k, uint64
     atomic_fetch_add(&f->writing, st->len);
     begin(x, st, k, st->len);
     int rc = np_fd_write(f->fd, x->s->bytes + st->data, st->len, &n);
-    uint8_t out = outcome(rc, n, false, val);
+    uint8_t out = outcome(x, rc, n, false, val);
     end(x, st, out, *val, 0);
     if (out == MOUT_OK || out == MOUT_TIMEOUT) atomic_fetch_add(&f->wrote_ok, n);
     else atomic_store(&f->write_lossy, 1);
@@ -239,7 +266,11 @@ static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
         end(x, st, out, 0, 0);
         return out;
     }
-    case SCN_OPEN: scn__open_fd(x, k); return MOUT_OK;
+    case SCN_OPEN:
+        rc = scn__open_fd(x, k, st->result >= 0);
+        if (rc == NP_OK) return MOUT_OK;
+        *val = (uint64_t)(int64_t)rc;
+        return MOUT_ERROR;
     case SCN_BREAK:
         begin(x, st, NO_FD, 0);
         np_break(x->p);
@@ -271,6 +302,13 @@ static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
 void scn__run_step(scn_exec_st *x, scn_xthread *t, const scn_step *st) {
     /* maybe: 1 runs the step (a 'u' decision on the simulator). */
     if (st->maybe && x->opts.choose != NULL && x->opts.choose(x->opts.choose_arg, 2) == 0) return;
+    /* The poller's side of a socket whose open failed (scn__open_fd) does not exist. */
+    if (st->sock >= 0 && atomic_load(&x->fds[st->sock].open_failed) != 0 &&
+        (st->op == SCN_READ || st->op == SCN_READ_EXACT || st->op == SCN_READ_ALL || st->op == SCN_WRITE ||
+         st->op == SCN_DEADLINE || st->op == SCN_CLOSE || st->op == SCN_FOREIGN)) {
+        t->stopped = true;
+        return;
+    }
     uint8_t out = MOUT_OK;
     uint64_t val = 0;
     int64_t start = st->timed ? scn__since_start(x) : 0;

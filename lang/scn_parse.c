@@ -202,7 +202,16 @@ static bool st_socket(scn_parser *P, const scn_tok *t) {
 static bool st_poller(scn_parser *P, const scn_tok *t) {
     scn_scenario *s = P->s;
     uint32_t i = 1;
-    if (t[1].kind == SCN_T_END) return scn__err(P, t[1].col, "expected 'procs N' or 'fds N' after 'poller'");
+    if (t[1].kind == SCN_T_END)
+        return scn__err(P, t[1].col, "expected 'procs N', 'fds N' or 'defaults' after 'poller'");
+    if (scn__tok_eq(&t[1], "defaults") && t[1].kind == SCN_T_IDENT) {
+        if (t[2].kind != SCN_T_END) return scn__err(P, t[2].col, "'poller defaults' takes no setting after it");
+        if (s->procs != 0 || s->max_fds != 0)
+            return scn__err(P, t[1].col, "'poller defaults' after a 'poller procs/fds' line");
+        s->poller_defaults = true;
+        return true;
+    }
+    if (s->poller_defaults) return scn__err(P, t[1].col, "a 'poller' setting after 'poller defaults'");
     while (t[i].kind != SCN_T_END) {
         int64_t v;
         if (scn__tok_eq(&t[i], "procs") && t[i].kind == SCN_T_IDENT) {
@@ -212,7 +221,8 @@ static bool st_poller(scn_parser *P, const scn_tok *t) {
             if (!scn__int(P, &t[i + 1], 1, 4096, "fds", &v)) return false;
             s->max_fds = (uint32_t)v;
         } else {
-            return scn__err(P, t[i].col, "unknown poller setting '%s' (known: procs, fds)", scn__text(P, &t[i]));
+            return scn__err(P, t[i].col, "unknown poller setting '%s' (known: procs, fds, defaults)",
+                            scn__text(P, &t[i]));
         }
         i += 2;
     }
@@ -230,6 +240,7 @@ static const struct {
     {"faults_post", SCN_KNOB_FAULTS_POST},
     {"faults_sockio", SCN_KNOB_FAULTS_SOCKIO},
     {"faults_waitpkt", SCN_KNOB_FAULTS_WAITPKT},
+    {"faults_alloc", SCN_KNOB_FAULTS_ALLOC},
     {"max_steps", SCN_KNOB_MAX_STEPS},
     {"max_decisions", SCN_KNOB_MAX_DECISIONS},
     {"max_objects", SCN_KNOB_MAX_OBJECTS},
@@ -248,7 +259,7 @@ static bool st_knob(scn_parser *P, const scn_tok *t) {
     if (id == 0)
         return scn__err(P, t[1].col,
                         "unknown knob '%s' (known: tick, wait_packets, faults, faults_port, faults_post, "
-                        "faults_sockio, faults_waitpkt, max_steps, max_decisions, max_objects, time_jumps, platform, send_buffer, recv_window)",
+                        "faults_sockio, faults_waitpkt, faults_alloc, max_steps, max_decisions, max_objects, time_jumps, platform, send_buffer, recv_window)",
                         scn__text(P, &t[1]));
     if (t[2].kind == SCN_T_END) return scn__err(P, t[2].col, "knob '%s' needs a value", scn__text(P, &t[1]));
     int64_t v = 0;
@@ -605,6 +616,7 @@ scn_knobs scn_get_knobs(const scn_scenario *s) {
         case SCN_KNOB_FAULTS_POST: k.faults[SHIM_FAULT_POST] = (uint32_t)v; break;
         case SCN_KNOB_FAULTS_SOCKIO: k.faults[SHIM_FAULT_SOCKIO] = (uint32_t)v; break;
         case SCN_KNOB_FAULTS_WAITPKT: k.faults[SHIM_FAULT_WAITPKT] = (uint32_t)v; break;
+        case SCN_KNOB_FAULTS_ALLOC: k.faults[SHIM_FAULT_ALLOC] = (uint32_t)v; break;
         case SCN_KNOB_MAX_STEPS:
             k.max_steps_set = true;
             k.max_steps = (uint64_t)v;

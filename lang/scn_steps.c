@@ -88,8 +88,12 @@ static bool outcome_item(scn_parser *P, const scn_tok *t, uint32_t *i, scn_item 
     else if (w->kind == SCN_T_IDENT && scn__tok_eq(w, "timeout")) it->outcome = MOUT_TIMEOUT;
     else if (w->kind == SCN_T_IDENT && scn__tok_eq(w, "closed")) it->outcome = MOUT_CLOSED;
     else if (w->kind == SCN_T_IDENT && scn__tok_eq(w, "error")) it->outcome = MOUT_ERROR, valued = true;
-    else
-        return scn__err(P, w->col, "unknown outcome '%s' (known: ok, ok(N), eof, timeout, closed, error, error(N))",
+    else if (w->kind == SCN_T_IDENT && scn__tok_eq(w, "nomem")) { /* np_fd_open's NP_ERR_NO_MEMORY (-4) */
+        it->outcome = MOUT_ERROR;
+        it->has_value = true;
+        it->value = (uint64_t)(int64_t)SCN_NOMEM;
+    } else
+        return scn__err(P, w->col, "unknown outcome '%s' (known: ok, ok(N), eof, timeout, closed, error, error(N), nomem)",
                         scn__text(P, w));
     (*i)++;
     if (valued && scn_tok_is(&t[*i], "(")) {
@@ -331,7 +335,7 @@ static const scn_step_def steps[] = {
     {"shutdown", "shutdown SOCK.peer", SCN_SHUTDOWN, 0, false, p_peer},
     {"reset", "reset SOCK.peer", SCN_RESET, 0, false, p_peer},
     {"close", "close SOCK", SCN_CLOSE, MOP_CLOSE, true, p_close},
-    {"open", "open SOCK", SCN_OPEN, 0, false, p_open},
+    {"open", "open SOCK", SCN_OPEN, 0, true, p_open}, /* result: ok, or error(-4) when out of memory */
     {"break", "break", SCN_BREAK, MOP_BREAK, false, p_none},
     {"sleep", "sleep DUR", SCN_SLEEP, MOP_SLEEP, false, p_sleep},
     {"poll", "poll DUR|forever", SCN_POLL, MOP_POLL, true, p_poll},

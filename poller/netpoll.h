@@ -65,6 +65,8 @@ typedef struct np_m np_m;
 #define NP_ERR_NOT_POLLABLE (-3) /* Go's ErrNotPollable (eventErr); unused on Windows */
 #define NP_ERR_NO_MEMORY (-4)    /* the pollDesc cache is exhausted */
 
+/* A message for err; for NP_ERR_CLOSING and NP_ERR_TIMEOUT it is Go's own text
+ * ("use of closed network connection", "i/o timeout"), which users match on. */
 const char *np_strerror(int err);
 
 /* Called on an impossible state with Go's throw message. Must not return

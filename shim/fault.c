@@ -49,7 +49,7 @@ struct shim_fault {
     atomic_uint injected[SHIM_FAULT_FAMILIES];
 };
 
-static const char *const family_names[SHIM_FAULT_FAMILIES] = {"port", "post", "sockio", "waitpkt"};
+static const char *const family_names[SHIM_FAULT_FAMILIES] = {"port", "post", "sockio", "waitpkt", "alloc"};
 
 const char *shim_fault_family_name(uint32_t family) {
     return family < SHIM_FAULT_FAMILIES ? family_names[family] : "family?";
@@ -237,6 +237,13 @@ static uint32_t f_create_wp(void *ctx, shim_handle *packet) {
     uint32_t st = decide(F(ctx), SHIM_FAULT_WAITPKT, errs, 1);
     if (st != 0) return st; /* an NTSTATUS: no last error */
     return IN(ctx)->nt_create_wait_completion_packet(ICTX(ctx), packet);
+}
+
+/* The poller's memory: NULL from an allocator is the failure calloc has
+ * (C11 7.22.3); the error recorded is the Win32 one for it. */
+bool shim_fault_alloc_fails(shim_fault *f) {
+    static const uint32_t errs[] = {SHIM_ERROR_NOT_ENOUGH_MEMORY};
+    return decide(f, SHIM_FAULT_ALLOC, errs, 1) != 0;
 }
 
 /* ---- Pass-through: the rest of the seam ---- */

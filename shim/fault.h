@@ -43,10 +43,12 @@ typedef enum shim_fault_family {
     SHIM_FAULT_POST,     /* PostQueuedCompletionStatus */
     SHIM_FAULT_SOCKIO,   /* WSARecv / WSASend with an OVERLAPPED */
     SHIM_FAULT_WAITPKT,  /* CreateWaitableTimerExW, NtCreateWaitCompletionPacket */
+    SHIM_FAULT_ALLOC,    /* the poller's memory (np_config.alloc): not a seam call, asked by the
+                          * interpreter's allocator through shim_fault_alloc_fails */
     SHIM_FAULT_FAMILIES  /* how many families there are */
 } shim_fault_family;
 
-/* "port", "post", "sockio", "waitpkt" (the scenario knobs' suffixes). */
+/* "port", "post", "sockio", "waitpkt", "alloc" (the scenario knobs' suffixes). */
 const char *shim_fault_family_name(uint32_t family);
 
 typedef enum shim_fault_mode {
@@ -103,6 +105,12 @@ const shim *shim_fault_wrap(shim_fault *f, const shim *inner, const shim_harness
 
 /* Faults injected in the current execution, per family. */
 uint32_t shim_fault_injected(const shim_fault *f, uint32_t family);
+
+/* Whether the poller's next allocation fails (family SHIM_FAULT_ALLOC, by its
+ * rule, as a seam call of another family would; recorded as MEV_FAULT with
+ * ERROR_NOT_ENOUGH_MEMORY). The caller returns NULL instead of memory:
+ * calloc's failure, which np_config.alloc may have. */
+bool shim_fault_alloc_fails(shim_fault *f);
 
 #ifdef __cplusplus
 }
