@@ -25,6 +25,7 @@
  * cost nothing but are never a scheduling point.
  */
 #include "fault.h"
+#include "stream_pass.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -270,6 +271,9 @@ static uint32_t p_assoc_wp(void *ctx, shim_handle packet, shim_handle port, shim
 static uint32_t p_cancel_wp(void *ctx, shim_handle packet, bool remove) {
     return IN(ctx)->nt_cancel_wait_completion_packet(ICTX(ctx), packet, remove);
 }
+/* The stream group: no fault family of its own yet. */
+SHIM_STREAM_PASS(fp, IN)
+
 /* Set only where the inner has the call: optional calls stay NULL. */
 #define WRAP(field, fn) out->field = inner->field != NULL ? fn : NULL
 
@@ -303,6 +307,7 @@ const shim *shim_fault_wrap(shim_fault *f, const shim *inner, const shim_harness
     WRAP(nt_create_wait_completion_packet, f_create_wp);
     WRAP(nt_associate_wait_completion_packet, p_assoc_wp);
     WRAP(nt_cancel_wait_completion_packet, p_cancel_wp);
+    SHIM_STREAM_WRAP(out, inner, fp);
     out->sync = inner->sync; /* no fault is a sync primitive's: shared whole */
     return out;
 }

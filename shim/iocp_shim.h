@@ -85,6 +85,14 @@ typedef uintptr_t shim_handle;
 #define SHIM_WSAECONNABORTED 10053u
 #define SHIM_WSAECONNRESET 10054u
 #define SHIM_WSAESHUTDOWN 10058u
+/* Stream sockets: listen, accept, connect (SHIM_CAP_STREAM). */
+#define SHIM_WSAEFAULT 10014u
+#define SHIM_WSAENOPROTOOPT 10042u
+#define SHIM_WSAEADDRINUSE 10048u
+#define SHIM_WSAEISCONN 10056u
+#define SHIM_WSAENOTCONN 10057u
+#define SHIM_WSAECONNREFUSED 10061u
+#define SHIM_ERROR_CONNECTION_REFUSED 1225u
 
 /* NTSTATUS values seen in OVERLAPPED.Internal and OVERLAPPED_ENTRY.Internal. */
 #define SHIM_STATUS_SUCCESS 0x00000000u
@@ -104,6 +112,7 @@ typedef uintptr_t shim_handle;
 #define SHIM_STATUS_LOCAL_DISCONNECT 0xC000013Bu /* maps to ERROR_NETNAME_DELETED (64) */
 #define SHIM_STATUS_NOT_FOUND 0xC0000225u
 #define SHIM_STATUS_CONNECTION_ABORTED 0xC0000241u /* Windows 10+ socket close (§12 W18): 1236, WSA 10053 */
+#define SHIM_STATUS_CONNECTION_REFUSED 0xC0000236u /* ConnectEx to no listener: 1225, WSA 10061 */
 
 #define SHIM_INFINITE 0xFFFFFFFFu /* timeout in ms: wait forever */
 #define SHIM_SOCKET_ERROR (-1)
@@ -162,6 +171,31 @@ typedef struct shim_thread {
 
 /* Capability bits in shim.caps. */
 #define SHIM_CAP_WAIT_PACKETS 0x1u /* wait completion packets + waitable timers (§8) */
+#define SHIM_CAP_STREAM 0x10u      /* the stream-socket group: socket, bind, listen, AcceptEx, ConnectEx, shutdown */
+
+/* Layout-compatible with sockaddr_in (16 bytes): port and address in
+ * network byte order, as Winsock has them. The stream calls take IPv4 only. */
+#define SHIM_AF_INET 2u
+#define SHIM_INADDR_LOOPBACK 0x7F000001u /* host order: htonl it */
+typedef struct shim_sockaddr_in {
+    uint16_t family;
+    uint16_t port_be;
+    uint32_t addr_be;
+    uint8_t zero[8];
+} shim_sockaddr_in;
+
+/* setsockopt levels and options the stream calls take (Win32 values). */
+#define SHIM_SOL_SOCKET 0xFFFF
+#define SHIM_SO_UPDATE_ACCEPT_CONTEXT 0x700B
+#define SHIM_SO_UPDATE_CONNECT_CONTEXT 0x7010
+/* shutdown's how. */
+#define SHIM_SD_RECEIVE 0
+#define SHIM_SD_SEND 1
+#define SHIM_SD_BOTH 2
+/* What wsa_ioctl_get_extension can load (SIO_GET_EXTENSION_FUNCTION_POINTER). */
+#define SHIM_WSAID_CONNECTEX 1u
+/* AcceptEx's address areas: sizeof(sockaddr_in) + 16 each, as the docs require. */
+#define SHIM_ACCEPT_ADDR_LEN 32u
 
 /* ---- Synchronization and time: the `sync` table of a shim --------------
  * In the simulator each call is a scheduling point and the memory order is
@@ -329,7 +363,73 @@ struct shim {
 
     /* == synchronization and time (the table above), never NULL == */
     const shim_sync *sync;
+
+    /* == stream sockets (caps SHIM_CAP_STREAM; all NULL without it) ==
+     * Contracts from Microsoft's pages for each call and iocp-facts.md §2
+     * (closing under pending operations), §6 (return paths), §7 (cancel);
+     * what Wine 8 does, measured by tests/facts_stream.h under Wine, is in
+     * sim/kernel/FACTS.md (rows S1..). */
+
+    /* WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0,
+     * WSA_FLAG_OVERLAPPED): an unbound overlapped TCP socket (§1: only an
+     * overlapped handle can be associated). SHIM_INVALID_HANDLE on failure. */
+    shim_handle (*wsa_socket)(void *ctx);
+    /* bind: 0 or SOCKET_ERROR (10048 address in use, 10022 already bound).
+     * Port 0 picks a free port (getsockname reads it back). */
+    int (*bind)(void *ctx, shim_handle s, const shim_sockaddr_in *addr);
+    /* listen: 0 or SOCKET_ERROR (10022 not bound). Connections beyond the
+     * backlog are refused (or retried by the connecting side: loopback). */
+    int (*listen)(void *ctx, shim_handle s, int backlog);
+    int (*getsockname)(void *ctx, shim_handle s, shim_sockaddr_in *out);
+
+    /* AcceptEx(listener, accept_socket, buf, recv_len, local_len,
+     * remote_len, &bytes, ov), BOOL as in Win32. `accept_socket` is an
+     * unbound, unconnected socket. TRUE: a connection was taken at once
+     * (its packet is queued unless skip-on-success applies, §6); FALSE with
+     * 997: pending, a packet will come; any other error: nothing started,
+     * no packet. Closing the listener under a pending AcceptEx completes it
+     * with STATUS_CANCELLED (995) (§2, Wine [WC]: "accept, connect and poll
+     * requests complete with STATUS_CANCELLED"); a connection reset before
+     * the accept completed may end it with a reset status (Go retries on
+     * ERROR_NETNAME_DELETED and WSAECONNRESET). With recv_len 0 it does not
+     * wait for data. Until setsockopt(SO_UPDATE_ACCEPT_CONTEXT) the accepted
+     * socket lacks its listener's properties (getsockname, shutdown fail). */
+    bool (*accept_ex)(void *ctx, shim_handle listener, shim_handle accept_socket, void *buf, uint32_t recv_len,
+                      uint32_t local_len, uint32_t remote_len, uint32_t *bytes, shim_overlapped *ov);
+    /* setsockopt(SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, &listener) or
+     * (SO_UPDATE_CONNECT_CONTEXT, NULL): 0 or SOCKET_ERROR (10057 when the
+     * socket is not connected, 10042 for an option not listed above). */
+    int (*setsockopt)(void *ctx, shim_handle s, int level, int opt, const void *val, int len);
+    /* WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER) for `which`
+     * (SHIM_WSAID_CONNECTEX): 0 when connect_ex below may be called on
+     * sockets of this provider, SOCKET_ERROR otherwise. ConnectEx is not
+     * exported by ws2_32: code that calls it without loading it first is
+     * wrong (the simulator fails such a call with 10022). */
+    int (*wsa_ioctl_get_extension)(void *ctx, shim_handle s, uint32_t which);
+    /* ConnectEx(s, to, NULL, 0, NULL, ov), BOOL as in Win32. `s` must be
+     * bound (10022 otherwise; Go binds the wildcard address first). TRUE:
+     * connected at once; FALSE with 997: pending; the packet ends with
+     * success, STATUS_CONNECTION_REFUSED (1225, WSA 10061) when nothing
+     * listens or the backlog is full, or STATUS_CANCELLED when the socket
+     * is closed or the request cancelled (§2, §7). After success the caller
+     * sets SO_UPDATE_CONNECT_CONTEXT. */
+    bool (*connect_ex)(void *ctx, shim_handle s, const shim_sockaddr_in *to, shim_overlapped *ov);
+    /* shutdown(s, how): 0 or SOCKET_ERROR (10057 not connected). SD_SEND:
+     * the peer reads EOF after the data, later sends fail with 10058;
+     * SD_RECEIVE: later receives on this end fail or read 0. Queues no
+     * packet (§12 W35). */
+    int (*shutdown)(void *ctx, shim_handle s, int how);
 };
+
+/* NULL when `sh` has the whole stream group, else why not. */
+static inline const char *shim_check_stream(const shim *sh) {
+    if (sh == NULL || (sh->caps & SHIM_CAP_STREAM) == 0) return "shim lacks the stream-socket calls";
+    if (sh->wsa_socket == NULL || sh->bind == NULL || sh->listen == NULL || sh->getsockname == NULL ||
+        sh->accept_ex == NULL || sh->setsockopt == NULL || sh->wsa_ioctl_get_extension == NULL ||
+        sh->connect_ex == NULL || sh->shutdown == NULL)
+        return "shim says it has stream sockets but lacks a stream call";
+    return NULL;
+}
 
 /* What a consumer needs of a shim: at least `min_version`, and every call
  * of `sh` and of its sync table set, and the wait-packet calls when caps

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../models/trace.h"
+#include "stream_pass.h"
 
 /* socket_is_ifs answers, kept per socket ordinal for MEV_SET_MODES a3. */
 #define IFS_UNKNOWN 0u
@@ -138,6 +139,28 @@ static int rec_wsa_send(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nb
     return submit_done(ctx, at, rc, bytes);
 }
 
+/* AcceptEx reads on the listener and ConnectEx writes on its socket, as
+ * Go's read and write operations: the models take them as submissions of
+ * that direction (their packets and OVERLAPPEDs obey the same rules). */
+static bool rec_accept_ex(void *ctx, shim_handle l, shim_handle a, void *buf, uint32_t rl, uint32_t ll, uint32_t ral,
+                          uint32_t *bytes, shim_overlapped *ov) {
+    model_trace *t = TR(ctx);
+    uint32_t at = model_emit_at(t, MEV_SUBMIT, model_handle(t, l), model_ov(t, ov), 'r', SHIM_ERROR_IO_PENDING, 0);
+    bool ok = IN(ctx)->accept_ex(ICTX(ctx), l, a, buf, rl, ll, ral, bytes, ov);
+    submit_done(ctx, at, ok ? 0 : SHIM_SOCKET_ERROR, bytes);
+    return ok;
+}
+
+static bool rec_connect_ex(void *ctx, shim_handle s, const shim_sockaddr_in *to, shim_overlapped *ov) {
+    model_trace *t = TR(ctx);
+    uint32_t at = model_emit_at(t, MEV_SUBMIT, model_handle(t, s), model_ov(t, ov), 'w', SHIM_ERROR_IO_PENDING, 0);
+    bool ok = IN(ctx)->connect_ex(ICTX(ctx), s, to, ov);
+    submit_done(ctx, at, ok ? 0 : SHIM_SOCKET_ERROR, NULL);
+    return ok;
+}
+
+SHIM_STREAM_PASS(rp, IN)
+
 static bool rec_cancel(void *ctx, shim_handle h, shim_overlapped *ov) {
     bool ok = IN(ctx)->cancel_io_ex(ICTX(ctx), h, ov);
     uint32_t err = ok ? 0 : IN(ctx)->get_last_error(ICTX(ctx));
@@ -231,6 +254,9 @@ const char *model_record_wrap(shim *out, const shim *inner, model_trace *t) {
     WRAP(nt_create_wait_completion_packet, p_create_wp);
     WRAP(nt_associate_wait_completion_packet, p_assoc_wp);
     WRAP(nt_cancel_wait_completion_packet, p_cancel_wp);
+    SHIM_STREAM_WRAP(out, inner, rp);
+    WRAP(accept_ex, rec_accept_ex);
+    WRAP(connect_ex, rec_connect_ex);
     out->sync = inner->sync; /* nothing to record: the poller's sync calls leave no model event */
     return NULL;
 }

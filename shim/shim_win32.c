@@ -18,6 +18,7 @@
 #endif
 #include <winsock2.h> /* before windows.h, which would pull in the old winsock.h */
 #include <ws2tcpip.h>
+#include <mswsock.h> /* AcceptEx, WSAID_CONNECTEX */
 #include <windows.h>
 
 #include <limits.h>
@@ -751,6 +752,136 @@ const char *shim_win32_host(void)
     return buf;
 }
 
+/* ---- Stream sockets: socket, bind, listen, AcceptEx, ConnectEx, shutdown ---- */
+
+_Static_assert(sizeof(shim_sockaddr_in) == sizeof(struct sockaddr_in), "sockaddr_in size");
+_Static_assert(offsetof(shim_sockaddr_in, port_be) == offsetof(struct sockaddr_in, sin_port), "sin_port");
+_Static_assert(offsetof(shim_sockaddr_in, addr_be) == offsetof(struct sockaddr_in, sin_addr), "sin_addr");
+_Static_assert(SHIM_SO_UPDATE_ACCEPT_CONTEXT == SO_UPDATE_ACCEPT_CONTEXT &&
+                   SHIM_SO_UPDATE_CONNECT_CONTEXT == SO_UPDATE_CONNECT_CONTEXT && SHIM_SOL_SOCKET == SOL_SOCKET,
+               "the seam's socket options are Winsock's");
+_Static_assert(SHIM_WSAECONNREFUSED == WSAECONNREFUSED && SHIM_WSAENOTCONN == WSAENOTCONN &&
+                   SHIM_ERROR_CONNECTION_REFUSED == ERROR_CONNECTION_REFUSED,
+               "the seam's connect errors are Winsock's");
+
+/* ConnectEx is not exported: loaded through WSAIoctl, once per process (as
+ * Go's sync.Once), kept where every thread sees it. */
+static LPFN_CONNECTEX volatile connectex_fn;
+
+static shim_handle w_wsa_socket(void *ctx)
+{
+    (void)ctx;
+    SOCKET s = overlapped_tcp_socket();
+    if (s == INVALID_SOCKET) {
+        keep_wsa_error();
+        return SHIM_INVALID_HANDLE;
+    }
+    return (shim_handle)s;
+}
+
+static int wsa_result(int r)
+{
+    if (r == SOCKET_ERROR) {
+        keep_wsa_error();
+        return SHIM_SOCKET_ERROR;
+    }
+    return 0;
+}
+
+static int w_bind(void *ctx, shim_handle s, const shim_sockaddr_in *addr)
+{
+    (void)ctx;
+    return wsa_result(bind(S(s), (const struct sockaddr *)addr, (int)sizeof(struct sockaddr_in)));
+}
+
+static int w_listen(void *ctx, shim_handle s, int backlog)
+{
+    (void)ctx;
+    return wsa_result(listen(S(s), backlog));
+}
+
+static int w_getsockname(void *ctx, shim_handle s, shim_sockaddr_in *out)
+{
+    (void)ctx;
+    int len = (int)sizeof(struct sockaddr_in);
+    return wsa_result(getsockname(S(s), (struct sockaddr *)out, &len));
+}
+
+static bool w_accept_ex(void *ctx, shim_handle l, shim_handle a, void *buf, uint32_t recv_len, uint32_t local_len,
+                        uint32_t remote_len, uint32_t *bytes, shim_overlapped *ov)
+{
+    (void)ctx;
+    DWORD n = 0;
+    if (!AcceptEx(S(l), S(a), buf, recv_len, local_len, remote_len, &n, (OVERLAPPED *)ov)) {
+        keep_wsa_error();
+        return false;
+    }
+    if (bytes != NULL)
+        *bytes = n;
+    return true;
+}
+
+static int w_setsockopt(void *ctx, shim_handle s, int level, int opt, const void *val, int len)
+{
+    (void)ctx;
+    return wsa_result(setsockopt(S(s), level, opt, (const char *)val, len));
+}
+
+static int w_ioctl_get_extension(void *ctx, shim_handle s, uint32_t which)
+{
+    (void)ctx;
+    if (which != SHIM_WSAID_CONNECTEX) {
+        WSASetLastError(WSAEINVAL);
+        keep_wsa_error();
+        return SHIM_SOCKET_ERROR;
+    }
+    GUID guid = WSAID_CONNECTEX;
+    LPFN_CONNECTEX fn = NULL;
+    DWORD n = 0;
+    if (WSAIoctl(S(s), SIO_GET_EXTENSION_FUNCTION_POINTER, &guid, sizeof guid, &fn, sizeof fn, &n, NULL, NULL) ==
+        SOCKET_ERROR) {
+        keep_wsa_error();
+        return SHIM_SOCKET_ERROR;
+    }
+    InterlockedExchangePointer((void *volatile *)&connectex_fn, (void *)fn);
+    return 0;
+}
+
+static bool w_connect_ex(void *ctx, shim_handle s, const shim_sockaddr_in *to, shim_overlapped *ov)
+{
+    (void)ctx;
+    LPFN_CONNECTEX fn = (LPFN_CONNECTEX)InterlockedCompareExchangePointer((void *volatile *)&connectex_fn, NULL, NULL);
+    if (fn == NULL) { /* never loaded: the caller skipped WSAIoctl */
+        SetLastError(WSAEINVAL);
+        return false;
+    }
+    if (!fn(S(s), (const struct sockaddr *)to, (int)sizeof(struct sockaddr_in), NULL, 0, NULL, (OVERLAPPED *)ov)) {
+        keep_wsa_error();
+        return false;
+    }
+    return true;
+}
+
+static int w_shutdown(void *ctx, shim_handle s, int how)
+{
+    (void)ctx;
+    return wsa_result(shutdown(S(s), how));
+}
+
+static void fill_stream(shim *t)
+{
+    t->caps |= SHIM_CAP_STREAM;
+    t->wsa_socket = w_wsa_socket;
+    t->bind = w_bind;
+    t->listen = w_listen;
+    t->getsockname = w_getsockname;
+    t->accept_ex = w_accept_ex;
+    t->setsockopt = w_setsockopt;
+    t->wsa_ioctl_get_extension = w_ioctl_get_extension;
+    t->connect_ex = w_connect_ex;
+    t->shutdown = w_shutdown;
+}
+
 const shim *shim_win32_create(void)
 {
     WSADATA wsa;
@@ -839,6 +970,7 @@ const shim *shim_win32_create(void)
     h->sleep_ns = w_sleep_ns;
     h->thread_spawn = w_thread_spawn;
     h->thread_join = w_thread_join;
+    fill_stream(t);
     return t;
 }
 

@@ -613,6 +613,26 @@ START_TEST(test_facts12)
 }
 END_TEST
 
+/* ---- The stream group: listen, AcceptEx, ConnectEx, shutdown (tests/facts_stream.h) ---- */
+
+#define FS_HARNESS(sh) ((void)(sh), HN)
+#define FS_WAIT_MS WAIT_MS
+#include "tests/facts_stream.h"
+
+START_TEST(test_facts_stream)
+{
+    for (size_t i = 0; i < sizeof fs_rows / sizeof fs_rows[0]; i++) {
+        cf_out o;
+        memset(&o, 0, sizeof o);
+        fs_rows[i].body(W, &o);
+        ck_assert_msg(o.bad[0] == 0, "FACTS.md %s: %s", fs_rows[i].row, o.bad);
+        char why[64];
+        snprintf(why, sizeof why, "FACTS.md %s, as the simulator", fs_rows[i].row);
+        saw(fs_rows[i].name, "holds", why);
+    }
+}
+END_TEST
+
 /* ---- Waiters: wake order, close under a waiter (§4, §2) ---- */
 
 typedef struct waiter {
@@ -966,6 +986,7 @@ static Suite *win32_suite(void)
     tcase_add_test(tc, test_send_buffer_fills);
     tcase_add_test(tc, test_recv_window);
     tcase_add_test(tc, test_facts12);
+    tcase_add_test(tc, test_facts_stream);
     tcase_add_test(tc, test_waiter_wake_order);
     tcase_add_test(tc, test_port_close_under_waiter);
     tcase_add_test(tc, test_second_association_fails);

@@ -31,6 +31,8 @@
 #define KERN_MAX_TIMER_SETS 0xFFFFu /* SetWaitableTimer calls on one timer (16-bit generation in clock entries) */
 #define KERN_MAX_WAITPKTS 64u
 #define KERN_MAX_ACTIONS 256u   /* kernel actions enabled at once */
+#define KERN_MAX_BACKLOG 8u     /* established connections a listener holds (listen's backlog is clamped here) */
+#define KERN_EPHEMERAL_FIRST 49152u /* the first port bind(port 0) hands out */
 
 /* Wait kinds of threads blocked in the kernel (>= SIM_WAIT_KERNEL). */
 enum { KERN_WAIT_GQCS = SIM_WAIT_KERNEL, KERN_WAIT_GQCSEX, KERN_WAIT_PEER_RECV, KERN_WAIT_PEER_SEND };
@@ -71,9 +73,15 @@ typedef struct kern_port {
 /* ---- Operations ---- */
 enum { KERN_OP_FREE = 0, KERN_OP_PENDING, KERN_OP_QUEUED };
 
+/* Operation kinds (listener.c): the direction `send` says which FIFO they
+ * complete in, as Go's read and write operations: AcceptEx reads, ConnectEx writes. */
+enum { KERN_OPK_IO = 0, KERN_OPK_ACCEPT, KERN_OPK_CONNECT };
+
 typedef struct kern_op {
     uint8_t state;
     uint8_t send;          /* 0 recv, 1 send */
+    uint8_t kind;          /* KERN_OPK_*: WSARecv/WSASend, AcceptEx, ConnectEx */
+    uint32_t other;        /* AcceptEx: the accept socket's id; ConnectEx: the port it connects to */
     bool cancel;           /* CancelIoEx requested */
     bool closing;          /* its socket was closed: ends with close_status */
     bool defer_internal;   /* status block written at dequeue (choice 'i') */
@@ -122,7 +130,22 @@ typedef struct kern_sock {
     uint32_t send_waiter; /* thread + 1 blocked in a peer send from this end (the window is full) */
     kern_bytes rx;
     kern_bytes msgs;   /* message mode: uint32 lengths as bytes */
+    /* Stream sockets made by the seam's socket call (listener.c); a pair
+     * from the harness is KERN_ROLE_PAIR from the start. */
+    uint8_t role;      /* KERN_ROLE_* */
+    bool shut_recv;    /* shutdown(SD_RECEIVE) on this end */
+    bool ctx_updated;  /* SO_UPDATE_ACCEPT_CONTEXT / SO_UPDATE_CONNECT_CONTEXT done */
+    uint16_t lport;    /* bound port, 0 = unbound */
+    uint32_t backlog;  /* listener: connections it holds */
+    uint32_t nq;       /* listener: established connections not yet accepted */
+    uint32_t q[KERN_MAX_BACKLOG]; /* listener: their server ends (embryos), oldest first */
 } kern_sock;
+
+/* A socket's place in connection setup. PAIR is connected (a harness pair,
+ * or a connect or accept that completed); an EMBRYO is the server end of an
+ * established connection waiting in a backlog, with no handle, until an
+ * AcceptEx moves it into the accept socket. */
+enum { KERN_ROLE_PAIR = 0, KERN_ROLE_FRESH, KERN_ROLE_LISTEN, KERN_ROLE_CONNECTING, KERN_ROLE_EMBRYO, KERN_ROLE_DEAD };
 
 /* ---- Timers and wait packets (§8) ---- */
 typedef struct kern_timer {
@@ -185,6 +208,8 @@ typedef struct kern_state {
     bool starved;     /* some port holds packets back for its concurrency limit */
     bool waitpkts;    /* the capability this execution */
     uint32_t *labels; /* scratch for choices with many alternatives */
+    uint32_t next_port; /* the next ephemeral port bind hands out (listener.c) */
+    bool connectex_loaded; /* WSAIoctl loaded ConnectEx this execution */
     uint32_t labels_cap;
 } kern_state;
 
@@ -264,6 +289,26 @@ void kern_op_fire(sim_ctx *s, uint32_t op);
 const char *kern_op_leftovers(sim_ctx *s, uint32_t *count);
 void kern_sock_free_all(kern_state *w);
 void kern_sock_close(sim_ctx *s, shim_handle h, uint32_t sid, bool abortive);
+/* For listener.c: a new socket (with a handle unless `embryo`), the start
+ * of an overlapped operation of `kind` on socket sid (the OVERLAPPED
+ * monitor included; UINT32_MAX with the last error set on a bad OVERLAPPED),
+ * and its completion (`pending`: it had returned 997; true if a packet was
+ * queued). */
+uint32_t kern_sock_new(sim_ctx *s, bool embryo);
+uint32_t kern_op_begin(sim_ctx *s, uint32_t sid, shim_overlapped *ov, uint8_t kind, bool send);
+bool kern_op_complete(sim_ctx *s, uint32_t id, uint32_t status, uint32_t bytes, bool pending);
+
+/* listener.c: the stream group of the seam, and the kernel's side of
+ * AcceptEx and ConnectEx. */
+void kern_listener_fill(shim *sh);
+void kern_listener_reset(kern_state *w);
+bool kern_conn_actionable(sim_ctx *s, uint32_t op);
+void kern_conn_fire(sim_ctx *s, uint32_t op);
+/* Called by kern_sock_close before the socket's pending operations are
+ * marked: true when it handled the close (a listener, a connecting or
+ * fresh socket: no peer to tell), with *status the status its pending
+ * operations end with. */
+bool kern_conn_close(sim_ctx *s, uint32_t sid, uint32_t *status);
 
 /* waitpkt.c */
 void kern_waitpkt_fill(shim *sh, bool present);

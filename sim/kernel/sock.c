@@ -193,6 +193,10 @@ static bool complete(sim_ctx *s, uint32_t id, uint32_t status, uint32_t bytes, b
     return packet;
 }
 
+bool kern_op_complete(sim_ctx *s, uint32_t id, uint32_t status, uint32_t bytes, bool pending) {
+    return complete(s, id, status, bytes, pending);
+}
+
 void kern_op_dequeued(sim_ctx *s, const kern_packet *pk) {
     SIM_CHECK(s, pk->op - 1 < kern(s)->nops && kern(s)->ops[pk->op - 1].state == KERN_OP_QUEUED,
               "a dequeued completion's operation is queued");
@@ -333,6 +337,7 @@ bool kern_op_actionable(sim_ctx *s, uint32_t id) {
     kern_state *w = kern(s);
     const kern_op *op = &w->ops[id];
     if (op->closing || op->cancel) return true;
+    if (op->kind != KERN_OPK_IO) return kern_conn_actionable(s, id);
     if (op->send) return is_head(s, id) && send_fits(s, op);
     return recv_ready(&w->socks[op->sock]) && is_head(s, id);
 }
@@ -344,6 +349,10 @@ void kern_op_fire(sim_ctx *s, uint32_t id) {
     kern_sock *so = &w->socks[op->sock];
     if (op->closing) {
         complete(s, id, op->close_status, 0, true);
+        return;
+    }
+    if (op->kind != KERN_OPK_IO) {
+        kern_conn_fire(s, id);
         return;
     }
     bool normal = op->send ? is_head(s, id) && send_fits(s, op) : recv_ready(so) && is_head(s, id);
@@ -361,7 +370,7 @@ void kern_op_fire(sim_ctx *s, uint32_t id) {
 
 /* ---- The seam: socket pairs and harness-side calls ---- */
 
-static uint32_t new_sock(sim_ctx *s) {
+uint32_t kern_sock_new(sim_ctx *s, bool embryo) {
     kern_state *w = kern(s);
     if (w->nsocks >= KERN_MAX_SOCKETS)
         kern_limit(s, "socket-limit", "limit: more than %u sockets per execution (KERN_MAX_SOCKETS)",
@@ -369,9 +378,12 @@ static uint32_t new_sock(sim_ctx *s) {
     uint32_t id = w->nsocks++;
     kern_sock *so = &w->socks[id];
     so->open = true;
-    so->h = kern_handle_new(s, KERN_H_SOCKET, id);
+    so->peer = id; /* until it is connected: its own pair in the access log */
+    so->h = embryo ? SHIM_NULL_HANDLE : kern_handle_new(s, KERN_H_SOCKET, id);
     return id;
 }
+
+static uint32_t new_sock(sim_ctx *s) { return kern_sock_new(s, false); }
 
 static bool socket_pair(void *ctx, shim_handle out[2]) {
     sim_ctx *s = ctx;
@@ -498,6 +510,19 @@ void kern_sock_close(sim_ctx *s, shim_handle h, uint32_t sid, bool abortive) {
     kern_handle_free(w, h);
     so->open = false;
     uint32_t status = SHIM_STATUS_CANCELLED;
+    bool unpaired = kern_conn_close(s, sid, &status);
+    if (unpaired) {
+        for (uint32_t i = 0; i < w->nops; i++) {
+            kern_op *op = &w->ops[i];
+            if (op->state == KERN_OP_PENDING && op->sock == sid) {
+                op->closing = true;
+                op->close_status = status;
+            }
+        }
+        w->dirty = true;
+        sim__event(s, SIM_EV_SOCK_PEER, h, 3, status, so->pending);
+        return;
+    }
     if (so->pending > 0) {
         /* §2 documents 995 (what-if: not seen by Wine's tests); XP gives
          * LOCAL_DISCONNECT (old-windows); Wine 8 HANDLES_CLOSED (wine);
@@ -561,6 +586,12 @@ static uint32_t start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbu
         kern_set_error(s, SHIM_WSAENOTSOCK);
         return UINT32_MAX;
     }
+    if (w->socks[sid].role != KERN_ROLE_PAIR || (!send && w->socks[sid].shut_recv)) {
+        /* Not connected (a socket of the stream group before its connect or
+         * accept completed): 10057; after shutdown(SD_RECEIVE): 10058. */
+        kern_set_error(s, w->socks[sid].role != KERN_ROLE_PAIR ? SHIM_WSAENOTCONN : SHIM_WSAESHUTDOWN);
+        return UINT32_MAX;
+    }
     if (ov == NULL || (nbufs > 0 && bufs == NULL)) {
         kern_set_error(s, SHIM_WSAEINVAL);
         return UINT32_MAX;
@@ -573,6 +604,20 @@ static uint32_t start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbu
     }
     if (nbufs > KERN_MAX_BUFS)
         kern_limit(s, "wsabuf-limit", "limit: more than %u WSABUFs in one request (KERN_MAX_BUFS)", KERN_MAX_BUFS);
+    uint32_t id = kern_op_begin(s, sid, ov, KERN_OPK_IO, send);
+    kern_op *op = &w->ops[id];
+    op->nbufs = nbufs;
+    for (uint32_t i = 0; i < nbufs; i++) op->bufs[i] = bufs[i]; /* the WSABUF array is captured */
+    return id;
+}
+
+static const char *op_name(uint8_t kind, bool send) {
+    return kind == KERN_OPK_ACCEPT ? "AcceptEx" : kind == KERN_OPK_CONNECT ? "ConnectEx" : send ? "WSASend" : "WSARecv";
+}
+
+uint32_t kern_op_begin(sim_ctx *s, uint32_t sid, shim_overlapped *ov, uint8_t kind, bool send) {
+    kern_state *w = kern(s);
+    shim_handle h = w->socks[sid].h;
     kern_ovslot *slot = ov_slot_on(s, ov, sid);
     if (slot->op != 0) {
         /* Monitor: the OVERLAPPED of an operation still in flight (pending,
@@ -580,8 +625,8 @@ static uint32_t start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbu
         const kern_op *old = &w->ops[slot->op - 1];
         const char *msg = sim_arena_printf(
             &s->arena, "T%u '%s' resubmits ov%u (%s on h%llu) while its %s on h%llu is still in flight (%s)",
-            s->current, s->threads[s->current].name, slot->ord + 1, send ? "WSASend" : "WSARecv",
-            (unsigned long long)h, old->send ? "WSASend" : "WSARecv", (unsigned long long)w->socks[old->sock].h,
+            s->current, s->threads[s->current].name, slot->ord + 1, op_name(kind, send),
+            (unsigned long long)h, op_name(old->kind, old->send), (unsigned long long)w->socks[old->sock].h,
             old->state == KERN_OP_PENDING ? "pending" : "its packet is not yet dequeued");
         sim__event(s, SIM_EV_FAIL, (uint64_t)(uintptr_t)msg, 0, 0, 0);
         sim__end(s, SIM_FAIL, "overlapped-lifetime", msg);
@@ -589,11 +634,10 @@ static uint32_t start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbu
     uint32_t id;
     kern_op *op = op_new(s, &id);
     op->send = send;
+    op->kind = kind;
     op->sock = sid;
     op->ov = ov;
     op->ov_ord = slot->ord + 1;
-    op->nbufs = nbufs;
-    for (uint32_t i = 0; i < nbufs; i++) op->bufs[i] = bufs[i]; /* the WSABUF array is captured */
     op->state = KERN_OP_PENDING;
     slot->op = id + 1;
     write_status(ov, SHIM_STATUS_PENDING, 0); /* §3: STATUS_PENDING while in flight */
@@ -791,7 +835,7 @@ const char *kern_op_leftovers(sim_ctx *s, uint32_t *count) {
         if (op->state != KERN_OP_PENDING) continue;
         if (n++ < KERN_LEFTOVERS_LISTED)
             out = sim_arena_printf(&s->arena, "%s  socket h%llu: %s ov%u never completed%s\n", out,
-                                   (unsigned long long)w->socks[op->sock].h, op->send ? "WSASend" : "WSARecv",
+                                   (unsigned long long)w->socks[op->sock].h, op_name(op->kind, op->send),
                                    op->ov_ord, op->cancel ? " (cancel requested)" : op->closing ? " (socket closed)" : "");
     }
     if (n > KERN_LEFTOVERS_LISTED) out = sim_arena_printf(&s->arena, "%s  ... and %u more operations\n", out, n - KERN_LEFTOVERS_LISTED);
