@@ -103,6 +103,18 @@ static bool setup(scn_exec_st *x) {
     }
     if (s->timed) x->t0 = x->sh->sync->now_ns(x->sh->sync->ctx);
     for (uint32_t k = 0; k < s->nsockets; k++) {
+        if (s->sockets[k].kind != SCN_SOCK_PAIR) {
+            /* A listener's socket is the poller's; dialed and accepted ones
+             * come from their steps; their byte streams are not numbered. */
+            x->fds[k].h[0] = x->fds[k].h[1] = SHIM_INVALID_HANDLE;
+            atomic_store(&x->fds[k].lossy, 1);
+            atomic_store(&x->fds[k].write_lossy, 1);
+            continue;
+        }
+        if (s->sockets[k].shared) { /* several readers or writers: offsets are not the bookkeeping's */
+            atomic_store(&x->fds[k].lossy, 1);
+            atomic_store(&x->fds[k].write_lossy, 1);
+        }
         if (!harness_socket_pair(x->hn, x->fds[k].h)) {
             x->fds[k].h[0] = x->fds[k].h[1] = SHIM_INVALID_HANDLE;
             scn__fail(x, "setup", "socket_pair for '%s' failed: error %u", s->sockets[k].name,
@@ -111,6 +123,11 @@ static bool setup(scn_exec_st *x) {
         }
     }
     for (uint32_t k = 0; k < s->nsockets; k++) {
+        if (s->sockets[k].kind == SCN_SOCK_LISTEN) {
+            scn__open_listener(x, k);
+            if (x->fds[k].fd == NULL) return false;
+            continue;
+        }
         if (s->sockets[k].deferred) continue;
         scn__open_fd(x, k);
         if (x->fds[k].fd == NULL) return false;

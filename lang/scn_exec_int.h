@@ -28,6 +28,7 @@ typedef struct scn_xfd {
      * write ended closed or in error (its bytes may or may not have gone). */
     _Atomic uint64_t wrote_ok, writing, peer_got;
     _Atomic uint32_t write_lossy;
+    uint16_t port;        /* a listener's port */
 } scn_xfd;
 
 typedef struct scn_xres {
@@ -84,6 +85,7 @@ struct scn_exec_st {
 /* scn_ops.c */
 void scn__run_step(scn_exec_st *x, scn_xthread *t, const scn_step *st);
 void scn__open_fd(scn_exec_st *x, uint32_t k);
+void scn__open_listener(scn_exec_st *x, uint32_t k);
 
 /* scn_expect.c */
 void scn__check(scn_exec_st *x, const scn_step *st);

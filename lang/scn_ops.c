@@ -53,6 +53,83 @@ void scn__open_fd(scn_exec_st *x, uint32_t k) {
     model_emit(x->tr, MEV_FD_OPEN, k, model_handle(x->tr, f->h[0]), np_fd_seq(f->fd), so->skip_sync, 0);
 }
 
+/* A listener on a free port, opened for polled I/O (np_fd_listen). */
+void scn__open_listener(scn_exec_st *x, uint32_t k) {
+    const scn_socket *so = &x->s->sockets[k];
+    scn_xfd *f = &x->fds[k];
+    int err = 0;
+    f->fd = np_fd_listen(x->p, (int)so->backlog, &f->port, &err);
+    if (f->fd == NULL) {
+        scn__fail(x, "setup", "np_fd_listen for '%s' failed: %d (%s)", so->name, err, np_strerror(err));
+        return;
+    }
+    model_emit(x->tr, MEV_FD_OPEN, k, model_handle(x->tr, np_fd_handle(f->fd)), np_fd_seq(f->fd), 0, 0);
+}
+
+/* accept A: from A's listener (Go's Accept); dial C [DUR]: to C's listener
+ * (Go's DialTimeout). On success the socket is A's (C's), opened for
+ * polled I/O, and its handle ordinal is the result's value: an accepted
+ * socket is handed out once (accept-once). */
+static uint8_t conn_step(scn_exec_st *x, const scn_step *st, uint32_t k, uint64_t *val) {
+    const scn_socket *so = &x->s->sockets[k];
+    scn_xfd *f = &x->fds[k], *l = &x->fds[so->listener];
+    if (st->op == SCN_DIAL && st->arg > 0) {
+        /* The dial's timeout is its socket's write deadline while it connects
+         * (the poller sets it, then clears it): the models' deadline. */
+        model_emit(x->tr, MEV_DEADLINE, k, 'w', (uint64_t)(x->sh->sync->now_ns(x->sh->sync->ctx) + st->arg), 0, 0);
+        model_emit(x->tr, MEV_DEADLINE_SET, k, 'w', 0, 0, 0);
+    }
+    /* An accept is an operation of the listener (its read), a dial of the new socket. */
+    begin(x, st, st->op == SCN_ACCEPT ? (uint64_t)so->listener : k, st->op == SCN_DIAL ? (uint64_t)st->arg : 0);
+    np_fd *fd = NULL;
+    int rc = st->op == SCN_ACCEPT ? np_fd_accept(l->fd, so->skip_sync, &fd) : np_fd_dial(x->p, l->port, st->arg, so->skip_sync, &fd);
+    uint8_t out = outcome(rc, 0, false, val);
+    uint64_t h = fd != NULL ? model_handle(x->tr, np_fd_handle(fd)) : 0;
+    if (out == MOUT_OK) *val = h;
+    end(x, st, out, *val, 0);
+    if (out != MOUT_OK) return out;
+    f->fd = fd;
+    model_emit(x->tr, MEV_FD_OPEN, k, h, np_fd_seq(fd), so->skip_sync, 0);
+    if (st->op == SCN_ACCEPT) {
+        for (uint32_t i = 0; i < x->s->nsockets; i++)
+            if (i != k && x->s->sockets[i].kind == SCN_SOCK_ACCEPT && x->fds[i].fd != NULL &&
+                np_fd_handle(x->fds[i].fd) == np_fd_handle(fd))
+                scn__fail(x, "accept-once", "%s:%u: accept into '%s' returned the socket already accepted into '%s'",
+                          x->s->path, st->line, so->name, x->s->sockets[i].name);
+    }
+    return out;
+}
+
+/* connect L.peer: the harness's client connects (blocking); its handle is
+ * L's peer, for `reset L.peer` and `shutdown L.peer`. */
+static uint8_t connect_peer(scn_exec_st *x, uint32_t k, uint64_t *val) {
+    scn_xfd *f = &x->fds[k];
+    shim_sockaddr_in to;
+    memset(&to, 0, sizeof to);
+    to.family = SHIM_AF_INET;
+    to.port_be = (uint16_t)((f->port >> 8) | (f->port << 8));
+    to.addr_be = 0x0100007Fu; /* 127.0.0.1 in network order, read as a little-endian word */
+    if (x->hn->sock_connect == NULL) {
+        scn__fail(x, "setup", "the harness has no sock_connect (the backend lacks stream sockets)");
+        return MOUT_ERROR;
+    }
+    shim_handle h = SHIM_INVALID_HANDLE;
+    bool ok = x->hn->sock_connect(x->hn->ctx, &to, &h);
+    f->h[1] = h;
+    if (ok) return MOUT_OK;
+    *val = x->sh->get_last_error(x->ctx);
+    return MOUT_ERROR;
+}
+
+static uint8_t shutdown_own(scn_exec_st *x, const scn_step *st, uint32_t k, uint64_t *val) {
+    int how = st->mode == 'r' ? SHIM_SD_RECEIVE : st->mode == 'w' ? SHIM_SD_SEND : SHIM_SD_BOTH;
+    begin(x, st, k, (uint64_t)how);
+    int rc = np_fd_shutdown(x->fds[k].fd, how);
+    uint8_t out = outcome(rc, 0, false, val);
+    end(x, st, out, *val, 0);
+    return out;
+}
+
 /* One np_fd_read; checks the bytes against what the peer sent at that
  * offset (bytes-conserved: in order, none twice, none invented). */
 static uint8_t one_read(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint32_t len, uint64_t *val) {
@@ -61,9 +138,10 @@ static uint8_t one_read(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
     begin(x, st, k, len);
     uint32_t n = 0;
     int rc = np_fd_read(f->fd, t->buf, len, &n);
-    uint8_t out = outcome(rc, n, true, val);
+    uint8_t out = outcome(rc, n, len != 0, val); /* a zero-length read's 0 is no EOF (Go: eofError only for len > 0) */
     uint32_t off = f->rd;
-    end(x, st, out, *val, off);
+    const scn_socket *so = &x->s->sockets[k];
+    end(x, st, out, *val, so->kind != SCN_SOCK_PAIR || so->shared ? MODEL_NO_OFFSET : off);
     if (out == MOUT_OK && n > 0) {
         f->rd += n;
         if (atomic_load(&f->lossy) == 0) {
@@ -264,6 +342,10 @@ static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
     case SCN_RUN_POLLER: np_run(x->p, t->m); return MOUT_OK;
     case SCN_PEER_RECV:
     case SCN_DRAIN: return peer_read(x, t, st, val);
+    case SCN_ACCEPT:
+    case SCN_DIAL: return conn_step(x, st, k, val);
+    case SCN_CONNECT: return connect_peer(x, k, val);
+    case SCN_SHUTDOWN_OWN: return shutdown_own(x, st, k, val);
     default: scn__check(x, st); return MOUT_OK;
     }
 }

@@ -191,7 +191,13 @@ static bool st_socket(scn_parser *P, const scn_tok *t) {
     for (; t[i].kind != SCN_T_END; i++) {
         if (scn__tok_eq(&t[i], "skip_sync") && t[i].kind == SCN_T_IDENT) k->skip_sync = true;
         else if (scn__tok_eq(&t[i], "deferred") && t[i].kind == SCN_T_IDENT) k->deferred = true;
-        else return scn__err(P, t[i].col, "unknown socket option '%s' (known: skip_sync, deferred)", scn__text(P, &t[i]));
+        else if (scn__tok_eq(&t[i], "shared") && t[i].kind == SCN_T_IDENT) k->shared = true;
+        else if (t[i].kind == SCN_T_IDENT && (scn__tok_eq(&t[i], "listen") || scn__tok_eq(&t[i], "dial") ||
+                                              scn__tok_eq(&t[i], "accept"))) {
+            if (!scn__socket_kind(P, t, &i, k)) return false;
+        } else
+            return scn__err(P, t[i].col, "unknown socket option '%s' (known: skip_sync, deferred, shared, listen [N], dial L, accept L)",
+                            scn__text(P, &t[i]));
     }
     k->name = dup_n(t[1].s, t[1].len);
     if (k->name == NULL) return scn__err(P, 1, "out of memory");

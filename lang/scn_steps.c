@@ -25,6 +25,33 @@ static bool add_bytes(scn_parser *P, const char *src, uint32_t len, uint32_t slo
     return true;
 }
 
+/* ---- Stream sockets: the socket statement's kinds ---- */
+
+bool scn__socket_kind(scn_parser *P, const scn_tok *t, uint32_t *i, scn_socket *k) {
+    const scn_tok *w = &t[*i];
+    if (k->kind != SCN_SOCK_PAIR) return scn__err(P, w->col, "a socket has one kind: listen, dial or accept");
+    if (scn__tok_eq(w, "listen")) {
+        k->kind = SCN_SOCK_LISTEN;
+        k->backlog = 4;
+        if (t[*i + 1].kind == SCN_T_NUM) {
+            int64_t v;
+            if (!scn__int(P, &t[*i + 1], 1, 8, "the backlog", &v)) return false;
+            k->backlog = (uint32_t)v;
+            (*i)++;
+        }
+        return true;
+    }
+    k->kind = scn__tok_eq(w, "dial") ? SCN_SOCK_DIAL : SCN_SOCK_ACCEPT;
+    const scn_tok *l = &t[*i + 1];
+    int32_t li = l->kind == SCN_T_IDENT ? scn__find_socket(P->s, l->s, l->len) : -1;
+    if (li < 0 || P->s->sockets[li].kind != SCN_SOCK_LISTEN)
+        return scn__err(P, l->col, "expected a listener declared before (socket NAME listen), got '%s'", scn__text(P, l));
+    k->listener = li;
+    k->deferred = true; /* opened by its dial or accept step */
+    (*i)++;
+    return true;
+}
+
 /* A socket operand: the poller side NAME, or the peer NAME.peer. */
 static bool sock_ref(scn_parser *P, const scn_tok *t, bool peer, int32_t *out) {
     if (t->kind != SCN_T_IDENT)
@@ -39,12 +66,22 @@ static bool sock_ref(scn_parser *P, const scn_tok *t, bool peer, int32_t *out) {
         P->tbuf[base < sizeof P->tbuf ? base : sizeof P->tbuf - 1] = '\0';
         return scn__err(P, t->col, "undeclared socket '%s'", P->tbuf);
     }
+    if (is_peer && (P->s->sockets[k].kind == SCN_SOCK_DIAL || P->s->sockets[k].kind == SCN_SOCK_ACCEPT))
+        return scn__err(P, t->col, "'%s' has no harness peer: its other end is the poller's own", P->s->sockets[k].name);
     if (peer && !is_peer)
         return scn__err(P, t->col, "this step acts on the peer: write '%s.peer'", P->s->sockets[k].name);
     if (!peer && is_peer)
         return scn__err(P, t->col, "this step acts on the poller side: write '%s', not its peer", P->s->sockets[k].name);
     *out = k;
     return true;
+}
+
+/* A listener's peer is a harness client that only connects, shuts down
+ * or resets; a listener's own end only accepts, closes and takes deadlines. */
+static bool not_listener(scn_parser *P, const scn_tok *t, int32_t k) {
+    if (P->s->sockets[k].kind != SCN_SOCK_LISTEN) return true;
+    return scn__err(P, t[0].col, "'%s' is a listener: `%s` does not apply (accept, close, deadline; connect, shutdown, reset on its peer)",
+                    P->s->sockets[k].name, scn__text(P, &t[0]));
 }
 
 /* One thread per role and socket (see the file comment). */
@@ -180,13 +217,14 @@ bool scn__final_expect(scn_parser *P, const scn_tok *t) {
 static bool p_read(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
     scn_scenario *s = P->s;
     scn_thread *th = &s->threads[P->cur];
-    if (!sock_ref(P, &t[1], false, &st->sock) || !usable(P, &t[1], st->sock)) return false;
-    if (!claim(P, &t[1], st->sock, &s->sockets[st->sock].reader, "read")) return false;
+    if (!sock_ref(P, &t[1], false, &st->sock) || !usable(P, &t[1], st->sock) || !not_listener(P, t, st->sock)) return false;
+    if (!s->sockets[st->sock].shared && !claim(P, &t[1], st->sock, &s->sockets[st->sock].reader, "read")) return false;
     st->arg = 64;
     *used = 2;
     if (st->op != SCN_READ_ALL || t[2].kind != SCN_T_END) {
         int64_t v;
-        if (!scn__int(P, &t[2], 1, SCN_MAX_LEN, st->op == SCN_READ_EXACT ? "the byte count" : "the length", &v)) return false;
+        /* `read S 0`: a zero-length read (it waits for data, takes none). */
+        if (!scn__int(P, &t[2], st->op == SCN_READ ? 0 : 1, SCN_MAX_LEN, st->op == SCN_READ_EXACT ? "the byte count" : "the length", &v)) return false;
         st->arg = v;
         *used = 3;
     }
@@ -195,8 +233,9 @@ static bool p_read(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used
 }
 
 static bool p_write(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
-    if (!sock_ref(P, &t[1], false, &st->sock) || !usable(P, &t[1], st->sock)) return false;
-    if (!claim(P, &t[1], st->sock, &P->s->sockets[st->sock].writer, "written")) return false;
+    if (!sock_ref(P, &t[1], false, &st->sock) || !usable(P, &t[1], st->sock) || !not_listener(P, t, st->sock)) return false;
+    if (!P->s->sockets[st->sock].shared && !claim(P, &t[1], st->sock, &P->s->sockets[st->sock].writer, "written"))
+        return false;
     *used = 3;
     return data_arg(P, &t[2], st);
 }
@@ -218,7 +257,7 @@ static bool p_deadline(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *
 }
 
 static bool p_send(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
-    if (!sock_ref(P, &t[1], true, &st->sock)) return false;
+    if (!sock_ref(P, &t[1], true, &st->sock) || !not_listener(P, t, st->sock)) return false;
     scn_socket *so = &P->s->sockets[st->sock];
     if (!claim(P, &t[1], st->sock, &so->sender, "driven from its peer")) return false;
     if (so->pending_line != 0)
@@ -240,7 +279,7 @@ static bool p_peer(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used
 #define SCN_DRAIN_CHUNK 4096u
 static bool p_peer_read(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
     scn_thread *th = &P->s->threads[P->cur];
-    if (!sock_ref(P, &t[1], true, &st->sock)) return false;
+    if (!sock_ref(P, &t[1], true, &st->sock) || !not_listener(P, t, st->sock)) return false;
     if (!claim(P, &t[1], st->sock, &P->s->sockets[st->sock].peer_reader, "read from its peer")) return false;
     *used = 2;
     st->arg = SCN_DRAIN_CHUNK;
@@ -285,6 +324,8 @@ static bool p_open(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used
     scn_socket *so = &P->s->sockets[st->sock];
     if (!so->deferred)
         return scn__err(P, t[1].col, "socket '%s' is opened before the threads start; declare it `deferred` to open it in a step", so->name);
+    if (so->kind != SCN_SOCK_PAIR)
+        return scn__err(P, t[1].col, "socket '%s' is opened by its `%s` step", so->name, so->kind == SCN_SOCK_DIAL ? "dial" : "accept");
     if (so->opener >= 0) return scn__err(P, t[1].col, "socket '%s' is opened twice", so->name);
     if (st->maybe || st->repeat > 1) return scn__err(P, t[0].col, "`open` cannot be repeated or maybe");
     so->opener = P->cur;
@@ -296,6 +337,53 @@ static bool p_none(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used
     (void)P, (void)t, (void)st;
     *used = 1;
     return true;
+}
+
+/* shutdown S.peer (the peer's sending side) | shutdown S read|write|both
+ * (the poller's own end, np_fd_shutdown). */
+static bool p_shutdown(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    if (t[1].kind == SCN_T_IDENT && memchr(t[1].s, '.', t[1].len) != NULL) return p_peer(P, t, st, used);
+    if (!sock_ref(P, &t[1], false, &st->sock) || !usable(P, &t[1], st->sock) || !not_listener(P, t, st->sock)) return false;
+    const scn_tok *m = &t[2];
+    if (scn__tok_eq(m, "read")) st->mode = 'r';
+    else if (scn__tok_eq(m, "write")) st->mode = 'w';
+    else if (scn__tok_eq(m, "both")) st->mode = 'r' + 'w';
+    else return scn__err(P, m->col, "expected read, write or both (or SOCK.peer), got '%s'", scn__text(P, m));
+    st->op = SCN_SHUTDOWN_OWN;
+    *used = 3;
+    return true;
+}
+
+/* accept A | dial C [DUR]: opens A (C) as its `open` would. */
+static bool p_conn(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    if (!sock_ref(P, &t[1], false, &st->sock)) return false;
+    scn_socket *so = &P->s->sockets[st->sock];
+    uint8_t want = st->op == SCN_ACCEPT ? SCN_SOCK_ACCEPT : SCN_SOCK_DIAL;
+    if (so->kind != want)
+        return scn__err(P, t[1].col, "'%s' is not declared `%s LISTENER`", so->name, st->op == SCN_ACCEPT ? "accept" : "dial");
+    if (so->opener >= 0) return scn__err(P, t[1].col, "socket '%s' is %s twice", so->name, st->op == SCN_ACCEPT ? "accepted" : "dialed");
+    if (st->maybe || st->repeat > 1) return scn__err(P, t[0].col, "`%s` cannot be repeated or maybe", scn__text(P, &t[0]));
+    /* One accepting thread per listener: Go's accept holds the listener's read lock. */
+    if (st->op == SCN_ACCEPT && !claim(P, &t[1], so->listener, &P->s->sockets[so->listener].reader, "accepted from"))
+        return false;
+    so->opener = P->cur;
+    *used = 2;
+    if (st->op == SCN_DIAL && t[2].kind != SCN_T_END) {
+        if (!scn__dur(P, &t[2], &st->arg)) return false;
+        if (st->arg == 0) return scn__err(P, t[2].col, "a dial timeout of 0: leave it out for none");
+        *used = 3;
+    }
+    return true;
+}
+
+/* connect L.peer: the harness's client of listener L. */
+static bool p_connect(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    if (!sock_ref(P, &t[1], true, &st->sock)) return false;
+    scn_socket *so = &P->s->sockets[st->sock];
+    if (so->kind != SCN_SOCK_LISTEN) return scn__err(P, t[1].col, "'%s' is not a listener (socket NAME listen)", so->name);
+    if (st->maybe || st->repeat > 1) return scn__err(P, t[0].col, "`connect` cannot be repeated or maybe");
+    *used = 2;
+    return claim(P, &t[1], st->sock, &so->sender, "driven from its peer");
 }
 
 static bool p_run_poller(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
@@ -328,7 +416,7 @@ static const scn_step_def steps[] = {
     {"write", "write SOCK \"data\"|LEN", SCN_WRITE, MOP_WRITE, true, p_write},
     {"deadline", "deadline SOCK read|write|both DUR|none|past", SCN_DEADLINE, 0, false, p_deadline},
     {"send", "send SOCK.peer \"data\"|LEN", SCN_SEND, 0, false, p_send},
-    {"shutdown", "shutdown SOCK.peer", SCN_SHUTDOWN, 0, false, p_peer},
+    {"shutdown", "shutdown SOCK.peer | shutdown SOCK read|write|both", SCN_SHUTDOWN, 0, false, p_shutdown},
     {"reset", "reset SOCK.peer", SCN_RESET, 0, false, p_peer},
     {"close", "close SOCK", SCN_CLOSE, MOP_CLOSE, true, p_close},
     {"open", "open SOCK", SCN_OPEN, 0, false, p_open},
@@ -339,6 +427,10 @@ static const scn_step_def steps[] = {
     {"run_poller", "run_poller", SCN_RUN_POLLER, 0, false, p_run_poller},
     {"recv", "recv SOCK.peer LEN", SCN_PEER_RECV, 0, true, p_peer_read},
     {"drain", "drain SOCK.peer", SCN_DRAIN, 0, true, p_peer_read},
+    {"accept", "accept SOCK", SCN_ACCEPT, MOP_ACCEPT, true, p_conn},
+    {"dial", "dial SOCK [DUR]", SCN_DIAL, MOP_DIAL, true, p_conn},
+    {"connect", "connect SOCK.peer", SCN_CONNECT, 0, true, p_connect},
+    {"shutdown", "shutdown SOCK read|write|both", SCN_SHUTDOWN_OWN, MOP_SHUTDOWN, true, p_shutdown},
 };
 #define NSTEPS (sizeof steps / sizeof steps[0])
 

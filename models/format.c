@@ -37,6 +37,9 @@ const char *model_op_name(uint64_t op) {
     case MOP_BREAK: return "break";
     case MOP_POLL: return "poll";
     case MOP_SLEEP: return "sleep";
+    case MOP_ACCEPT: return "accept";
+    case MOP_DIAL: return "dial";
+    case MOP_SHUTDOWN: return "shutdown";
     default: return "op?";
     }
 }

@@ -86,7 +86,23 @@ typedef enum model_op {
     MOP_BREAK,
     MOP_POLL,  /* a direct netpoll(delay): a3 of BEGIN is the delay ns */
     MOP_SLEEP,
+    MOP_ACCEPT,   /* np_fd_accept: value of OK = the accepted socket's handle ordinal */
+    MOP_DIAL,     /* np_fd_dial: a3 of BEGIN is the timeout ns */
+    MOP_SHUTDOWN, /* np_fd_shutdown: a3 of BEGIN is how */
 } model_op;
+
+/* Go runs an accept as the listener's read operation (its read lock, its
+ * read deadline) and a dial as the new socket's write (ConnectEx on the
+ * write operation, under the dial's write deadline): the properties take
+ * them as a read and a write. */
+/* a4 of a read's MEV_OP_END when its socket's bytes are not numbered
+ * (dialed, accepted or shared sockets: their other end is no harness peer,
+ * or several threads read): bytes-conserved (a)-(c) skip it. */
+#define MODEL_NO_OFFSET UINT64_MAX
+
+static inline bool model_op_is_read(uint32_t k) { return k == MOP_READ || k == MOP_ACCEPT; }
+static inline bool model_op_is_write(uint32_t k) { return k == MOP_WRITE || k == MOP_DIAL; }
+static inline bool model_op_is_rw(uint32_t k) { return model_op_is_read(k) || model_op_is_write(k); }
 
 /* Outcomes of MEV_OP_END (the scenario language names them the same). */
 typedef enum model_outcome {

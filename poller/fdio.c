@@ -81,9 +81,13 @@ static void decref(np_fd *fd) {
     if (s == FD_CLOSED) destroy(fd);
 }
 
+bool np__fd_incref(np_fd *fd) { return incref(fd); }
+void np__fd_decref(np_fd *fd) { decref(fd); }
+bool np__fd_closed(np_fd *fd) { return (SY(fd)->atomic_load32(SYCTX(fd), &fd->state) & FD_CLOSED) != 0; }
+
 /* ---- execIO ---- */
 
-typedef int (*submit_fn)(np_fd *fd, np_op *op, uint32_t *qty);
+typedef np_submit_fn submit_fn;
 
 static int submit_recv(np_fd *fd, np_op *op, uint32_t *qty) {
     op->flags = 0;
@@ -150,6 +154,8 @@ static int exec_io(np_fd *fd, np_op *op, submit_fn submit, uint32_t *n) {
     }
     return res; /* success despite the cancel: these bytes must not be lost */
 }
+
+int np__exec_io(np_fd *fd, np_op *op, np_submit_fn submit, uint32_t *n) { return exec_io(fd, op, submit, n); }
 
 static int rw(np_fd *fd, np_op *op, shim_mutex *mu, submit_fn submit, char *buf, uint32_t len, uint32_t *n) {
     *n = 0;

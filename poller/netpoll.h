@@ -165,6 +165,27 @@ void np_fd_free(np_fd *fd);
 /* The descriptor's pollDesc sequence (changes when its slot is reused). */
 uint32_t np_fd_seq(const np_fd *fd);
 
+/* ---- Stream sockets (fdio_conn.c): Go's listen, accept, dial, shutdown ----
+ * They need the shim's stream group (SHIM_CAP_STREAM); without it they fail
+ * with ERROR_CALL_NOT_IMPLEMENTED. */
+
+/* A listener on 127.0.0.1 at a free port (*port), opened for polled I/O. */
+np_fd *np_fd_listen(np_poller *p, int backlog, uint16_t *port, int *err);
+/* Accepts one connection (Go's netFD.accept): NP_OK with *out opened for
+ * polled I/O, or the error; a connection reset before its accept completed
+ * is skipped. Blocks under the listener's read deadline; a close of the
+ * listener ends it with NP_ERR_CLOSING. One accept at a time per listener. */
+int np_fd_accept(np_fd *listener, bool try_skip_sync, np_fd **out);
+/* Connects to 127.0.0.1:port (Go's netFD.connect over ConnectEx): NP_OK
+ * with *out, NP_ERR_TIMEOUT when `timeout_ns` (> 0; 0: none) passed first,
+ * or the error (1225: refused). A connect that completed despite its
+ * deadline is a connection. */
+int np_fd_dial(np_poller *p, uint16_t port, int64_t timeout_ns, bool try_skip_sync, np_fd **out);
+/* The socket a descriptor polls (for traces: a dialed or accepted one's). */
+shim_handle np_fd_handle(const np_fd *fd);
+/* shutdown(how) of the descriptor's own end: SHIM_SD_SEND, _RECEIVE, _BOTH. */
+int np_fd_shutdown(np_fd *fd, int how);
+
 #ifdef __cplusplus
 }
 #endif

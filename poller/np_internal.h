@@ -68,6 +68,11 @@ typedef struct np_op {
     int32_t mode;       /* 'r' or 'w' */
     shim_wsabuf buf;
     uint32_t qty, flags;
+    /* AcceptEx (fdio_conn.c): the socket it accepts into and the address
+     * areas it fills; ConnectEx: where it connects. */
+    shim_handle handle;
+    char addrs[2 * SHIM_ACCEPT_ADDR_LEN];
+    shim_sockaddr_in sa;
 } np_op;
 
 struct np_fd {
@@ -128,6 +133,14 @@ void np__pd_deadline_fired(np_timer *t);
 np_pd *np__pd_from_index(np_poller *p, uint32_t index);
 
 /* runtime.c */
+/* fdio.c, for the stream paths of fdio_conn.c: execIO on one of fd's
+ * operations, and the references that keep fd open across it. */
+typedef int (*np_submit_fn)(np_fd *fd, np_op *op, uint32_t *qty);
+int np__exec_io(np_fd *fd, np_op *op, np_submit_fn submit, uint32_t *n);
+bool np__fd_incref(np_fd *fd);
+void np__fd_decref(np_fd *fd);
+bool np__fd_closed(np_fd *fd);
+
 void np__timer_modify(np_poller *p, np_timer *t, int64_t when, np_timer_kind kind, np_pd *pd, uint32_t seq);
 void np__timer_stop(np_poller *p, np_timer *t);
 

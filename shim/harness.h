@@ -53,6 +53,14 @@ typedef struct shim_harness {
     /* Thread creation; `name` appears in traces and reports. */
     bool (*thread_spawn)(void *ctx, shim_thread *t, shim_thread_fn fn, void *arg, const char *name);
     void (*thread_join)(void *ctx, shim_thread *t);
+
+    /* == a peer client of a listener (NULL where the backend has no stream
+     * group, SHIM_CAP_STREAM) ==
+     * Blocking connect of a new peer-side socket to `to`: true with *out
+     * connected (queued in the listener's backlog until accepted), false
+     * with the last error (10061 refused). Its sends, reads, shutdown and
+     * abort are the calls above. */
+    bool (*sock_connect)(void *ctx, const shim_sockaddr_in *to, shim_handle *out);
 } shim_harness;
 
 /* Shorthands: the call with the harness's own context. */

@@ -868,6 +868,20 @@ static int w_shutdown(void *ctx, shim_handle s, int how)
     return wsa_result(shutdown(S(s), how));
 }
 
+static bool w_sock_connect(void *ctx, const shim_sockaddr_in *to, shim_handle *out)
+{
+    (void)ctx;
+    SOCKET s = overlapped_tcp_socket();
+    *out = (shim_handle)s;
+    if (s == INVALID_SOCKET || connect(s, (const struct sockaddr *)to, (int)sizeof(struct sockaddr_in)) == SOCKET_ERROR) {
+        keep_wsa_error();
+        return false;
+    }
+    BOOL one = TRUE; /* as the pair's ends: a few bytes at a time, no Nagle delay */
+    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, (int)sizeof one);
+    return true;
+}
+
 static void fill_stream(shim *t)
 {
     t->caps |= SHIM_CAP_STREAM;
@@ -971,6 +985,7 @@ const shim *shim_win32_create(void)
     h->thread_spawn = w_thread_spawn;
     h->thread_join = w_thread_join;
     fill_stream(t);
+    h->sock_connect = w_sock_connect;
     return t;
 }
 

@@ -670,6 +670,71 @@ static void refuse_main(sim_ctx *sim, const shim *sh, void *arg) {
     ck_assert_ptr_null(np_init(&bad, NULL));
     ck_assert_ptr_null(np_check_shim(sh));
 }
+/* ---- Stream sockets: accept and dial (poller/fdio_conn.c) ---- */
+
+/* A connection reset before its accept completed is skipped: the accept
+ * returns the next one (Go's TestAcceptIgnoreSomeErrors, #10785). */
+static void accept_reset_main(sim_ctx *sim, const shim *sh, void *arg) {
+    (void)arg;
+    env e;
+    env_init(&e, sim, sh, true);
+    int err = 0;
+    uint16_t port = 0;
+    np_fd *l = np_fd_listen(e.p, 4, &port, &err);
+    if (l == NULL) sim_fail(sim, "setup", "np_fd_listen failed: %d", err);
+    e.fds[e.nfds++] = l;
+    shim_sockaddr_in to;
+    memset(&to, 0, sizeof to);
+    to.family = SHIM_AF_INET;
+    to.port_be = (uint16_t)((port >> 8) | (port << 8));
+    to.addr_be = 0x0100007Fu; /* 127.0.0.1, network order on a little-endian host */
+    shim_handle c1, c2;
+    const shim_harness *hn = sim_harness_of(sh);
+    if (!hn->sock_connect(hn->ctx, &to, &c1) || !hn->sock_connect(hn->ctx, &to, &c2))
+        sim_fail(sim, "setup", "connect failed");
+    harness_abort(hn, c1); /* closes c1 */
+    np_fd *a = NULL;
+    int r = np_fd_accept(l, false, &a);
+    if (r != NP_OK) sim_fail(sim, "accept", "accept got %d (%s), expected the second connection", r, np_strerror(r));
+    e.fds[e.nfds++] = a;
+    np_fd_close(a);
+    sh->closesocket(sh->ctx, c2);
+    np_fd_close(l);
+    env_finish(&e);
+}
+START_TEST(test_accept_skips_reset_connection) { run_seeds("accept-reset", accept_reset_main, 200); }
+END_TEST
+
+/* The dial's timeout bounds the connect only: a write after it succeeds. */
+static void dial_deadline_main(sim_ctx *sim, const shim *sh, void *arg) {
+    (void)arg;
+    env e;
+    env_init(&e, sim, sh, true);
+    int err = 0;
+    uint16_t port = 0;
+    np_fd *l = np_fd_listen(e.p, 4, &port, &err);
+    if (l == NULL) sim_fail(sim, "setup", "np_fd_listen failed: %d", err);
+    e.fds[e.nfds++] = l;
+    np_fd *c = NULL;
+    int r = np_fd_dial(e.p, port, 10 * MS, false, &c);
+    if (r == NP_ERR_TIMEOUT) { /* the deadline won the race: nothing more to see */
+        np_fd_close(l);
+        env_finish(&e);
+        return;
+    }
+    if (r != NP_OK) sim_fail(sim, "dial", "dial got %d (%s)", r, np_strerror(r));
+    e.fds[e.nfds++] = c;
+    harness_sleep(sim_harness_of(sh), 20 * MS);
+    uint32_t n = 0;
+    r = np_fd_write(c, "x", 1, &n);
+    if (r != NP_OK || n != 1) sim_fail(sim, "deadline", "a write after the dial's timeout got %d (%s)", r, np_strerror(r));
+    np_fd_close(c);
+    np_fd_close(l);
+    env_finish(&e);
+}
+START_TEST(test_dial_deadline_cleared) { run_seeds("dial-deadline", dial_deadline_main, 200); }
+END_TEST
+
 START_TEST(test_refuses_unknown_shim) {
     sim_ctx *sim = sim_create(NULL);
     sim_random rnd;
@@ -708,6 +773,8 @@ int main(int argc, char **argv) {
     tcase_add_test(tc, test_already_signaled_timer);
     tcase_add_test(tc, test_refuses_unknown_shim);
     tcase_add_test(tc, test_failed_init_gives_back_everything);
+    tcase_add_test(tc, test_accept_skips_reset_connection);
+    tcase_add_test(tc, test_dial_deadline_cleared);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);

@@ -248,6 +248,7 @@ void kern_attach(sim_ctx *s) {
     kern_port_fill(&s->shim);
     kern_sock_fill(&s->shim, &s->harness);
     kern_listener_fill(&s->shim);
+    kern_listener_harness_fill(&s->harness);
     kern_waitpkt_fill(&s->shim, s->cfg.wait_packets != SIM_WAITPKT_ABSENT);
 }
 

@@ -301,6 +301,7 @@ bool kern_op_complete(sim_ctx *s, uint32_t id, uint32_t status, uint32_t bytes, 
 /* listener.c: the stream group of the seam, and the kernel's side of
  * AcceptEx and ConnectEx. */
 void kern_listener_fill(shim *sh);
+void kern_listener_harness_fill(shim_harness *hn);
 void kern_listener_reset(kern_state *w);
 bool kern_conn_actionable(sim_ctx *s, uint32_t op);
 void kern_conn_fire(sim_ctx *s, uint32_t op);

@@ -253,6 +253,29 @@ static bool connect_ex(void *ctx, shim_handle h, const shim_sockaddr_in *to, shi
     return failb(s, SHIM_ERROR_IO_PENDING);
 }
 
+/* S8: client cid's connection to `port`: established when the listener is
+ * open and its backlog has room (the server end waits there as an embryo),
+ * else refused (cid is then unusable). */
+static bool establish(sim_ctx *s, uint32_t cid, uint16_t port) {
+    kern_state *w = kern(s);
+    uint32_t lid = listener_on(s, port);
+    if (lid == UINT32_MAX || w->socks[lid].nq >= w->socks[lid].backlog) {
+        w->socks[cid].role = KERN_ROLE_DEAD;
+        return false;
+    }
+    kern_touch_sock(s, lid);
+    uint32_t eid = kern_sock_new(s, true);
+    kern_sock *e = &w->socks[eid], *c = &w->socks[cid], *l = &w->socks[lid];
+    e->role = KERN_ROLE_EMBRYO;
+    e->lport = l->lport;
+    e->peer = cid;
+    c->peer = eid;
+    c->role = KERN_ROLE_PAIR;
+    l->q[l->nq++] = eid;
+    w->dirty = true; /* a pending AcceptEx may go on */
+    return true;
+}
+
 bool kern_conn_actionable(sim_ctx *s, uint32_t id) {
     kern_state *w = kern(s);
     const kern_op *op = &w->ops[id];
@@ -288,23 +311,27 @@ void kern_conn_fire(sim_ctx *s, uint32_t id) {
         kern_op_complete(s, id, SHIM_STATUS_CANCELLED, 0, true);
         return;
     }
-    uint32_t lid = listener_on(s, (uint16_t)op->other);
-    if (lid == UINT32_MAX || w->socks[lid].nq >= w->socks[lid].backlog) {
-        w->socks[cid].role = KERN_ROLE_DEAD;
-        kern_op_complete(s, id, SHIM_STATUS_CONNECTION_REFUSED, 0, true);
-        return;
-    }
-    kern_touch_sock(s, lid);
-    uint32_t eid = kern_sock_new(s, true);
-    kern_sock *e = &w->socks[eid], *c = &w->socks[cid], *l = &w->socks[lid];
-    e->role = KERN_ROLE_EMBRYO;
-    e->lport = l->lport;
-    e->peer = cid;
-    c->peer = eid;
-    c->role = KERN_ROLE_PAIR;
-    l->q[l->nq++] = eid;
-    kern_op_complete(s, id, SHIM_STATUS_SUCCESS, 0, true);
+    bool ok = establish(s, cid, (uint16_t)op->other);
+    kern_op_complete(s, id, ok ? SHIM_STATUS_SUCCESS : SHIM_STATUS_CONNECTION_REFUSED, 0, true);
 }
+
+/* A peer client's blocking connect (harness): established at once or
+ * refused, as the kernel action of a ConnectEx would be. */
+static bool sock_connect(void *ctx, const shim_sockaddr_in *to, shim_handle *out) {
+    sim_ctx *s = ctx;
+    sim__sched_point(s);
+    kern_state *w = kern(s);
+    uint32_t cid = kern_sock_new(s, false);
+    w->socks[cid].role = KERN_ROLE_FRESH;
+    *out = w->socks[cid].h;
+    if (to == NULL || !establish(s, cid, be16(to->port_be))) {
+        kern_set_error(s, SHIM_WSAECONNREFUSED);
+        return false;
+    }
+    return true;
+}
+
+void kern_listener_harness_fill(shim_harness *hn) { hn->sock_connect = sock_connect; }
 
 /* §2 (Wine [WC]): closing a listener or a connecting socket ends its
  * pending AcceptEx / ConnectEx with STATUS_CANCELLED, no status choice
