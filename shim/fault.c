@@ -270,6 +270,15 @@ static uint32_t p_assoc_wp(void *ctx, shim_handle packet, shim_handle port, shim
 static uint32_t p_cancel_wp(void *ctx, shim_handle packet, bool remove) {
     return IN(ctx)->nt_cancel_wait_completion_packet(ICTX(ctx), packet, remove);
 }
+/* Datagrams pass through: no fault family covers them yet. */
+static int p_recv_from(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes, uint32_t *flags,
+                       shim_sockaddr_in *from, int *fromlen, shim_overlapped *ov) {
+    return IN(ctx)->wsa_recv_from(ICTX(ctx), s, bufs, nbufs, bytes, flags, from, fromlen, ov);
+}
+static int p_send_to(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes, uint32_t flags,
+                     const shim_sockaddr_in *to, int tolen, shim_overlapped *ov) {
+    return IN(ctx)->wsa_send_to(ICTX(ctx), s, bufs, nbufs, bytes, flags, to, tolen, ov);
+}
 /* Set only where the inner has the call: optional calls stay NULL. */
 #define WRAP(field, fn) out->field = inner->field != NULL ? fn : NULL
 
@@ -281,7 +290,7 @@ const shim *shim_fault_wrap(shim_fault *f, const shim *inner, const shim_harness
     if (shim_check(inner, SHIM_VERSION_2) != NULL || hn == NULL || hn->set_last_error == NULL) return NULL;
     f->inner = inner;
     f->hn = hn;
-    out->version = inner->version < SHIM_VERSION_2 ? inner->version : SHIM_VERSION_2;
+    out->version = inner->version < SHIM_VERSION_3 ? inner->version : SHIM_VERSION_3;
     out->name = "fault";
     out->ctx = f;
     out->caps = inner->caps;
@@ -303,6 +312,10 @@ const shim *shim_fault_wrap(shim_fault *f, const shim *inner, const shim_harness
     WRAP(nt_create_wait_completion_packet, f_create_wp);
     WRAP(nt_associate_wait_completion_packet, p_assoc_wp);
     WRAP(nt_cancel_wait_completion_packet, p_cancel_wp);
+    if (inner->version >= SHIM_VERSION_3) {
+        WRAP(wsa_recv_from, p_recv_from);
+        WRAP(wsa_send_to, p_send_to);
+    }
     out->sync = inner->sync; /* no fault is a sync primitive's: shared whole */
     return out;
 }

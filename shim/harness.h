@@ -16,7 +16,9 @@ extern "C" {
 #endif
 
 #define SHIM_HARNESS_VERSION_1 1
-#define SHIM_HARNESS_VERSION SHIM_HARNESS_VERSION_1
+/* v2: datagram sockets (socket, bind, getsockname, sendto), appended. */
+#define SHIM_HARNESS_VERSION_2 2
+#define SHIM_HARNESS_VERSION SHIM_HARNESS_VERSION_2
 
 typedef void (*shim_thread_fn)(void *arg);
 
@@ -53,6 +55,26 @@ typedef struct shim_harness {
     /* Thread creation; `name` appears in traces and reports. */
     bool (*thread_spawn)(void *ctx, shim_thread *t, shim_thread_fn fn, void *arg, const char *name);
     void (*thread_join)(void *ctx, shim_thread *t);
+
+    /* == v2: datagram sockets. The poller never creates or binds a socket
+     * (Go's net package does, before internal/poll sees it): these are the
+     * harness's, Win32-shaped with Winsock's codes. ==
+     * WSASocketW(af, type, protocol, NULL, 0, WSA_FLAG_OVERLAPPED): only
+     * AF_INET / SOCK_DGRAM / IPPROTO_UDP (or 0) is needed; INVALID with
+     * 10047 (WSAEAFNOSUPPORT) for another family. The socket takes
+     * overlapped WSARecvFrom / WSASendTo and the peer calls below. */
+    shim_handle (*socket)(void *ctx, int af, int type, int protocol);
+    /* bind: 127.0.0.1 or INADDR_ANY, port 0 = an ephemeral port. 0, or
+     * SOCKET_ERROR with 10048 (port in use), 10049 (not a local address),
+     * 10022 (already bound), 10014 (namelen < 16), 10038 (not a socket). */
+    int (*bind)(void *ctx, shim_handle s, const shim_sockaddr_in *addr, int namelen);
+    /* getsockname: the bound address (the ephemeral port chosen). 10022
+     * while unbound (Winsock), 10014 when *namelen < 16. */
+    int (*getsockname)(void *ctx, shim_handle s, shim_sockaddr_in *addr, int *namelen);
+    /* Blocking, non-overlapped sendto of one datagram of `len` bytes from
+     * the peer side. Returns `len` or -1 (10040 over 65,507 bytes). A
+     * datagram may be lost: a full receive queue drops it (sim: choice 'm'). */
+    int (*sock_sendto_sync)(void *ctx, shim_handle s, const void *buf, uint32_t len, const shim_sockaddr_in *to);
 } shim_harness;
 
 /* Shorthands: the call with the harness's own context. */
@@ -75,6 +97,25 @@ static inline bool harness_spawn(const shim_harness *h, shim_thread *t, shim_thr
 }
 static inline void harness_join(const shim_harness *h, shim_thread *t) { h->thread_join(h->ctx, t); }
 
+static inline bool shim_harness_has_dgram(const shim_harness *h) {
+    return h != NULL && h->version >= SHIM_HARNESS_VERSION_2 && h->socket != NULL && h->bind != NULL &&
+           h->getsockname != NULL && h->sock_sendto_sync != NULL;
+}
+
+/* A datagram socket bound to 127.0.0.1 on an ephemeral port, its address
+ * in *addr; SHIM_INVALID_HANDLE on failure (the socket closed again). */
+static inline shim_handle harness_udp_socket(const shim_harness *h, const shim *sh, shim_sockaddr_in *addr) {
+    shim_handle s = h->socket(h->ctx, SHIM_AF_INET, SHIM_SOCK_DGRAM, SHIM_IPPROTO_UDP);
+    if (s == SHIM_INVALID_HANDLE) return s;
+    shim_sockaddr_in a = {SHIM_AF_INET, 0, shim_htonl(SHIM_INADDR_LOOPBACK), {0}};
+    int len = (int)sizeof a;
+    if (h->bind(h->ctx, s, &a, len) != 0 || h->getsockname(h->ctx, s, addr, &len) != 0) {
+        sh->closesocket(sh->ctx, s);
+        return SHIM_INVALID_HANDLE;
+    }
+    return s;
+}
+
 /* NULL when `h` has at least `min_version` and every call, else why not. */
 static inline const char *shim_harness_check(const shim_harness *h, int min_version) {
     if (h == NULL) return "no harness";
@@ -83,6 +124,7 @@ static inline const char *shim_harness_check(const shim_harness *h, int min_vers
         h->sock_shutdown_send == NULL || h->sock_abort == NULL || h->sock_recv_sync == NULL || h->sleep_ns == NULL || h->thread_spawn == NULL ||
         h->thread_join == NULL)
         return "harness lacks a call";
+    if (min_version >= SHIM_HARNESS_VERSION_2 && !shim_harness_has_dgram(h)) return "harness lacks a datagram call (v2)";
     return NULL;
 }
 

@@ -50,7 +50,9 @@ extern "C" {
  *     harness's calls in shim_harness (shim/harness.h). */
 #define SHIM_VERSION_1 1
 #define SHIM_VERSION_2 2
-#define SHIM_VERSION SHIM_VERSION_2
+/* v3: datagram sockets: WSARecvFrom and WSASendTo (appended). */
+#define SHIM_VERSION_3 3
+#define SHIM_VERSION SHIM_VERSION_3
 
 /* ---- Handles ---------------------------------------------------------- */
 
@@ -85,6 +87,12 @@ typedef uintptr_t shim_handle;
 #define SHIM_WSAECONNABORTED 10053u
 #define SHIM_WSAECONNRESET 10054u
 #define SHIM_WSAESHUTDOWN 10058u
+#define SHIM_WSAEFAULT 10014u
+#define SHIM_WSAEWOULDBLOCK 10035u
+#define SHIM_WSAEDESTADDRREQ 10039u
+#define SHIM_WSAEAFNOSUPPORT 10047u
+#define SHIM_WSAEADDRINUSE 10048u
+#define SHIM_WSAEADDRNOTAVAIL 10049u
 
 /* NTSTATUS values seen in OVERLAPPED.Internal and OVERLAPPED_ENTRY.Internal. */
 #define SHIM_STATUS_SUCCESS 0x00000000u
@@ -146,6 +154,35 @@ typedef struct shim_wsabuf {
     uint32_t len;
     char *buf;
 } shim_wsabuf;
+
+/* Layout-compatible with SOCKADDR_IN (IPv4 only): port and address in
+ * network byte order, as Winsock has them. */
+typedef struct shim_sockaddr_in {
+    uint16_t family; /* SHIM_AF_INET */
+    uint16_t port;   /* network order */
+    uint32_t addr;   /* network order */
+    uint8_t zero[8];
+} shim_sockaddr_in;
+#define SHIM_AF_INET 2
+#define SHIM_SOCK_STREAM 1
+#define SHIM_SOCK_DGRAM 2
+#define SHIM_IPPROTO_UDP 17
+#define SHIM_INADDR_LOOPBACK 0x7F000001u /* host order */
+/* Host-order helpers: the seam carries what Winsock carries. */
+static inline uint16_t shim_htons(uint16_t v) {
+    const uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+    uint16_t r;
+    __builtin_memcpy(&r, b, 2);
+    return r;
+}
+static inline uint32_t shim_htonl(uint32_t v) {
+    const uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    uint32_t r;
+    __builtin_memcpy(&r, b, 4);
+    return r;
+}
+static inline uint16_t shim_ntohs(uint16_t v) { return shim_htons(v); }
+static inline uint32_t shim_ntohl(uint32_t v) { return shim_htonl(v); }
 
 /* Caller-owned storage for the sync primitives. The backend keeps its own
  * state inside (an SRWLOCK, a HANDLE, or the simulator's object index); the
@@ -329,7 +366,39 @@ struct shim {
 
     /* == synchronization and time (the table above), never NULL == */
     const shim_sync *sync;
+
+    /* == v3: datagram sockets (§6; measured under Wine 8: iocp-facts.md §11
+     * has no datagram rows yet, sim/kernel/FACTS.md "Datagrams" has them) == */
+
+    /* WSARecvFrom with an OVERLAPPED on a datagram socket (§6): the return
+     * paths of WSARecv. One call takes one datagram, whole (message
+     * boundaries are kept). A datagram larger than the buffers is truncated:
+     * the buffers hold its head, the tail is dropped, and the call ends with
+     * STATUS_BUFFER_OVERFLOW, a warning: at once it is SOCKET_ERROR with
+     * WSAEMSGSIZE (10040) and still queues a packet unless skip-on-success
+     * is in effect (§6: the synchronous warning; Wine 8 measured, and with
+     * the flag set none); pending, its packet carries ERROR_MORE_DATA (234)
+     * with the truncated byte count, and WSAGetOverlappedResult gives FALSE,
+     * 10040 and that count. Wine 8 leaves `*bytes` unwritten on the
+     * synchronous warning: read the count from the packet. `from`
+     * (optional, with `*fromlen` >= 16) gets the sender's address when the
+     * datagram is taken. */
+    int (*wsa_recv_from)(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes,
+                         uint32_t *flags, shim_sockaddr_in *from, int *fromlen, shim_overlapped *ov);
+    /* WSASendTo with an OVERLAPPED on a datagram socket (§6): one datagram
+     * of all the buffers' bytes to `to`. On loopback it completes at once
+     * (Wine 8 measured: 0 and a success packet); the datagram may still be
+     * lost on its way (UDP promises nothing; a full receive queue drops it).
+     * 10022 (WSAEINVAL) without an address on an unconnected socket, 10040
+     * for a datagram over 65,507 bytes (measured): not started, no packet. */
+    int (*wsa_send_to)(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes,
+                       uint32_t flags, const shim_sockaddr_in *to, int tolen, shim_overlapped *ov);
 };
+
+/* Whether `sh` has the v3 datagram calls. */
+static inline bool shim_has_dgram(const shim *sh) {
+    return sh != NULL && sh->version >= SHIM_VERSION_3 && sh->wsa_recv_from != NULL && sh->wsa_send_to != NULL;
+}
 
 /* What a consumer needs of a shim: at least `min_version`, and every call
  * of `sh` and of its sync table set, and the wait-packet calls when caps
@@ -345,6 +414,7 @@ static inline const char *shim_check(const shim *sh, int min_version) {
         sh->closesocket == NULL || sh->set_file_completion_notification_modes == NULL ||
         sh->socket_is_ifs == NULL || sh->wsa_get_overlapped_result == NULL || sh->get_last_error == NULL)
         return "shim lacks a completion-port or socket call";
+    if (min_version >= SHIM_VERSION_3 && !shim_has_dgram(sh)) return "shim lacks a datagram call (v3)";
     if ((sh->caps & SHIM_CAP_WAIT_PACKETS) != 0 &&
         (sh->create_waitable_timer == NULL || sh->set_waitable_timer == NULL ||
          sh->nt_create_wait_completion_packet == NULL || sh->nt_associate_wait_completion_packet == NULL ||

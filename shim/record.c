@@ -138,6 +138,24 @@ static int rec_wsa_send(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nb
     return submit_done(ctx, at, rc, bytes);
 }
 
+/* Datagrams: recorded as the same submissions (the models judge a WSARecvFrom
+ * as a WSARecv: its packet rules are the same, §6). */
+static int rec_wsa_recv_from(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes,
+                             uint32_t *flags, shim_sockaddr_in *from, int *fromlen, shim_overlapped *ov) {
+    model_trace *t = TR(ctx);
+    uint32_t at = model_emit_at(t, MEV_SUBMIT, model_handle(t, s), model_ov(t, ov), 'r', SHIM_ERROR_IO_PENDING, 0);
+    int rc = IN(ctx)->wsa_recv_from(ICTX(ctx), s, bufs, nbufs, bytes, flags, from, fromlen, ov);
+    return submit_done(ctx, at, rc, bytes);
+}
+
+static int rec_wsa_send_to(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes,
+                           uint32_t flags, const shim_sockaddr_in *to, int tolen, shim_overlapped *ov) {
+    model_trace *t = TR(ctx);
+    uint32_t at = model_emit_at(t, MEV_SUBMIT, model_handle(t, s), model_ov(t, ov), 'w', SHIM_ERROR_IO_PENDING, 0);
+    int rc = IN(ctx)->wsa_send_to(ICTX(ctx), s, bufs, nbufs, bytes, flags, to, tolen, ov);
+    return submit_done(ctx, at, rc, bytes);
+}
+
 static bool rec_cancel(void *ctx, shim_handle h, shim_overlapped *ov) {
     bool ok = IN(ctx)->cancel_io_ex(ICTX(ctx), h, ov);
     uint32_t err = ok ? 0 : IN(ctx)->get_last_error(ICTX(ctx));
@@ -205,11 +223,11 @@ static uint32_t p_cancel_wp(void *ctx, shim_handle packet, bool remove) {
 
 const char *model_record_wrap(shim *out, const shim *inner, model_trace *t) {
     memset(out, 0, sizeof *out);
-    /* The recorder knows the v2 layout: refuse an older or incomplete inner
-     * shim, and report the lower of the two versions upward. */
+    /* The recorder knows the v3 layout and needs v2: refuse an older or
+     * incomplete inner shim, and report the lower of the two versions upward. */
     const char *why = shim_check(inner, SHIM_VERSION_2);
     if (why != NULL) return why;
-    out->version = inner->version < SHIM_VERSION_2 ? inner->version : SHIM_VERSION_2;
+    out->version = inner->version < SHIM_VERSION_3 ? inner->version : SHIM_VERSION_3;
     out->name = "record";
     out->ctx = model_rec_slot(t, inner);
     out->caps = inner->caps;
@@ -231,6 +249,10 @@ const char *model_record_wrap(shim *out, const shim *inner, model_trace *t) {
     WRAP(nt_create_wait_completion_packet, p_create_wp);
     WRAP(nt_associate_wait_completion_packet, p_assoc_wp);
     WRAP(nt_cancel_wait_completion_packet, p_cancel_wp);
+    if (inner->version >= SHIM_VERSION_3) {
+        WRAP(wsa_recv_from, rec_wsa_recv_from);
+        WRAP(wsa_send_to, rec_wsa_send_to);
+    }
     out->sync = inner->sync; /* nothing to record: the poller's sync calls leave no model event */
     return NULL;
 }

@@ -18,6 +18,7 @@
 #endif
 #include <winsock2.h> /* before windows.h, which would pull in the old winsock.h */
 #include <ws2tcpip.h>
+#include <mswsock.h> /* SIO_UDP_CONNRESET */
 #include <windows.h>
 
 #include <limits.h>
@@ -232,9 +233,13 @@ static bool w_wsa_get_overlapped_result(void *ctx, shim_handle s, shim_overlappe
                                         uint32_t *bytes, bool wait, uint32_t *flags)
 {
     (void)ctx;
-    DWORD n = 0, f = 0;
+    DWORD n = bytes != NULL ? *bytes : 0, f = 0;
     if (!WSAGetOverlappedResult(S(s), (OVERLAPPED *)ov, &n, wait ? TRUE : FALSE, &f)) {
-        keep_wsa_error(); /* *bytes not updated on failure (§6) */
+        keep_wsa_error();
+        /* Whatever the call wrote: nothing on a failure (§6), the bytes
+         * copied on a truncated datagram's warning (Wine 8, measured). */
+        if (bytes != NULL)
+            *bytes = n;
         return false;
     }
     if (bytes != NULL)
@@ -393,6 +398,98 @@ static bool w_sock_abort(void *ctx, shim_handle s)
         return false;
     }
     return true;
+}
+
+/* ---- Datagram sockets (v3 seam, v2 harness): Winsock's UDP ------------------ */
+
+_Static_assert(sizeof(shim_sockaddr_in) == sizeof(struct sockaddr_in), "SOCKADDR_IN size");
+_Static_assert(offsetof(shim_sockaddr_in, port) == offsetof(struct sockaddr_in, sin_port), "sin_port");
+_Static_assert(offsetof(shim_sockaddr_in, addr) == offsetof(struct sockaddr_in, sin_addr), "sin_addr");
+
+static int w_wsa_recv_from(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes,
+                           uint32_t *flags, shim_sockaddr_in *from, int *fromlen, shim_overlapped *ov)
+{
+    (void)ctx;
+    DWORD n = 0;
+    DWORD f = flags != NULL ? *flags : 0;
+    int r = WSARecvFrom(S(s), (WSABUF *)bufs, nbufs, &n, &f, (struct sockaddr *)from, (INT *)fromlen,
+                        (OVERLAPPED *)ov, NULL);
+    if (r == SOCKET_ERROR) {
+        keep_wsa_error(); /* WSAEMSGSIZE at once leaves *bytes as it was (Wine 8, measured) */
+        return SHIM_SOCKET_ERROR;
+    }
+    if (bytes != NULL)
+        *bytes = n;
+    if (flags != NULL)
+        *flags = f;
+    return 0;
+}
+
+static int w_wsa_send_to(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes,
+                         uint32_t flags, const shim_sockaddr_in *to, int tolen, shim_overlapped *ov)
+{
+    (void)ctx;
+    DWORD n = 0;
+    int r = WSASendTo(S(s), (WSABUF *)bufs, nbufs, &n, flags, (const struct sockaddr *)to, tolen,
+                      (OVERLAPPED *)ov, NULL);
+    if (r == SOCKET_ERROR) {
+        keep_wsa_error();
+        return SHIM_SOCKET_ERROR;
+    }
+    if (bytes != NULL)
+        *bytes = n;
+    return 0;
+}
+
+static shim_handle w_socket(void *ctx, int af, int type, int protocol)
+{
+    (void)ctx;
+    SOCKET s = WSASocketW(af, type, protocol, NULL, 0, WSA_FLAG_OVERLAPPED);
+    if (s == INVALID_SOCKET) {
+        keep_wsa_error();
+        return SHIM_INVALID_HANDLE;
+    }
+    if (type == SOCK_DGRAM) {
+        /* As Go does (fd_windows.go, KB 263823): an ICMP port unreachable
+         * must not fail the next receive. */
+        BOOL off = FALSE;
+        DWORD ret = 0;
+        WSAIoctl(s, SIO_UDP_CONNRESET, &off, sizeof off, NULL, 0, &ret, NULL, NULL);
+    }
+    return (shim_handle)s;
+}
+
+static int w_bind(void *ctx, shim_handle s, const shim_sockaddr_in *addr, int namelen)
+{
+    (void)ctx;
+    if (bind(S(s), (const struct sockaddr *)addr, namelen) == SOCKET_ERROR) {
+        keep_wsa_error();
+        return SHIM_SOCKET_ERROR;
+    }
+    return 0;
+}
+
+static int w_getsockname(void *ctx, shim_handle s, shim_sockaddr_in *addr, int *namelen)
+{
+    (void)ctx;
+    if (getsockname(S(s), (struct sockaddr *)addr, namelen) == SOCKET_ERROR) {
+        keep_wsa_error();
+        return SHIM_SOCKET_ERROR;
+    }
+    return 0;
+}
+
+static int w_sock_sendto_sync(void *ctx, shim_handle s, const void *buf, uint32_t len, const shim_sockaddr_in *to)
+{
+    (void)ctx;
+    if (len > INT_MAX)
+        len = INT_MAX;
+    int n = sendto(S(s), buf, (int)len, 0, (const struct sockaddr *)to, (int)sizeof *to);
+    if (n == SOCKET_ERROR) {
+        keep_wsa_error();
+        return -1;
+    }
+    return n;
 }
 
 /* ---- Waitable timers and wait completion packets (§8), optional ------------ */
@@ -766,7 +863,7 @@ const shim *shim_win32_create(void)
     }
     QueryPerformanceFrequency(&c->qpc_freq);
     shim *t = &c->table;
-    t->version = SHIM_VERSION_2;
+    t->version = SHIM_VERSION_3;
     t->name = "win32";
     t->ctx = c;
     shim_sync *y = &c->sync;
@@ -775,7 +872,7 @@ const shim *shim_win32_create(void)
     y->ctx = c;
     t->sync = y;
     shim_harness *h = &c->harness;
-    h->version = SHIM_HARNESS_VERSION_1;
+    h->version = SHIM_HARNESS_VERSION_2;
     h->name = "win32";
     h->ctx = c;
 
@@ -800,6 +897,12 @@ const shim *shim_win32_create(void)
     h->sock_shutdown_send = w_sock_shutdown_send;
     h->sock_abort = w_sock_abort;
     h->sock_recv_sync = w_sock_recv_sync;
+    t->wsa_recv_from = w_wsa_recv_from;
+    t->wsa_send_to = w_wsa_send_to;
+    h->socket = w_socket;
+    h->bind = w_bind;
+    h->getsockname = w_getsockname;
+    h->sock_sendto_sync = w_sock_sendto_sync;
 
     /* All three or none (§8): Wine 8 has none, so caps stays 0 there and the
      * poller takes its fallback path, as Go's does. */

@@ -1003,6 +1003,29 @@ START_TEST(test_facts12) {
 }
 END_TEST
 
+/* ==== Datagrams (tests/dgram_facts.h, sim/kernel/FACTS.md D1-D8) ====
+ * Each row on every seed: under platform any only allowed outcomes and every
+ * one the simulator must produce; under platform wine exactly what Wine 8
+ * showed (check_win32 runs the same bodies there). */
+
+#define DG_HARNESS(sh) sim_harness_of(sh)
+#define DG_WAIT_MS SHIM_INFINITE
+#define DG_NONE_MS 100u
+#define DG_SETTLE_NS 1000000
+#include "tests/dgram_facts.h"
+
+START_TEST(test_dgram_facts) {
+    for (size_t i = 0; i < sizeof dg_rows / sizeof dg_rows[0]; i++) {
+        const dg_row *r = &dg_rows[i];
+        uint32_t any = cf_sweep(r->body, r->allowed, CF_SEEDS);
+        ck_assert_msg((any & r->sim_must) == r->sim_must, "%s: outcomes 0x%x, must 0x%x", r->name, any, r->sim_must);
+        uint32_t wine = cf_sweep_on(SIM_PLATFORM_WINE, r->body, r->allowed, CF_SEEDS / 4);
+        ck_assert_msg(wine == r->wine, "%s under platform wine: outcomes 0x%x, Wine 8 shows 0x%x", r->name, wine,
+                      r->wine);
+    }
+}
+END_TEST
+
 /* ==== Monitors (simulator only) ==== */
 
 static void body_resubmit(const shim *sh, cf_out *o) {
@@ -1114,6 +1137,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_wait_packets);
     tcase_add_test(tc, test_wait_packets_absent);
     tcase_add_test(tc, test_facts12);
+    tcase_add_test(tc, test_dgram_facts);
     tcase_add_test(tc, test_monitor_overlapped_lifetime);
     tcase_add_test(tc, test_monitor_leftovers);
     tcase_add_test(tc, test_deterministic);

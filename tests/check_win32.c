@@ -613,6 +613,35 @@ START_TEST(test_facts12)
 }
 END_TEST
 
+/* ---- Datagrams (tests/dgram_facts.h, sim/kernel/FACTS.md D1-D8) ---- */
+
+#define DG_HARNESS(sh) ((void)(sh), HN)
+#define DG_WAIT_MS WAIT_MS
+#define DG_NONE_MS 200u
+#define DG_SETTLE_NS SETTLE_RESET_NS
+#include "tests/dgram_facts.h"
+
+START_TEST(test_dgram_facts)
+{
+    for (size_t i = 0; i < sizeof dg_rows / sizeof dg_rows[0]; i++) {
+        const dg_row *r = &dg_rows[i];
+        cf_out o;
+        memset(&o, 0, sizeof o);
+        r->body(W, &o);
+        ck_assert_msg(o.bad[0] == 0, "%s (%s): %s", r->name, r->fact, o.bad);
+        ck_assert_msg(o.outcome < 32 && ((r->allowed >> o.outcome) & 1), "%s: outcome %u not allowed", r->name,
+                      o.outcome);
+        char what[48], why[64];
+        snprintf(what, sizeof what, "outcome %u%s", o.outcome, ((r->wine >> o.outcome) & 1) ? " (as Wine 8)" : "");
+        snprintf(why, sizeof why, "FACTS.md %s, value %u", r->fact, o.value);
+        saw(r->name, what, why);
+        if (host_is_wine())
+            ck_assert_msg((r->wine >> o.outcome) & 1, "%s: outcome %u, Wine 8 showed 0x%x", r->name, o.outcome,
+                          r->wine);
+    }
+}
+END_TEST
+
 /* ---- Waiters: wake order, close under a waiter (§4, §2) ---- */
 
 typedef struct waiter {
@@ -966,6 +995,7 @@ static Suite *win32_suite(void)
     tcase_add_test(tc, test_send_buffer_fills);
     tcase_add_test(tc, test_recv_window);
     tcase_add_test(tc, test_facts12);
+    tcase_add_test(tc, test_dgram_facts);
     tcase_add_test(tc, test_waiter_wake_order);
     tcase_add_test(tc, test_port_close_under_waiter);
     tcase_add_test(tc, test_second_association_fails);

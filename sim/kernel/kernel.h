@@ -31,6 +31,12 @@
 #define KERN_MAX_TIMER_SETS 0xFFFFu /* SetWaitableTimer calls on one timer (16-bit generation in clock entries) */
 #define KERN_MAX_WAITPKTS 64u
 #define KERN_MAX_ACTIONS 256u   /* kernel actions enabled at once */
+/* Bytes of datagrams one socket queues before it drops the next one: Wine 8's
+ * SO_RCVBUF (212,992, measured; the most it held was 96,000 bytes of 8,000-byte
+ * datagrams). Drops before that bound are the loss choice 'd' (FACTS.md D4). */
+#define KERN_DGRAM_QUEUE 212992u
+#define KERN_DGRAM_MAX 65507u   /* the largest UDP datagram over IPv4: larger sends fail with 10040 */
+#define KERN_EPHEMERAL_FIRST 49152u /* the first ephemeral port handed out, in bind order */
 
 /* Wait kinds of threads blocked in the kernel (>= SIM_WAIT_KERNEL). */
 enum { KERN_WAIT_GQCS = SIM_WAIT_KERNEL, KERN_WAIT_GQCSEX, KERN_WAIT_PEER_RECV, KERN_WAIT_PEER_SEND };
@@ -87,6 +93,9 @@ typedef struct kern_op {
     uint32_t final_status; /* when queued with a deferred status block */
     uint32_t final_bytes;
     uint32_t next_free;
+    shim_sockaddr_in *from; /* WSARecvFrom: where the sender's address goes, or NULL */
+    int *fromlen;
+    shim_sockaddr_in to;    /* WSASendTo: the destination */
 } kern_op;
 
 /* OVERLAPPED address -> ordinal, probed only (like sync.c's atomics). */
@@ -121,7 +130,10 @@ typedef struct kern_sock {
     uint32_t recv_waiter; /* thread + 1 blocked in a peer recv on this end, 0 = none */
     uint32_t send_waiter; /* thread + 1 blocked in a peer send from this end (the window is full) */
     kern_bytes rx;
-    kern_bytes msgs;   /* message mode: uint32 lengths as bytes */
+    kern_bytes msgs;   /* message mode: uint32 lengths as bytes; datagrams: length and sender port */
+    bool dgram;        /* a datagram socket (dgram.c): `peer` is itself */
+    uint16_t lport;    /* its bound port (host order), 0 = unbound */
+    uint32_t dgram_bytes; /* bytes of the datagrams queued (KERN_DGRAM_QUEUE) */
 } kern_sock;
 
 /* ---- Timers and wait packets (§8) ---- */
@@ -264,6 +276,25 @@ void kern_op_fire(sim_ctx *s, uint32_t op);
 const char *kern_op_leftovers(sim_ctx *s, uint32_t *count);
 void kern_sock_free_all(kern_state *w);
 void kern_sock_close(sim_ctx *s, shim_handle h, uint32_t sid, bool abortive);
+/* For dgram.c: the shared overlapped machinery of sock.c. */
+uint32_t kern_op_start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs, shim_overlapped *ov, bool send);
+int kern_op_finish(sim_ctx *s, uint32_t id, bool can_now, bool must, uint32_t *bytes, shim_handle h);
+void kern_op_drop(sim_ctx *s, uint32_t id); /* a started operation that fails before it runs */
+uint32_t kern_sock_new(sim_ctx *s);
+bool kern_sock_call(sim_ctx *s, shim_handle h, uint32_t *sid);
+void kern_bytes_push(sim_ctx *s, kern_bytes *b, const void *data, uint32_t n);
+void kern_bytes_pop(sim_ctx *s, kern_bytes *b, void *out, uint32_t n);
+void kern_sock_wake_reader(sim_ctx *s, kern_sock *so);
+
+/* dgram.c */
+void kern_dgram_fill(shim *sh, shim_harness *hn);
+bool kern_dgram_ready(const kern_sock *so);
+uint32_t kern_dgram_recv(sim_ctx *s, uint32_t id, uint32_t *bytes);
+uint32_t kern_dgram_send(sim_ctx *s, uint32_t id, uint32_t *bytes);
+/* A synchronous truncation on a socket with skip-on-success in effect:
+ * whether a packet is queued anyway (choice 'm'). */
+bool kern_dgram_overflow_packet(sim_ctx *s);
+int kern_dgram_recv_sync(sim_ctx *s, shim_handle h, uint32_t sid, void *buf, uint32_t len, bool wait);
 
 /* waitpkt.c */
 void kern_waitpkt_fill(shim *sh, bool present);
