@@ -44,6 +44,8 @@ typedef enum scn_opcode {
     SCN_RUN_POLLER,
     SCN_PEER_RECV, /* recv SOCK.peer LEN: the peer reads, waiting for a byte */
     SCN_DRAIN,     /* drain SOCK.peer: the peer reads what is buffered now */
+    SCN_RECVFROM,  /* recvfrom SOCK LEN: one datagram (a `dgram` socket) */
+    SCN_SENDTO,    /* sendto SOCK "data"|LEN: one datagram to the peer (`sendto SOCK.peer` is the peer's send) */
     /* The expectations (scn_steps.c parses them apart: they are no steps). */
     SCN_EXPECT_IN,  /* expect R in {...} */
     SCN_EXPECT_AT,  /* expect R at <=|>= DUR */
@@ -98,6 +100,8 @@ typedef struct scn_socket {
     char *name;
     bool skip_sync; /* ask for skip-on-success (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) */
     bool deferred;  /* np_fd_open at its `open` step, not before the threads start */
+    bool dgram;     /* a datagram (UDP) socket and a UDP peer, both bound to 127.0.0.1 */
+    uint32_t dgrams; /* datagrams the peer sends in total (upper bound) */
     int32_t reader, writer, sender; /* the one thread that reads / writes / drives the peer, or -1 */
     int32_t peer_reader;            /* the one thread that reads on the peer side, or -1 */
     int32_t opener;                 /* deferred: the thread that opens it */

@@ -65,6 +65,12 @@ static bool alloc_state(scn_exec_st *x) {
         x->fds[k].stream = zalloc(x, s->sockets[k].stream);
         if (x->fds[k].stream == NULL) return false;
     }
+    for (uint32_t k = 0; k < s->nsockets; k++) {
+        if (!s->sockets[k].dgram || s->sockets[k].dgrams == 0) continue;
+        x->fds[k].dg_off = zalloc(x, s->sockets[k].dgrams * sizeof(uint32_t));
+        x->fds[k].dg_len = zalloc(x, s->sockets[k].dgrams * sizeof(uint32_t));
+        if (x->fds[k].dg_off == NULL || x->fds[k].dg_len == NULL) return false;
+    }
     for (uint32_t i = 0; i < s->nthreads; i++) {
         x->th[i].x = x;
         x->th[i].idx = i;
@@ -103,6 +109,18 @@ static bool setup(scn_exec_st *x) {
     }
     if (s->timed) x->t0 = x->sh->sync->now_ns(x->sh->sync->ctx);
     for (uint32_t k = 0; k < s->nsockets; k++) {
+        if (s->sockets[k].dgram) {
+            scn_xfd *f = &x->fds[k];
+            for (int e = 0; e < 2; e++) {
+                f->h[e] = harness_udp_socket(x->hn, x->sh, &f->addr[e]);
+                if (f->h[e] == SHIM_INVALID_HANDLE) {
+                    scn__fail(x, "setup", "a UDP socket for '%s' failed: error %u", s->sockets[k].name,
+                              x->sh->get_last_error(x->ctx));
+                    return false;
+                }
+            }
+            continue;
+        }
         if (!harness_socket_pair(x->hn, x->fds[k].h)) {
             x->fds[k].h[0] = x->fds[k].h[1] = SHIM_INVALID_HANDLE;
             scn__fail(x, "setup", "socket_pair for '%s' failed: error %u", s->sockets[k].name,
@@ -159,6 +177,9 @@ void scn_exec_ex(const scn_scenario *s, const shim *sh, const shim_harness *hn, 
     /* Both halves of the seam are checked before anything runs. */
     const char *why = np_check_shim(sh);
     if (why == NULL) why = shim_harness_check(hn, SHIM_HARNESS_VERSION_1);
+    for (uint32_t k = 0; why == NULL && k < s->nsockets; k++)
+        if (s->sockets[k].dgram && (!shim_has_dgram(sh) || !shim_harness_has_dgram(hn)))
+            why = "the scenario has a dgram socket and the backend has no datagram calls (seam v3, harness v2)";
     if (why != NULL) {
         hooks->fail(hooks->arg, "setup", why);
         return;

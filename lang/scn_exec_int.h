@@ -28,6 +28,12 @@ typedef struct scn_xfd {
      * write ended closed or in error (its bytes may or may not have gone). */
     _Atomic uint64_t wrote_ok, writing, peer_got;
     _Atomic uint32_t write_lossy;
+    /* dgram sockets: both ends' addresses, and each datagram the peer sent
+     * (its offset in `stream` and length), published by `ndg` */
+    shim_sockaddr_in addr[2];
+    uint32_t *dg_off, *dg_len;
+    _Atomic uint32_t ndg;
+    uint32_t dg_next; /* the first datagram a recvfrom may return (the reader thread's) */
 } scn_xfd;
 
 typedef struct scn_xres {

@@ -47,6 +47,15 @@ static bool sock_ref(scn_parser *P, const scn_tok *t, bool peer, int32_t *out) {
     return true;
 }
 
+/* Datagram steps on datagram sockets, stream steps on stream sockets. */
+static bool kind_ok(scn_parser *P, const scn_tok *t, int32_t k, bool dgram) {
+    const scn_socket *so = &P->s->sockets[k];
+    if (so->dgram == dgram) return true;
+    if (so->dgram)
+        return scn__err(P, t->col, "'%s' is a dgram socket: use recvfrom / sendto (and recv / sendto on its peer)", so->name);
+    return scn__err(P, t->col, "'%s' is a stream socket: declare it `socket %s dgram` for datagram steps", so->name, so->name);
+}
+
 /* One thread per role and socket (see the file comment). */
 static bool claim(scn_parser *P, const scn_tok *t, int32_t k, int32_t *role, const char *what) {
     if (*role < 0) *role = P->cur;
@@ -88,8 +97,10 @@ static bool outcome_item(scn_parser *P, const scn_tok *t, uint32_t *i, scn_item 
     else if (w->kind == SCN_T_IDENT && scn__tok_eq(w, "timeout")) it->outcome = MOUT_TIMEOUT;
     else if (w->kind == SCN_T_IDENT && scn__tok_eq(w, "closed")) it->outcome = MOUT_CLOSED;
     else if (w->kind == SCN_T_IDENT && scn__tok_eq(w, "error")) it->outcome = MOUT_ERROR, valued = true;
+    else if (w->kind == SCN_T_IDENT && scn__tok_eq(w, "truncated")) it->outcome = MOUT_TRUNC, valued = true;
     else
-        return scn__err(P, w->col, "unknown outcome '%s' (known: ok, ok(N), eof, timeout, closed, error, error(N))",
+        return scn__err(P, w->col,
+                        "unknown outcome '%s' (known: ok, ok(N), eof, timeout, closed, error, error(N), truncated, truncated(N))",
                         scn__text(P, w));
     (*i)++;
     if (valued && scn_tok_is(&t[*i], "(")) {
@@ -181,6 +192,7 @@ static bool p_read(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used
     scn_scenario *s = P->s;
     scn_thread *th = &s->threads[P->cur];
     if (!sock_ref(P, &t[1], false, &st->sock) || !usable(P, &t[1], st->sock)) return false;
+    if (!kind_ok(P, &t[1], st->sock, st->op == SCN_RECVFROM)) return false;
     if (!claim(P, &t[1], st->sock, &s->sockets[st->sock].reader, "read")) return false;
     st->arg = 64;
     *used = 2;
@@ -196,9 +208,23 @@ static bool p_read(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used
 
 static bool p_write(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
     if (!sock_ref(P, &t[1], false, &st->sock) || !usable(P, &t[1], st->sock)) return false;
+    if (!kind_ok(P, &t[1], st->sock, st->op == SCN_SENDTO)) return false;
     if (!claim(P, &t[1], st->sock, &P->s->sockets[st->sock].writer, "written")) return false;
     *used = 3;
     return data_arg(P, &t[2], st);
+}
+
+static bool p_send(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used);
+
+/* sendto SOCK "data"|LEN: the poller sends a datagram to the peer;
+ * sendto SOCK.peer "data"|LEN: the peer sends one to the poller's socket. */
+static bool p_sendto(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    if (t[1].kind == SCN_T_IDENT && t[1].len > 5 && memcmp(t[1].s + t[1].len - 5, ".peer", 5) == 0) {
+        st->op = SCN_SEND;
+        if (!p_send(P, t, st, used)) return false;
+        return kind_ok(P, &t[1], st->sock, true);
+    }
+    return p_write(P, t, st, used);
 }
 
 static bool p_deadline(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
@@ -226,12 +252,19 @@ static bool p_send(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used
                         so->name, so->pending_line);
     if (so->send_line == 0) so->send_line = P->line;
     *used = 3;
+    if (t[2].kind == SCN_T_NUM && so->dgram) { /* a datagram may be empty: `sendto s.peer 0` */
+        int64_t v;
+        if (!scn__int(P, &t[2], 0, SCN_MAX_LEN, "the length", &v)) return false;
+        st->len = (uint32_t)v;
+        return add_bytes(P, NULL, st->len, st->slot, &st->data);
+    }
     return data_arg(P, &t[2], st);
 }
 
 /* shutdown, reset: the peer only. */
 static bool p_peer(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
     if (!sock_ref(P, &t[1], true, &st->sock)) return false;
+    if (!kind_ok(P, &t[1], st->sock, false)) return false; /* UDP has no shutdown or reset to send */
     *used = 2;
     return claim(P, &t[1], st->sock, &P->s->sockets[st->sock].sender, "driven from its peer");
 }
@@ -262,6 +295,7 @@ static bool p_close(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *use
 static bool p_foreign(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
     scn_scenario *s = P->s;
     if (!p_close(P, t, st, used)) return false;
+    if (!kind_ok(P, &t[1], st->sock, false)) return false;
     scn_socket *so = &s->sockets[st->sock];
     /* The foreign recv takes the next byte of the stream: it must not race the socket's reader. */
     if (!claim(P, &t[1], st->sock, &so->reader, "read")) return false;
@@ -339,6 +373,8 @@ static const scn_step_def steps[] = {
     {"run_poller", "run_poller", SCN_RUN_POLLER, 0, false, p_run_poller},
     {"recv", "recv SOCK.peer LEN", SCN_PEER_RECV, 0, true, p_peer_read},
     {"drain", "drain SOCK.peer", SCN_DRAIN, 0, true, p_peer_read},
+    {"recvfrom", "recvfrom SOCK LEN", SCN_RECVFROM, MOP_RECVFROM, true, p_read},
+    {"sendto", "sendto SOCK[.peer] \"data\"|LEN", SCN_SENDTO, MOP_SENDTO, true, p_sendto},
 };
 #define NSTEPS (sizeof steps / sizeof steps[0])
 
@@ -457,6 +493,7 @@ bool scn__thread_step(scn_parser *P, const scn_line *L) {
     }
     if (st->op == SCN_SEND) {
         scn_socket *so = &s->sockets[st->sock];
+        so->dgrams += st->repeat;
         uint64_t total = (uint64_t)so->stream + (uint64_t)st->len * st->repeat;
         if (total > SCN_MAX_STREAM)
             return scn__err(P, st->col, "the peer of '%s' would send more than %u bytes", so->name, SCN_MAX_STREAM);

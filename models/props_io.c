@@ -18,7 +18,7 @@ static uint32_t op_for_end(mw *w, const model_event *e, mw_op **out) {
     return i;
 }
 
-static bool is_rw(uint32_t kind) { return kind == MOP_READ || kind == MOP_WRITE; }
+static bool is_rw(uint32_t kind) { return model_op_is_io(kind); }
 
 /* A wakeup the operation's own packet cannot explain: the poller reads the
  * result (MEV_GET_RESULT) of an OVERLAPPED an operation submitted while that

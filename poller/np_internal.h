@@ -68,6 +68,8 @@ typedef struct np_op {
     int32_t mode;       /* 'r' or 'w' */
     shim_wsabuf buf;
     uint32_t qty, flags;
+    shim_sockaddr_in sa; /* datagrams: the sender's (read) or the destination (write) address */
+    int salen;
 } np_op;
 
 struct np_fd {
@@ -80,6 +82,13 @@ struct np_fd {
     shim_mutex rmu, wmu;     /* one reader and one writer at a time (Go's fdMutex) */
     shim_sema csema;         /* Close waits here for destroy */
 };
+
+/* fdio.c: execIO and the locked read/write around it, shared with the
+ * datagram paths (fdio_dgram.c). */
+typedef int (*np_submit_fn)(np_fd *fd, np_op *op, uint32_t *qty);
+int np__exec_io(np_fd *fd, np_op *op, np_submit_fn submit, uint32_t *n);
+int np__rw(np_fd *fd, np_op *op, shim_mutex *mu, np_submit_fn submit, char *buf, uint32_t len,
+           const shim_sockaddr_in *to, uint32_t *n);
 
 struct np_m {
     shim_handle timer;  /* high-resolution waitable timer */
