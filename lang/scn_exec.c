@@ -65,6 +65,12 @@ static bool alloc_state(scn_exec_st *x) {
         x->fds[k].stream = zalloc(x, s->sockets[k].stream);
         if (x->fds[k].stream == NULL) return false;
     }
+    for (uint32_t k = 0; k < s->nsockets; k++) {
+        if (s->sockets[k].kind != SCN_SOCK_DGRAM || s->sockets[k].dgrams == 0) continue;
+        x->fds[k].dg_off = zalloc(x, s->sockets[k].dgrams * sizeof(uint32_t));
+        x->fds[k].dg_len = zalloc(x, s->sockets[k].dgrams * sizeof(uint32_t));
+        if (x->fds[k].dg_off == NULL || x->fds[k].dg_len == NULL) return false;
+    }
     for (uint32_t i = 0; i < s->nthreads; i++) {
         x->th[i].x = x;
         x->th[i].idx = i;
@@ -103,6 +109,20 @@ static bool setup(scn_exec_st *x) {
     }
     if (s->timed) x->t0 = x->sh->sync->now_ns(x->sh->sync->ctx);
     for (uint32_t k = 0; k < s->nsockets; k++) {
+        if (s->sockets[k].kind == SCN_SOCK_DGRAM) {
+            /* Both ends made and bound as Go's net package would (the seam's
+             * socket calls): the poller's and the peer's. */
+            scn_xfd *f = &x->fds[k];
+            for (int e = 0; e < 2; e++) {
+                f->h[e] = shim_loopback_socket(x->sh, SHIM_SOCK_DGRAM, &f->addr[e]);
+                if (f->h[e] == SHIM_INVALID_HANDLE) {
+                    scn__fail(x, "setup", "a UDP socket for '%s' failed: error %u", s->sockets[k].name,
+                              x->sh->get_last_error(x->ctx));
+                    return false;
+                }
+            }
+            continue;
+        }
         if (s->sockets[k].kind != SCN_SOCK_PAIR) {
             /* A listener's socket is the poller's; dialed and accepted ones
              * come from their steps; their byte streams are not numbered. */
@@ -176,6 +196,10 @@ void scn_exec_ex(const scn_scenario *s, const shim *sh, const shim_harness *hn, 
     /* Both halves of the seam are checked before anything runs. */
     const char *why = np_check_shim(sh);
     if (why == NULL) why = shim_harness_check(hn, SHIM_HARNESS_VERSION_1);
+    for (uint32_t k = 0; why == NULL && k < s->nsockets; k++)
+        if (s->sockets[k].kind != SCN_SOCK_PAIR && (!shim_has_sockets(sh) || hn->version < SHIM_HARNESS_VERSION_2))
+            why = "the scenario has a listen, dial, accept or dgram socket and the backend has no socket calls (seam v3, "
+                  "harness v2)";
     if (why != NULL) {
         hooks->fail(hooks->arg, "setup", why);
         return;

@@ -29,6 +29,12 @@ typedef struct scn_xfd {
     _Atomic uint64_t wrote_ok, writing, peer_got;
     _Atomic uint32_t write_lossy;
     uint16_t port;        /* a listener's port */
+    /* dgram sockets: both ends' addresses, and each datagram the peer sent
+     * (its offset in `stream` and length), published by `ndg` */
+    shim_sockaddr_in addr[2];
+    uint32_t *dg_off, *dg_len;
+    _Atomic uint32_t ndg;
+    uint32_t dg_next; /* the first datagram a recvfrom may return (the reader thread's) */
 } scn_xfd;
 
 typedef struct scn_xres {

@@ -45,12 +45,12 @@ void scn__open_fd(scn_exec_st *x, uint32_t k) {
     const scn_socket *so = &x->s->sockets[k];
     scn_xfd *f = &x->fds[k];
     int err = 0;
-    f->fd = np_fd_open(x->p, f->h[0], so->skip_sync, &err);
+    f->fd = so->kind == SCN_SOCK_DGRAM ? np_fd_open_dgram(x->p, f->h[0], &err) : np_fd_open(x->p, f->h[0], so->skip_sync, &err);
     if (f->fd == NULL) {
         scn__fail(x, "setup", "np_fd_open of socket '%s' failed: %d (%s)", so->name, err, np_strerror(err));
         return;
     }
-    model_emit(x->tr, MEV_FD_OPEN, k, model_handle(x->tr, f->h[0]), np_fd_seq(f->fd), so->skip_sync, 0);
+    model_emit(x->tr, MEV_FD_OPEN, k, model_handle(x->tr, f->h[0]), np_fd_seq(f->fd), so->skip_sync, so->kind == SCN_SOCK_DGRAM);
 }
 
 /* A listener on a free port, opened for polled I/O (np_fd_listen). */
@@ -104,15 +104,7 @@ static uint8_t conn_step(scn_exec_st *x, const scn_step *st, uint32_t k, uint64_
  * L's peer, for `reset L.peer` and `shutdown L.peer`. */
 static uint8_t connect_peer(scn_exec_st *x, uint32_t k, uint64_t *val) {
     scn_xfd *f = &x->fds[k];
-    shim_sockaddr_in to;
-    memset(&to, 0, sizeof to);
-    to.family = SHIM_AF_INET;
-    to.port_be = (uint16_t)((f->port >> 8) | (f->port << 8));
-    to.addr_be = 0x0100007Fu; /* 127.0.0.1 in network order, read as a little-endian word */
-    if (x->hn->sock_connect == NULL) {
-        scn__fail(x, "setup", "the harness has no sock_connect (the backend lacks stream sockets)");
-        return MOUT_ERROR;
-    }
+    shim_sockaddr_in to = shim_addr_in(SHIM_INADDR_LOOPBACK, f->port);
     shim_handle h = SHIM_INVALID_HANDLE;
     bool ok = x->hn->sock_connect(x->hn->ctx, &to, &h);
     f->h[1] = h;
@@ -204,9 +196,81 @@ static uint8_t read_exact(scn_exec_st *x, scn_xthread *t, const scn_step *st, ui
     return MOUT_OK;
 }
 
+/* The peer sends one datagram to the poller's socket. It is recorded (its
+ * bytes and length, numbered) before it is sent, as a stream send is. */
+static void peer_sendto(scn_exec_st *x, const scn_step *st) {
+    uint32_t k = (uint32_t)st->sock;
+    scn_xfd *f = &x->fds[k];
+    uint32_t off = atomic_load(&f->sent), num = atomic_load(&f->ndg);
+    memcpy(f->stream + off, x->s->bytes + st->data, st->len);
+    f->dg_off[num] = off;
+    f->dg_len[num] = st->len;
+    atomic_store(&f->sent, off + st->len);
+    atomic_store(&f->ndg, num + 1);
+    model_emit(x->tr, MEV_PEER_SEND, k, st->len, off, num + 1, 0);
+    int n = x->hn->sock_sendto_sync(x->hn->ctx, f->h[1], x->s->bytes + st->data, st->len, &f->addr[0]);
+    if (n != (int)st->len) model_emit_text(x->tr, MEV_NOTE, "a peer sendto failed: that datagram never went");
+}
+
+/* Which datagram a recvfrom's bytes are: the first one from dg_next on
+ * whose bytes they are (whole for ok, its head for truncated); returns
+ * number + 1 and its length << 32, 0 for none (the datagram property). */
+static uint64_t match_dgram(scn_xfd *f, const char *buf, uint32_t n, bool truncated) {
+    uint32_t sent = atomic_load(&f->ndg);
+    for (uint32_t j = f->dg_next; j < sent; j++) {
+        uint32_t len = f->dg_len[j];
+        if ((truncated ? len > n : len == n) && memcmp(f->stream + f->dg_off[j], buf, n) == 0) {
+            f->dg_next = j + 1;
+            return (uint64_t)(j + 1) | ((uint64_t)len << 32);
+        }
+    }
+    return 0;
+}
+
+static uint8_t recvfrom_step(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint64_t *val) {
+    uint32_t k = (uint32_t)st->sock;
+    scn_xfd *f = &x->fds[k];
+    uint32_t len = (uint32_t)st->arg, n = 0;
+    begin(x, st, k, len);
+    shim_sockaddr_in from;
+    memset(&from, 0, sizeof from);
+    int rc = np_fd_read_from(f->fd, t->buf, len, &n, &from);
+    uint8_t out;
+    if (rc == (int)SHIM_WSAEMSGSIZE || rc == (int)SHIM_ERROR_MORE_DATA) {
+        out = MOUT_TRUNC; /* Go's (n, WSAEMSGSIZE): the head of a larger datagram */
+        *val = n;
+    } else {
+        out = outcome(rc, n, false, val);
+    }
+    uint64_t which = out == MOUT_OK || out == MOUT_TRUNC ? match_dgram(f, t->buf, n, out == MOUT_TRUNC) : 0;
+    end(x, st, out, *val, which);
+    if ((out == MOUT_OK || out == MOUT_TRUNC) && from.port != f->addr[1].port)
+        scn__fail(x, "datagram", "%s:%u: recvfrom of '%s' returned a datagram from port %u, not its peer's %u", x->s->path,
+                  st->line, x->s->sockets[k].name, shim_ntohs(from.port), shim_ntohs(f->addr[1].port));
+    return out;
+}
+
+static uint8_t sendto_step(scn_exec_st *x, const scn_step *st, uint32_t k, uint64_t *val) {
+    scn_xfd *f = &x->fds[k];
+    uint32_t n = 0;
+    atomic_fetch_add(&f->writing, st->len);
+    begin(x, st, k, st->len);
+    int rc = np_fd_write_to(f->fd, x->s->bytes + st->data, st->len, &f->addr[1], &n);
+    uint8_t out = outcome(rc, n, false, val);
+    end(x, st, out, *val, 0);
+    if (out == MOUT_OK || out == MOUT_TIMEOUT) atomic_fetch_add(&f->wrote_ok, n);
+    else atomic_store(&f->write_lossy, 1);
+    atomic_fetch_sub(&f->writing, st->len);
+    return out;
+}
+
 static void peer_send(scn_exec_st *x, const scn_step *st) {
     uint32_t k = (uint32_t)st->sock;
     scn_xfd *f = &x->fds[k];
+    if (x->s->sockets[k].kind == SCN_SOCK_DGRAM) {
+        peer_sendto(x, st);
+        return;
+    }
     /* Reserve the offsets and copy the bytes before sending, so a reader
      * that gets them at once finds them accounted for. */
     uint32_t off = atomic_load(&f->sent);
@@ -346,6 +410,8 @@ static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
     case SCN_DIAL: return conn_step(x, st, k, val);
     case SCN_CONNECT: return connect_peer(x, k, val);
     case SCN_SHUTDOWN_OWN: return shutdown_own(x, st, k, val);
+    case SCN_RECVFROM: return recvfrom_step(x, t, st, val);
+    case SCN_SENDTO: return sendto_step(x, st, k, val);
     default: scn__check(x, st); return MOUT_OK;
     }
 }

@@ -29,7 +29,11 @@ static bool add_bytes(scn_parser *P, const char *src, uint32_t len, uint32_t slo
 
 bool scn__socket_kind(scn_parser *P, const scn_tok *t, uint32_t *i, scn_socket *k) {
     const scn_tok *w = &t[*i];
-    if (k->kind != SCN_SOCK_PAIR) return scn__err(P, w->col, "a socket has one kind: listen, dial or accept");
+    if (k->kind != SCN_SOCK_PAIR) return scn__err(P, w->col, "a socket has one kind: listen, dial, accept or dgram");
+    if (scn__tok_eq(w, "dgram")) {
+        k->kind = SCN_SOCK_DGRAM;
+        return true;
+    }
     if (scn__tok_eq(w, "listen")) {
         k->kind = SCN_SOCK_LISTEN;
         k->backlog = 4;
@@ -84,6 +88,15 @@ static bool not_listener(scn_parser *P, const scn_tok *t, int32_t k) {
                     P->s->sockets[k].name, scn__text(P, &t[0]));
 }
 
+/* Datagram steps on datagram sockets, stream steps on stream sockets. */
+static bool kind_ok(scn_parser *P, const scn_tok *t, int32_t k, bool dgram) {
+    const scn_socket *so = &P->s->sockets[k];
+    if ((so->kind == SCN_SOCK_DGRAM) == dgram) return true;
+    if (so->kind == SCN_SOCK_DGRAM)
+        return scn__err(P, t->col, "'%s' is a dgram socket: use recvfrom / sendto (and recv / sendto on its peer)", so->name);
+    return scn__err(P, t->col, "'%s' is a stream socket: declare it `socket %s dgram` for datagram steps", so->name, so->name);
+}
+
 /* One thread per role and socket (see the file comment). */
 static bool claim(scn_parser *P, const scn_tok *t, int32_t k, int32_t *role, const char *what) {
     if (*role < 0) *role = P->cur;
@@ -125,8 +138,10 @@ static bool outcome_item(scn_parser *P, const scn_tok *t, uint32_t *i, scn_item 
     else if (w->kind == SCN_T_IDENT && scn__tok_eq(w, "timeout")) it->outcome = MOUT_TIMEOUT;
     else if (w->kind == SCN_T_IDENT && scn__tok_eq(w, "closed")) it->outcome = MOUT_CLOSED;
     else if (w->kind == SCN_T_IDENT && scn__tok_eq(w, "error")) it->outcome = MOUT_ERROR, valued = true;
+    else if (w->kind == SCN_T_IDENT && scn__tok_eq(w, "truncated")) it->outcome = MOUT_TRUNC, valued = true;
     else
-        return scn__err(P, w->col, "unknown outcome '%s' (known: ok, ok(N), eof, timeout, closed, error, error(N))",
+        return scn__err(P, w->col,
+                        "unknown outcome '%s' (known: ok, ok(N), eof, timeout, closed, error, error(N), truncated, truncated(N))",
                         scn__text(P, w));
     (*i)++;
     if (valued && scn_tok_is(&t[*i], "(")) {
@@ -218,6 +233,7 @@ static bool p_read(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used
     scn_scenario *s = P->s;
     scn_thread *th = &s->threads[P->cur];
     if (!sock_ref(P, &t[1], false, &st->sock) || !usable(P, &t[1], st->sock) || !not_listener(P, t, st->sock)) return false;
+    if (!kind_ok(P, &t[1], st->sock, st->op == SCN_RECVFROM)) return false;
     if (!s->sockets[st->sock].shared && !claim(P, &t[1], st->sock, &s->sockets[st->sock].reader, "read")) return false;
     st->arg = 64;
     *used = 2;
@@ -234,10 +250,24 @@ static bool p_read(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used
 
 static bool p_write(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
     if (!sock_ref(P, &t[1], false, &st->sock) || !usable(P, &t[1], st->sock) || !not_listener(P, t, st->sock)) return false;
+    if (!kind_ok(P, &t[1], st->sock, st->op == SCN_SENDTO)) return false;
     if (!P->s->sockets[st->sock].shared && !claim(P, &t[1], st->sock, &P->s->sockets[st->sock].writer, "written"))
         return false;
     *used = 3;
     return data_arg(P, &t[2], st);
+}
+
+static bool p_send(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used);
+
+/* sendto SOCK "data"|LEN: the poller sends a datagram to the peer;
+ * sendto SOCK.peer "data"|LEN: the peer sends one to the poller's socket. */
+static bool p_sendto(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    if (t[1].kind == SCN_T_IDENT && t[1].len > 5 && memcmp(t[1].s + t[1].len - 5, ".peer", 5) == 0) {
+        st->op = SCN_SEND;
+        if (!p_send(P, t, st, used)) return false;
+        return kind_ok(P, &t[1], st->sock, true);
+    }
+    return p_write(P, t, st, used);
 }
 
 static bool p_deadline(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
@@ -265,12 +295,19 @@ static bool p_send(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used
                         so->name, so->pending_line);
     if (so->send_line == 0) so->send_line = P->line;
     *used = 3;
+    if (t[2].kind == SCN_T_NUM && so->kind == SCN_SOCK_DGRAM) { /* a datagram may be empty: `sendto s.peer 0` */
+        int64_t v;
+        if (!scn__int(P, &t[2], 0, SCN_MAX_LEN, "the length", &v)) return false;
+        st->len = (uint32_t)v;
+        return add_bytes(P, NULL, st->len, st->slot, &st->data);
+    }
     return data_arg(P, &t[2], st);
 }
 
 /* shutdown, reset: the peer only. */
 static bool p_peer(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
     if (!sock_ref(P, &t[1], true, &st->sock)) return false;
+    if (!kind_ok(P, &t[1], st->sock, false)) return false; /* UDP has no shutdown or reset to send */
     *used = 2;
     return claim(P, &t[1], st->sock, &P->s->sockets[st->sock].sender, "driven from its peer");
 }
@@ -301,6 +338,7 @@ static bool p_close(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *use
 static bool p_foreign(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
     scn_scenario *s = P->s;
     if (!p_close(P, t, st, used)) return false;
+    if (!kind_ok(P, &t[1], st->sock, false)) return false;
     scn_socket *so = &s->sockets[st->sock];
     /* The foreign recv takes the next byte of the stream: it must not race the socket's reader. */
     if (!claim(P, &t[1], st->sock, &so->reader, "read")) return false;
@@ -431,6 +469,8 @@ static const scn_step_def steps[] = {
     {"dial", "dial SOCK [DUR]", SCN_DIAL, MOP_DIAL, true, p_conn},
     {"connect", "connect SOCK.peer", SCN_CONNECT, 0, true, p_connect},
     {"shutdown", "shutdown SOCK read|write|both", SCN_SHUTDOWN_OWN, MOP_SHUTDOWN, true, p_shutdown},
+    {"recvfrom", "recvfrom SOCK LEN", SCN_RECVFROM, MOP_RECVFROM, true, p_read},
+    {"sendto", "sendto SOCK[.peer] \"data\"|LEN", SCN_SENDTO, MOP_SENDTO, true, p_sendto},
 };
 #define NSTEPS (sizeof steps / sizeof steps[0])
 
@@ -454,20 +494,26 @@ bool scn__step_known(const scn_tok *t) {
                                                                scn__tok_eq(t, "expect")));
 }
 
-/* "read, read_exact, ...": every step, or those that may assign a result. */
+static bool listed(size_t i, bool results_only) { return !results_only || steps[i].result; }
+
+/* "read, read_exact, ...": every step, or those that may assign a result;
+ * a name with two forms (shutdown) once. */
 static const char *step_names(char *buf, size_t n, bool results_only) {
     size_t len = 0;
     buf[0] = 0;
-    for (size_t i = 0; i < NSTEPS && len < n; i++)
-        if (!results_only || steps[i].result)
+    for (size_t i = 0; i < NSTEPS && len < n; i++) {
+        bool again = false;
+        for (size_t j = 0; j < i && !again; j++) again = listed(j, results_only) && strcmp(steps[j].name, steps[i].name) == 0;
+        if (listed(i, results_only) && !again)
             len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", steps[i].name);
+    }
     return buf;
 }
 
 static bool op_args(scn_parser *P, const scn_tok *t, scn_step *st) {
     const scn_step_def *d = find_step(t);
     if (d == NULL) {
-        char known[256];
+        char known[512];
         return scn__err(P, t->col, "unknown step '%s' (known: %s, expect)", scn__text(P, t),
                         step_names(known, sizeof known, false));
     }
@@ -530,7 +576,7 @@ bool scn__thread_step(scn_parser *P, const scn_line *L) {
     if (scn__tok_eq(&t[i], "expect")) return scn__err(P, t[i].col, "an expectation cannot be assigned, repeated or maybe");
     if (!op_args(P, &t[i], st)) return false;
     if (rname != NULL) {
-        char names[256];
+        char names[512];
         if (!scn__step_def(st->op)->result)
             return scn__err(P, rname->col, "step '%s' has no result (results: %s)", scn__text(P, &t[i]),
                             step_names(names, sizeof names, true));
@@ -549,6 +595,7 @@ bool scn__thread_step(scn_parser *P, const scn_line *L) {
     }
     if (st->op == SCN_SEND) {
         scn_socket *so = &s->sockets[st->sock];
+        so->dgrams += st->repeat;
         uint64_t total = (uint64_t)so->stream + (uint64_t)st->len * st->repeat;
         if (total > SCN_MAX_STREAM)
             return scn__err(P, st->col, "the peer of '%s' would send more than %u bytes", so->name, SCN_MAX_STREAM);

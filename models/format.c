@@ -40,6 +40,8 @@ const char *model_op_name(uint64_t op) {
     case MOP_ACCEPT: return "accept";
     case MOP_DIAL: return "dial";
     case MOP_SHUTDOWN: return "shutdown";
+    case MOP_RECVFROM: return "recvfrom";
+    case MOP_SENDTO: return "sendto";
     default: return "op?";
     }
 }
@@ -51,6 +53,7 @@ const char *model_outcome_name(uint64_t o) {
     case MOUT_TIMEOUT: return "timeout";
     case MOUT_CLOSED: return "closed";
     case MOUT_ERROR: return "error";
+    case MOUT_TRUNC: return "truncated";
     case 0: return "unassigned"; /* a result slot before its step ran */
     default: return "outcome?";
     }

@@ -321,6 +321,7 @@ void mw_apply(mw *w, const model_event *e) {
     }
     case MEV_PEER_SEND: {
         mw_fd *f = mw_fd_get(w, a[0]);
+        if (a[3] > f->dgrams) f->dgrams = a[3];
         if (a[2] + a[1] > f->sent) f->sent = a[2] + a[1];
         f->send_seq = e->seq;
         break;

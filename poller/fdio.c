@@ -87,8 +87,6 @@ bool np__fd_closed(np_fd *fd) { return (SY(fd)->atomic_load32(SYCTX(fd), &fd->st
 
 /* ---- execIO ---- */
 
-typedef np_submit_fn submit_fn;
-
 static int submit_recv(np_fd *fd, np_op *op, uint32_t *qty) {
     op->flags = 0;
     return SH(fd)->wsa_recv(CTX(fd), fd->sock, &op->buf, 1, qty, &op->flags, &op->ov);
@@ -106,11 +104,13 @@ static int op_result(np_fd *fd, np_op *op, uint32_t *n) {
         return NP_OK;
     }
     int err = (int)SH(fd)->get_last_error(CTX(fd));
-    if (err == (int)SHIM_ERROR_MORE_DATA || err == (int)SHIM_WSAEMSGSIZE) *n = qty;
+    /* More data than the buffer: give back the bytes received (Go #14074). */
+    if ((err == (int)SHIM_ERROR_MORE_DATA || err == (int)SHIM_WSAEMSGSIZE) && !NP_MUTANT_IS(DGRAM_MSGSIZE_ZERO_N))
+        *n = qty;
     return err;
 }
 
-static int exec_io(np_fd *fd, np_op *op, submit_fn submit, uint32_t *n) {
+int np__exec_io(np_fd *fd, np_op *op, np_submit_fn submit, uint32_t *n) {
     const shim *sh = SH(fd);
     void *ctx = CTX(fd);
     *n = 0;
@@ -133,7 +133,12 @@ static int exec_io(np_fd *fd, np_op *op, submit_fn submit, uint32_t *n) {
         }
     } else {
         uint32_t e = sh->get_last_error(ctx);
-        if (e != SHIM_ERROR_IO_PENDING) return (int)e; /* not started: no packet */
+        /* A synchronous warning (a datagram truncated, or too large to send)
+         * is no failure: its packet still comes unless skip-on-success is
+         * in effect (§6, sim/kernel/FACTS.md D2, D7), and leaving it queued
+         * would complete the next operation on this OVERLAPPED. */
+        bool warning = e == SHIM_WSAEMSGSIZE && !fd->skip_sync && !NP_MUTANT_IS(DGRAM_MSGSIZE_NO_WAIT);
+        if (e != SHIM_ERROR_IO_PENDING && !warning) return (int)e; /* not started: no packet */
     }
     err = np__pd_wait(fd->pd, op->mode);
     if (err == NP_OK) return op_result(fd, op, n);
@@ -155,9 +160,8 @@ static int exec_io(np_fd *fd, np_op *op, submit_fn submit, uint32_t *n) {
     return res; /* success despite the cancel: these bytes must not be lost */
 }
 
-int np__exec_io(np_fd *fd, np_op *op, np_submit_fn submit, uint32_t *n) { return exec_io(fd, op, submit, n); }
-
-static int rw(np_fd *fd, np_op *op, shim_mutex *mu, submit_fn submit, char *buf, uint32_t len, uint32_t *n) {
+int np__rw(np_fd *fd, np_op *op, shim_mutex *mu, np_submit_fn submit, char *buf, uint32_t len,
+           const shim_sockaddr_in *to, uint32_t *n) {
     *n = 0;
     if (!incref(fd)) return NP_ERR_CLOSING;
     SY(fd)->mutex_lock(SYCTX(fd), mu);
@@ -165,19 +169,20 @@ static int rw(np_fd *fd, np_op *op, shim_mutex *mu, submit_fn submit, char *buf,
      * held: set its buffer here, not before. */
     op->buf.buf = buf;
     op->buf.len = len;
+    if (to != NULL) op->sa = *to; /* a datagram's destination, likewise */
     int err = NP_ERR_CLOSING;
-    if ((SY(fd)->atomic_load32(SYCTX(fd), &fd->state) & FD_CLOSED) == 0) err = exec_io(fd, op, submit, n);
+    if ((SY(fd)->atomic_load32(SYCTX(fd), &fd->state) & FD_CLOSED) == 0) err = np__exec_io(fd, op, submit, n);
     SY(fd)->mutex_unlock(SYCTX(fd), mu);
     decref(fd);
     return err;
 }
 
 int np_fd_read(np_fd *fd, void *buf, uint32_t len, uint32_t *n) {
-    return rw(fd, &fd->rop, &fd->rmu, submit_recv, buf, len, n);
+    return np__rw(fd, &fd->rop, &fd->rmu, submit_recv, buf, len, NULL, n);
 }
 
 int np_fd_write(np_fd *fd, const void *buf, uint32_t len, uint32_t *n) {
-    return rw(fd, &fd->wop, &fd->wmu, submit_send, (char *)(uintptr_t)buf, len, n);
+    return np__rw(fd, &fd->wop, &fd->wmu, submit_send, (char *)(uintptr_t)buf, len, NULL, n);
 }
 
 void np_fd_set_deadline(np_fd *fd, int64_t d_ns, int mode) {

@@ -25,35 +25,26 @@
 static inline const shim *SH(const np_fd *fd) { return fd->p->sh; }
 static inline void *CTX(const np_fd *fd) { return fd->p->ctx; }
 
-static shim_sockaddr_in addr_in(uint32_t host_addr, uint16_t port) {
-    shim_sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.family = SHIM_AF_INET;
-    a.port_be = (uint16_t)((port >> 8) | (port << 8));
-    a.addr_be = (host_addr >> 24) | ((host_addr >> 8) & 0xFF00u) | ((host_addr << 8) & 0xFF0000u) | (host_addr << 24);
-    return a;
-}
-
 static int last_error(const np_poller *p) { return (int)p->sh->get_last_error(p->ctx); }
 
 np_fd *np_fd_listen(np_poller *p, int backlog, uint16_t *port, int *err) {
     const shim *sh = p->sh;
-    if (shim_check_stream(sh) != NULL) {
+    if (!shim_has_sockets(sh)) {
         *err = (int)SHIM_ERROR_CALL_NOT_IMPLEMENTED;
         return NULL;
     }
-    shim_handle s = sh->wsa_socket(p->ctx);
+    shim_sockaddr_in a;
+    shim_handle s = shim_loopback_socket(sh, SHIM_SOCK_STREAM, &a);
     if (s == SHIM_INVALID_HANDLE) {
         *err = last_error(p);
         return NULL;
     }
-    shim_sockaddr_in a = addr_in(SHIM_INADDR_LOOPBACK, 0);
-    if (sh->bind(p->ctx, s, &a) != 0 || sh->listen(p->ctx, s, backlog) != 0 || sh->getsockname(p->ctx, s, &a) != 0) {
+    if (sh->listen(p->ctx, s, backlog) != 0) {
         *err = last_error(p);
         sh->closesocket(p->ctx, s);
         return NULL;
     }
-    *port = (uint16_t)((a.port_be >> 8) | (a.port_be << 8));
+    *port = shim_ntohs(a.port);
     /* A listener's completions are its AcceptEx packets: the same pollDesc
      * and execIO as any socket; no skip-on-success (Go sets it on TCP
      * sockets alike, but a listener's synchronous accepts are rare and the
@@ -94,7 +85,7 @@ int np_fd_accept(np_fd *l, bool try_skip_sync, np_fd **out) {
     shim_handle s = SHIM_INVALID_HANDLE;
     int err = NP_ERR_CLOSING;
     while (!np__fd_closed(l)) {
-        s = sh->wsa_socket(p->ctx);
+        s = sh->wsa_socket(p->ctx, SHIM_AF_INET, SHIM_SOCK_STREAM, SHIM_IPPROTO_TCP);
         if (s == SHIM_INVALID_HANDLE) {
             err = last_error(p);
             break;
@@ -120,7 +111,7 @@ int np_fd_accept(np_fd *l, bool try_skip_sync, np_fd **out) {
 
 static int submit_connect(np_fd *fd, np_op *op, uint32_t *qty) {
     (void)qty;
-    return SH(fd)->connect_ex(CTX(fd), fd->sock, &op->sa, &op->ov) ? 0 : SHIM_SOCKET_ERROR;
+    return SH(fd)->connect_ex(CTX(fd), fd->sock, &op->sa, (int)sizeof op->sa, &op->ov) ? 0 : SHIM_SOCKET_ERROR;
 }
 
 /* Go's netFD.connect: the socket is not yet the caller's, so no lock is
@@ -128,14 +119,14 @@ static int submit_connect(np_fd *fd, np_op *op, uint32_t *qty) {
 static int connect_fd(np_fd *fd, uint16_t port, int64_t timeout_ns) {
     const shim *sh = SH(fd);
     if (timeout_ns != 0) np_fd_set_deadline(fd, timeout_ns, 'w');
-    shim_sockaddr_in any = addr_in(0, 0);
+    shim_sockaddr_in any = shim_addr_in(0, 0);
     int err = NP_OK;
-    if (sh->bind(CTX(fd), fd->sock, &any) != 0 ||
+    if (sh->bind(CTX(fd), fd->sock, &any, (int)sizeof any) != 0 ||
         sh->wsa_ioctl_get_extension(CTX(fd), fd->sock, SHIM_WSAID_CONNECTEX) != 0)
         err = last_error(fd->p);
     if (err == NP_OK) {
         if (!np__fd_incref(fd)) return NP_ERR_CLOSING;
-        fd->wop.sa = addr_in(SHIM_INADDR_LOOPBACK, port);
+        fd->wop.sa = shim_addr_in(SHIM_INADDR_LOOPBACK, port);
         uint32_t n = 0;
         err = np__exec_io(fd, &fd->wop, submit_connect, &n);
         np__fd_decref(fd);
@@ -151,8 +142,8 @@ static int connect_fd(np_fd *fd, uint16_t port, int64_t timeout_ns) {
 int np_fd_dial(np_poller *p, uint16_t port, int64_t timeout_ns, bool try_skip_sync, np_fd **out) {
     const shim *sh = p->sh;
     *out = NULL;
-    if (shim_check_stream(sh) != NULL) return (int)SHIM_ERROR_CALL_NOT_IMPLEMENTED;
-    shim_handle s = sh->wsa_socket(p->ctx);
+    if (!shim_has_sockets(sh)) return (int)SHIM_ERROR_CALL_NOT_IMPLEMENTED;
+    shim_handle s = sh->wsa_socket(p->ctx, SHIM_AF_INET, SHIM_SOCK_STREAM, SHIM_IPPROTO_TCP);
     if (s == SHIM_INVALID_HANDLE) return last_error(p);
     int err;
     np_fd *fd = np_fd_open(p, s, try_skip_sync, &err);

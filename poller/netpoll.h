@@ -162,12 +162,28 @@ int np_fd_close(np_fd *fd);
  * leaves this to the garbage collector): call np_fd_free once, after
  * np_fd_close returned, when no thread can call into `fd` any more. */
 void np_fd_free(np_fd *fd);
+/* ---- Datagram descriptors (fdio_dgram.c) ----
+ * Go's FD.ReadFrom / FD.WriteTo on a bound UDP socket (the shim's v3 calls),
+ * with the close and deadline protocol of np_fd_read / np_fd_write. */
+
+/* np_fd_open without skip-on-success (never safe for datagrams: FACTS.md
+ * D3). NULL with ERROR_CALL_NOT_IMPLEMENTED when the shim lacks v3. */
+np_fd *np_fd_open_dgram(np_poller *p, shim_handle sock, int *err);
+/* One datagram into `buf`. NP_OK with *n its length; a larger one is
+ * truncated: WSAEMSGSIZE with *n the bytes received (Go #14074). len 0
+ * receives nothing and returns NP_OK (as Go). `from` (optional) gets the
+ * sender's address when a datagram was taken. Timeout and close as a read. */
+int np_fd_read_from(np_fd *fd, void *buf, uint32_t len, uint32_t *n, shim_sockaddr_in *from);
+/* One datagram of `len` bytes to `to`. NP_OK with *n = len, or an error
+ * (WSAEMSGSIZE over 65,507 bytes). Taken is not delivered: UDP may lose it. */
+int np_fd_write_to(np_fd *fd, const void *buf, uint32_t len, const shim_sockaddr_in *to, uint32_t *n);
+
 /* The descriptor's pollDesc sequence (changes when its slot is reused). */
 uint32_t np_fd_seq(const np_fd *fd);
 
 /* ---- Stream sockets (fdio_conn.c): Go's listen, accept, dial, shutdown ----
- * They need the shim's stream group (SHIM_CAP_STREAM); without it they fail
- * with ERROR_CALL_NOT_IMPLEMENTED. */
+ * They need the shim's v3 socket calls; without them they fail with
+ * ERROR_CALL_NOT_IMPLEMENTED. */
 
 /* A listener on 127.0.0.1 at a free port (*port), opened for polled I/O. */
 np_fd *np_fd_listen(np_poller *p, int backlog, uint16_t *port, int *err);

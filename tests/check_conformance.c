@@ -1003,18 +1003,37 @@ START_TEST(test_facts12) {
 }
 END_TEST
 
-/* ==== The stream group: listen, AcceptEx, ConnectEx, shutdown (tests/facts_stream.h) ====
- * Each row on every seed, whatever the platform: no alternative the
- * simulator may take breaks one. */
+/* ==== Sockets: the rows of tests/facts_stream.h (S1-S12) and
+ * tests/facts_dgram.h (D1-D8) ====
+ * Each row on every seed: under platform any only allowed outcomes and every
+ * one the simulator must produce; under platform wine exactly what Wine 8
+ * showed (check_win32 runs the same bodies there). */
 
 #define FS_HARNESS(sh) sim_harness_of(sh)
 #define FS_WAIT_MS SHIM_INFINITE
 #include "tests/facts_stream.h"
+#define DG_HARNESS(sh) sim_harness_of(sh)
+#define DG_WAIT_MS SHIM_INFINITE
+#define DG_NONE_MS 100u
+#define DG_SETTLE_NS 1000000
+#include "tests/facts_dgram.h"
 
-START_TEST(test_facts_stream) {
-    for (size_t i = 0; i < sizeof fs_rows / sizeof fs_rows[0]; i++)
-        ck_assert_msg(cf_sweep(fs_rows[i].body, 0x1, CF_SEEDS) == 0x1, "%s", fs_rows[i].row);
+static void sweep_rows(const cf_row *rows, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const cf_row *r = &rows[i];
+        uint32_t any = cf_sweep(r->body, r->allowed, CF_SEEDS);
+        ck_assert_msg((any & r->sim_must) == r->sim_must, "%s (%s): outcomes 0x%x, must 0x%x", r->name, r->fact, any,
+                      r->sim_must);
+        uint32_t wine = cf_sweep_on(SIM_PLATFORM_WINE, r->body, r->allowed, CF_SEEDS / 4);
+        ck_assert_msg(wine == r->wine, "%s under platform wine: outcomes 0x%x, Wine 8 shows 0x%x", r->name, wine,
+                      r->wine);
+    }
 }
+
+START_TEST(test_facts_stream) { sweep_rows(fs_rows, sizeof fs_rows / sizeof fs_rows[0]); }
+END_TEST
+
+START_TEST(test_dgram_facts) { sweep_rows(dg_rows, sizeof dg_rows / sizeof dg_rows[0]); }
 END_TEST
 
 /* S10 on the simulator: a listener closed under a pending AcceptEx while a
@@ -1060,7 +1079,7 @@ static void body_close_connecting(const shim *sh, cf_out *o) {
     shim_handle l = fs_listener(sh, p, 4, &to, o), c = fs_client(sh, p, o);
     shim_overlapped cov;
     memset(&cov, 0, sizeof cov);
-    CF_EXPECT(o, !sh->connect_ex(sh->ctx, c, &to, &cov) && fs_err(sh) == SHIM_ERROR_IO_PENDING, "pending");
+    CF_EXPECT(o, !sh->connect_ex(sh->ctx, c, &to, (int)sizeof to, &cov) && fs_err(sh) == SHIM_ERROR_IO_PENDING, "pending");
     sh->closesocket(sh->ctx, c);
     uint32_t err;
     bool ok = fs_packet(sh, p, &cov, &err, o);
@@ -1187,6 +1206,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_facts_stream);
     tcase_add_test(tc, test_close_listener_race);
     tcase_add_test(tc, test_close_connecting);
+    tcase_add_test(tc, test_dgram_facts);
     tcase_add_test(tc, test_monitor_overlapped_lifetime);
     tcase_add_test(tc, test_monitor_leftovers);
     tcase_add_test(tc, test_deterministic);

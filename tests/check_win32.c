@@ -613,23 +613,49 @@ START_TEST(test_facts12)
 }
 END_TEST
 
-/* ---- The stream group: listen, AcceptEx, ConnectEx, shutdown (tests/facts_stream.h) ---- */
+/* ---- Sockets: the rows of tests/facts_stream.h (S1-S12) and
+ * tests/facts_dgram.h (D1-D8) ---- */
 
 #define FS_HARNESS(sh) ((void)(sh), HN)
 #define FS_WAIT_MS WAIT_MS
 #include "tests/facts_stream.h"
+#define DG_HARNESS(sh) ((void)(sh), HN)
+#define DG_WAIT_MS WAIT_MS
+#define DG_NONE_MS 200u
+#define DG_SETTLE_NS SETTLE_RESET_NS
+#include "tests/facts_dgram.h"
+
+/* Each row once: an allowed outcome, the one Wine 8 showed when the host
+ * is Wine; printed with its value. */
+static void run_rows(const cf_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const cf_row *r = &rows[i];
+        cf_out o;
+        memset(&o, 0, sizeof o);
+        r->body(W, &o);
+        ck_assert_msg(o.bad[0] == 0, "%s (FACTS.md %s): %s", r->name, r->fact, o.bad);
+        ck_assert_msg(o.outcome < 32 && ((r->allowed >> o.outcome) & 1), "%s: outcome %u not allowed", r->name,
+                      o.outcome);
+        char what[48], why[64];
+        snprintf(what, sizeof what, "outcome %u%s", o.outcome, ((r->wine >> o.outcome) & 1) ? " (as Wine 8)" : "");
+        snprintf(why, sizeof why, "FACTS.md %s, value %u", r->fact, o.value);
+        saw(r->name, what, why);
+        if (host_is_wine())
+            ck_assert_msg((r->wine >> o.outcome) & 1, "%s: outcome %u, Wine 8 showed 0x%x", r->name, o.outcome,
+                          r->wine);
+    }
+}
 
 START_TEST(test_facts_stream)
 {
-    for (size_t i = 0; i < sizeof fs_rows / sizeof fs_rows[0]; i++) {
-        cf_out o;
-        memset(&o, 0, sizeof o);
-        fs_rows[i].body(W, &o);
-        ck_assert_msg(o.bad[0] == 0, "FACTS.md %s: %s", fs_rows[i].row, o.bad);
-        char why[64];
-        snprintf(why, sizeof why, "FACTS.md %s, as the simulator", fs_rows[i].row);
-        saw(fs_rows[i].name, "holds", why);
-    }
+    run_rows(fs_rows, sizeof fs_rows / sizeof fs_rows[0]);
+}
+END_TEST
+
+START_TEST(test_dgram_facts)
+{
+    run_rows(dg_rows, sizeof dg_rows / sizeof dg_rows[0]);
 }
 END_TEST
 
@@ -987,6 +1013,7 @@ static Suite *win32_suite(void)
     tcase_add_test(tc, test_recv_window);
     tcase_add_test(tc, test_facts12);
     tcase_add_test(tc, test_facts_stream);
+    tcase_add_test(tc, test_dgram_facts);
     tcase_add_test(tc, test_waiter_wake_order);
     tcase_add_test(tc, test_port_close_under_waiter);
     tcase_add_test(tc, test_second_association_fails);

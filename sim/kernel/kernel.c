@@ -176,6 +176,7 @@ static void kernel_reset(sim_ctx *s) {
     kern_handles_reset(w);
     kern_port_reset(w);
     kern_sock_reset(w);
+    kern_names_reset(w);
     kern_listener_reset(w);
     kern_waitpkt_reset(w);
     w->nov = 0;
@@ -247,6 +248,7 @@ void kern_attach(sim_ctx *s) {
     s->kernel = &ops;
     kern_port_fill(&s->shim);
     kern_sock_fill(&s->shim, &s->harness);
+    kern_names_fill(&s->shim);
     kern_listener_fill(&s->shim);
     kern_listener_harness_fill(&s->harness);
     kern_waitpkt_fill(&s->shim, s->cfg.wait_packets != SIM_WAITPKT_ABSENT);

@@ -1,6 +1,6 @@
-/* listener.c - stream sockets made through the seam: socket, bind, listen,
- * AcceptEx, ConnectEx (loaded through WSAIoctl), setsockopt's context
- * updates and shutdown.
+/* listener.c - stream sockets made through the seam (sockname.c makes and
+ * binds them): listen, AcceptEx, ConnectEx (loaded through WSAIoctl),
+ * setsockopt's context updates and shutdown.
  *
  * A ConnectEx to a listening port is a pending operation that completes as
  * a kernel action: established when the listener is open and its backlog
@@ -16,24 +16,7 @@
 
 #include "kernel.h"
 
-static uint16_t be16(uint16_t v) { return (uint16_t)((v >> 8) | (v << 8)); }
-static uint32_t be32(uint32_t v) {
-    return (v >> 24) | ((v >> 8) & 0xFF00u) | ((v << 8) & 0xFF0000u) | (v << 24);
-}
-
-void kern_listener_reset(kern_state *w) {
-    w->next_port = KERN_EPHEMERAL_FIRST;
-    w->connectex_loaded = false;
-}
-
-/* The start of a stream call: a scheduling point, then the socket (touched)
- * or 10038. */
-static bool stream_sock(sim_ctx *s, shim_handle h, uint32_t *sid) {
-    sim__sched_point(s);
-    if (kern_handle_get(kern(s), h, KERN_H_SOCKET, sid)) return true;
-    kern_set_error(s, SHIM_WSAENOTSOCK);
-    return false;
-}
+void kern_listener_reset(kern_state *w) { w->connectex_loaded = false; }
 
 static int fail(sim_ctx *s, uint32_t err) {
     kern_set_error(s, err);
@@ -45,86 +28,24 @@ static bool failb(sim_ctx *s, uint32_t err) {
     return false;
 }
 
-/* The open listener bound to `port`, or UINT32_MAX. Reads every socket's
- * binding: the access log takes the handle table as what names them. */
+/* The open listener bound to `port`, or UINT32_MAX. */
 static uint32_t listener_on(sim_ctx *s, uint16_t port) {
-    kern_state *w = kern(s);
-    kern_touch(s, SIM_KOBJ_TABLE, 0, false);
-    for (uint32_t i = 0; i < w->nsocks; i++)
-        if (w->socks[i].open && w->socks[i].role == KERN_ROLE_LISTEN && w->socks[i].lport == port) return i;
-    return UINT32_MAX;
+    uint32_t id = kern_port_owner(s, port, false);
+    return id != UINT32_MAX && kern(s)->socks[id].role == KERN_ROLE_LISTEN ? id : UINT32_MAX;
 }
 
-static bool port_taken(sim_ctx *s, uint16_t port) {
-    kern_state *w = kern(s);
-    for (uint32_t i = 0; i < w->nsocks; i++)
-        if (w->socks[i].open && w->socks[i].lport == port) return true;
-    return false;
-}
-
-/* ---- socket, bind, listen, getsockname ---- */
-
-/* S1: WSASocket gives an unbound, unconnected overlapped socket. */
-static shim_handle wsa_socket(void *ctx) {
-    sim_ctx *s = ctx;
-    sim__sched_point(s);
-    uint32_t id = kern_sock_new(s, false);
-    kern(s)->socks[id].role = KERN_ROLE_FRESH;
-    sim__event(s, SIM_EV_SOCK_PAIR, kern(s)->socks[id].h, 0, 0, 0);
-    return kern(s)->socks[id].h;
-}
-
-/* S2: bind once; port 0 picks a free ephemeral port; a port in use fails
- * with WSAEADDRINUSE; a second bind with WSAEINVAL. IPv4 loopback or any. */
-static int bind_(void *ctx, shim_handle h, const shim_sockaddr_in *addr) {
-    sim_ctx *s = ctx;
-    uint32_t sid;
-    if (!stream_sock(s, h, &sid)) return SHIM_SOCKET_ERROR;
-    kern_state *w = kern(s);
-    kern_sock *so = &w->socks[sid];
-    if (addr == NULL) return fail(s, SHIM_WSAEFAULT);
-    uint32_t a = be32(addr->addr_be);
-    if (addr->family != SHIM_AF_INET || (a != 0 && a != SHIM_INADDR_LOOPBACK)) return fail(s, SHIM_WSAEINVAL);
-    if (so->lport != 0 || so->role != KERN_ROLE_FRESH) return fail(s, SHIM_WSAEINVAL);
-    kern_touch(s, SIM_KOBJ_TABLE, 0, true); /* the port namespace */
-    uint16_t port = be16(addr->port_be);
-    if (port == 0) {
-        do {
-            if (w->next_port > 0xFFFFu)
-                kern_limit(s, "port-limit", "limit: no ephemeral port left (ports from %u)", KERN_EPHEMERAL_FIRST);
-            port = (uint16_t)w->next_port++;
-        } while (port_taken(s, port));
-    } else if (port_taken(s, port)) {
-        return fail(s, SHIM_WSAEADDRINUSE);
-    }
-    so->lport = port;
-    return 0;
-}
+/* ---- listen (socket, bind, getsockname: sockname.c) ---- */
 
 /* S3: listen needs a bound socket (WSAEINVAL); the backlog is clamped. */
 static int listen_(void *ctx, shim_handle h, int backlog) {
     sim_ctx *s = ctx;
     uint32_t sid;
-    if (!stream_sock(s, h, &sid)) return SHIM_SOCKET_ERROR;
+    if (!kern_sock_call(s, h, &sid)) return SHIM_SOCKET_ERROR;
     kern_sock *so = &kern(s)->socks[sid];
     if (so->lport == 0 || (so->role != KERN_ROLE_FRESH && so->role != KERN_ROLE_LISTEN)) return fail(s, SHIM_WSAEINVAL);
     so->role = KERN_ROLE_LISTEN;
     so->backlog = backlog < 1 ? 1u : (uint32_t)backlog > KERN_MAX_BACKLOG ? KERN_MAX_BACKLOG : (uint32_t)backlog;
     kern(s)->dirty = true; /* pending connects to this port may go on */
-    return 0;
-}
-
-static int getsockname_(void *ctx, shim_handle h, shim_sockaddr_in *out) {
-    sim_ctx *s = ctx;
-    uint32_t sid;
-    if (!stream_sock(s, h, &sid)) return SHIM_SOCKET_ERROR;
-    kern_sock *so = &kern(s)->socks[sid];
-    if (out == NULL) return fail(s, SHIM_WSAEFAULT);
-    if (so->lport == 0) return fail(s, SHIM_WSAEINVAL); /* not bound */
-    memset(out, 0, sizeof *out);
-    out->family = SHIM_AF_INET;
-    out->port_be = be16(so->lport);
-    out->addr_be = be32(SHIM_INADDR_LOOPBACK);
     return 0;
 }
 
@@ -165,7 +86,7 @@ static bool accept_ex(void *ctx, shim_handle lh, shim_handle ah, void *buf, uint
                       uint32_t remote_len, uint32_t *bytes, shim_overlapped *ov) {
     sim_ctx *s = ctx;
     uint32_t lid, aid;
-    if (!stream_sock(s, lh, &lid)) return false;
+    if (!kern_sock_call(s, lh, &lid)) return false;
     kern_state *w = kern(s);
     if (!kern_handle_get(w, ah, KERN_H_SOCKET, &aid)) return failb(s, SHIM_WSAENOTSOCK);
     if (w->socks[lid].role != KERN_ROLE_LISTEN || w->socks[aid].role != KERN_ROLE_FRESH || w->socks[aid].lport != 0)
@@ -202,7 +123,7 @@ static bool accept_ex(void *ctx, shim_handle lh, shim_handle ah, void *buf, uint
 static int setsockopt_(void *ctx, shim_handle h, int level, int opt, const void *val, int len) {
     sim_ctx *s = ctx;
     uint32_t sid, lid;
-    if (!stream_sock(s, h, &sid)) return SHIM_SOCKET_ERROR;
+    if (!kern_sock_call(s, h, &sid)) return SHIM_SOCKET_ERROR;
     kern_sock *so = &kern(s)->socks[sid];
     if (level != SHIM_SOL_SOCKET || (opt != SHIM_SO_UPDATE_ACCEPT_CONTEXT && opt != SHIM_SO_UPDATE_CONNECT_CONTEXT))
         return fail(s, SHIM_WSAENOPROTOOPT);
@@ -221,7 +142,7 @@ static int setsockopt_(void *ctx, shim_handle h, int level, int opt, const void 
 static int ioctl_get_extension(void *ctx, shim_handle h, uint32_t which) {
     sim_ctx *s = ctx;
     uint32_t sid;
-    if (!stream_sock(s, h, &sid)) return SHIM_SOCKET_ERROR;
+    if (!kern_sock_call(s, h, &sid)) return SHIM_SOCKET_ERROR;
     if (which != SHIM_WSAID_CONNECTEX) return fail(s, SHIM_WSAEINVAL);
     kern(s)->connectex_loaded = true;
     return 0;
@@ -232,20 +153,20 @@ static int ioctl_get_extension(void *ctx, shim_handle h, uint32_t which) {
 /* S8: ConnectEx needs a bound, unconnected socket (WSAEINVAL; WSAEISCONN
  * when connected); it pends, and the kernel establishes or refuses it
  * later (kern_conn_fire). */
-static bool connect_ex(void *ctx, shim_handle h, const shim_sockaddr_in *to, shim_overlapped *ov) {
+static bool connect_ex(void *ctx, shim_handle h, const shim_sockaddr_in *to, int namelen, shim_overlapped *ov) {
     sim_ctx *s = ctx;
     uint32_t sid;
-    if (!stream_sock(s, h, &sid)) return false;
+    if (!kern_sock_call(s, h, &sid)) return false;
     kern_state *w = kern(s);
     kern_sock *so = &w->socks[sid];
     if (!w->connectex_loaded) return failb(s, SHIM_WSAEINVAL); /* called through a pointer never loaded */
     if (so->role == KERN_ROLE_PAIR) return failb(s, SHIM_WSAEISCONN);
     if (so->role != KERN_ROLE_FRESH || so->lport == 0) return failb(s, SHIM_WSAEINVAL);
-    if (to == NULL || ov == NULL) return failb(s, SHIM_WSAEFAULT);
-    if (to->family != SHIM_AF_INET || be32(to->addr_be) != SHIM_INADDR_LOOPBACK || to->port_be == 0)
+    if (to == NULL || ov == NULL || namelen < (int)sizeof *to) return failb(s, SHIM_WSAEFAULT);
+    if (to->family != SHIM_AF_INET || shim_ntohl(to->addr) != SHIM_INADDR_LOOPBACK || to->port == 0)
         kern_limit(s, "connect-address-limit", "limit: ConnectEx to an address other than loopback");
     uint32_t id = kern_op_begin(s, sid, ov, KERN_OPK_CONNECT, true);
-    w->ops[id].other = be16(to->port_be);
+    w->ops[id].other = shim_ntohs(to->port);
     so->role = KERN_ROLE_CONNECTING;
     so->pending++;
     w->dirty = true;
@@ -324,7 +245,7 @@ static bool sock_connect(void *ctx, const shim_sockaddr_in *to, shim_handle *out
     uint32_t cid = kern_sock_new(s, false);
     w->socks[cid].role = KERN_ROLE_FRESH;
     *out = w->socks[cid].h;
-    if (to == NULL || !establish(s, cid, be16(to->port_be))) {
+    if (to == NULL || !establish(s, cid, shim_ntohs(to->port))) {
         kern_set_error(s, SHIM_WSAECONNREFUSED);
         return false;
     }
@@ -340,7 +261,7 @@ void kern_listener_harness_fill(shim_harness *hn) { hn->sock_connect = sock_conn
 bool kern_conn_close(sim_ctx *s, uint32_t sid, uint32_t *status) {
     kern_state *w = kern(s);
     kern_sock *so = &w->socks[sid];
-    if (so->role == KERN_ROLE_PAIR) return false;
+    if (so->role == KERN_ROLE_PAIR || kern_is_dgram(so)) return false;
     *status = SHIM_STATUS_CANCELLED;
     if (so->role == KERN_ROLE_LISTEN) {
         for (uint32_t i = 0; i < so->nq; i++) {
@@ -373,7 +294,7 @@ bool kern_conn_close(sim_ctx *s, uint32_t sid, uint32_t *status) {
 static int shutdown_(void *ctx, shim_handle h, int how) {
     sim_ctx *s = ctx;
     uint32_t sid;
-    if (!stream_sock(s, h, &sid)) return SHIM_SOCKET_ERROR;
+    if (!kern_sock_call(s, h, &sid)) return SHIM_SOCKET_ERROR;
     kern_state *w = kern(s);
     kern_sock *so = &w->socks[sid];
     if (how < SHIM_SD_RECEIVE || how > SHIM_SD_BOTH) return fail(s, SHIM_WSAEINVAL);
@@ -395,11 +316,7 @@ static int shutdown_(void *ctx, shim_handle h, int how) {
 }
 
 void kern_listener_fill(shim *sh) {
-    sh->caps |= SHIM_CAP_STREAM;
-    sh->wsa_socket = wsa_socket;
-    sh->bind = bind_;
     sh->listen = listen_;
-    sh->getsockname = getsockname_;
     sh->accept_ex = accept_ex;
     sh->setsockopt = setsockopt_;
     sh->wsa_ioctl_get_extension = ioctl_get_extension;
