@@ -37,6 +37,7 @@ static const struct {
     [SIM_CHOICE_ZEROBUFS] = {'z', "zero-bufs"},
     [SIM_CHOICE_RESETRECV] = {'q', "reset-recv"},
     [SIM_CHOICE_SIGNALED] = {'v', "already-signaled"},
+    [SIM_CHOICE_ACCEPTRESET] = {'h', "accept-reset"},
 };
 
 char sim_choice_letter(sim_choice_kind k) { return (unsigned)k < SIM_CHOICE__COUNT ? kinds[k].letter : '?'; }
@@ -82,6 +83,7 @@ static const uint8_t seen[SIM_CHOICE__COUNT][4] = {
     [SIM_CHOICE_ZEROBUFS] = {W, N},              /* §12 W34: WSAEINVAL; pends (Wine 8, todo_wine) */
     [SIM_CHOICE_RESETRECV] = {W, N},             /* §12 W11/W12: 10054; 0 bytes at once (Wine 8) */
     [SIM_CHOICE_SIGNALED] = {W, X},              /* §8: queued at once; go-netpoll.md §1: none queued */
+    [SIM_CHOICE_ACCEPTRESET] = {W, N},           /* FACTS.md S6: reset (Go's comment); invalid connection (Wine 8) */
 };
 #undef W
 #undef N

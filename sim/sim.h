@@ -154,6 +154,9 @@ typedef enum sim_choice_kind {
     SIM_CHOICE_SIGNALED,   /* 'v': NtAssociateWaitCompletionPacket on an already-signaled target
                             * (alreadySignaled TRUE): 0 the packet is queued at once (§8, documented),
                             * 1 no packet is queued (go-netpoll.md §1; a what-if) */
+    SIM_CHOICE_ACCEPTRESET,/* 'h': an AcceptEx takes a connection its client reset before the accept:
+                            * 0 STATUS_CONNECTION_RESET (64 / 10054: Windows, per Go's accept loop),
+                            * 1 STATUS_CONNECTION_INVALID (59 / 10057: Wine 8, measured) (FACTS.md S6) */
     SIM_CHOICE__COUNT
 } sim_choice_kind;
 

@@ -163,12 +163,30 @@ static const shim *faulty(shim_fault *f, const shim *sh) {
     return w;
 }
 
+/* 'h': an AcceptEx takes a connection its client reset. */
+static void workout_accept(const shim *sh) {
+    shim_handle l = sh->wsa_socket(sh->ctx), a = sh->wsa_socket(sh->ctx), c;
+    shim_sockaddr_in to;
+    memset(&to, 0, sizeof to);
+    to.family = SHIM_AF_INET;
+    to.addr_be = 0x0100007Fu; /* 127.0.0.1 in network order */
+    if (sh->bind(sh->ctx, l, &to) != 0 || sh->listen(sh->ctx, l, 2) != 0 || sh->getsockname(sh->ctx, l, &to) != 0) return;
+    if (!HN->sock_connect(HN->ctx, &to, &c)) return;
+    harness_abort(HN, c);
+    char addrs[2 * SHIM_ACCEPT_ADDR_LEN];
+    shim_overlapped ov;
+    memset(&ov, 0, sizeof ov);
+    uint32_t n;
+    sh->accept_ex(sh->ctx, l, a, addrs, 0, SHIM_ACCEPT_ADDR_LEN, SHIM_ACCEPT_ADDR_LEN, &n, &ov);
+}
+
 static void workout(sim_ctx *s, const shim *sh, void *arg) {
     HN = sim_harness(s);
     sh = faulty(arg, sh);
     workout_port(s, sh);
     workout_sock(sh);
     workout_waitpkt(sh);
+    workout_accept(sh);
 }
 
 START_TEST(test_every_outcome) {
@@ -197,7 +215,7 @@ START_TEST(test_every_outcome) {
         {SIM_CHOICE_SYNC, 0x3},          {SIM_CHOICE_PARTIAL, 0xF},    {SIM_CHOICE_SKIP, 0x3},
         {SIM_CHOICE_WAITPKT_API, 0x3},   {SIM_CHOICE_SIGNAL, 0x3},     {SIM_CHOICE_WPCANCEL, 0x3},
         {SIM_CHOICE_FAULT, 0x7},         {SIM_CHOICE_JUMP, 0x3},       {SIM_CHOICE_ZEROBUFS, 0x3},
-        {SIM_CHOICE_RESETRECV, 0x3},     {SIM_CHOICE_SIGNALED, 0x3},
+        {SIM_CHOICE_RESETRECV, 0x3},     {SIM_CHOICE_SIGNALED, 0x3},   {SIM_CHOICE_ACCEPTRESET, 0x3},
     };
     ck_assert_uint_eq(sizeof want / sizeof want[0], SIM_CHOICE__COUNT);
     const sim_stats *st = sim_get_stats(sim);
