@@ -458,9 +458,13 @@ bool scn__step_known(const scn_tok *t) {
 static const char *step_names(char *buf, size_t n, bool results_only) {
     size_t len = 0;
     buf[0] = 0;
-    for (size_t i = 0; i < NSTEPS && len < n; i++)
-        if (!results_only || steps[i].result)
-            len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", steps[i].name);
+    for (size_t i = 0; i < NSTEPS && len < n; i++) {
+        if (results_only && !steps[i].result) continue;
+        bool listed = false; /* a name with two rows (shutdown of the peer, of the own end) once */
+        for (size_t j = 0; j < i; j++)
+            listed = listed || (strcmp(steps[j].name, steps[i].name) == 0 && (!results_only || steps[j].result));
+        if (!listed) len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", steps[i].name);
+    }
     return buf;
 }
 
