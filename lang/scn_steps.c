@@ -494,18 +494,17 @@ bool scn__step_known(const scn_tok *t) {
                                                                scn__tok_eq(t, "expect")));
 }
 
-static bool listed(size_t i, bool results_only) { return !results_only || steps[i].result; }
-
 /* "read, read_exact, ...": every step, or those that may assign a result;
  * a name with two forms (shutdown) once. */
 static const char *step_names(char *buf, size_t n, bool results_only) {
     size_t len = 0;
     buf[0] = 0;
     for (size_t i = 0; i < NSTEPS && len < n; i++) {
-        bool again = false;
-        for (size_t j = 0; j < i && !again; j++) again = listed(j, results_only) && strcmp(steps[j].name, steps[i].name) == 0;
-        if (listed(i, results_only) && !again)
-            len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", steps[i].name);
+        if (results_only && !steps[i].result) continue;
+        bool listed = false; /* a name with two rows (shutdown of the peer, of the own end) once */
+        for (size_t j = 0; j < i; j++)
+            listed = listed || (strcmp(steps[j].name, steps[i].name) == 0 && (!results_only || steps[j].result));
+        if (!listed) len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", steps[i].name);
     }
     return buf;
 }

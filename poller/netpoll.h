@@ -194,7 +194,7 @@ np_fd *np_fd_listen(np_poller *p, int backlog, uint16_t *port, int *err);
 int np_fd_accept(np_fd *listener, bool try_skip_sync, np_fd **out);
 /* Connects to 127.0.0.1:port (Go's netFD.connect over ConnectEx): NP_OK
  * with *out, NP_ERR_TIMEOUT when `timeout_ns` (> 0; 0: none) passed first,
- * or the error (1225: refused). A connect that completed despite its
+ * or the error (10061: refused, as WSAGetOverlappedResult maps it). A connect that completed despite its
  * deadline is a connection. */
 int np_fd_dial(np_poller *p, uint16_t port, int64_t timeout_ns, bool try_skip_sync, np_fd **out);
 /* The socket a descriptor polls (for traces: a dialed or accepted one's). */

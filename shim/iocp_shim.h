@@ -105,6 +105,7 @@ typedef uintptr_t shim_handle;
 #define SHIM_WSAENOTCONN 10057u
 #define SHIM_WSAECONNREFUSED 10061u
 #define SHIM_ERROR_CONNECTION_REFUSED 1225u
+#define SHIM_ERROR_UNEXP_NET_ERR 59u
 
 /* NTSTATUS values seen in OVERLAPPED.Internal and OVERLAPPED_ENTRY.Internal. */
 #define SHIM_STATUS_SUCCESS 0x00000000u
@@ -125,6 +126,7 @@ typedef uintptr_t shim_handle;
 #define SHIM_STATUS_NOT_FOUND 0xC0000225u
 #define SHIM_STATUS_CONNECTION_ABORTED 0xC0000241u /* Windows 10+ socket close (§12 W18): 1236, WSA 10053 */
 #define SHIM_STATUS_CONNECTION_REFUSED 0xC0000236u /* ConnectEx to no listener: 1225, WSA 10061 */
+#define SHIM_STATUS_CONNECTION_INVALID 0xC0000140u /* Wine 8: AcceptEx of a reset connection: 59, WSA 10057 */
 
 #define SHIM_INFINITE 0xFFFFFFFFu /* timeout in ms: wait forever */
 #define SHIM_SOCKET_ERROR (-1)

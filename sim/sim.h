@@ -159,6 +159,9 @@ typedef enum sim_choice_kind {
     SIM_CHOICE_MSGSKIP,    /* 'm': a datagram truncated at once on a socket with skip-on-success in
                             * effect: 0 no packet (Wine 8, measured), 1 a packet anyway (Windows as
                             * documented: the flag skips only a request that returns success) */
+    SIM_CHOICE_ACCEPTRESET,/* 'h': an AcceptEx takes a connection its client reset before the accept:
+                            * 0 STATUS_CONNECTION_RESET (64 / 10054: Windows, per Go's accept loop),
+                            * 1 STATUS_CONNECTION_INVALID (59 / 10057: Wine 8, measured) (FACTS.md S6) */
     SIM_CHOICE__COUNT
 } sim_choice_kind;
 

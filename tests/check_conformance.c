@@ -1011,6 +1011,7 @@ END_TEST
 
 #define FS_HARNESS(sh) sim_harness_of(sh)
 #define FS_WAIT_MS SHIM_INFINITE
+#define FS_SETTLE_NS 1000000
 #include "tests/facts_stream.h"
 #define DG_HARNESS(sh) sim_harness_of(sh)
 #define DG_WAIT_MS SHIM_INFINITE
@@ -1088,6 +1089,12 @@ static void body_close_connecting(const shim *sh, cf_out *o) {
     sh->closesocket(sh->ctx, l);
     sh->close_handle(sh->ctx, p);
 }
+
+/* S6 over the seeds: the reset (Windows) and the invalid connection (Wine
+ * 8) are both produced; an accept after the reset never succeeds here (the
+ * simulator delivers the reset at once). */
+START_TEST(test_accept_reset) { ck_assert_uint_eq(cf_sweep(fs_accept_reset, 0x7, CF_SEEDS), 0x3); }
+END_TEST
 
 START_TEST(test_close_connecting) { ck_assert_uint_eq(cf_sweep(body_close_connecting, 0x3, CF_SEEDS), 0x3); }
 END_TEST
@@ -1207,6 +1214,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_close_listener_race);
     tcase_add_test(tc, test_close_connecting);
     tcase_add_test(tc, test_dgram_facts);
+    tcase_add_test(tc, test_accept_reset);
     tcase_add_test(tc, test_monitor_overlapped_lifetime);
     tcase_add_test(tc, test_monitor_leftovers);
     tcase_add_test(tc, test_deterministic);

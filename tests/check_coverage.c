@@ -184,6 +184,21 @@ static const shim *faulty(shim_fault *f, const shim *sh) {
     return w;
 }
 
+/* 'h': an AcceptEx takes a connection its client reset. */
+static void workout_accept(const shim *sh) {
+    shim_sockaddr_in to;
+    shim_handle l = shim_loopback_socket(sh, SHIM_SOCK_STREAM, &to), c;
+    shim_handle a = sh->wsa_socket(sh->ctx, SHIM_AF_INET, SHIM_SOCK_STREAM, SHIM_IPPROTO_TCP);
+    if (l == SHIM_INVALID_HANDLE || sh->listen(sh->ctx, l, 2) != 0) return;
+    if (!HN->sock_connect(HN->ctx, &to, &c)) return;
+    harness_abort(HN, c);
+    char addrs[2 * SHIM_ACCEPT_ADDR_LEN];
+    shim_overlapped ov;
+    memset(&ov, 0, sizeof ov);
+    uint32_t n;
+    sh->accept_ex(sh->ctx, l, a, addrs, 0, SHIM_ACCEPT_ADDR_LEN, SHIM_ACCEPT_ADDR_LEN, &n, &ov);
+}
+
 static void workout(sim_ctx *s, const shim *sh, void *arg) {
     HN = sim_harness(s);
     sh = faulty(arg, sh);
@@ -191,6 +206,7 @@ static void workout(sim_ctx *s, const shim *sh, void *arg) {
     workout_sock(sh);
     workout_dgram(sh);
     workout_waitpkt(sh);
+    workout_accept(sh);
 }
 
 START_TEST(test_every_outcome) {
@@ -220,7 +236,7 @@ START_TEST(test_every_outcome) {
         {SIM_CHOICE_WAITPKT_API, 0x3},   {SIM_CHOICE_SIGNAL, 0x3},     {SIM_CHOICE_WPCANCEL, 0x3},
         {SIM_CHOICE_FAULT, 0x7},         {SIM_CHOICE_JUMP, 0x3},       {SIM_CHOICE_ZEROBUFS, 0x3},
         {SIM_CHOICE_RESETRECV, 0x3},     {SIM_CHOICE_SIGNALED, 0x3},   {SIM_CHOICE_LOSS, 0x3},
-        {SIM_CHOICE_MSGSKIP, 0x3},
+        {SIM_CHOICE_MSGSKIP, 0x3},       {SIM_CHOICE_ACCEPTRESET, 0x3},
     };
     ck_assert_uint_eq(sizeof want / sizeof want[0], SIM_CHOICE__COUNT);
     const sim_stats *st = sim_get_stats(sim);

@@ -618,6 +618,7 @@ END_TEST
 
 #define FS_HARNESS(sh) ((void)(sh), HN)
 #define FS_WAIT_MS WAIT_MS
+#define FS_SETTLE_NS SETTLE_RESET_NS
 #include "tests/facts_stream.h"
 #define DG_HARNESS(sh) ((void)(sh), HN)
 #define DG_WAIT_MS WAIT_MS
@@ -656,6 +657,19 @@ END_TEST
 START_TEST(test_dgram_facts)
 {
     run_rows(dg_rows, sizeof dg_rows / sizeof dg_rows[0]);
+}
+END_TEST
+
+START_TEST(test_accept_reset)
+{
+    cf_out o;
+    memset(&o, 0, sizeof o);
+    fs_accept_reset(W, &o);
+    ck_assert_msg(o.bad[0] == 0, "FACTS.md S6: %s", o.bad);
+    static const char *const names[] = {"reset-64-10054", "invalid-59-10057", "accepted"};
+    char why[96];
+    snprintf(why, sizeof why, "FACTS.md S6, Internal %#x", o.value);
+    saw("accept-reset", names[o.outcome], why);
 }
 END_TEST
 
@@ -1014,6 +1028,7 @@ static Suite *win32_suite(void)
     tcase_add_test(tc, test_facts12);
     tcase_add_test(tc, test_facts_stream);
     tcase_add_test(tc, test_dgram_facts);
+    tcase_add_test(tc, test_accept_reset);
     tcase_add_test(tc, test_waiter_wake_order);
     tcase_add_test(tc, test_port_close_under_waiter);
     tcase_add_test(tc, test_second_association_fails);

@@ -5,8 +5,9 @@
  * (or on Windows). Each body's outcome is 0 where the row holds; the rows
  * are sim/kernel/FACTS.md S1..S12.
  *
- * The includer defines FS_HARNESS(sh) (the harness beside `sh`) and
- * FS_WAIT_MS (a wait for a packet that must come) before including it.
+ * The includer defines FS_HARNESS(sh) (the harness beside `sh`), FS_WAIT_MS
+ * (a wait for a packet that must come) and FS_SETTLE_NS (long enough for
+ * loopback to deliver) before including it.
  */
 #ifndef IOCPCHECK_TESTS_FACTS_STREAM_H
 #define IOCPCHECK_TESTS_FACTS_STREAM_H
@@ -226,6 +227,44 @@ static void fs_shutdown_send(const shim *sh, cf_out *o) {
     CF_EXPECT(o, !sh->get_queued_completion_status_ex(sh->ctx, p, &e, 1, &m, 0, false), "no packet");
     sh->closesocket(sh->ctx, s[0]);
     sh->closesocket(sh->ctx, s[1]);
+    sh->close_handle(sh->ctx, p);
+}
+
+/* S6: a client connects and resets; then an AcceptEx takes the connection.
+ * It fails with the reset (outcome 0: 64 through GQCS, 10054 through
+ * WSAGetOverlappedResult or at once; Windows, per Go's accept loop) or
+ * with an invalid connection (outcome 1: 59 ERROR_UNEXP_NET_ERR through GQCS, Internal 0xC0000140, 10057;
+ * Wine 8, measured), or it accepts and the socket reads the reset later
+ * (outcome 2: the reset had not reached the listener). */
+static void fs_accept_reset(const shim *sh, cf_out *o) {
+    shim_handle p = sh->create_io_completion_port(sh->ctx, SHIM_INVALID_HANDLE, SHIM_NULL_HANDLE, 0, 4);
+    shim_sockaddr_in to;
+    shim_handle l = fs_listener(sh, p, 4, &to, o), a = fs_socket(sh), c = SHIM_INVALID_HANDLE;
+    const shim_harness *hn = FS_HARNESS(sh);
+    CF_EXPECT(o, hn->sock_connect(hn->ctx, &to, &c), "connect: %u", fs_err(sh));
+    harness_abort(hn, c);
+    harness_sleep(hn, FS_SETTLE_NS);
+    char addrs[2 * SHIM_ACCEPT_ADDR_LEN];
+    shim_overlapped aov;
+    memset(&aov, 0, sizeof aov);
+    uint32_t n = 0, err = 0, werr = 0;
+    bool ok = sh->accept_ex(sh->ctx, l, a, addrs, 0, SHIM_ACCEPT_ADDR_LEN, SHIM_ACCEPT_ADDR_LEN, &n, &aov);
+    if (!ok && fs_err(sh) != SHIM_ERROR_IO_PENDING) {
+        werr = fs_err(sh); /* failed at once: no packet (§6) */
+        err = werr == SHIM_WSAECONNRESET ? SHIM_ERROR_NETNAME_DELETED : werr == SHIM_WSAENOTCONN ? SHIM_ERROR_UNEXP_NET_ERR : 0;
+    } else {
+        ok = fs_packet(sh, p, &aov, &err, o);
+        uint32_t b = 0, fl = 0;
+        if (!sh->wsa_get_overlapped_result(sh->ctx, l, &aov, &b, false, &fl)) werr = fs_err(sh);
+    }
+    o->value = (uint32_t)aov.internal;
+    if (!ok && err == SHIM_ERROR_NETNAME_DELETED && werr == SHIM_WSAECONNRESET) o->outcome = 0;
+    else if (!ok && err == SHIM_ERROR_UNEXP_NET_ERR && werr == SHIM_WSAENOTCONN) o->outcome = 1;
+    else if (ok) o->outcome = 2;
+    else CF_EXPECT(o, false, "a reset (64/10054) or an invalid connection (59/10057): GQCS %u, WSA %u, Internal %#x",
+                   err, werr, (unsigned)aov.internal);
+    sh->closesocket(sh->ctx, a);
+    sh->closesocket(sh->ctx, l);
     sh->close_handle(sh->ctx, p);
 }
 

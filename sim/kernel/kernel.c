@@ -70,6 +70,7 @@ uint32_t kern_nt_to_win32(uint32_t st) {
     case SHIM_STATUS_NOT_FOUND: return SHIM_ERROR_NOT_FOUND;
     case SHIM_STATUS_CONNECTION_ABORTED: return SHIM_ERROR_CONNECTION_ABORTED; /* §12 W18: 1236 */
     case SHIM_STATUS_CONNECTION_REFUSED: return SHIM_ERROR_CONNECTION_REFUSED; /* FACTS.md S8 */
+    case SHIM_STATUS_CONNECTION_INVALID: return SHIM_ERROR_UNEXP_NET_ERR; /* FACTS.md S6 */
     default: return 317; /* ERROR_MR_MID_NOT_FOUND: no mapping */
     }
 }
@@ -84,6 +85,7 @@ uint32_t kern_nt_to_wsa(uint32_t st) {
     case SHIM_STATUS_INVALID_HANDLE: return SHIM_WSAENOTSOCK;   /* §12 W28, not 6 */
     case SHIM_STATUS_BUFFER_OVERFLOW: return SHIM_WSAEMSGSIZE;
     case SHIM_STATUS_CONNECTION_REFUSED: return SHIM_WSAECONNREFUSED; /* FACTS.md S8 */
+    case SHIM_STATUS_CONNECTION_INVALID: return SHIM_WSAENOTCONN;     /* FACTS.md S6, measured on Wine 8 */
     default: return kern_nt_to_win32(st); /* 995 for STATUS_CANCELLED (§6) */
     }
 }
