@@ -198,7 +198,9 @@ static bool p_read(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used
     *used = 2;
     if (st->op != SCN_READ_ALL || t[2].kind != SCN_T_END) {
         int64_t v;
-        if (!scn__int(P, &t[2], 1, SCN_MAX_LEN, st->op == SCN_READ_EXACT ? "the byte count" : "the length", &v)) return false;
+        /* recvfrom 0: Go's ReadFrom of an empty buffer, which must take no datagram */
+        int64_t least = st->op == SCN_RECVFROM ? 0 : 1;
+        if (!scn__int(P, &t[2], least, SCN_MAX_LEN, st->op == SCN_READ_EXACT ? "the byte count" : "the length", &v)) return false;
         st->arg = v;
         *used = 3;
     }
