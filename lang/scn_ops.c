@@ -242,9 +242,11 @@ static uint8_t recvfrom_step(scn_exec_st *x, scn_xthread *t, const scn_step *st,
     } else {
         out = outcome(rc, n, false, val);
     }
-    uint64_t which = out == MOUT_OK || out == MOUT_TRUNC ? match_dgram(f, t->buf, n, out == MOUT_TRUNC) : 0;
+    /* A 0-byte recvfrom receives nothing (Go): no datagram to name. */
+    bool took = len > 0 && (out == MOUT_OK || out == MOUT_TRUNC);
+    uint64_t which = took ? match_dgram(f, t->buf, n, out == MOUT_TRUNC) : 0;
     end(x, st, out, *val, which);
-    if ((out == MOUT_OK || out == MOUT_TRUNC) && from.port != f->addr[1].port)
+    if (took && from.port != f->addr[1].port)
         scn__fail(x, "datagram", "%s:%u: recvfrom of '%s' returned a datagram from port %u, not its peer's %u", x->s->path,
                   st->line, x->s->sockets[k].name, shim_ntohs(from.port), shim_ntohs(f->addr[1].port));
     return out;

@@ -239,8 +239,10 @@ static bool p_read(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used
     *used = 2;
     if (st->op != SCN_READ_ALL || t[2].kind != SCN_T_END) {
         int64_t v;
-        /* `read S 0`: a zero-length read (it waits for data, takes none). */
-        if (!scn__int(P, &t[2], st->op == SCN_READ ? 0 : 1, SCN_MAX_LEN, st->op == SCN_READ_EXACT ? "the byte count" : "the length", &v)) return false;
+        /* `read S 0`: a zero-length read (it waits for data, takes none);
+         * `recvfrom S 0`: Go's ReadFrom of an empty buffer, which takes no datagram. */
+        int64_t least = st->op == SCN_READ || st->op == SCN_RECVFROM ? 0 : 1;
+        if (!scn__int(P, &t[2], least, SCN_MAX_LEN, st->op == SCN_READ_EXACT ? "the byte count" : "the length", &v)) return false;
         st->arg = v;
         *used = 3;
     }

@@ -25,19 +25,31 @@
  *  (c) the datagrams a fd's recvfroms return are numbered in increasing
  *      order: none twice (loopback keeps a sender's order; a skipped number
  *      is a lost datagram, which UDP allows).
+ *  (d) a recvfrom of 0 bytes returns ok(0) and names no datagram: it
+ *      receives nothing (Go's ReadFrom returns at once; a zero-length
+ *      WSARecvFrom would take the head datagram and truncate it to nothing).
  * Vacuous: for outcomes other than ok and truncated (timeout, closed, error:
  * no datagram was returned; losing one to a timeout is bytes-conserved (d)'s).
  */
 void mp_datagram(mw *w, const model_event *e) {
     if (e == NULL || e->kind != MEV_OP_END || e->a[1] != MOP_RECVFROM) return;
     const uint64_t *a = e->a;
-    if (a[2] != MOUT_OK && a[2] != MOUT_TRUNC) return;
     uint32_t i = mw_op_of_slot(w, a[0]);
     if (i == 0) return;
     mw_op *op = mw_op_at(w, i);
     if (op->ended || op->fd == MW_NO_FD) return;
-    mw_fd *f = mw_fd_get(w, op->fd);
     uint64_t num = a[4] & 0xFFFFFFFFu, len = a[4] >> 32, n = a[3], buf = (uint64_t)op->arg;
+    if (buf == 0) { /* (d) a 0-byte recvfrom receives nothing: ok(0), no datagram taken */
+        if (a[2] != MOUT_OK || n != 0 || num != 0)
+            mw_fail(w, MP_DATAGRAM, MW_SEQS(op->begin_seq, e->seq),
+                    "#%llu (recvfrom on fd%llu, a 0-byte buffer) returned %s(%llu) at [%llu]: an empty read takes no "
+                    "datagram (Go's ReadFrom returns 0 at once)",
+                    (unsigned long long)op->slot, (unsigned long long)op->fd, model_outcome_name(a[2]),
+                    (unsigned long long)n, (unsigned long long)e->seq);
+        return;
+    }
+    if (a[2] != MOUT_OK && a[2] != MOUT_TRUNC) return;
+    mw_fd *f = mw_fd_get(w, op->fd);
     unsigned long long slot = (unsigned long long)op->slot, fd = (unsigned long long)op->fd;
     if (num == 0 || num > f->dgrams) {
         mw_fail(w, MP_DATAGRAM, MW_SEQS(op->begin_seq, e->seq),

@@ -77,6 +77,16 @@ static void env_pair(env *e, shim_handle s[2]) {
     if (!harness_socket_pair(sim_harness_of(e->sh), s)) sim_fail(e->sim, "setup", "socket_pair failed");
 }
 
+/* A listener on 127.0.0.1 (backlog 4), its port in *port; closed by the test. */
+static np_fd *env_listen(env *e, uint16_t *port) {
+    int err = 0;
+    np_fd *l = np_fd_listen(e->p, 4, port, &err);
+    if (l == NULL) sim_fail(e->sim, "setup", "np_fd_listen failed: %d", err);
+    if (e->nfds == ENV_MAX_FDS) sim_fail(e->sim, "setup", "more than %u descriptors", ENV_MAX_FDS);
+    e->fds[e->nfds++] = l;
+    return l;
+}
+
 static np_fd *env_open(env *e, shim_handle s, bool skip) {
     int err;
     np_fd *fd = np_fd_open(e->p, s, skip, &err);
@@ -752,11 +762,8 @@ static void accept_reset_main(sim_ctx *sim, const shim *sh, void *arg) {
     (void)arg;
     env e;
     env_init(&e, sim, sh, true);
-    int err = 0;
     uint16_t port = 0;
-    np_fd *l = np_fd_listen(e.p, 4, &port, &err);
-    if (l == NULL) sim_fail(sim, "setup", "np_fd_listen failed: %d", err);
-    e.fds[e.nfds++] = l;
+    np_fd *l = env_listen(&e, &port);
     shim_sockaddr_in to = shim_addr_in(SHIM_INADDR_LOOPBACK, port);
     shim_handle c1, c2;
     const shim_harness *hn = sim_harness_of(sh);
@@ -785,11 +792,8 @@ static void dial_deadline_main(sim_ctx *sim, const shim *sh, void *arg) {
     (void)arg;
     env e;
     env_init(&e, sim, sh, true);
-    int err = 0;
     uint16_t port = 0;
-    np_fd *l = np_fd_listen(e.p, 4, &port, &err);
-    if (l == NULL) sim_fail(sim, "setup", "np_fd_listen failed: %d", err);
-    e.fds[e.nfds++] = l;
+    np_fd *l = env_listen(&e, &port);
     np_fd *c = NULL;
     int r = np_fd_dial(e.p, port, 10 * MS, false, &c);
     if (r == NP_ERR_TIMEOUT) { /* the deadline won the race: nothing more to see */
@@ -829,11 +833,8 @@ static void close_frees_port_main(sim_ctx *sim, const shim *sh, void *arg) {
     (void)arg;
     env e;
     env_init(&e, sim, sh, true);
-    int err = 0;
     uint16_t port = 0;
-    np_fd *l = np_fd_listen(e.p, 4, &port, &err);
-    if (l == NULL) sim_fail(sim, "setup", "np_fd_listen failed: %d", err);
-    e.fds[e.nfds++] = l;
+    np_fd *l = env_listen(&e, &port);
     accept_arg a = {.l = l};
     shim_thread t;
     harness_spawn(sim_harness_of(sh), &t, acceptor, &a, "acceptor");
