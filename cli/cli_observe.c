@@ -40,6 +40,7 @@ static void token(const model_event *e, char *buf, size_t n) {
     case MOUT_TIMEOUT: snprintf(buf, n, "timeout"); return;
     case MOUT_CLOSED: snprintf(buf, n, "closed"); return;
     case MOUT_ERROR: snprintf(buf, n, "error(%" PRId64 ")", (int64_t)v); return;
+    case MOUT_TRUNC: snprintf(buf, n, "truncated"); return; /* bytes dropped like ok's */
     default: snprintf(buf, n, "?"); return;
     }
 }

@@ -14,7 +14,7 @@ endif()
 # ---- The real backend: shim/shim_win32.c, the only file with <windows.h> ----
 add_library(iocpcheck_win32 STATIC shim/shim_win32.c)
 target_include_directories(iocpcheck_win32 PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
-target_link_libraries(iocpcheck_win32 PUBLIC ws2_32)
+target_link_libraries(iocpcheck_win32 PUBLIC ws2_32 mswsock) # mswsock: AcceptEx, as Go links it
 if(MINGW)
   target_compile_definitions(iocpcheck_win32 PUBLIC __USE_MINGW_ANSI_STDIO=1)
 endif()

@@ -47,6 +47,13 @@ typedef enum scn_opcode {
     SCN_RUN_POLLER,
     SCN_PEER_RECV, /* recv SOCK.peer LEN: the peer reads, waiting for a byte */
     SCN_DRAIN,     /* drain SOCK.peer: the peer reads what is buffered now */
+    /* Stream sockets (scn_socket.kind): listeners, accepted and dialed sockets. */
+    SCN_ACCEPT,       /* accept A: np_fd_accept from A's listener into A */
+    SCN_DIAL,         /* dial C [DUR]: np_fd_dial to C's listener; arg: the timeout (0 none) */
+    SCN_CONNECT,      /* connect L.peer: the harness's client connects to listener L */
+    SCN_SHUTDOWN_OWN, /* shutdown S read|write|both: np_fd_shutdown of the poller's end; mode 'r', 'w', 'r'+'w' */
+    SCN_RECVFROM,  /* recvfrom SOCK LEN: one datagram (a `dgram` socket) */
+    SCN_SENDTO,    /* sendto SOCK "data"|LEN: one datagram to the peer (`sendto SOCK.peer` is the peer's send) */
     /* The expectations (scn_steps.c parses them apart: they are no steps). */
     SCN_EXPECT_IN,  /* expect R in {...} */
     SCN_EXPECT_AT,  /* expect R at <=|>= DUR */
@@ -97,10 +104,19 @@ typedef struct scn_step_def {
 /* The row of a step's opcode; NULL for the expectations. */
 const scn_step_def *scn__step_def(uint8_t op);
 
+/* What a scenario socket is (`socket NAME ...` options). */
+enum { SCN_SOCK_PAIR = 0, SCN_SOCK_LISTEN, SCN_SOCK_DIAL, SCN_SOCK_ACCEPT, SCN_SOCK_DGRAM };
+
 typedef struct scn_socket {
     char *name;
+    uint8_t kind;     /* SCN_SOCK_*: a connected pair (default), a listener, a socket dialed to / accepted from one,
+                       * or a datagram (UDP) socket and a UDP peer, both bound to 127.0.0.1 */
+    int32_t listener; /* SCN_SOCK_DIAL, _ACCEPT: the listener's index */
+    uint32_t backlog; /* SCN_SOCK_LISTEN */
+    bool shared;      /* several threads may read it and several write it; stream offsets are not checked */
     bool skip_sync; /* ask for skip-on-success (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) */
     bool deferred;  /* np_fd_open at its `open` step, not before the threads start */
+    uint32_t dgrams;  /* SCN_SOCK_DGRAM: datagrams the peer sends in total (upper bound) */
     int32_t reader, writer, sender; /* the one thread that reads / writes / drives the peer, or -1 */
     int32_t peer_reader;            /* the one thread that reads on the peer side, or -1 */
     int32_t opener;                 /* deferred: the thread that opens it */

@@ -65,6 +65,12 @@ static bool alloc_state(scn_exec_st *x) {
         x->fds[k].stream = zalloc(x, s->sockets[k].stream);
         if (x->fds[k].stream == NULL) return false;
     }
+    for (uint32_t k = 0; k < s->nsockets; k++) {
+        if (s->sockets[k].kind != SCN_SOCK_DGRAM || s->sockets[k].dgrams == 0) continue;
+        x->fds[k].dg_off = zalloc(x, s->sockets[k].dgrams * sizeof(uint32_t));
+        x->fds[k].dg_len = zalloc(x, s->sockets[k].dgrams * sizeof(uint32_t));
+        if (x->fds[k].dg_off == NULL || x->fds[k].dg_len == NULL) return false;
+    }
     for (uint32_t i = 0; i < s->nthreads; i++) {
         x->th[i].x = x;
         x->th[i].idx = i;
@@ -119,6 +125,32 @@ static bool setup(scn_exec_st *x) {
     }
     if (s->timed) x->t0 = x->sh->sync->now_ns(x->sh->sync->ctx);
     for (uint32_t k = 0; k < s->nsockets; k++) {
+        if (s->sockets[k].kind == SCN_SOCK_DGRAM) {
+            /* Both ends made and bound as Go's net package would (the seam's
+             * socket calls): the poller's and the peer's. */
+            scn_xfd *f = &x->fds[k];
+            for (int e = 0; e < 2; e++) {
+                f->h[e] = shim_loopback_socket(x->sh, SHIM_SOCK_DGRAM, &f->addr[e]);
+                if (f->h[e] == SHIM_INVALID_HANDLE) {
+                    scn__fail(x, "setup", "a UDP socket for '%s' failed: error %u", s->sockets[k].name,
+                              x->sh->get_last_error(x->ctx));
+                    return false;
+                }
+            }
+            continue;
+        }
+        if (s->sockets[k].kind != SCN_SOCK_PAIR) {
+            /* A listener's socket is the poller's; dialed and accepted ones
+             * come from their steps; their byte streams are not numbered. */
+            x->fds[k].h[0] = x->fds[k].h[1] = SHIM_INVALID_HANDLE;
+            atomic_store(&x->fds[k].lossy, 1);
+            atomic_store(&x->fds[k].write_lossy, 1);
+            continue;
+        }
+        if (s->sockets[k].shared) { /* several readers or writers: offsets are not the bookkeeping's */
+            atomic_store(&x->fds[k].lossy, 1);
+            atomic_store(&x->fds[k].write_lossy, 1);
+        }
         if (!harness_socket_pair(x->hn, x->fds[k].h)) {
             x->fds[k].h[0] = x->fds[k].h[1] = SHIM_INVALID_HANDLE;
             scn__fail(x, "setup", "socket_pair for '%s' failed: error %u", s->sockets[k].name,
@@ -127,6 +159,11 @@ static bool setup(scn_exec_st *x) {
         }
     }
     for (uint32_t k = 0; k < s->nsockets; k++) {
+        if (s->sockets[k].kind == SCN_SOCK_LISTEN) {
+            scn__open_listener(x, k);
+            if (x->fds[k].fd == NULL) return false;
+            continue;
+        }
         if (s->sockets[k].deferred) continue;
         /* failed for want of memory (knob faults_alloc): nothing runs; the teardown checks for leaks */
         if (scn__open_fd(x, k, false) != NP_OK) return false;
@@ -175,6 +212,10 @@ void scn_exec_ex(const scn_scenario *s, const shim *sh, const shim_harness *hn, 
     /* Both halves of the seam are checked before anything runs. */
     const char *why = np_check_shim(sh);
     if (why == NULL) why = shim_harness_check(hn, SHIM_HARNESS_VERSION_1);
+    for (uint32_t k = 0; why == NULL && k < s->nsockets; k++)
+        if (s->sockets[k].kind != SCN_SOCK_PAIR && (!shim_has_sockets(sh) || hn->version < SHIM_HARNESS_VERSION_2))
+            why = "the scenario has a listen, dial, accept or dgram socket and the backend has no socket calls (seam v3, "
+                  "harness v2)";
     if (why != NULL) {
         hooks->fail(hooks->arg, "setup", why);
         return;

@@ -31,6 +31,13 @@ typedef struct scn_xfd {
     /* np_fd_open failed for want of memory as the scenario allows (scn__open_fd):
      * the socket is never the poller's, and a thread that comes to use it stops */
     _Atomic uint32_t open_failed;
+    uint16_t port;        /* a listener's port */
+    /* dgram sockets: both ends' addresses, and each datagram the peer sent
+     * (its offset in `stream` and length), published by `ndg` */
+    shim_sockaddr_in addr[2];
+    uint32_t *dg_off, *dg_len;
+    _Atomic uint32_t ndg;
+    uint32_t dg_next; /* the first datagram a recvfrom may return (the reader thread's) */
 } scn_xfd;
 
 typedef struct scn_xres {
@@ -89,6 +96,7 @@ struct scn_exec_st {
 /* scn_ops.c */
 void scn__run_step(scn_exec_st *x, scn_xthread *t, const scn_step *st);
 int scn__open_fd(scn_exec_st *x, uint32_t k, bool result_named);
+void scn__open_listener(scn_exec_st *x, uint32_t k);
 
 /* scn_expect.c */
 void scn__check(scn_exec_st *x, const scn_step *st);

@@ -59,7 +59,7 @@ static void check_in(scn_exec_st *x, const scn_step *st) {
         if (used < sizeof set) used += (size_t)fmt_outcome(set + used, sizeof set - used, it->outcome, it->has_value, it->value);
     }
     char got[40];
-    bool valued = r->outcome == MOUT_OK || r->outcome == MOUT_ERROR;
+    bool valued = r->outcome == MOUT_OK || r->outcome == MOUT_ERROR || r->outcome == MOUT_TRUNC;
     fmt_outcome(got, sizeof got, r->outcome, valued, r->value);
     scn__fail(x, "expect", "%s:%u: expect %s in {%s}: got %s", s->path, st->line, s->results[st->result].name, set, got);
 }

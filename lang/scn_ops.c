@@ -65,7 +65,7 @@ int scn__open_fd(scn_exec_st *x, uint32_t k, bool result_named) {
     scn_xfd *f = &x->fds[k];
     int err = 0;
     uint32_t faults0 = atomic_load(&x->alloc_faults);
-    f->fd = np_fd_open(x->p, f->h[0], so->skip_sync, &err);
+    f->fd = so->kind == SCN_SOCK_DGRAM ? np_fd_open_dgram(x->p, f->h[0], &err) : np_fd_open(x->p, f->h[0], so->skip_sync, &err);
     if (f->fd == NULL) {
         bool injected = atomic_load(&x->alloc_faults) != faults0;
         if (err == NP_ERR_NO_MEMORY && (injected || result_named)) {
@@ -76,8 +76,77 @@ int scn__open_fd(scn_exec_st *x, uint32_t k, bool result_named) {
                   injected ? " after an allocation failed (the contract: NULL with NP_ERR_NO_MEMORY)" : "");
         return err != NP_OK ? err : NP_ERR_NO_MEMORY;
     }
-    model_emit(x->tr, MEV_FD_OPEN, k, model_handle(x->tr, f->h[0]), np_fd_seq(f->fd), so->skip_sync, 0);
+    model_emit(x->tr, MEV_FD_OPEN, k, model_handle(x->tr, f->h[0]), np_fd_seq(f->fd), so->skip_sync, so->kind == SCN_SOCK_DGRAM);
     return NP_OK;
+}
+
+/* A listener on a free port, opened for polled I/O (np_fd_listen). */
+void scn__open_listener(scn_exec_st *x, uint32_t k) {
+    const scn_socket *so = &x->s->sockets[k];
+    scn_xfd *f = &x->fds[k];
+    int err = 0;
+    f->fd = np_fd_listen(x->p, (int)so->backlog, &f->port, &err);
+    if (f->fd == NULL) {
+        scn__fail(x, "setup", "np_fd_listen for '%s' failed: %d (%s)", so->name, err, np_strerror(err));
+        return;
+    }
+    model_emit(x->tr, MEV_FD_OPEN, k, model_handle(x->tr, np_fd_handle(f->fd)), np_fd_seq(f->fd), 0, 0);
+}
+
+/* accept A: from A's listener (Go's Accept); dial C [DUR]: to C's listener
+ * (Go's DialTimeout). On success the socket is A's (C's), opened for
+ * polled I/O, and its handle ordinal is the result's value: an accepted
+ * socket is handed out once (accept-once). */
+static uint8_t conn_step(scn_exec_st *x, const scn_step *st, uint32_t k, uint64_t *val) {
+    const scn_socket *so = &x->s->sockets[k];
+    scn_xfd *f = &x->fds[k], *l = &x->fds[so->listener];
+    if (st->op == SCN_DIAL && st->arg > 0) {
+        /* The dial's timeout is its socket's write deadline while it connects
+         * (the poller sets it, then clears it): the models' deadline. */
+        model_emit(x->tr, MEV_DEADLINE, k, 'w', (uint64_t)(x->sh->sync->now_ns(x->sh->sync->ctx) + st->arg), 0, 0);
+        model_emit(x->tr, MEV_DEADLINE_SET, k, 'w', 0, 0, 0);
+    }
+    /* An accept is an operation of the listener (its read), a dial of the new socket. */
+    begin(x, st, st->op == SCN_ACCEPT ? (uint64_t)so->listener : k, st->op == SCN_DIAL ? (uint64_t)st->arg : 0);
+    np_fd *fd = NULL;
+    int rc = st->op == SCN_ACCEPT ? np_fd_accept(l->fd, so->skip_sync, &fd) : np_fd_dial(x->p, l->port, st->arg, so->skip_sync, &fd);
+    uint8_t out = outcome(x, rc, 0, false, val);
+    uint64_t h = fd != NULL ? model_handle(x->tr, np_fd_handle(fd)) : 0;
+    if (out == MOUT_OK) *val = h;
+    end(x, st, out, *val, 0);
+    if (out != MOUT_OK) return out;
+    f->fd = fd;
+    model_emit(x->tr, MEV_FD_OPEN, k, h, np_fd_seq(fd), so->skip_sync, 0);
+    if (st->op == SCN_ACCEPT) {
+        for (uint32_t i = 0; i < x->s->nsockets; i++)
+            if (i != k && x->s->sockets[i].kind == SCN_SOCK_ACCEPT && x->fds[i].fd != NULL &&
+                np_fd_handle(x->fds[i].fd) == np_fd_handle(fd))
+                scn__fail(x, "accept-once", "%s:%u: accept into '%s' returned the socket already accepted into '%s'",
+                          x->s->path, st->line, so->name, x->s->sockets[i].name);
+    }
+    return out;
+}
+
+/* connect L.peer: the harness's client connects (blocking); its handle is
+ * L's peer, for `reset L.peer` and `shutdown L.peer`. */
+static uint8_t connect_peer(scn_exec_st *x, uint32_t k, uint64_t *val) {
+    scn_xfd *f = &x->fds[k];
+    shim_sockaddr_in to = shim_addr_in(SHIM_INADDR_LOOPBACK, f->port);
+    shim_handle h = SHIM_INVALID_HANDLE;
+    bool ok = x->hn->sock_connect(x->hn->ctx, &to, &h);
+    f->h[1] = h;
+    if (ok) return MOUT_OK;
+    *val = x->sh->get_last_error(x->ctx);
+    return MOUT_ERROR;
+}
+
+static uint8_t shutdown_own(scn_exec_st *x, const scn_step *st, uint32_t k, uint64_t *val) {
+    int how = st->mode == 'r' ? SHIM_SD_RECEIVE : st->mode == 'w' ? SHIM_SD_SEND : SHIM_SD_BOTH;
+    begin(x, st, k, (uint64_t)how);
+    int rc = np_fd_shutdown(x->fds[k].fd, how);
+    uint8_t out = outcome(x, rc, 0, false, val);
+    end(x, st, out, *val, 0);
+    return out;
 }
 
 /* One np_fd_read; checks the bytes against what the peer sent at that
@@ -88,9 +157,10 @@ static uint8_t one_read(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
     begin(x, st, k, len);
     uint32_t n = 0;
     int rc = np_fd_read(f->fd, t->buf, len, &n);
-    uint8_t out = outcome(x, rc, n, true, val);
+    uint8_t out = outcome(x, rc, n, len != 0, val); /* a zero-length read's 0 is no EOF (Go: eofError only for len > 0) */
     uint32_t off = f->rd;
-    end(x, st, out, *val, off);
+    const scn_socket *so = &x->s->sockets[k];
+    end(x, st, out, *val, so->kind != SCN_SOCK_PAIR || so->shared ? MODEL_NO_OFFSET : off);
     if (out == MOUT_OK && n > 0) {
         f->rd += n;
         if (atomic_load(&f->lossy) == 0) {
@@ -153,9 +223,83 @@ static uint8_t read_exact(scn_exec_st *x, scn_xthread *t, const scn_step *st, ui
     return MOUT_OK;
 }
 
+/* The peer sends one datagram to the poller's socket. It is recorded (its
+ * bytes and length, numbered) before it is sent, as a stream send is. */
+static void peer_sendto(scn_exec_st *x, const scn_step *st) {
+    uint32_t k = (uint32_t)st->sock;
+    scn_xfd *f = &x->fds[k];
+    uint32_t off = atomic_load(&f->sent), num = atomic_load(&f->ndg);
+    memcpy(f->stream + off, x->s->bytes + st->data, st->len);
+    f->dg_off[num] = off;
+    f->dg_len[num] = st->len;
+    atomic_store(&f->sent, off + st->len);
+    atomic_store(&f->ndg, num + 1);
+    model_emit(x->tr, MEV_PEER_SEND, k, st->len, off, num + 1, 0);
+    int n = x->hn->sock_sendto_sync(x->hn->ctx, f->h[1], x->s->bytes + st->data, st->len, &f->addr[0]);
+    if (n != (int)st->len) model_emit_text(x->tr, MEV_NOTE, "a peer sendto failed: that datagram never went");
+}
+
+/* Which datagram a recvfrom's bytes are: the first one from dg_next on
+ * whose bytes they are (whole for ok, its head for truncated); returns
+ * number + 1 and its length << 32, 0 for none (the datagram property). */
+static uint64_t match_dgram(scn_xfd *f, const char *buf, uint32_t n, bool truncated) {
+    uint32_t sent = atomic_load(&f->ndg);
+    for (uint32_t j = f->dg_next; j < sent; j++) {
+        uint32_t len = f->dg_len[j];
+        if ((truncated ? len > n : len == n) && memcmp(f->stream + f->dg_off[j], buf, n) == 0) {
+            f->dg_next = j + 1;
+            return (uint64_t)(j + 1) | ((uint64_t)len << 32);
+        }
+    }
+    return 0;
+}
+
+static uint8_t recvfrom_step(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint64_t *val) {
+    uint32_t k = (uint32_t)st->sock;
+    scn_xfd *f = &x->fds[k];
+    uint32_t len = (uint32_t)st->arg, n = 0;
+    begin(x, st, k, len);
+    shim_sockaddr_in from;
+    memset(&from, 0, sizeof from);
+    int rc = np_fd_read_from(f->fd, t->buf, len, &n, &from);
+    uint8_t out;
+    if (rc == (int)SHIM_WSAEMSGSIZE || rc == (int)SHIM_ERROR_MORE_DATA) {
+        out = MOUT_TRUNC; /* Go's (n, WSAEMSGSIZE): the head of a larger datagram */
+        *val = n;
+    } else {
+        out = outcome(x, rc, n, false, val);
+    }
+    /* A 0-byte recvfrom receives nothing (Go): no datagram to name. */
+    bool took = len > 0 && (out == MOUT_OK || out == MOUT_TRUNC);
+    uint64_t which = took ? match_dgram(f, t->buf, n, out == MOUT_TRUNC) : 0;
+    end(x, st, out, *val, which);
+    if (took && from.port != f->addr[1].port)
+        scn__fail(x, "datagram", "%s:%u: recvfrom of '%s' returned a datagram from port %u, not its peer's %u", x->s->path,
+                  st->line, x->s->sockets[k].name, shim_ntohs(from.port), shim_ntohs(f->addr[1].port));
+    return out;
+}
+
+static uint8_t sendto_step(scn_exec_st *x, const scn_step *st, uint32_t k, uint64_t *val) {
+    scn_xfd *f = &x->fds[k];
+    uint32_t n = 0;
+    atomic_fetch_add(&f->writing, st->len);
+    begin(x, st, k, st->len);
+    int rc = np_fd_write_to(f->fd, x->s->bytes + st->data, st->len, &f->addr[1], &n);
+    uint8_t out = outcome(x, rc, n, false, val);
+    end(x, st, out, *val, 0);
+    if (out == MOUT_OK || out == MOUT_TIMEOUT) atomic_fetch_add(&f->wrote_ok, n);
+    else atomic_store(&f->write_lossy, 1);
+    atomic_fetch_sub(&f->writing, st->len);
+    return out;
+}
+
 static void peer_send(scn_exec_st *x, const scn_step *st) {
     uint32_t k = (uint32_t)st->sock;
     scn_xfd *f = &x->fds[k];
+    if (x->s->sockets[k].kind == SCN_SOCK_DGRAM) {
+        peer_sendto(x, st);
+        return;
+    }
     /* Reserve the offsets and copy the bytes before sending, so a reader
      * that gets them at once finds them accounted for. */
     uint32_t off = atomic_load(&f->sent);
@@ -295,6 +439,12 @@ static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
     case SCN_RUN_POLLER: np_run(x->p, t->m); return MOUT_OK;
     case SCN_PEER_RECV:
     case SCN_DRAIN: return peer_read(x, t, st, val);
+    case SCN_ACCEPT:
+    case SCN_DIAL: return conn_step(x, st, k, val);
+    case SCN_CONNECT: return connect_peer(x, k, val);
+    case SCN_SHUTDOWN_OWN: return shutdown_own(x, st, k, val);
+    case SCN_RECVFROM: return recvfrom_step(x, t, st, val);
+    case SCN_SENDTO: return sendto_step(x, st, k, val);
     default: scn__check(x, st); return MOUT_OK;
     }
 }

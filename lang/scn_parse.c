@@ -191,8 +191,21 @@ static bool st_socket(scn_parser *P, const scn_tok *t) {
     for (; t[i].kind != SCN_T_END; i++) {
         if (scn__tok_eq(&t[i], "skip_sync") && t[i].kind == SCN_T_IDENT) k->skip_sync = true;
         else if (scn__tok_eq(&t[i], "deferred") && t[i].kind == SCN_T_IDENT) k->deferred = true;
-        else return scn__err(P, t[i].col, "unknown socket option '%s' (known: skip_sync, deferred)", scn__text(P, &t[i]));
+        else if (scn__tok_eq(&t[i], "shared") && t[i].kind == SCN_T_IDENT) k->shared = true;
+        else if (t[i].kind == SCN_T_IDENT && (scn__tok_eq(&t[i], "listen") || scn__tok_eq(&t[i], "dial") ||
+                                              scn__tok_eq(&t[i], "accept") || scn__tok_eq(&t[i], "dgram"))) {
+            if (!scn__socket_kind(P, t, &i, k)) return false;
+        } else
+            return scn__err(P, t[i].col,
+                            "unknown socket option '%s' (known: skip_sync, deferred, shared, listen [N], dial L, accept L, dgram)",
+                            scn__text(P, &t[i]));
     }
+    /* Skip-on-success is never safe for datagrams (sim/kernel/FACTS.md D3): the poller does not take it. */
+    if (k->kind == SCN_SOCK_DGRAM && k->skip_sync)
+        return scn__err(P, t[1].col, "a dgram socket cannot be skip_sync (the poller never sets it for datagrams)");
+    /* The datagram property orders one reader's datagrams: no shared readers. */
+    if (k->kind == SCN_SOCK_DGRAM && k->shared)
+        return scn__err(P, t[1].col, "a dgram socket cannot be shared (one thread reads it, one writes it)");
     k->name = dup_n(t[1].s, t[1].len);
     if (k->name == NULL) return scn__err(P, 1, "out of memory");
     s->nsockets++;

@@ -49,5 +49,7 @@ bool scn__known_later(const scn_parser *P, const scn_tok *t);
 bool scn__step_known(const scn_tok *t);
 bool scn__thread_step(scn_parser *P, const scn_line *L);
 bool scn__final_expect(scn_parser *P, const scn_tok *t);
+/* `listen [N]`, `dial L`, `accept L` at t[*i] of a socket statement (scn_steps.c). */
+bool scn__socket_kind(scn_parser *P, const scn_tok *t, uint32_t *i, scn_socket *k);
 
 #endif

@@ -25,6 +25,37 @@ static bool add_bytes(scn_parser *P, const char *src, uint32_t len, uint32_t slo
     return true;
 }
 
+/* ---- Stream sockets: the socket statement's kinds ---- */
+
+bool scn__socket_kind(scn_parser *P, const scn_tok *t, uint32_t *i, scn_socket *k) {
+    const scn_tok *w = &t[*i];
+    if (k->kind != SCN_SOCK_PAIR) return scn__err(P, w->col, "a socket has one kind: listen, dial, accept or dgram");
+    if (scn__tok_eq(w, "dgram")) {
+        k->kind = SCN_SOCK_DGRAM;
+        return true;
+    }
+    if (scn__tok_eq(w, "listen")) {
+        k->kind = SCN_SOCK_LISTEN;
+        k->backlog = 4;
+        if (t[*i + 1].kind == SCN_T_NUM) {
+            int64_t v;
+            if (!scn__int(P, &t[*i + 1], 1, 8, "the backlog", &v)) return false;
+            k->backlog = (uint32_t)v;
+            (*i)++;
+        }
+        return true;
+    }
+    k->kind = scn__tok_eq(w, "dial") ? SCN_SOCK_DIAL : SCN_SOCK_ACCEPT;
+    const scn_tok *l = &t[*i + 1];
+    int32_t li = l->kind == SCN_T_IDENT ? scn__find_socket(P->s, l->s, l->len) : -1;
+    if (li < 0 || P->s->sockets[li].kind != SCN_SOCK_LISTEN)
+        return scn__err(P, l->col, "expected a listener declared before (socket NAME listen), got '%s'", scn__text(P, l));
+    k->listener = li;
+    k->deferred = true; /* opened by its dial or accept step */
+    (*i)++;
+    return true;
+}
+
 /* A socket operand: the poller side NAME, or the peer NAME.peer. */
 static bool sock_ref(scn_parser *P, const scn_tok *t, bool peer, int32_t *out) {
     if (t->kind != SCN_T_IDENT)
@@ -39,12 +70,31 @@ static bool sock_ref(scn_parser *P, const scn_tok *t, bool peer, int32_t *out) {
         P->tbuf[base < sizeof P->tbuf ? base : sizeof P->tbuf - 1] = '\0';
         return scn__err(P, t->col, "undeclared socket '%s'", P->tbuf);
     }
+    if (is_peer && (P->s->sockets[k].kind == SCN_SOCK_DIAL || P->s->sockets[k].kind == SCN_SOCK_ACCEPT))
+        return scn__err(P, t->col, "'%s' has no harness peer: its other end is the poller's own", P->s->sockets[k].name);
     if (peer && !is_peer)
         return scn__err(P, t->col, "this step acts on the peer: write '%s.peer'", P->s->sockets[k].name);
     if (!peer && is_peer)
         return scn__err(P, t->col, "this step acts on the poller side: write '%s', not its peer", P->s->sockets[k].name);
     *out = k;
     return true;
+}
+
+/* A listener's peer is a harness client that only connects, shuts down
+ * or resets; a listener's own end only accepts, closes and takes deadlines. */
+static bool not_listener(scn_parser *P, const scn_tok *t, int32_t k) {
+    if (P->s->sockets[k].kind != SCN_SOCK_LISTEN) return true;
+    return scn__err(P, t[0].col, "'%s' is a listener: `%s` does not apply (accept, close, deadline; connect, shutdown, reset on its peer)",
+                    P->s->sockets[k].name, scn__text(P, &t[0]));
+}
+
+/* Datagram steps on datagram sockets, stream steps on stream sockets. */
+static bool kind_ok(scn_parser *P, const scn_tok *t, int32_t k, bool dgram) {
+    const scn_socket *so = &P->s->sockets[k];
+    if ((so->kind == SCN_SOCK_DGRAM) == dgram) return true;
+    if (so->kind == SCN_SOCK_DGRAM)
+        return scn__err(P, t->col, "'%s' is a dgram socket: use recvfrom / sendto (and recv / sendto on its peer)", so->name);
+    return scn__err(P, t->col, "'%s' is a stream socket: declare it `socket %s dgram` for datagram steps", so->name, so->name);
 }
 
 /* One thread per role and socket (see the file comment). */
@@ -88,12 +138,14 @@ static bool outcome_item(scn_parser *P, const scn_tok *t, uint32_t *i, scn_item 
     else if (w->kind == SCN_T_IDENT && scn__tok_eq(w, "timeout")) it->outcome = MOUT_TIMEOUT;
     else if (w->kind == SCN_T_IDENT && scn__tok_eq(w, "closed")) it->outcome = MOUT_CLOSED;
     else if (w->kind == SCN_T_IDENT && scn__tok_eq(w, "error")) it->outcome = MOUT_ERROR, valued = true;
+    else if (w->kind == SCN_T_IDENT && scn__tok_eq(w, "truncated")) it->outcome = MOUT_TRUNC, valued = true;
     else if (w->kind == SCN_T_IDENT && scn__tok_eq(w, "nomem")) { /* np_fd_open's NP_ERR_NO_MEMORY (-4) */
         it->outcome = MOUT_ERROR;
         it->has_value = true;
         it->value = (uint64_t)(int64_t)SCN_NOMEM;
     } else
-        return scn__err(P, w->col, "unknown outcome '%s' (known: ok, ok(N), eof, timeout, closed, error, error(N), nomem)",
+        return scn__err(P, w->col,
+                        "unknown outcome '%s' (known: ok, ok(N), eof, timeout, closed, error, error(N), nomem, truncated, truncated(N))",
                         scn__text(P, w));
     (*i)++;
     if (valued && scn_tok_is(&t[*i], "(")) {
@@ -184,13 +236,17 @@ bool scn__final_expect(scn_parser *P, const scn_tok *t) {
 static bool p_read(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
     scn_scenario *s = P->s;
     scn_thread *th = &s->threads[P->cur];
-    if (!sock_ref(P, &t[1], false, &st->sock) || !usable(P, &t[1], st->sock)) return false;
-    if (!claim(P, &t[1], st->sock, &s->sockets[st->sock].reader, "read")) return false;
+    if (!sock_ref(P, &t[1], false, &st->sock) || !usable(P, &t[1], st->sock) || !not_listener(P, t, st->sock)) return false;
+    if (!kind_ok(P, &t[1], st->sock, st->op == SCN_RECVFROM)) return false;
+    if (!s->sockets[st->sock].shared && !claim(P, &t[1], st->sock, &s->sockets[st->sock].reader, "read")) return false;
     st->arg = 64;
     *used = 2;
     if (st->op != SCN_READ_ALL || t[2].kind != SCN_T_END) {
         int64_t v;
-        if (!scn__int(P, &t[2], 1, SCN_MAX_LEN, st->op == SCN_READ_EXACT ? "the byte count" : "the length", &v)) return false;
+        /* `read S 0`: a zero-length read (it waits for data, takes none);
+         * `recvfrom S 0`: Go's ReadFrom of an empty buffer, which takes no datagram. */
+        int64_t least = st->op == SCN_READ || st->op == SCN_RECVFROM ? 0 : 1;
+        if (!scn__int(P, &t[2], least, SCN_MAX_LEN, st->op == SCN_READ_EXACT ? "the byte count" : "the length", &v)) return false;
         st->arg = v;
         *used = 3;
     }
@@ -199,10 +255,25 @@ static bool p_read(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used
 }
 
 static bool p_write(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
-    if (!sock_ref(P, &t[1], false, &st->sock) || !usable(P, &t[1], st->sock)) return false;
-    if (!claim(P, &t[1], st->sock, &P->s->sockets[st->sock].writer, "written")) return false;
+    if (!sock_ref(P, &t[1], false, &st->sock) || !usable(P, &t[1], st->sock) || !not_listener(P, t, st->sock)) return false;
+    if (!kind_ok(P, &t[1], st->sock, st->op == SCN_SENDTO)) return false;
+    if (!P->s->sockets[st->sock].shared && !claim(P, &t[1], st->sock, &P->s->sockets[st->sock].writer, "written"))
+        return false;
     *used = 3;
     return data_arg(P, &t[2], st);
+}
+
+static bool p_send(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used);
+
+/* sendto SOCK "data"|LEN: the poller sends a datagram to the peer;
+ * sendto SOCK.peer "data"|LEN: the peer sends one to the poller's socket. */
+static bool p_sendto(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    if (t[1].kind == SCN_T_IDENT && t[1].len > 5 && memcmp(t[1].s + t[1].len - 5, ".peer", 5) == 0) {
+        st->op = SCN_SEND;
+        if (!p_send(P, t, st, used)) return false;
+        return kind_ok(P, &t[1], st->sock, true);
+    }
+    return p_write(P, t, st, used);
 }
 
 static bool p_deadline(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
@@ -222,7 +293,7 @@ static bool p_deadline(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *
 }
 
 static bool p_send(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
-    if (!sock_ref(P, &t[1], true, &st->sock)) return false;
+    if (!sock_ref(P, &t[1], true, &st->sock) || !not_listener(P, t, st->sock)) return false;
     scn_socket *so = &P->s->sockets[st->sock];
     if (!claim(P, &t[1], st->sock, &so->sender, "driven from its peer")) return false;
     if (so->pending_line != 0)
@@ -230,12 +301,19 @@ static bool p_send(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used
                         so->name, so->pending_line);
     if (so->send_line == 0) so->send_line = P->line;
     *used = 3;
+    if (t[2].kind == SCN_T_NUM && so->kind == SCN_SOCK_DGRAM) { /* a datagram may be empty: `sendto s.peer 0` */
+        int64_t v;
+        if (!scn__int(P, &t[2], 0, SCN_MAX_LEN, "the length", &v)) return false;
+        st->len = (uint32_t)v;
+        return add_bytes(P, NULL, st->len, st->slot, &st->data);
+    }
     return data_arg(P, &t[2], st);
 }
 
 /* shutdown, reset: the peer only. */
 static bool p_peer(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
     if (!sock_ref(P, &t[1], true, &st->sock)) return false;
+    if (!kind_ok(P, &t[1], st->sock, false)) return false; /* UDP has no shutdown or reset to send */
     *used = 2;
     return claim(P, &t[1], st->sock, &P->s->sockets[st->sock].sender, "driven from its peer");
 }
@@ -244,7 +322,7 @@ static bool p_peer(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used
 #define SCN_DRAIN_CHUNK 4096u
 static bool p_peer_read(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
     scn_thread *th = &P->s->threads[P->cur];
-    if (!sock_ref(P, &t[1], true, &st->sock)) return false;
+    if (!sock_ref(P, &t[1], true, &st->sock) || !not_listener(P, t, st->sock)) return false;
     if (!claim(P, &t[1], st->sock, &P->s->sockets[st->sock].peer_reader, "read from its peer")) return false;
     *used = 2;
     st->arg = SCN_DRAIN_CHUNK;
@@ -266,6 +344,7 @@ static bool p_close(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *use
 static bool p_foreign(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
     scn_scenario *s = P->s;
     if (!p_close(P, t, st, used)) return false;
+    if (!kind_ok(P, &t[1], st->sock, false)) return false;
     scn_socket *so = &s->sockets[st->sock];
     /* The foreign recv takes the next byte of the stream: it must not race the socket's reader. */
     if (!claim(P, &t[1], st->sock, &so->reader, "read")) return false;
@@ -289,6 +368,8 @@ static bool p_open(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used
     scn_socket *so = &P->s->sockets[st->sock];
     if (!so->deferred)
         return scn__err(P, t[1].col, "socket '%s' is opened before the threads start; declare it `deferred` to open it in a step", so->name);
+    if (so->kind != SCN_SOCK_PAIR)
+        return scn__err(P, t[1].col, "socket '%s' is opened by its `%s` step", so->name, so->kind == SCN_SOCK_DIAL ? "dial" : "accept");
     if (so->opener >= 0) return scn__err(P, t[1].col, "socket '%s' is opened twice", so->name);
     if (st->maybe || st->repeat > 1) return scn__err(P, t[0].col, "`open` cannot be repeated or maybe");
     so->opener = P->cur;
@@ -300,6 +381,53 @@ static bool p_none(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used
     (void)P, (void)t, (void)st;
     *used = 1;
     return true;
+}
+
+/* shutdown S.peer (the peer's sending side) | shutdown S read|write|both
+ * (the poller's own end, np_fd_shutdown). */
+static bool p_shutdown(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    if (t[1].kind == SCN_T_IDENT && memchr(t[1].s, '.', t[1].len) != NULL) return p_peer(P, t, st, used);
+    if (!sock_ref(P, &t[1], false, &st->sock) || !usable(P, &t[1], st->sock) || !not_listener(P, t, st->sock)) return false;
+    const scn_tok *m = &t[2];
+    if (scn__tok_eq(m, "read")) st->mode = 'r';
+    else if (scn__tok_eq(m, "write")) st->mode = 'w';
+    else if (scn__tok_eq(m, "both")) st->mode = 'r' + 'w';
+    else return scn__err(P, m->col, "expected read, write or both (or SOCK.peer), got '%s'", scn__text(P, m));
+    st->op = SCN_SHUTDOWN_OWN;
+    *used = 3;
+    return true;
+}
+
+/* accept A | dial C [DUR]: opens A (C) as its `open` would. */
+static bool p_conn(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    if (!sock_ref(P, &t[1], false, &st->sock)) return false;
+    scn_socket *so = &P->s->sockets[st->sock];
+    uint8_t want = st->op == SCN_ACCEPT ? SCN_SOCK_ACCEPT : SCN_SOCK_DIAL;
+    if (so->kind != want)
+        return scn__err(P, t[1].col, "'%s' is not declared `%s LISTENER`", so->name, st->op == SCN_ACCEPT ? "accept" : "dial");
+    if (so->opener >= 0) return scn__err(P, t[1].col, "socket '%s' is %s twice", so->name, st->op == SCN_ACCEPT ? "accepted" : "dialed");
+    if (st->maybe || st->repeat > 1) return scn__err(P, t[0].col, "`%s` cannot be repeated or maybe", scn__text(P, &t[0]));
+    /* One accepting thread per listener: Go's accept holds the listener's read lock. */
+    if (st->op == SCN_ACCEPT && !claim(P, &t[1], so->listener, &P->s->sockets[so->listener].reader, "accepted from"))
+        return false;
+    so->opener = P->cur;
+    *used = 2;
+    if (st->op == SCN_DIAL && t[2].kind != SCN_T_END) {
+        if (!scn__dur(P, &t[2], &st->arg)) return false;
+        if (st->arg == 0) return scn__err(P, t[2].col, "a dial timeout of 0: leave it out for none");
+        *used = 3;
+    }
+    return true;
+}
+
+/* connect L.peer: the harness's client of listener L. */
+static bool p_connect(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
+    if (!sock_ref(P, &t[1], true, &st->sock)) return false;
+    scn_socket *so = &P->s->sockets[st->sock];
+    if (so->kind != SCN_SOCK_LISTEN) return scn__err(P, t[1].col, "'%s' is not a listener (socket NAME listen)", so->name);
+    if (st->maybe || st->repeat > 1) return scn__err(P, t[0].col, "`connect` cannot be repeated or maybe");
+    *used = 2;
+    return claim(P, &t[1], st->sock, &so->sender, "driven from its peer");
 }
 
 static bool p_run_poller(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
@@ -332,7 +460,7 @@ static const scn_step_def steps[] = {
     {"write", "write SOCK \"data\"|LEN", SCN_WRITE, MOP_WRITE, true, p_write},
     {"deadline", "deadline SOCK read|write|both DUR|none|past", SCN_DEADLINE, 0, false, p_deadline},
     {"send", "send SOCK.peer \"data\"|LEN", SCN_SEND, 0, false, p_send},
-    {"shutdown", "shutdown SOCK.peer", SCN_SHUTDOWN, 0, false, p_peer},
+    {"shutdown", "shutdown SOCK.peer | shutdown SOCK read|write|both", SCN_SHUTDOWN, 0, false, p_shutdown},
     {"reset", "reset SOCK.peer", SCN_RESET, 0, false, p_peer},
     {"close", "close SOCK", SCN_CLOSE, MOP_CLOSE, true, p_close},
     {"open", "open SOCK", SCN_OPEN, 0, true, p_open}, /* result: ok, or error(-4) when out of memory */
@@ -343,6 +471,12 @@ static const scn_step_def steps[] = {
     {"run_poller", "run_poller", SCN_RUN_POLLER, 0, false, p_run_poller},
     {"recv", "recv SOCK.peer LEN", SCN_PEER_RECV, 0, true, p_peer_read},
     {"drain", "drain SOCK.peer", SCN_DRAIN, 0, true, p_peer_read},
+    {"accept", "accept SOCK", SCN_ACCEPT, MOP_ACCEPT, true, p_conn},
+    {"dial", "dial SOCK [DUR]", SCN_DIAL, MOP_DIAL, true, p_conn},
+    {"connect", "connect SOCK.peer", SCN_CONNECT, 0, true, p_connect},
+    {"shutdown", "shutdown SOCK read|write|both", SCN_SHUTDOWN_OWN, MOP_SHUTDOWN, true, p_shutdown},
+    {"recvfrom", "recvfrom SOCK LEN", SCN_RECVFROM, MOP_RECVFROM, true, p_read},
+    {"sendto", "sendto SOCK[.peer] \"data\"|LEN", SCN_SENDTO, MOP_SENDTO, true, p_sendto},
 };
 #define NSTEPS (sizeof steps / sizeof steps[0])
 
@@ -366,20 +500,25 @@ bool scn__step_known(const scn_tok *t) {
                                                                scn__tok_eq(t, "expect")));
 }
 
-/* "read, read_exact, ...": every step, or those that may assign a result. */
+/* "read, read_exact, ...": every step, or those that may assign a result;
+ * a name with two forms (shutdown) once. */
 static const char *step_names(char *buf, size_t n, bool results_only) {
     size_t len = 0;
     buf[0] = 0;
-    for (size_t i = 0; i < NSTEPS && len < n; i++)
-        if (!results_only || steps[i].result)
-            len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", steps[i].name);
+    for (size_t i = 0; i < NSTEPS && len < n; i++) {
+        if (results_only && !steps[i].result) continue;
+        bool listed = false; /* a name with two rows (shutdown of the peer, of the own end) once */
+        for (size_t j = 0; j < i; j++)
+            listed = listed || (strcmp(steps[j].name, steps[i].name) == 0 && (!results_only || steps[j].result));
+        if (!listed) len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", steps[i].name);
+    }
     return buf;
 }
 
 static bool op_args(scn_parser *P, const scn_tok *t, scn_step *st) {
     const scn_step_def *d = find_step(t);
     if (d == NULL) {
-        char known[256];
+        char known[512];
         return scn__err(P, t->col, "unknown step '%s' (known: %s, expect)", scn__text(P, t),
                         step_names(known, sizeof known, false));
     }
@@ -442,7 +581,7 @@ bool scn__thread_step(scn_parser *P, const scn_line *L) {
     if (scn__tok_eq(&t[i], "expect")) return scn__err(P, t[i].col, "an expectation cannot be assigned, repeated or maybe");
     if (!op_args(P, &t[i], st)) return false;
     if (rname != NULL) {
-        char names[256];
+        char names[512];
         if (!scn__step_def(st->op)->result)
             return scn__err(P, rname->col, "step '%s' has no result (results: %s)", scn__text(P, &t[i]),
                             step_names(names, sizeof names, true));
@@ -461,6 +600,7 @@ bool scn__thread_step(scn_parser *P, const scn_line *L) {
     }
     if (st->op == SCN_SEND) {
         scn_socket *so = &s->sockets[st->sock];
+        so->dgrams += st->repeat;
         uint64_t total = (uint64_t)so->stream + (uint64_t)st->len * st->repeat;
         if (total > SCN_MAX_STREAM)
             return scn__err(P, st->col, "the peer of '%s' would send more than %u bytes", so->name, SCN_MAX_STREAM);

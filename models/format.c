@@ -37,6 +37,11 @@ const char *model_op_name(uint64_t op) {
     case MOP_BREAK: return "break";
     case MOP_POLL: return "poll";
     case MOP_SLEEP: return "sleep";
+    case MOP_ACCEPT: return "accept";
+    case MOP_DIAL: return "dial";
+    case MOP_SHUTDOWN: return "shutdown";
+    case MOP_RECVFROM: return "recvfrom";
+    case MOP_SENDTO: return "sendto";
     default: return "op?";
     }
 }
@@ -48,6 +53,7 @@ const char *model_outcome_name(uint64_t o) {
     case MOUT_TIMEOUT: return "timeout";
     case MOUT_CLOSED: return "closed";
     case MOUT_ERROR: return "error";
+    case MOUT_TRUNC: return "truncated";
     case 0: return "unassigned"; /* a result slot before its step ran */
     default: return "outcome?";
     }

@@ -60,7 +60,7 @@ void mp_deadline(mw *w, const model_event *e) {
     uint32_t i;
     mw_op *op = running(w, e, &i);
     if (op == NULL) return;
-    bool rw = op->kind == MOP_READ || op->kind == MOP_WRITE;
+    bool rw = model_op_is_rw(op->kind);
     char t1[32], t2[32];
     if (rw && op->past_own && a[2] != MOUT_TIMEOUT && a[2] != MOUT_CLOSED) {
         mw_fail(w, MP_DEADLINE, MW_SEQS(op->past_seq, op->begin_seq, e->seq),

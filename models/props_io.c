@@ -18,7 +18,7 @@ static uint32_t op_for_end(mw *w, const model_event *e, mw_op **out) {
     return i;
 }
 
-static bool is_rw(uint32_t kind) { return kind == MOP_READ || kind == MOP_WRITE; }
+static bool is_rw(uint32_t kind) { return model_op_is_rw(kind); }
 
 /* A wakeup the operation's own packet cannot explain: the poller reads the
  * result (MEV_GET_RESULT) of an OVERLAPPED an operation submitted while that
@@ -254,7 +254,7 @@ void mp_bytes_conserved(mw *w, const model_event *e) {
             return;
         }
     }
-    if (op->kind != MOP_READ || op->fd == MW_NO_FD) return;
+    if (op->kind != MOP_READ || op->fd == MW_NO_FD || a[4] == MODEL_NO_OFFSET) return;
     mw_fd *f = mw_fd_get(w, op->fd);
     if (a[2] == MOUT_EOF && f->eof_at == 0) f->eof_at = e->seq + 1;
     if (a[2] != MOUT_OK || a[3] == 0) return;

@@ -55,12 +55,13 @@ typedef enum model_ev_kind {
      * One MEV_OP_BEGIN/END pair surrounds one poller call, on the calling
      * thread: the checkers take a thread's submissions between the two as
      * that operation's (the poller's own OVERLAPPEDs). */
-    MEV_FD_OPEN,       /* a0 fd, a1 socket h, a2 pollDesc sequence, a3 skip_sync asked */
+    MEV_FD_OPEN,       /* a0 fd, a1 socket h, a2 pollDesc sequence, a3 skip_sync asked, a4 1: a datagram socket */
     MEV_OP_BEGIN,      /* a0 slot, a1 op (MOP_*), a2 fd (or -1), a3 argument (length, delay ns) */
     MEV_OP_END,        /* a0 slot, a1 op, a2 outcome (MOUT_*), a3 value (bytes, error code, ready count),
                         * a4 first byte's stream offset for reads (see MEV_PEER_SEND) */
     MEV_DEADLINE,      /* a0 fd, a1 mode ('r', 'w', 'r'+'w'), a2 absolute deadline ns (0 none, -1 past) */
-    MEV_PEER_SEND,     /* a0 fd, a1 bytes, a2 stream offset of the first byte (bytes are numbered per fd) */
+    MEV_PEER_SEND,     /* a0 fd, a1 bytes, a2 stream offset of the first byte (bytes are numbered per fd),
+                        * a3 datagram sockets: the datagram's number + 1 (0: a stream send) */
     MEV_PEER_SHUTDOWN, /* a0 fd */
     MEV_PEER_RESET,    /* a0 fd */
     MEV_FOREIGN,       /* a0 fd, a1 ov (the foreign OVERLAPPED's ordinal), a2 decoy intact at the end (1/0) */
@@ -86,7 +87,27 @@ typedef enum model_op {
     MOP_BREAK,
     MOP_POLL,  /* a direct netpoll(delay): a3 of BEGIN is the delay ns */
     MOP_SLEEP,
+    MOP_ACCEPT,   /* np_fd_accept: value of OK = the accepted socket's handle ordinal */
+    MOP_DIAL,     /* np_fd_dial: a3 of BEGIN is the timeout ns */
+    MOP_SHUTDOWN, /* np_fd_shutdown: a3 of BEGIN is how */
+    MOP_RECVFROM, /* a datagram read (np_fd_read_from): a3 of BEGIN the buffer's length; END: a4 =
+                   * (datagram number + 1) | (its length << 32) as the harness matched the bytes, 0: none */
+    MOP_SENDTO,   /* a datagram write (np_fd_write_to) */
 } model_op;
+
+/* a4 of a read's MEV_OP_END when its socket's bytes are not numbered
+ * (dialed, accepted or shared sockets: their other end is no harness peer,
+ * or several threads read): bytes-conserved (a)-(c) skip it. */
+#define MODEL_NO_OFFSET UINT64_MAX
+
+/* The operations that submit the poller's own I/O, by direction. Go runs
+ * an accept as the listener's read operation (its read lock, its read
+ * deadline) and a dial as the new socket's write (ConnectEx on the write
+ * operation, under the dial's write deadline); a recvfrom and a sendto are
+ * a read and a write of a datagram socket. */
+static inline bool model_op_is_read(uint64_t k) { return k == MOP_READ || k == MOP_ACCEPT || k == MOP_RECVFROM; }
+static inline bool model_op_is_write(uint64_t k) { return k == MOP_WRITE || k == MOP_DIAL || k == MOP_SENDTO; }
+static inline bool model_op_is_rw(uint64_t k) { return model_op_is_read(k) || model_op_is_write(k); }
 
 /* Outcomes of MEV_OP_END (the scenario language names them the same). */
 typedef enum model_outcome {
@@ -95,6 +116,7 @@ typedef enum model_outcome {
     MOUT_TIMEOUT,    /* NP_ERR_TIMEOUT */
     MOUT_CLOSED,     /* NP_ERR_CLOSING */
     MOUT_ERROR,      /* value = the Win32 error */
+    MOUT_TRUNC,      /* a datagram larger than the buffer (WSAEMSGSIZE / ERROR_MORE_DATA): value = bytes received */
 } model_outcome;
 
 typedef struct model_event {

@@ -80,7 +80,7 @@ static void submit(mw *w, const model_event *e) {
     const uint64_t *a = e->a;
     mw_thread *th = mw_thread_get(w, e->thread);
     mw_op *op = th->op != 0 ? mw_op_at(w, th->op) : NULL;
-    bool by_op = op != NULL && !op->ended && (op->kind == MOP_READ || op->kind == MOP_WRITE);
+    bool by_op = op != NULL && !op->ended && model_op_is_rw(op->kind);
     mw_sock *s = mw_sock_get(w, a[0]);
     if (a[1] == 0) return; /* no OVERLAPPED: nothing to follow */
     mw_ov *o = mw_ov_get(w, a[1]);
@@ -168,8 +168,8 @@ static void op_begin(mw *w, const model_event *e) {
     if (op->fd == MW_NO_FD) return;
     mw_fd *f = mw_fd_get(w, op->fd);
     op->closed_before_at = f->close_end_at;
-    if (op->kind == MOP_READ || op->kind == MOP_WRITE) {
-        uint32_t m = op->kind == MOP_WRITE;
+    if (model_op_is_rw(op->kind)) {
+        uint32_t m = model_op_is_write(op->kind);
         /* Any deadline of the last group may be the poller's; while a set
          * is still running, so may the one before the group. */
         op->min_exp = f->grp_min[m];
@@ -241,7 +241,7 @@ static void deadline(mw *w, const model_event *e) {
      * be replaced before their prepare reads it. */
     for (uint32_t k = 0; k < f->nopen; k++) {
         mw_op *op = mw_op_at(w, f->open_ops[k]);
-        bool hit = op->kind == MOP_WRITE ? wr : r;
+        bool hit = model_op_is_write(op->kind) ? wr : r;
         if (!hit) continue;
         op->past_own = false;
         if (x < op->min_exp) {
@@ -321,6 +321,7 @@ void mw_apply(mw *w, const model_event *e) {
     }
     case MEV_PEER_SEND: {
         mw_fd *f = mw_fd_get(w, a[0]);
+        if (a[3] > f->dgrams) f->dgrams = a[3];
         if (a[2] + a[1] > f->sent) f->sent = a[2] + a[1];
         f->send_seq = e->seq;
         break;

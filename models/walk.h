@@ -121,6 +121,10 @@ typedef struct mw_fd {
     uint64_t last_read_at, eof_at; /* seq + 1 (0: none) */
     uint64_t send_seq;
     bool reset;
+    /* datagram */
+    uint64_t dgrams;       /* datagrams the peer announced (their numbers + 1 go up to this) */
+    uint64_t dg_last;      /* number + 1 of the last datagram a recvfrom returned */
+    uint64_t dg_last_seq;
 } mw_fd;
 
 typedef struct mw_port {
@@ -211,6 +215,7 @@ enum {
     MP_POLL_DELAY,
     MP_FOREIGN_PACKETS,
     MP_NO_FATAL,
+    MP_DATAGRAM,
 };
 
 /* Each property: called for each event before it is applied, and once at
@@ -226,6 +231,7 @@ void mp_close(mw *w, const model_event *e);
 void mp_poll_delay(mw *w, const model_event *e);
 void mp_foreign_packets(mw *w, const model_event *e);
 void mp_no_fatal(mw *w, const model_event *e);
+void mp_datagram(mw *w, const model_event *e);
 
 /* Helpers shared by the properties. */
 static inline bool mw_live(const mw *w, uint32_t p) { return (w->want & ~w->failed) & (1u << p); }

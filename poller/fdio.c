@@ -73,6 +73,13 @@ static void destroy(np_fd *fd) {
     /* Every operation has consumed its packet: now the slot may be reused. */
     np__pd_close(fd->pd);
     SH(fd)->closesocket(CTX(fd), fd->sock);
+    if (NP_MUTANT_IS(CLOSE_RETURNS_EARLY)) {
+        /* Go before #21856: nobody waits; the last reference tears down. */
+        SY(fd)->mutex_destroy(SYCTX(fd), &fd->rmu);
+        SY(fd)->mutex_destroy(SYCTX(fd), &fd->wmu);
+        SY(fd)->sema_destroy(SYCTX(fd), &fd->csema);
+        return;
+    }
     SY(fd)->sema_post(SYCTX(fd), &fd->csema);
 }
 
@@ -81,9 +88,11 @@ static void decref(np_fd *fd) {
     if (s == FD_CLOSED) destroy(fd);
 }
 
-/* ---- execIO ---- */
+bool np__fd_incref(np_fd *fd) { return incref(fd); }
+void np__fd_decref(np_fd *fd) { decref(fd); }
+bool np__fd_closed(np_fd *fd) { return (SY(fd)->atomic_load32(SYCTX(fd), &fd->state) & FD_CLOSED) != 0; }
 
-typedef int (*submit_fn)(np_fd *fd, np_op *op, uint32_t *qty);
+/* ---- execIO ---- */
 
 static int submit_recv(np_fd *fd, np_op *op, uint32_t *qty) {
     op->flags = 0;
@@ -102,11 +111,13 @@ static int op_result(np_fd *fd, np_op *op, uint32_t *n) {
         return NP_OK;
     }
     int err = (int)SH(fd)->get_last_error(CTX(fd));
-    if (err == (int)SHIM_ERROR_MORE_DATA || err == (int)SHIM_WSAEMSGSIZE) *n = qty;
+    /* More data than the buffer: give back the bytes received (Go #14074). */
+    if ((err == (int)SHIM_ERROR_MORE_DATA || err == (int)SHIM_WSAEMSGSIZE) && !NP_MUTANT_IS(DGRAM_MSGSIZE_ZERO_N))
+        *n = qty;
     return err;
 }
 
-static int exec_io(np_fd *fd, np_op *op, submit_fn submit, uint32_t *n) {
+int np__exec_io(np_fd *fd, np_op *op, np_submit_fn submit, uint32_t *n) {
     const shim *sh = SH(fd);
     void *ctx = CTX(fd);
     *n = 0;
@@ -129,7 +140,12 @@ static int exec_io(np_fd *fd, np_op *op, submit_fn submit, uint32_t *n) {
         }
     } else {
         uint32_t e = sh->get_last_error(ctx);
-        if (e != SHIM_ERROR_IO_PENDING) return (int)e; /* not started: no packet */
+        /* A synchronous warning (a datagram truncated, or too large to send)
+         * is no failure: its packet still comes unless skip-on-success is
+         * in effect (§6, sim/kernel/FACTS.md D2, D7), and leaving it queued
+         * would complete the next operation on this OVERLAPPED. */
+        bool warning = e == SHIM_WSAEMSGSIZE && !fd->skip_sync && !NP_MUTANT_IS(DGRAM_MSGSIZE_NO_WAIT);
+        if (e != SHIM_ERROR_IO_PENDING && !warning) return (int)e; /* not started: no packet */
     }
     err = np__pd_wait(fd->pd, op->mode);
     if (err == NP_OK) return op_result(fd, op, n);
@@ -151,7 +167,8 @@ static int exec_io(np_fd *fd, np_op *op, submit_fn submit, uint32_t *n) {
     return res; /* success despite the cancel: these bytes must not be lost */
 }
 
-static int rw(np_fd *fd, np_op *op, shim_mutex *mu, submit_fn submit, char *buf, uint32_t len, uint32_t *n) {
+int np__rw(np_fd *fd, np_op *op, shim_mutex *mu, np_submit_fn submit, char *buf, uint32_t len,
+           const shim_sockaddr_in *to, uint32_t *n) {
     *n = 0;
     if (!incref(fd)) return NP_ERR_CLOSING;
     SY(fd)->mutex_lock(SYCTX(fd), mu);
@@ -159,19 +176,20 @@ static int rw(np_fd *fd, np_op *op, shim_mutex *mu, submit_fn submit, char *buf,
      * held: set its buffer here, not before. */
     op->buf.buf = buf;
     op->buf.len = len;
+    if (to != NULL) op->sa = *to; /* a datagram's destination, likewise */
     int err = NP_ERR_CLOSING;
-    if ((SY(fd)->atomic_load32(SYCTX(fd), &fd->state) & FD_CLOSED) == 0) err = exec_io(fd, op, submit, n);
+    if ((SY(fd)->atomic_load32(SYCTX(fd), &fd->state) & FD_CLOSED) == 0) err = np__exec_io(fd, op, submit, n);
     SY(fd)->mutex_unlock(SYCTX(fd), mu);
     decref(fd);
     return err;
 }
 
 int np_fd_read(np_fd *fd, void *buf, uint32_t len, uint32_t *n) {
-    return rw(fd, &fd->rop, &fd->rmu, submit_recv, buf, len, n);
+    return np__rw(fd, &fd->rop, &fd->rmu, submit_recv, buf, len, NULL, n);
 }
 
 int np_fd_write(np_fd *fd, const void *buf, uint32_t len, uint32_t *n) {
-    return rw(fd, &fd->wop, &fd->wmu, submit_send, (char *)(uintptr_t)buf, len, n);
+    return np__rw(fd, &fd->wop, &fd->wmu, submit_send, (char *)(uintptr_t)buf, len, NULL, n);
 }
 
 void np_fd_set_deadline(np_fd *fd, int64_t d_ns, int mode) {
@@ -197,6 +215,9 @@ int np_fd_close(np_fd *fd) {
         return NP_OK;
     }
     decref(fd);
+    /* Go #21856: Close returns only once the socket is really closed (a
+     * listener's port is free again), which the last reference does. */
+    if (NP_MUTANT_IS(CLOSE_RETURNS_EARLY)) return NP_OK;
     sy->sema_wait(syctx, &fd->csema, -1);
     /* The last reference is gone and the closed bit refuses new ones, so no
      * thread can reach these any more (the destroyer's post was its last

@@ -38,7 +38,12 @@
     X(21, NO_DELAY_CLAMP, no-delay-clamp, 17)         /* huge delays not clamped at 1e15 ns */               \
     X(22, SUBMS_ZERO, subms-zero, 17)                 /* sub-millisecond delays truncated to 0 ms */         \
     X(23, FD_LEAK, fd-leak, 0)                        /* close never destroys the fd's mutexes and sema */   \
-    X(24, FD_NO_FREE, fd-no-free, 0)                  /* np_fd_free frees nothing */
+    X(24, FD_NO_FREE, fd-no-free, 0)                  /* np_fd_free frees nothing */                         \
+    X(25, ACCEPT_NO_RETRY, accept-no-retry, 0)        /* #10785: a reset before AcceptEx fails the accept */ \
+    X(26, DIAL_DEADLINE_KEPT, dial-deadline-kept, 0)  /* the dial's write deadline left on the connection */ \
+    X(27, DGRAM_MSGSIZE_ZERO_N, dgram-msgsize-zero-n, 0) /* #14074: a truncated datagram reads as 0 bytes */  \
+    X(28, DGRAM_MSGSIZE_NO_WAIT, dgram-msgsize-no-wait, 0) /* sync WSAEMSGSIZE taken as "not started" */ \
+    X(29, CLOSE_RETURNS_EARLY, close-returns-early, 0) /* #21856: Close returns before the socket is closed */
 
 #define NP_MUTANT_ENUM(num, NAME, name, row) NP_MUT_##NAME = num,
 enum { NP_MUT_NONE = 0, NP_MUTANT_LIST(NP_MUTANT_ENUM) NP_MUT__COUNT };

@@ -164,8 +164,45 @@ int np_fd_close(np_fd *fd);
  * leaves this to the garbage collector): call np_fd_free once, after
  * np_fd_close returned, when no thread can call into `fd` any more. */
 void np_fd_free(np_fd *fd);
+/* ---- Datagram descriptors (fdio_dgram.c) ----
+ * Go's FD.ReadFrom / FD.WriteTo on a bound UDP socket (the shim's v3 calls),
+ * with the close and deadline protocol of np_fd_read / np_fd_write. */
+
+/* np_fd_open without skip-on-success (never safe for datagrams: FACTS.md
+ * D3). NULL with ERROR_CALL_NOT_IMPLEMENTED when the shim lacks v3. */
+np_fd *np_fd_open_dgram(np_poller *p, shim_handle sock, int *err);
+/* One datagram into `buf`. NP_OK with *n its length; a larger one is
+ * truncated: WSAEMSGSIZE with *n the bytes received (Go #14074). len 0
+ * receives nothing and returns NP_OK (as Go). `from` (optional) gets the
+ * sender's address when a datagram was taken. Timeout and close as a read. */
+int np_fd_read_from(np_fd *fd, void *buf, uint32_t len, uint32_t *n, shim_sockaddr_in *from);
+/* One datagram of `len` bytes to `to`. NP_OK with *n = len, or an error
+ * (WSAEMSGSIZE over 65,507 bytes). Taken is not delivered: UDP may lose it. */
+int np_fd_write_to(np_fd *fd, const void *buf, uint32_t len, const shim_sockaddr_in *to, uint32_t *n);
+
 /* The descriptor's pollDesc sequence (changes when its slot is reused). */
 uint32_t np_fd_seq(const np_fd *fd);
+
+/* ---- Stream sockets (fdio_conn.c): Go's listen, accept, dial, shutdown ----
+ * They need the shim's v3 socket calls; without them they fail with
+ * ERROR_CALL_NOT_IMPLEMENTED. */
+
+/* A listener on 127.0.0.1 at a free port (*port), opened for polled I/O. */
+np_fd *np_fd_listen(np_poller *p, int backlog, uint16_t *port, int *err);
+/* Accepts one connection (Go's netFD.accept): NP_OK with *out opened for
+ * polled I/O, or the error; a connection reset before its accept completed
+ * is skipped. Blocks under the listener's read deadline; a close of the
+ * listener ends it with NP_ERR_CLOSING. One accept at a time per listener. */
+int np_fd_accept(np_fd *listener, bool try_skip_sync, np_fd **out);
+/* Connects to 127.0.0.1:port (Go's netFD.connect over ConnectEx): NP_OK
+ * with *out, NP_ERR_TIMEOUT when `timeout_ns` (> 0; 0: none) passed first,
+ * or the error (10061: refused, as WSAGetOverlappedResult maps it). A connect that completed despite its
+ * deadline is a connection. */
+int np_fd_dial(np_poller *p, uint16_t port, int64_t timeout_ns, bool try_skip_sync, np_fd **out);
+/* The socket a descriptor polls (for traces: a dialed or accepted one's). */
+shim_handle np_fd_handle(const np_fd *fd);
+/* shutdown(how) of the descriptor's own end: SHIM_SD_SEND, _RECEIVE, _BOTH. */
+int np_fd_shutdown(np_fd *fd, int how);
 
 #ifdef __cplusplus
 }

@@ -68,6 +68,13 @@ typedef struct np_op {
     int32_t mode;       /* 'r' or 'w' */
     shim_wsabuf buf;
     uint32_t qty, flags;
+    /* AcceptEx (fdio_conn.c): the socket it accepts into and the address
+     * areas it fills; ConnectEx: where it connects; datagrams (fdio_dgram.c):
+     * the sender's (read) or the destination (write) address. */
+    shim_handle handle;
+    char addrs[2 * SHIM_ACCEPT_ADDR_LEN];
+    shim_sockaddr_in sa;
+    int salen;
 } np_op;
 
 struct np_fd {
@@ -80,6 +87,17 @@ struct np_fd {
     shim_mutex rmu, wmu;     /* one reader and one writer at a time (Go's fdMutex) */
     shim_sema csema;         /* Close waits here for destroy */
 };
+
+/* fdio.c, for the stream paths (fdio_conn.c) and the datagram paths
+ * (fdio_dgram.c): execIO on one of fd's operations, the locked read/write
+ * around it, and the references that keep fd open across it. */
+typedef int (*np_submit_fn)(np_fd *fd, np_op *op, uint32_t *qty);
+int np__exec_io(np_fd *fd, np_op *op, np_submit_fn submit, uint32_t *n);
+int np__rw(np_fd *fd, np_op *op, shim_mutex *mu, np_submit_fn submit, char *buf, uint32_t len,
+           const shim_sockaddr_in *to, uint32_t *n);
+bool np__fd_incref(np_fd *fd);
+void np__fd_decref(np_fd *fd);
+bool np__fd_closed(np_fd *fd);
 
 struct np_m {
     shim_handle timer;  /* high-resolution waitable timer */

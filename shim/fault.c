@@ -25,6 +25,7 @@
  * cost nothing but are never a scheduling point.
  */
 #include "fault.h"
+#include "sock_pass.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -277,6 +278,9 @@ static uint32_t p_assoc_wp(void *ctx, shim_handle packet, shim_handle port, shim
 static uint32_t p_cancel_wp(void *ctx, shim_handle packet, bool remove) {
     return IN(ctx)->nt_cancel_wait_completion_packet(ICTX(ctx), packet, remove);
 }
+/* The v3 socket calls: no fault family of their own yet. */
+SHIM_SOCK_PASS(fp, IN)
+
 /* Set only where the inner has the call: optional calls stay NULL. */
 #define WRAP(field, fn) out->field = inner->field != NULL ? fn : NULL
 
@@ -288,7 +292,7 @@ const shim *shim_fault_wrap(shim_fault *f, const shim *inner, const shim_harness
     if (shim_check(inner, SHIM_VERSION_2) != NULL || hn == NULL || hn->set_last_error == NULL) return NULL;
     f->inner = inner;
     f->hn = hn;
-    out->version = inner->version < SHIM_VERSION_2 ? inner->version : SHIM_VERSION_2;
+    out->version = inner->version < SHIM_VERSION_3 ? inner->version : SHIM_VERSION_3;
     out->name = "fault";
     out->ctx = f;
     out->caps = inner->caps;
@@ -310,6 +314,7 @@ const shim *shim_fault_wrap(shim_fault *f, const shim *inner, const shim_harness
     WRAP(nt_create_wait_completion_packet, f_create_wp);
     WRAP(nt_associate_wait_completion_packet, p_assoc_wp);
     WRAP(nt_cancel_wait_completion_packet, p_cancel_wp);
+    SHIM_SOCK_WRAP(out, inner, fp);
     out->sync = inner->sync; /* no fault is a sync primitive's: shared whole */
     return out;
 }

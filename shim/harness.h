@@ -16,7 +16,11 @@ extern "C" {
 #endif
 
 #define SHIM_HARNESS_VERSION_1 1
-#define SHIM_HARNESS_VERSION SHIM_HARNESS_VERSION_1
+/* v2: the peer side of the seam's v3 sockets, appended: a client that
+ * connects to a listener, a datagram sender. (The sockets themselves are
+ * made and bound through the seam: shim.wsa_socket, bind, getsockname.) */
+#define SHIM_HARNESS_VERSION_2 2
+#define SHIM_HARNESS_VERSION SHIM_HARNESS_VERSION_2
 
 typedef void (*shim_thread_fn)(void *arg);
 
@@ -53,6 +57,18 @@ typedef struct shim_harness {
     /* Thread creation; `name` appears in traces and reports. */
     bool (*thread_spawn)(void *ctx, shim_thread *t, shim_thread_fn fn, void *arg, const char *name);
     void (*thread_join)(void *ctx, shim_thread *t);
+
+    /* == v2: the peer side of sockets (the seam's v3 calls) ==
+     * Blocking connect of a new peer-side socket to `to`: true with *out
+     * connected (queued in the listener's backlog until accepted), false
+     * with the last error (10061 refused). Its sends, reads, shutdown and
+     * abort are the calls above. */
+    bool (*sock_connect)(void *ctx, const shim_sockaddr_in *to, shim_handle *out);
+    /* Blocking, non-overlapped sendto of one datagram of `len` bytes from
+     * a datagram socket (made with shim.wsa_socket). Returns `len` or -1
+     * (10040 over 65,507 bytes). A datagram may be lost: a full receive
+     * queue drops it (sim: choice 'd'). */
+    int (*sock_sendto_sync)(void *ctx, shim_handle s, const void *buf, uint32_t len, const shim_sockaddr_in *to);
 } shim_harness;
 
 /* Shorthands: the call with the harness's own context. */
@@ -83,6 +99,10 @@ static inline const char *shim_harness_check(const shim_harness *h, int min_vers
         h->sock_shutdown_send == NULL || h->sock_abort == NULL || h->sock_recv_sync == NULL || h->sleep_ns == NULL || h->thread_spawn == NULL ||
         h->thread_join == NULL)
         return "harness lacks a call";
+    if (h->version >= SHIM_HARNESS_VERSION_2) { /* a table says what it has: all of v2 */
+        if (h->sock_connect == NULL) return "harness lacks the stream peer call (v2: sock_connect)";
+        if (h->sock_sendto_sync == NULL) return "harness lacks the datagram peer call (v2: sock_sendto_sync)";
+    }
     return NULL;
 }
 

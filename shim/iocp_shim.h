@@ -50,7 +50,13 @@ extern "C" {
  *     harness's calls in shim_harness (shim/harness.h). */
 #define SHIM_VERSION_1 1
 #define SHIM_VERSION_2 2
-#define SHIM_VERSION SHIM_VERSION_2
+/* v3: sockets, appended after `sync` in two groups that come together:
+ *     the stream group (socket, bind, listen, getsockname, AcceptEx, the
+ *     context updates, ConnectEx loaded through WSAIoctl, shutdown) and the
+ *     datagram group (WSARecvFrom, WSASendTo). A v3 shim has every call of
+ *     both: shim_check() refuses one that lacks any, naming the group. */
+#define SHIM_VERSION_3 3
+#define SHIM_VERSION SHIM_VERSION_3
 
 /* ---- Handles ---------------------------------------------------------- */
 
@@ -85,6 +91,21 @@ typedef uintptr_t shim_handle;
 #define SHIM_WSAECONNABORTED 10053u
 #define SHIM_WSAECONNRESET 10054u
 #define SHIM_WSAESHUTDOWN 10058u
+/* Sockets (v3): stream and datagram calls. */
+#define SHIM_WSAEFAULT 10014u
+#define SHIM_WSAEWOULDBLOCK 10035u
+#define SHIM_WSAEDESTADDRREQ 10039u
+#define SHIM_WSAENOPROTOOPT 10042u
+#define SHIM_WSAEPROTONOSUPPORT 10043u
+#define SHIM_WSAESOCKTNOSUPPORT 10044u
+#define SHIM_WSAEAFNOSUPPORT 10047u
+#define SHIM_WSAEADDRINUSE 10048u
+#define SHIM_WSAEADDRNOTAVAIL 10049u
+#define SHIM_WSAEISCONN 10056u
+#define SHIM_WSAENOTCONN 10057u
+#define SHIM_WSAECONNREFUSED 10061u
+#define SHIM_ERROR_CONNECTION_REFUSED 1225u
+#define SHIM_ERROR_UNEXP_NET_ERR 59u
 
 /* NTSTATUS values seen in OVERLAPPED.Internal and OVERLAPPED_ENTRY.Internal. */
 #define SHIM_STATUS_SUCCESS 0x00000000u
@@ -104,6 +125,8 @@ typedef uintptr_t shim_handle;
 #define SHIM_STATUS_LOCAL_DISCONNECT 0xC000013Bu /* maps to ERROR_NETNAME_DELETED (64) */
 #define SHIM_STATUS_NOT_FOUND 0xC0000225u
 #define SHIM_STATUS_CONNECTION_ABORTED 0xC0000241u /* Windows 10+ socket close (§12 W18): 1236, WSA 10053 */
+#define SHIM_STATUS_CONNECTION_REFUSED 0xC0000236u /* ConnectEx to no listener: 1225, WSA 10061 */
+#define SHIM_STATUS_CONNECTION_INVALID 0xC0000140u /* Wine 8: AcceptEx of a reset connection: 59, WSA 10057 */
 
 #define SHIM_INFINITE 0xFFFFFFFFu /* timeout in ms: wait forever */
 #define SHIM_SOCKET_ERROR (-1)
@@ -146,6 +169,54 @@ typedef struct shim_wsabuf {
     uint32_t len;
     char *buf;
 } shim_wsabuf;
+
+/* Layout-compatible with SOCKADDR_IN (16 bytes, IPv4 only): port and
+ * address in network byte order, as Winsock has them. */
+typedef struct shim_sockaddr_in {
+    uint16_t family; /* SHIM_AF_INET */
+    uint16_t port;   /* network order */
+    uint32_t addr;   /* network order */
+    uint8_t zero[8];
+} shim_sockaddr_in;
+#define SHIM_AF_INET 2
+#define SHIM_SOCK_STREAM 1
+#define SHIM_SOCK_DGRAM 2
+#define SHIM_IPPROTO_TCP 6
+#define SHIM_IPPROTO_UDP 17
+#define SHIM_INADDR_LOOPBACK 0x7F000001u /* host order */
+/* Host-order helpers: the seam carries what Winsock carries. */
+static inline uint16_t shim_htons(uint16_t v) {
+    const uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+    uint16_t r;
+    __builtin_memcpy(&r, b, 2);
+    return r;
+}
+static inline uint32_t shim_htonl(uint32_t v) {
+    const uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    uint32_t r;
+    __builtin_memcpy(&r, b, 4);
+    return r;
+}
+static inline uint16_t shim_ntohs(uint16_t v) { return shim_htons(v); }
+static inline uint32_t shim_ntohl(uint32_t v) { return shim_htonl(v); }
+/* An IPv4 address from host-order parts (0 = INADDR_ANY, port 0 = any). */
+static inline shim_sockaddr_in shim_addr_in(uint32_t host_addr, uint16_t host_port) {
+    shim_sockaddr_in a = {SHIM_AF_INET, shim_htons(host_port), shim_htonl(host_addr), {0}};
+    return a;
+}
+
+/* setsockopt levels and options the stream calls take (Win32 values). */
+#define SHIM_SOL_SOCKET 0xFFFF
+#define SHIM_SO_UPDATE_ACCEPT_CONTEXT 0x700B
+#define SHIM_SO_UPDATE_CONNECT_CONTEXT 0x7010
+/* shutdown's how. */
+#define SHIM_SD_RECEIVE 0
+#define SHIM_SD_SEND 1
+#define SHIM_SD_BOTH 2
+/* What wsa_ioctl_get_extension can load (SIO_GET_EXTENSION_FUNCTION_POINTER). */
+#define SHIM_WSAID_CONNECTEX 1u
+/* AcceptEx's address areas: sizeof(sockaddr_in) + 16 each, as the docs require. */
+#define SHIM_ACCEPT_ADDR_LEN 32u
 
 /* Caller-owned storage for the sync primitives. The backend keeps its own
  * state inside (an SRWLOCK, a HANDLE, or the simulator's object index); the
@@ -329,7 +400,117 @@ struct shim {
 
     /* == synchronization and time (the table above), never NULL == */
     const shim_sync *sync;
+
+    /* == v3: sockets. Contracts from Microsoft's page of each call and
+     * iocp-facts.md §2 (closing under pending operations), §6 (return
+     * paths), §7 (cancel); what Wine 8 does, measured by tests/facts_stream.h
+     * and tests/facts_dgram.h under Wine, is in sim/kernel/FACTS.md (rows
+     * S1.. for streams, D1.. for datagrams). The socket, bind and
+     * getsockname calls serve both kinds: Go's net package makes and binds
+     * its sockets, and the poll layer's accept and dial do it too. == */
+
+    /* WSASocketW(af, type, protocol, NULL, 0, WSA_FLAG_OVERLAPPED): an
+     * unbound overlapped socket (§1: only an overlapped handle can be
+     * associated). AF_INET with SOCK_STREAM (IPPROTO_TCP or 0) or SOCK_DGRAM
+     * (IPPROTO_UDP or 0); SHIM_INVALID_HANDLE with 10047 (WSAEAFNOSUPPORT)
+     * for another family. A datagram socket has SIO_UDP_CONNRESET off, as
+     * Go sets it (FACTS.md D5). */
+    shim_handle (*wsa_socket)(void *ctx, int af, int type, int protocol);
+    /* bind to 127.0.0.1 or INADDR_ANY; port 0 picks a free (ephemeral) port,
+     * which getsockname reads back. 0, or SOCKET_ERROR with 10048 (port in
+     * use by a socket of the same type), 10049 (not a local address), 10022
+     * (already bound, or connected), 10014 (namelen < 16), 10038. */
+    int (*bind)(void *ctx, shim_handle s, const shim_sockaddr_in *addr, int namelen);
+    /* listen: 0 or SOCKET_ERROR (10022 not bound). Connections beyond the
+     * backlog are refused (or retried by the connecting side: loopback). */
+    int (*listen)(void *ctx, shim_handle s, int backlog);
+    /* getsockname: the bound address. 10022 while unbound, 10014 when
+     * *namelen < 16; *namelen is set to 16. */
+    int (*getsockname)(void *ctx, shim_handle s, shim_sockaddr_in *addr, int *namelen);
+
+    /* AcceptEx(listener, accept_socket, buf, recv_len, local_len,
+     * remote_len, &bytes, ov), BOOL as in Win32. `accept_socket` is an
+     * unbound, unconnected socket. TRUE: a connection was taken at once
+     * (its packet is queued unless skip-on-success applies, §6); FALSE with
+     * 997: pending, a packet will come; any other error: nothing started,
+     * no packet. Closing the listener under a pending AcceptEx completes it
+     * with STATUS_CANCELLED (995) (§2, Wine [WC]: "accept, connect and poll
+     * requests complete with STATUS_CANCELLED"); a connection reset before
+     * the accept completed may end it with a reset status (Go retries on
+     * ERROR_NETNAME_DELETED and WSAECONNRESET). With recv_len 0 it does not
+     * wait for data. Until setsockopt(SO_UPDATE_ACCEPT_CONTEXT) the accepted
+     * socket lacks its listener's properties (Microsoft's AcceptEx page); no
+     * difference was observed under Wine 8, and the simulator models none. */
+    bool (*accept_ex)(void *ctx, shim_handle listener, shim_handle accept_socket, void *buf, uint32_t recv_len,
+                      uint32_t local_len, uint32_t remote_len, uint32_t *bytes, shim_overlapped *ov);
+    /* setsockopt(SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, &listener) or
+     * (SO_UPDATE_CONNECT_CONTEXT, NULL): 0 or SOCKET_ERROR (10057 when the
+     * socket is not connected, 10042 for an option not listed above). */
+    int (*setsockopt)(void *ctx, shim_handle s, int level, int opt, const void *val, int len);
+    /* WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER) for `which`
+     * (SHIM_WSAID_CONNECTEX): 0 when connect_ex below may be called on
+     * sockets of this provider, SOCKET_ERROR otherwise. ConnectEx is not
+     * exported by ws2_32: code that calls it without loading it first is
+     * wrong (the simulator fails such a call with 10022). */
+    int (*wsa_ioctl_get_extension)(void *ctx, shim_handle s, uint32_t which);
+    /* ConnectEx(s, to, namelen, NULL, 0, NULL, ov), BOOL as in Win32. `s`
+     * must be bound (10022 otherwise; Go binds the wildcard address first).
+     * TRUE: connected at once; FALSE with 997: pending; the packet ends with
+     * success, STATUS_CONNECTION_REFUSED (1225, WSA 10061) when nothing
+     * listens or the backlog is full, or STATUS_CANCELLED when the socket
+     * is closed or the request cancelled (§2, §7). After success the caller
+     * sets SO_UPDATE_CONNECT_CONTEXT. */
+    bool (*connect_ex)(void *ctx, shim_handle s, const shim_sockaddr_in *to, int namelen, shim_overlapped *ov);
+    /* shutdown(s, how): 0 or SOCKET_ERROR (10057 not connected). SD_SEND:
+     * the peer reads EOF after the data, later sends fail with 10058;
+     * SD_RECEIVE: later receives on this end fail or read 0. Queues no
+     * packet (§12 W35). */
+    int (*shutdown)(void *ctx, shim_handle s, int how);
+
+    /* WSARecvFrom with an OVERLAPPED on a datagram socket (§6): the return
+     * paths of WSARecv. One call takes one datagram, whole (message
+     * boundaries are kept). A datagram larger than the buffers is truncated:
+     * the buffers hold its head, the tail is dropped, and the call ends with
+     * STATUS_BUFFER_OVERFLOW, a warning: at once it is SOCKET_ERROR with
+     * WSAEMSGSIZE (10040) and still queues a packet unless skip-on-success
+     * is in effect (§6: the synchronous warning; Wine 8 measured, and with
+     * the flag set none); pending, its packet carries ERROR_MORE_DATA (234)
+     * with the truncated byte count, and WSAGetOverlappedResult gives FALSE,
+     * 10040 and that count. Wine 8 leaves `*bytes` unwritten on the
+     * synchronous warning: read the count from the packet. `from`
+     * (optional, with `*fromlen` >= 16) gets the sender's address when the
+     * datagram is taken. */
+    int (*wsa_recv_from)(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes,
+                         uint32_t *flags, shim_sockaddr_in *from, int *fromlen, shim_overlapped *ov);
+    /* WSASendTo with an OVERLAPPED on a datagram socket (§6): one datagram
+     * of all the buffers' bytes to `to`. On loopback it completes at once
+     * (Wine 8 measured: 0 and a success packet); the datagram may still be
+     * lost on its way (UDP promises nothing; a full receive queue drops it).
+     * 10022 (WSAEINVAL) without an address on an unconnected socket, 10040
+     * for a datagram over 65,507 bytes (measured): not started, no packet. */
+    int (*wsa_send_to)(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes,
+                       uint32_t flags, const shim_sockaddr_in *to, int tolen, shim_overlapped *ov);
 };
+
+/* Whether `sh` has the v3 socket calls (after shim_check, which refuses a v3
+ * shim that lacks one). */
+static inline bool shim_has_sockets(const shim *sh) { return sh != NULL && sh->version >= SHIM_VERSION_3; }
+
+/* A socket of `type` (SHIM_SOCK_STREAM, SHIM_SOCK_DGRAM) bound to 127.0.0.1
+ * on a free port, its address in *addr: what Go's net package does before
+ * the poll layer sees a listener or a UDP socket. SHIM_INVALID_HANDLE with
+ * the last error on failure (the socket closed again). */
+static inline shim_handle shim_loopback_socket(const shim *sh, int type, shim_sockaddr_in *addr) {
+    shim_handle s = sh->wsa_socket(sh->ctx, SHIM_AF_INET, type, 0);
+    if (s == SHIM_INVALID_HANDLE) return s;
+    shim_sockaddr_in a = shim_addr_in(SHIM_INADDR_LOOPBACK, 0);
+    int len = (int)sizeof a;
+    if (sh->bind(sh->ctx, s, &a, len) != 0 || sh->getsockname(sh->ctx, s, addr, &len) != 0) {
+        sh->closesocket(sh->ctx, s); /* a successful close sets no error: the failed call's stays */
+        return SHIM_INVALID_HANDLE;
+    }
+    return s;
+}
 
 /* What a consumer needs of a shim: at least `min_version`, and every call
  * of `sh` and of its sync table set, and the wait-packet calls when caps
@@ -345,6 +526,13 @@ static inline const char *shim_check(const shim *sh, int min_version) {
         sh->closesocket == NULL || sh->set_file_completion_notification_modes == NULL ||
         sh->socket_is_ifs == NULL || sh->wsa_get_overlapped_result == NULL || sh->get_last_error == NULL)
         return "shim lacks a completion-port or socket call";
+    if (sh->version >= SHIM_VERSION_3) { /* a table says what it has: all of v3 */
+        if (sh->wsa_socket == NULL || sh->bind == NULL || sh->listen == NULL || sh->getsockname == NULL ||
+            sh->accept_ex == NULL || sh->setsockopt == NULL || sh->wsa_ioctl_get_extension == NULL ||
+            sh->connect_ex == NULL || sh->shutdown == NULL)
+            return "shim lacks a stream-socket call (v3)";
+        if (sh->wsa_recv_from == NULL || sh->wsa_send_to == NULL) return "shim lacks a datagram call (v3)";
+    }
     if ((sh->caps & SHIM_CAP_WAIT_PACKETS) != 0 &&
         (sh->create_waitable_timer == NULL || sh->set_waitable_timer == NULL ||
          sh->nt_create_wait_completion_packet == NULL || sh->nt_associate_wait_completion_packet == NULL ||

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../models/trace.h"
+#include "sock_pass.h"
 
 /* socket_is_ifs answers, kept per socket ordinal for MEV_SET_MODES a3. */
 #define IFS_UNKNOWN 0u
@@ -138,6 +139,46 @@ static int rec_wsa_send(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nb
     return submit_done(ctx, at, rc, bytes);
 }
 
+/* AcceptEx reads on the listener and ConnectEx writes on its socket, as
+ * Go's read and write operations: the models take them as submissions of
+ * that direction (their packets and OVERLAPPEDs obey the same rules). */
+static bool rec_accept_ex(void *ctx, shim_handle l, shim_handle a, void *buf, uint32_t rl, uint32_t ll, uint32_t ral,
+                          uint32_t *bytes, shim_overlapped *ov) {
+    model_trace *t = TR(ctx);
+    uint32_t at = model_emit_at(t, MEV_SUBMIT, model_handle(t, l), model_ov(t, ov), 'r', SHIM_ERROR_IO_PENDING, 0);
+    bool ok = IN(ctx)->accept_ex(ICTX(ctx), l, a, buf, rl, ll, ral, bytes, ov);
+    submit_done(ctx, at, ok ? 0 : SHIM_SOCKET_ERROR, bytes);
+    return ok;
+}
+
+static bool rec_connect_ex(void *ctx, shim_handle s, const shim_sockaddr_in *to, int len, shim_overlapped *ov) {
+    model_trace *t = TR(ctx);
+    uint32_t at = model_emit_at(t, MEV_SUBMIT, model_handle(t, s), model_ov(t, ov), 'w', SHIM_ERROR_IO_PENDING, 0);
+    bool ok = IN(ctx)->connect_ex(ICTX(ctx), s, to, len, ov);
+    submit_done(ctx, at, ok ? 0 : SHIM_SOCKET_ERROR, NULL);
+    return ok;
+}
+
+/* Datagrams: recorded as the same submissions (the models judge a WSARecvFrom
+ * as a WSARecv: its packet rules are the same, §6). */
+static int rec_wsa_recv_from(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes,
+                             uint32_t *flags, shim_sockaddr_in *from, int *fromlen, shim_overlapped *ov) {
+    model_trace *t = TR(ctx);
+    uint32_t at = model_emit_at(t, MEV_SUBMIT, model_handle(t, s), model_ov(t, ov), 'r', SHIM_ERROR_IO_PENDING, 0);
+    int rc = IN(ctx)->wsa_recv_from(ICTX(ctx), s, bufs, nbufs, bytes, flags, from, fromlen, ov);
+    return submit_done(ctx, at, rc, bytes);
+}
+
+static int rec_wsa_send_to(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes,
+                           uint32_t flags, const shim_sockaddr_in *to, int tolen, shim_overlapped *ov) {
+    model_trace *t = TR(ctx);
+    uint32_t at = model_emit_at(t, MEV_SUBMIT, model_handle(t, s), model_ov(t, ov), 'w', SHIM_ERROR_IO_PENDING, 0);
+    int rc = IN(ctx)->wsa_send_to(ICTX(ctx), s, bufs, nbufs, bytes, flags, to, tolen, ov);
+    return submit_done(ctx, at, rc, bytes);
+}
+
+SHIM_SOCK_PASS(rp, IN)
+
 static bool rec_cancel(void *ctx, shim_handle h, shim_overlapped *ov) {
     bool ok = IN(ctx)->cancel_io_ex(ICTX(ctx), h, ov);
     uint32_t err = ok ? 0 : IN(ctx)->get_last_error(ICTX(ctx));
@@ -205,11 +246,11 @@ static uint32_t p_cancel_wp(void *ctx, shim_handle packet, bool remove) {
 
 const char *model_record_wrap(shim *out, const shim *inner, model_trace *t) {
     memset(out, 0, sizeof *out);
-    /* The recorder knows the v2 layout: refuse an older or incomplete inner
-     * shim, and report the lower of the two versions upward. */
+    /* The recorder knows the v3 layout and needs v2: refuse an older or
+     * incomplete inner shim, and report the lower of the two versions upward. */
     const char *why = shim_check(inner, SHIM_VERSION_2);
     if (why != NULL) return why;
-    out->version = inner->version < SHIM_VERSION_2 ? inner->version : SHIM_VERSION_2;
+    out->version = inner->version < SHIM_VERSION_3 ? inner->version : SHIM_VERSION_3;
     out->name = "record";
     out->ctx = model_rec_slot(t, inner);
     out->caps = inner->caps;
@@ -231,6 +272,13 @@ const char *model_record_wrap(shim *out, const shim *inner, model_trace *t) {
     WRAP(nt_create_wait_completion_packet, p_create_wp);
     WRAP(nt_associate_wait_completion_packet, p_assoc_wp);
     WRAP(nt_cancel_wait_completion_packet, p_cancel_wp);
+    SHIM_SOCK_WRAP(out, inner, rp);
+    if (inner->version >= SHIM_VERSION_3) {
+        out->accept_ex = rec_accept_ex;
+        out->connect_ex = rec_connect_ex;
+        out->wsa_recv_from = rec_wsa_recv_from;
+        out->wsa_send_to = rec_wsa_send_to;
+    }
     out->sync = inner->sync; /* nothing to record: the poller's sync calls leave no model event */
     return NULL;
 }

@@ -18,6 +18,7 @@
 #endif
 #include <winsock2.h> /* before windows.h, which would pull in the old winsock.h */
 #include <ws2tcpip.h>
+#include <mswsock.h> /* AcceptEx, WSAID_CONNECTEX, SIO_UDP_CONNRESET */
 #include <windows.h>
 
 #include <limits.h>
@@ -232,9 +233,13 @@ static bool w_wsa_get_overlapped_result(void *ctx, shim_handle s, shim_overlappe
                                         uint32_t *bytes, bool wait, uint32_t *flags)
 {
     (void)ctx;
-    DWORD n = 0, f = 0;
+    DWORD n = bytes != NULL ? *bytes : 0, f = 0;
     if (!WSAGetOverlappedResult(S(s), (OVERLAPPED *)ov, &n, wait ? TRUE : FALSE, &f)) {
-        keep_wsa_error(); /* *bytes not updated on failure (§6) */
+        keep_wsa_error();
+        /* Whatever the call wrote: nothing on a failure (§6), the bytes
+         * copied on a truncated datagram's warning (Wine 8, measured). */
+        if (bytes != NULL)
+            *bytes = n;
         return false;
     }
     if (bytes != NULL)
@@ -393,6 +398,57 @@ static bool w_sock_abort(void *ctx, shim_handle s)
         return false;
     }
     return true;
+}
+
+/* ---- Datagram sockets (v3 seam, v2 harness): Winsock's UDP ------------------
+ * (socket, bind, getsockname: the stream section below serves both kinds) */
+
+static int w_wsa_recv_from(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes,
+                           uint32_t *flags, shim_sockaddr_in *from, int *fromlen, shim_overlapped *ov)
+{
+    (void)ctx;
+    DWORD n = 0;
+    DWORD f = flags != NULL ? *flags : 0;
+    int r = WSARecvFrom(S(s), (WSABUF *)bufs, nbufs, &n, &f, (struct sockaddr *)from, (INT *)fromlen,
+                        (OVERLAPPED *)ov, NULL);
+    if (r == SOCKET_ERROR) {
+        keep_wsa_error(); /* WSAEMSGSIZE at once leaves *bytes as it was (Wine 8, measured) */
+        return SHIM_SOCKET_ERROR;
+    }
+    if (bytes != NULL)
+        *bytes = n;
+    if (flags != NULL)
+        *flags = f;
+    return 0;
+}
+
+static int w_wsa_send_to(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes,
+                         uint32_t flags, const shim_sockaddr_in *to, int tolen, shim_overlapped *ov)
+{
+    (void)ctx;
+    DWORD n = 0;
+    int r = WSASendTo(S(s), (WSABUF *)bufs, nbufs, &n, flags, (const struct sockaddr *)to, tolen,
+                      (OVERLAPPED *)ov, NULL);
+    if (r == SOCKET_ERROR) {
+        keep_wsa_error();
+        return SHIM_SOCKET_ERROR;
+    }
+    if (bytes != NULL)
+        *bytes = n;
+    return 0;
+}
+
+static int w_sock_sendto_sync(void *ctx, shim_handle s, const void *buf, uint32_t len, const shim_sockaddr_in *to)
+{
+    (void)ctx;
+    if (len > INT_MAX)
+        len = INT_MAX;
+    int n = sendto(S(s), buf, (int)len, 0, (const struct sockaddr *)to, (int)sizeof *to);
+    if (n == SOCKET_ERROR) {
+        keep_wsa_error();
+        return -1;
+    }
+    return n;
 }
 
 /* ---- Waitable timers and wait completion packets (§8), optional ------------ */
@@ -751,6 +807,160 @@ const char *shim_win32_host(void)
     return buf;
 }
 
+/* ---- Sockets (v3): socket, bind, getsockname of both kinds; listen,
+ * AcceptEx, ConnectEx, shutdown of streams ---- */
+
+_Static_assert(sizeof(shim_sockaddr_in) == sizeof(struct sockaddr_in), "SOCKADDR_IN size");
+_Static_assert(offsetof(shim_sockaddr_in, port) == offsetof(struct sockaddr_in, sin_port), "sin_port");
+_Static_assert(offsetof(shim_sockaddr_in, addr) == offsetof(struct sockaddr_in, sin_addr), "sin_addr");
+_Static_assert(SHIM_SO_UPDATE_ACCEPT_CONTEXT == SO_UPDATE_ACCEPT_CONTEXT &&
+                   SHIM_SO_UPDATE_CONNECT_CONTEXT == SO_UPDATE_CONNECT_CONTEXT && SHIM_SOL_SOCKET == SOL_SOCKET,
+               "the seam's socket options are Winsock's");
+_Static_assert(SHIM_WSAECONNREFUSED == WSAECONNREFUSED && SHIM_WSAENOTCONN == WSAENOTCONN &&
+                   SHIM_ERROR_CONNECTION_REFUSED == ERROR_CONNECTION_REFUSED,
+               "the seam's connect errors are Winsock's");
+
+/* ConnectEx is not exported: loaded through WSAIoctl, once per process (as
+ * Go's sync.Once), kept where every thread sees it. */
+static LPFN_CONNECTEX volatile connectex_fn;
+
+static int wsa_result(int r)
+{
+    if (r == SOCKET_ERROR) {
+        keep_wsa_error();
+        return SHIM_SOCKET_ERROR;
+    }
+    return 0;
+}
+
+static shim_handle w_wsa_socket(void *ctx, int af, int type, int protocol)
+{
+    (void)ctx;
+    SOCKET s = WSASocketW(af, type, protocol, NULL, 0, WSA_FLAG_OVERLAPPED);
+    if (s == INVALID_SOCKET) {
+        keep_wsa_error();
+        return SHIM_INVALID_HANDLE;
+    }
+    if (type == SOCK_DGRAM) {
+        /* As Go does (fd_windows.go, KB 263823): an ICMP port unreachable
+         * must not fail the next receive. */
+        BOOL off = FALSE;
+        DWORD ret = 0;
+        WSAIoctl(s, SIO_UDP_CONNRESET, &off, sizeof off, NULL, 0, &ret, NULL, NULL);
+    }
+    return (shim_handle)s;
+}
+
+static int w_bind(void *ctx, shim_handle s, const shim_sockaddr_in *addr, int namelen)
+{
+    (void)ctx;
+    return wsa_result(bind(S(s), (const struct sockaddr *)addr, namelen));
+}
+
+static int w_getsockname(void *ctx, shim_handle s, shim_sockaddr_in *addr, int *namelen)
+{
+    (void)ctx;
+    return wsa_result(getsockname(S(s), (struct sockaddr *)addr, namelen));
+}
+
+static int w_listen(void *ctx, shim_handle s, int backlog)
+{
+    (void)ctx;
+    return wsa_result(listen(S(s), backlog));
+}
+
+static bool w_accept_ex(void *ctx, shim_handle l, shim_handle a, void *buf, uint32_t recv_len, uint32_t local_len,
+                        uint32_t remote_len, uint32_t *bytes, shim_overlapped *ov)
+{
+    (void)ctx;
+    DWORD n = 0;
+    if (!AcceptEx(S(l), S(a), buf, recv_len, local_len, remote_len, &n, (OVERLAPPED *)ov)) {
+        keep_wsa_error();
+        return false;
+    }
+    if (bytes != NULL)
+        *bytes = n;
+    return true;
+}
+
+static int w_setsockopt(void *ctx, shim_handle s, int level, int opt, const void *val, int len)
+{
+    (void)ctx;
+    return wsa_result(setsockopt(S(s), level, opt, (const char *)val, len));
+}
+
+static int w_ioctl_get_extension(void *ctx, shim_handle s, uint32_t which)
+{
+    (void)ctx;
+    if (which != SHIM_WSAID_CONNECTEX) {
+        WSASetLastError(WSAEINVAL);
+        keep_wsa_error();
+        return SHIM_SOCKET_ERROR;
+    }
+    GUID guid = WSAID_CONNECTEX;
+    LPFN_CONNECTEX fn = NULL;
+    DWORD n = 0;
+    if (WSAIoctl(S(s), SIO_GET_EXTENSION_FUNCTION_POINTER, &guid, sizeof guid, &fn, sizeof fn, &n, NULL, NULL) ==
+        SOCKET_ERROR) {
+        keep_wsa_error();
+        return SHIM_SOCKET_ERROR;
+    }
+    InterlockedExchangePointer((void *volatile *)&connectex_fn, (void *)fn);
+    return 0;
+}
+
+static bool w_connect_ex(void *ctx, shim_handle s, const shim_sockaddr_in *to, int namelen, shim_overlapped *ov)
+{
+    (void)ctx;
+    LPFN_CONNECTEX fn = (LPFN_CONNECTEX)InterlockedCompareExchangePointer((void *volatile *)&connectex_fn, NULL, NULL);
+    if (fn == NULL) { /* never loaded: the caller skipped WSAIoctl */
+        SetLastError(WSAEINVAL);
+        return false;
+    }
+    if (!fn(S(s), (const struct sockaddr *)to, namelen, NULL, 0, NULL, (OVERLAPPED *)ov)) {
+        keep_wsa_error();
+        return false;
+    }
+    return true;
+}
+
+static int w_shutdown(void *ctx, shim_handle s, int how)
+{
+    (void)ctx;
+    return wsa_result(shutdown(S(s), how));
+}
+
+static bool w_sock_connect(void *ctx, const shim_sockaddr_in *to, shim_handle *out)
+{
+    (void)ctx;
+    SOCKET s = overlapped_tcp_socket();
+    *out = (shim_handle)s;
+    if (s == INVALID_SOCKET || connect(s, (const struct sockaddr *)to, (int)sizeof(struct sockaddr_in)) == SOCKET_ERROR) {
+        keep_wsa_error();
+        return false;
+    }
+    BOOL one = TRUE; /* as the pair's ends: a few bytes at a time, no Nagle delay */
+    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, (int)sizeof one);
+    return true;
+}
+
+static void fill_sockets(shim *t, shim_harness *h)
+{
+    t->wsa_socket = w_wsa_socket;
+    t->bind = w_bind;
+    t->listen = w_listen;
+    t->getsockname = w_getsockname;
+    t->accept_ex = w_accept_ex;
+    t->setsockopt = w_setsockopt;
+    t->wsa_ioctl_get_extension = w_ioctl_get_extension;
+    t->connect_ex = w_connect_ex;
+    t->shutdown = w_shutdown;
+    t->wsa_recv_from = w_wsa_recv_from;
+    t->wsa_send_to = w_wsa_send_to;
+    h->sock_connect = w_sock_connect;
+    h->sock_sendto_sync = w_sock_sendto_sync;
+}
+
 const shim *shim_win32_create(void)
 {
     WSADATA wsa;
@@ -766,7 +976,7 @@ const shim *shim_win32_create(void)
     }
     QueryPerformanceFrequency(&c->qpc_freq);
     shim *t = &c->table;
-    t->version = SHIM_VERSION_2;
+    t->version = SHIM_VERSION_3;
     t->name = "win32";
     t->ctx = c;
     shim_sync *y = &c->sync;
@@ -775,7 +985,7 @@ const shim *shim_win32_create(void)
     y->ctx = c;
     t->sync = y;
     shim_harness *h = &c->harness;
-    h->version = SHIM_HARNESS_VERSION_1;
+    h->version = SHIM_HARNESS_VERSION_2;
     h->name = "win32";
     h->ctx = c;
 
@@ -839,6 +1049,7 @@ const shim *shim_win32_create(void)
     h->sleep_ns = w_sleep_ns;
     h->thread_spawn = w_thread_spawn;
     h->thread_join = w_thread_join;
+    fill_sockets(t, h);
     return t;
 }
 

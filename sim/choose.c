@@ -37,6 +37,9 @@ static const struct {
     [SIM_CHOICE_ZEROBUFS] = {'z', "zero-bufs"},
     [SIM_CHOICE_RESETRECV] = {'q', "reset-recv"},
     [SIM_CHOICE_SIGNALED] = {'v', "already-signaled"},
+    [SIM_CHOICE_LOSS] = {'d', "dgram-loss"},
+    [SIM_CHOICE_MSGSKIP] = {'m', "msgsize-skip"},
+    [SIM_CHOICE_ACCEPTRESET] = {'h', "accept-reset"},
 };
 
 char sim_choice_letter(sim_choice_kind k) { return (unsigned)k < SIM_CHOICE__COUNT ? kinds[k].letter : '?'; }
@@ -82,6 +85,9 @@ static const uint8_t seen[SIM_CHOICE__COUNT][4] = {
     [SIM_CHOICE_ZEROBUFS] = {W, N},              /* §12 W34: WSAEINVAL; pends (Wine 8, todo_wine) */
     [SIM_CHOICE_RESETRECV] = {W, N},             /* §12 W11/W12: 10054; 0 bytes at once (Wine 8) */
     [SIM_CHOICE_SIGNALED] = {W, X},              /* §8: queued at once; go-netpoll.md §1: none queued */
+    [SIM_CHOICE_LOSS] = {W | N, X},              /* FACTS.md D4: delivered; lost with room (UDP allows it) */
+    [SIM_CHOICE_MSGSKIP] = {N, W},               /* FACTS.md D3: no packet (Wine 8); a packet (documented: only success skips) */
+    [SIM_CHOICE_ACCEPTRESET] = {W, N},           /* FACTS.md S6: reset (Go's comment); invalid connection (Wine 8) */
 };
 #undef W
 #undef N

@@ -154,6 +154,14 @@ typedef enum sim_choice_kind {
     SIM_CHOICE_SIGNALED,   /* 'v': NtAssociateWaitCompletionPacket on an already-signaled target
                             * (alreadySignaled TRUE): 0 the packet is queued at once (§8, documented),
                             * 1 no packet is queued (go-netpoll.md §1; a what-if) */
+    SIM_CHOICE_LOSS,       /* 'd': a datagram on its way: 0 delivered, 1 lost (what-if: UDP promises
+                            * nothing; on loopback drops were measured only at a full queue) */
+    SIM_CHOICE_MSGSKIP,    /* 'm': a datagram truncated at once on a socket with skip-on-success in
+                            * effect: 0 no packet (Wine 8, measured), 1 a packet anyway (Windows as
+                            * documented: the flag skips only a request that returns success) */
+    SIM_CHOICE_ACCEPTRESET,/* 'h': an AcceptEx takes a connection its client reset before the accept:
+                            * 0 STATUS_CONNECTION_RESET (64 / 10054: Windows, per Go's accept loop),
+                            * 1 STATUS_CONNECTION_INVALID (59 / 10057: Wine 8, measured) (FACTS.md S6) */
     SIM_CHOICE__COUNT
 } sim_choice_kind;
 

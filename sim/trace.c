@@ -193,7 +193,7 @@ static void format_kernel(const sim_event *e, char *d, size_t n) {
     const uint64_t *a = e->arg;
     char ov[24];
     unsigned long long h = (unsigned long long)a[0];
-    static const char *const peer[] = {"send", "shutdown", "abort", "close", "recv", "send-blocks"};
+    static const char *const peer[] = {"send", "shutdown", "abort", "close", "recv", "send-blocks", "dgram-dropped", "dgram-sent"};
     static const char *const wp[] = {"create", "associate", "cancel", "queued"};
     static const char *const tm[] = {"create", "set", "fire"};
     switch ((sim_event_kind)e->kind) {
@@ -249,7 +249,7 @@ static void format_kernel(const sim_event *e, char *d, size_t n) {
             snprintf(d, n, "h%llu %s: %llu pending op(s) end with 0x%08llX", h, peer[a[1]],
                      (unsigned long long)a[3], (unsigned long long)a[2]);
         else
-            snprintf(d, n, "h%llu %s %llu bytes", h, peer[a[1] < 6 ? a[1] : 0], (unsigned long long)a[2]);
+            snprintf(d, n, "h%llu %s %llu bytes", h, peer[a[1] < 8 ? a[1] : 0], (unsigned long long)a[2]);
         break;
     case SIM_EV_SET_MODES:
         snprintf(d, n, "h%llu flags %llu -> %s", h, (unsigned long long)a[1],

@@ -18,6 +18,15 @@ typedef struct cf_out {
 
 typedef void (*cf_body)(const shim *sh, cf_out *o);
 
+/* A fact row that runs on both backends (facts_stream.h, facts_dgram.h):
+ * its body, the outcomes allowed anywhere, those the simulator must produce
+ * (platform any), and those Wine 8 showed (measured). */
+typedef struct cf_row {
+    const char *name, *fact; /* the body's name; its rows in sim/kernel/FACTS.md */
+    cf_body body;
+    uint32_t allowed, sim_must, wine;
+} cf_row;
+
 #define CF_EXPECT(o, cond, ...)                                                                                   \
     do {                                                                                                          \
         if (!(cond) && (o)->bad[0] == 0) {                                                                        \

@@ -1003,6 +1003,102 @@ START_TEST(test_facts12) {
 }
 END_TEST
 
+/* ==== Sockets: the rows of tests/facts_stream.h (S1-S12) and
+ * tests/facts_dgram.h (D1-D8) ====
+ * Each row on every seed: under platform any only allowed outcomes and every
+ * one the simulator must produce; under platform wine exactly what Wine 8
+ * showed (check_win32 runs the same bodies there). */
+
+#define FS_HARNESS(sh) sim_harness_of(sh)
+#define FS_WAIT_MS SHIM_INFINITE
+#define FS_SETTLE_NS 1000000
+#include "tests/facts_stream.h"
+#define DG_HARNESS(sh) sim_harness_of(sh)
+#define DG_WAIT_MS SHIM_INFINITE
+#define DG_NONE_MS 100u
+#define DG_SETTLE_NS 1000000
+#include "tests/facts_dgram.h"
+
+static void sweep_rows(const cf_row *rows, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const cf_row *r = &rows[i];
+        uint32_t any = cf_sweep(r->body, r->allowed, CF_SEEDS);
+        ck_assert_msg((any & r->sim_must) == r->sim_must, "%s (%s): outcomes 0x%x, must 0x%x", r->name, r->fact, any,
+                      r->sim_must);
+        uint32_t wine = cf_sweep_on(SIM_PLATFORM_WINE, r->body, r->allowed, CF_SEEDS / 4);
+        ck_assert_msg(wine == r->wine, "%s under platform wine: outcomes 0x%x, Wine 8 shows 0x%x", r->name, wine,
+                      r->wine);
+    }
+}
+
+START_TEST(test_facts_stream) { sweep_rows(fs_rows, sizeof fs_rows / sizeof fs_rows[0]); }
+END_TEST
+
+START_TEST(test_dgram_facts) { sweep_rows(dg_rows, sizeof dg_rows / sizeof dg_rows[0]); }
+END_TEST
+
+/* S10 on the simulator: a listener closed under a pending AcceptEx while a
+ * connection races in. The accept completes with the connection (it won),
+ * or is cancelled (the close won) and the client is reset or refused:
+ * outcome 0 accepted, 1 cancelled. Both must be reachable. */
+static void body_close_listener_race(const shim *sh, cf_out *o) {
+    fs_conn k;
+    fs_conn_start(sh, &k, o);
+    harness_sleep(sim_harness_of(sh), 0);
+    sh->closesocket(sh->ctx, k.l);
+    bool got_a = false, got_c = false;
+    for (int i = 0; i < 2; i++) {
+        uint32_t b = 0;
+        uintptr_t key = 0;
+        shim_overlapped *ov = NULL;
+        bool ok = sh->get_queued_completion_status(sh->ctx, k.p, &b, &key, &ov, SHIM_INFINITE);
+        uint32_t err = ok ? 0 : fs_err(sh);
+        if (ov == &k.aov) {
+            got_a = true;
+            CF_EXPECT(o, ok || err == SHIM_ERROR_OPERATION_ABORTED, "accept: success or 995: %u", err);
+            o->outcome = ok ? 0 : 1;
+        } else {
+            got_c = ov == &k.cov;
+            CF_EXPECT(o, ok || err == SHIM_ERROR_CONNECTION_REFUSED, "connect: success or 1225: %u", err);
+        }
+    }
+    CF_EXPECT(o, got_a && got_c, "both packets");
+    sh->closesocket(sh->ctx, k.a);
+    sh->closesocket(sh->ctx, k.c);
+    sh->close_handle(sh->ctx, k.p);
+}
+
+START_TEST(test_close_listener_race) { ck_assert_uint_eq(cf_sweep(body_close_listener_race, 0x3, CF_SEEDS), 0x3); }
+END_TEST
+
+/* S9, S10: closing a socket under its pending ConnectEx ends it with
+ * STATUS_CANCELLED, as a listener's AcceptEx (Wine [WC], §2), unless the
+ * connect completed first. 0: cancelled, 1: completed. */
+static void body_close_connecting(const shim *sh, cf_out *o) {
+    shim_handle p = sh->create_io_completion_port(sh->ctx, SHIM_INVALID_HANDLE, SHIM_NULL_HANDLE, 0, 4);
+    shim_sockaddr_in to;
+    shim_handle l = fs_listener(sh, p, 4, &to, o), c = fs_client(sh, p, o);
+    shim_overlapped cov;
+    memset(&cov, 0, sizeof cov);
+    CF_EXPECT(o, !sh->connect_ex(sh->ctx, c, &to, (int)sizeof to, &cov) && fs_err(sh) == SHIM_ERROR_IO_PENDING, "pending");
+    sh->closesocket(sh->ctx, c);
+    uint32_t err;
+    bool ok = fs_packet(sh, p, &cov, &err, o);
+    CF_EXPECT(o, ok || err == SHIM_ERROR_OPERATION_ABORTED, "success or 995: %u", err);
+    o->outcome = ok ? 1 : 0;
+    sh->closesocket(sh->ctx, l);
+    sh->close_handle(sh->ctx, p);
+}
+
+/* S6 over the seeds: the reset (Windows) and the invalid connection (Wine
+ * 8) are both produced; an accept after the reset never succeeds here (the
+ * simulator delivers the reset at once). */
+START_TEST(test_accept_reset) { ck_assert_uint_eq(cf_sweep(fs_accept_reset, 0x7, CF_SEEDS), 0x3); }
+END_TEST
+
+START_TEST(test_close_connecting) { ck_assert_uint_eq(cf_sweep(body_close_connecting, 0x3, CF_SEEDS), 0x3); }
+END_TEST
+
 /* ==== Monitors (simulator only) ==== */
 
 static void body_resubmit(const shim *sh, cf_out *o) {
@@ -1114,6 +1210,11 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_wait_packets);
     tcase_add_test(tc, test_wait_packets_absent);
     tcase_add_test(tc, test_facts12);
+    tcase_add_test(tc, test_facts_stream);
+    tcase_add_test(tc, test_close_listener_race);
+    tcase_add_test(tc, test_close_connecting);
+    tcase_add_test(tc, test_dgram_facts);
+    tcase_add_test(tc, test_accept_reset);
     tcase_add_test(tc, test_monitor_overlapped_lifetime);
     tcase_add_test(tc, test_monitor_leftovers);
     tcase_add_test(tc, test_deterministic);

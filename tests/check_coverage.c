@@ -120,6 +120,27 @@ static void workout_sock(const shim *sh) {
     drain(sh, p);
 }
 
+/* datagrams (d, m): a send that may be lost, a truncation at once with
+ * skip-on-success set */
+static void workout_dgram(const shim *sh) {
+    shim_handle p = port_new(sh, 0);
+    shim_sockaddr_in ra, pa;
+    shim_handle r = shim_loopback_socket(sh, SHIM_SOCK_DGRAM, &ra), q = shim_loopback_socket(sh, SHIM_SOCK_DGRAM, &pa);
+    sh->create_io_completion_port(sh->ctx, r, p, 3, 0);
+    sh->set_file_completion_notification_modes(sh->ctx, r, SHIM_FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
+    HN->sock_sendto_sync(HN->ctx, q, "0123456789", 10, &ra);
+    char buf[4];
+    shim_wsabuf wb = {4, buf};
+    static shim_overlapped ov; /* not the stack slot of workout_sock's, which may still be pending */
+    memset(&ov, 0, sizeof ov);
+    uint32_t n, fl;
+    sh->wsa_recv_from(sh->ctx, r, &wb, 1, &n, &fl, NULL, NULL, &ov);
+    sh->closesocket(sh->ctx, r);
+    sh->closesocket(sh->ctx, q);
+    harness_sleep(HN, 1000000);
+    drain(sh, p);
+}
+
 /* wait packets (a, g, y) */
 static void workout_waitpkt(const shim *sh) {
     if (sh->nt_create_wait_completion_packet == NULL) return;
@@ -163,12 +184,29 @@ static const shim *faulty(shim_fault *f, const shim *sh) {
     return w;
 }
 
+/* 'h': an AcceptEx takes a connection its client reset. */
+static void workout_accept(const shim *sh) {
+    shim_sockaddr_in to;
+    shim_handle l = shim_loopback_socket(sh, SHIM_SOCK_STREAM, &to), c;
+    shim_handle a = sh->wsa_socket(sh->ctx, SHIM_AF_INET, SHIM_SOCK_STREAM, SHIM_IPPROTO_TCP);
+    if (l == SHIM_INVALID_HANDLE || sh->listen(sh->ctx, l, 2) != 0) return;
+    if (!HN->sock_connect(HN->ctx, &to, &c)) return;
+    harness_abort(HN, c);
+    char addrs[2 * SHIM_ACCEPT_ADDR_LEN];
+    shim_overlapped ov;
+    memset(&ov, 0, sizeof ov);
+    uint32_t n;
+    sh->accept_ex(sh->ctx, l, a, addrs, 0, SHIM_ACCEPT_ADDR_LEN, SHIM_ACCEPT_ADDR_LEN, &n, &ov);
+}
+
 static void workout(sim_ctx *s, const shim *sh, void *arg) {
     HN = sim_harness(s);
     sh = faulty(arg, sh);
     workout_port(s, sh);
     workout_sock(sh);
+    workout_dgram(sh);
     workout_waitpkt(sh);
+    workout_accept(sh);
 }
 
 START_TEST(test_every_outcome) {
@@ -197,7 +235,8 @@ START_TEST(test_every_outcome) {
         {SIM_CHOICE_SYNC, 0x3},          {SIM_CHOICE_PARTIAL, 0xF},    {SIM_CHOICE_SKIP, 0x3},
         {SIM_CHOICE_WAITPKT_API, 0x3},   {SIM_CHOICE_SIGNAL, 0x3},     {SIM_CHOICE_WPCANCEL, 0x3},
         {SIM_CHOICE_FAULT, 0x7},         {SIM_CHOICE_JUMP, 0x3},       {SIM_CHOICE_ZEROBUFS, 0x3},
-        {SIM_CHOICE_RESETRECV, 0x3},     {SIM_CHOICE_SIGNALED, 0x3},
+        {SIM_CHOICE_RESETRECV, 0x3},     {SIM_CHOICE_SIGNALED, 0x3},   {SIM_CHOICE_LOSS, 0x3},
+        {SIM_CHOICE_MSGSKIP, 0x3},       {SIM_CHOICE_ACCEPTRESET, 0x3},
     };
     ck_assert_uint_eq(sizeof want / sizeof want[0], SIM_CHOICE__COUNT);
     const sim_stats *st = sim_get_stats(sim);

@@ -1058,7 +1058,9 @@ START_TEST(test_recorder_shape) {
     model_trace *tr = model_trace_create((model_clock){0});
     shim rec;
     ck_assert_ptr_null(model_record_wrap(&rec, in, tr));
-    ck_assert_int_eq(rec.version, SHIM_VERSION_2);
+    ck_assert_int_eq(rec.version, SHIM_VERSION_3);
+    ck_assert_ptr_nonnull(rec.wsa_recv_from); /* v3: the datagram calls are recorded */
+    ck_assert_ptr_nonnull(rec.wsa_send_to);
     ck_assert_uint_eq(rec.caps, in->caps);
     ck_assert(rec.ctx != in->ctx);
     ck_assert((rec.create_waitable_timer == NULL) == (in->create_waitable_timer == NULL));
@@ -1133,9 +1135,14 @@ START_TEST(test_recorder_refuses) {
     in.sync = &y;
     ck_assert_ptr_nonnull(model_record_wrap(&rec, &in, tr));
     in = *sim_shim(sim);
-    in.version = SHIM_VERSION_2 + 1; /* a newer seam: the recorder speaks v2 */
+    in.version = SHIM_VERSION_3 + 1; /* a newer seam: the recorder speaks v3 */
+    ck_assert_ptr_null(model_record_wrap(&rec, &in, tr));
+    ck_assert_int_eq(rec.version, SHIM_VERSION_3);
+    in = *sim_shim(sim);
+    in.version = SHIM_VERSION_2; /* an older seam: no datagram calls, reported as v2 */
     ck_assert_ptr_null(model_record_wrap(&rec, &in, tr));
     ck_assert_int_eq(rec.version, SHIM_VERSION_2);
+    ck_assert_ptr_null(rec.wsa_recv_from);
     model_trace_destroy(tr);
     sim_destroy(sim);
 }

@@ -203,7 +203,7 @@ static void free_list(char **v, uint32_t n) {
     free(v);
 }
 
-static const char *const themes[] = {"break", "close", "timeout", "foreign", "skipsync", "timer", "stress"};
+static const char *const themes[] = {"break", "close", "timeout", "foreign", "skipsync", "timer", "stress", "dgram", "accept", "connect", "shared"};
 #define NTHEMES (sizeof themes / sizeof themes[0])
 
 /* ---- Parser tests ---- */

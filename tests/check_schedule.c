@@ -78,7 +78,7 @@ static void bad(const char *text, const char *want) {
 }
 
 START_TEST(test_bad_schedules) {
-    bad("t0,h1", "col 4: expected a choice letter (t u e...), got 'h'");
+    bad("t0,Q1", "col 4: expected a choice letter (t u e...), got 'Q'");
     bad("t", "col 2: expected a decimal label, got the end of the schedule");
     bad("t0,,t1", "col 4: expected a choice letter (t u e...), got ','");
     bad("t0,", "col 4: expected a token after ',', got the end of the schedule");

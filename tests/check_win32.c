@@ -613,6 +613,66 @@ START_TEST(test_facts12)
 }
 END_TEST
 
+/* ---- Sockets: the rows of tests/facts_stream.h (S1-S12) and
+ * tests/facts_dgram.h (D1-D8) ---- */
+
+#define FS_HARNESS(sh) ((void)(sh), HN)
+#define FS_WAIT_MS WAIT_MS
+#define FS_SETTLE_NS SETTLE_RESET_NS
+#include "tests/facts_stream.h"
+#define DG_HARNESS(sh) ((void)(sh), HN)
+#define DG_WAIT_MS WAIT_MS
+#define DG_NONE_MS 200u
+#define DG_SETTLE_NS SETTLE_RESET_NS
+#include "tests/facts_dgram.h"
+
+/* Each row once: an allowed outcome, the one Wine 8 showed when the host
+ * is Wine; printed with its value. */
+static void run_rows(const cf_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const cf_row *r = &rows[i];
+        cf_out o;
+        memset(&o, 0, sizeof o);
+        r->body(W, &o);
+        ck_assert_msg(o.bad[0] == 0, "%s (FACTS.md %s): %s", r->name, r->fact, o.bad);
+        ck_assert_msg(o.outcome < 32 && ((r->allowed >> o.outcome) & 1), "%s: outcome %u not allowed", r->name,
+                      o.outcome);
+        char what[48], why[64];
+        snprintf(what, sizeof what, "outcome %u%s", o.outcome, ((r->wine >> o.outcome) & 1) ? " (as Wine 8)" : "");
+        snprintf(why, sizeof why, "FACTS.md %s, value %u", r->fact, o.value);
+        saw(r->name, what, why);
+        if (host_is_wine())
+            ck_assert_msg((r->wine >> o.outcome) & 1, "%s: outcome %u, Wine 8 showed 0x%x", r->name, o.outcome,
+                          r->wine);
+    }
+}
+
+START_TEST(test_facts_stream)
+{
+    run_rows(fs_rows, sizeof fs_rows / sizeof fs_rows[0]);
+}
+END_TEST
+
+START_TEST(test_dgram_facts)
+{
+    run_rows(dg_rows, sizeof dg_rows / sizeof dg_rows[0]);
+}
+END_TEST
+
+START_TEST(test_accept_reset)
+{
+    cf_out o;
+    memset(&o, 0, sizeof o);
+    fs_accept_reset(W, &o);
+    ck_assert_msg(o.bad[0] == 0, "FACTS.md S6: %s", o.bad);
+    static const char *const names[] = {"reset-64-10054", "invalid-59-10057", "accepted"};
+    char why[96];
+    snprintf(why, sizeof why, "FACTS.md S6, Internal %#x", o.value);
+    saw("accept-reset", names[o.outcome], why);
+}
+END_TEST
+
 /* ---- Waiters: wake order, close under a waiter (§4, §2) ---- */
 
 typedef struct waiter {
@@ -966,6 +1026,9 @@ static Suite *win32_suite(void)
     tcase_add_test(tc, test_send_buffer_fills);
     tcase_add_test(tc, test_recv_window);
     tcase_add_test(tc, test_facts12);
+    tcase_add_test(tc, test_facts_stream);
+    tcase_add_test(tc, test_dgram_facts);
+    tcase_add_test(tc, test_accept_reset);
     tcase_add_test(tc, test_waiter_wake_order);
     tcase_add_test(tc, test_port_close_under_waiter);
     tcase_add_test(tc, test_second_association_fails);

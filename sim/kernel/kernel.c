@@ -69,6 +69,8 @@ uint32_t kern_nt_to_win32(uint32_t st) {
     case SHIM_STATUS_LOCAL_DISCONNECT: return SHIM_ERROR_NETNAME_DELETED;
     case SHIM_STATUS_NOT_FOUND: return SHIM_ERROR_NOT_FOUND;
     case SHIM_STATUS_CONNECTION_ABORTED: return SHIM_ERROR_CONNECTION_ABORTED; /* §12 W18: 1236 */
+    case SHIM_STATUS_CONNECTION_REFUSED: return SHIM_ERROR_CONNECTION_REFUSED; /* FACTS.md S8 */
+    case SHIM_STATUS_CONNECTION_INVALID: return SHIM_ERROR_UNEXP_NET_ERR; /* FACTS.md S6 */
     default: return 317; /* ERROR_MR_MID_NOT_FOUND: no mapping */
     }
 }
@@ -82,6 +84,8 @@ uint32_t kern_nt_to_wsa(uint32_t st) {
     case SHIM_STATUS_HANDLES_CLOSED: return SHIM_WSAEINVAL;     /* §12 W28, not 676 */
     case SHIM_STATUS_INVALID_HANDLE: return SHIM_WSAENOTSOCK;   /* §12 W28, not 6 */
     case SHIM_STATUS_BUFFER_OVERFLOW: return SHIM_WSAEMSGSIZE;
+    case SHIM_STATUS_CONNECTION_REFUSED: return SHIM_WSAECONNREFUSED; /* FACTS.md S8 */
+    case SHIM_STATUS_CONNECTION_INVALID: return SHIM_WSAENOTCONN;     /* FACTS.md S6, measured on Wine 8 */
     default: return kern_nt_to_win32(st); /* 995 for STATUS_CANCELLED (§6) */
     }
 }
@@ -179,6 +183,8 @@ static void kernel_reset(sim_ctx *s) {
     kern_handles_reset(w);
     kern_port_reset(w);
     kern_sock_reset(w);
+    kern_names_reset(w);
+    kern_listener_reset(w);
     kern_waitpkt_reset(w);
     w->nov = 0;
     memset(w->th, 0, w->th_used * sizeof w->th[0]); /* a 64-entry memset was 1% of a small scenario */
@@ -250,6 +256,9 @@ void kern_attach(sim_ctx *s) {
     s->kernel = &ops;
     kern_port_fill(&s->shim);
     kern_sock_fill(&s->shim, &s->harness);
+    kern_names_fill(&s->shim);
+    kern_listener_fill(&s->shim);
+    kern_listener_harness_fill(&s->harness);
     kern_waitpkt_fill(&s->shim, s->cfg.wait_packets != SIM_WAITPKT_ABSENT);
 }
 

@@ -31,6 +31,13 @@
 #define KERN_MAX_TIMER_SETS 0xFFFFu /* SetWaitableTimer calls on one timer (16-bit generation in clock entries) */
 #define KERN_MAX_WAITPKTS 64u
 #define KERN_MAX_ACTIONS 256u   /* kernel actions enabled at once */
+#define KERN_MAX_BACKLOG 8u     /* established connections a listener holds (listen's backlog is clamped here) */
+#define KERN_EPHEMERAL_FIRST 49152u /* the first ephemeral port handed out, in bind order (sockname.c) */
+/* Bytes of datagrams one socket queues before it drops the next one: Wine 8's
+ * SO_RCVBUF (212,992, measured; the most it held was 96,000 bytes of 8,000-byte
+ * datagrams). Drops before that bound are the loss choice 'd' (FACTS.md D4). */
+#define KERN_DGRAM_QUEUE 212992u
+#define KERN_DGRAM_MAX 65507u   /* the largest UDP datagram over IPv4: larger sends fail with 10040 */
 
 /* Wait kinds of threads blocked in the kernel (>= SIM_WAIT_KERNEL). */
 enum { KERN_WAIT_GQCS = SIM_WAIT_KERNEL, KERN_WAIT_GQCSEX, KERN_WAIT_PEER_RECV, KERN_WAIT_PEER_SEND };
@@ -71,9 +78,15 @@ typedef struct kern_port {
 /* ---- Operations ---- */
 enum { KERN_OP_FREE = 0, KERN_OP_PENDING, KERN_OP_QUEUED };
 
+/* Operation kinds (listener.c): the direction `send` says which FIFO they
+ * complete in, as Go's read and write operations: AcceptEx reads, ConnectEx writes. */
+enum { KERN_OPK_IO = 0, KERN_OPK_ACCEPT, KERN_OPK_CONNECT };
+
 typedef struct kern_op {
     uint8_t state;
     uint8_t send;          /* 0 recv, 1 send */
+    uint8_t kind;          /* KERN_OPK_*: WSARecv/WSASend, AcceptEx, ConnectEx */
+    uint32_t other;        /* AcceptEx: the accept socket's id; ConnectEx: the port it connects to */
     bool cancel;           /* CancelIoEx requested */
     bool closing;          /* its socket was closed: ends with close_status */
     bool defer_internal;   /* status block written at dequeue (choice 'i') */
@@ -87,6 +100,9 @@ typedef struct kern_op {
     uint32_t final_status; /* when queued with a deferred status block */
     uint32_t final_bytes;
     uint32_t next_free;
+    shim_sockaddr_in *from; /* WSARecvFrom: where the sender's address goes, or NULL */
+    int *fromlen;
+    shim_sockaddr_in to;    /* WSASendTo: the destination */
 } kern_op;
 
 /* OVERLAPPED address -> ordinal, probed only (like sync.c's atomics). */
@@ -121,8 +137,28 @@ typedef struct kern_sock {
     uint32_t recv_waiter; /* thread + 1 blocked in a peer recv on this end, 0 = none */
     uint32_t send_waiter; /* thread + 1 blocked in a peer send from this end (the window is full) */
     kern_bytes rx;
-    kern_bytes msgs;   /* message mode: uint32 lengths as bytes */
+    kern_bytes msgs;   /* message mode: uint32 lengths as bytes; datagrams: length and sender port */
+    /* Sockets made by the seam's socket call (sockname.c); a pair from the
+     * harness is KERN_ROLE_PAIR from the start. */
+    uint8_t role;      /* KERN_ROLE_* */
+    bool shut_recv;    /* shutdown(SD_RECEIVE) on this end */
+    bool ctx_updated;  /* SO_UPDATE_ACCEPT_CONTEXT / SO_UPDATE_CONNECT_CONTEXT done */
+    uint16_t lport;    /* bound port (host order), 0 = unbound */
+    uint32_t backlog;  /* listener: connections it holds */
+    uint32_t nq;       /* listener: established connections not yet accepted */
+    uint32_t q[KERN_MAX_BACKLOG]; /* listener: their server ends (embryos), oldest first */
+    uint32_t dgram_bytes; /* datagram socket: bytes of the datagrams queued (KERN_DGRAM_QUEUE) */
 } kern_sock;
+
+/* A socket's place in connection setup (DGRAM: a datagram socket, which
+ * has none). PAIR is connected (a harness pair,
+ * or a connect or accept that completed); an EMBRYO is the server end of an
+ * established connection waiting in a backlog, with no handle, until an
+ * AcceptEx moves it into the accept socket. */
+enum { KERN_ROLE_PAIR = 0, KERN_ROLE_FRESH, KERN_ROLE_LISTEN, KERN_ROLE_CONNECTING, KERN_ROLE_EMBRYO, KERN_ROLE_DEAD,
+       KERN_ROLE_DGRAM };
+/* A datagram socket (dgram.c): no connection setup, its `peer` is itself. */
+static inline bool kern_is_dgram(const kern_sock *so) { return so->role == KERN_ROLE_DGRAM; }
 
 /* ---- Timers and wait packets (§8) ---- */
 typedef struct kern_timer {
@@ -187,6 +223,8 @@ typedef struct kern_state {
     bool starved;     /* some port holds packets back for its concurrency limit */
     bool waitpkts;    /* the capability this execution */
     uint32_t *labels; /* scratch for choices with many alternatives */
+    uint32_t next_port; /* the next ephemeral port bind hands out (sockname.c) */
+    bool connectex_loaded; /* WSAIoctl loaded ConnectEx this execution */
     uint32_t labels_cap;
 } kern_state;
 
@@ -266,6 +304,55 @@ void kern_op_fire(sim_ctx *s, uint32_t op);
 const char *kern_op_leftovers(sim_ctx *s, uint32_t *count);
 void kern_sock_free_all(kern_state *w);
 void kern_sock_close(sim_ctx *s, shim_handle h, uint32_t sid, bool abortive);
+/* For sockname.c, listener.c and dgram.c: the shared socket machinery of
+ * sock.c. A new socket (with a handle unless `embryo`); the start of an
+ * overlapped WSARecv-shaped operation (kern_op_start: buffers and the
+ * checks of WSARecv/WSASend) or of an operation of `kind` on socket sid
+ * (kern_op_begin: the OVERLAPPED monitor included; UINT32_MAX with the last
+ * error set on a bad OVERLAPPED); whether it completes now or pends
+ * (kern_op_finish, choice 's'); its completion (`pending`: it had returned
+ * 997; true if a packet was queued). kern_sock_call: a scheduling point,
+ * then the socket or WSAENOTSOCK. */
+uint32_t kern_sock_new(sim_ctx *s, bool embryo);
+bool kern_sock_call(sim_ctx *s, shim_handle h, uint32_t *sid);
+uint32_t kern_op_start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs, shim_overlapped *ov, bool send);
+uint32_t kern_op_begin(sim_ctx *s, uint32_t sid, shim_overlapped *ov, uint8_t kind, bool send);
+int kern_op_finish(sim_ctx *s, uint32_t id, bool can_now, bool must, uint32_t *bytes, shim_handle h);
+bool kern_op_complete(sim_ctx *s, uint32_t id, uint32_t status, uint32_t bytes, bool pending);
+void kern_bytes_push(sim_ctx *s, kern_bytes *b, const void *data, uint32_t n);
+void kern_bytes_pop(sim_ctx *s, kern_bytes *b, void *out, uint32_t n);
+void kern_sock_wake_reader(sim_ctx *s, kern_sock *so);
+
+/* sockname.c: socket, bind and getsockname of both kinds; the per-type
+ * port namespace (a lookup reads the handle table, a bind writes it). */
+void kern_names_fill(shim *sh);
+void kern_names_reset(kern_state *w);
+uint32_t kern_port_owner(sim_ctx *s, uint16_t port, bool dgram);
+void kern_bind_ephemeral(sim_ctx *s, uint32_t sid);
+void kern_sockaddr(shim_sockaddr_in *a, uint16_t port); /* 127.0.0.1:port */
+
+/* listener.c: the stream calls of the seam, and the kernel's side of
+ * AcceptEx and ConnectEx. */
+void kern_listener_fill(shim *sh);
+void kern_listener_harness_fill(shim_harness *hn);
+void kern_listener_reset(kern_state *w);
+bool kern_conn_actionable(sim_ctx *s, uint32_t op);
+void kern_conn_fire(sim_ctx *s, uint32_t op);
+/* Called by kern_sock_close before the socket's pending operations are
+ * marked: true when it handled the close (a listener, a connecting or
+ * fresh socket: no peer to tell), with *status the status its pending
+ * operations end with. */
+bool kern_conn_close(sim_ctx *s, uint32_t sid, uint32_t *status);
+
+/* dgram.c */
+void kern_dgram_fill(shim *sh, shim_harness *hn);
+bool kern_dgram_ready(const kern_sock *so);
+uint32_t kern_dgram_recv(sim_ctx *s, uint32_t id, uint32_t *bytes);
+uint32_t kern_dgram_send(sim_ctx *s, uint32_t id, uint32_t *bytes);
+/* A synchronous truncation on a socket with skip-on-success in effect:
+ * whether a packet is queued anyway (choice 'm'). */
+bool kern_dgram_overflow_packet(sim_ctx *s);
+int kern_dgram_recv_sync(sim_ctx *s, shim_handle h, uint32_t sid, void *buf, uint32_t len, bool wait);
 
 /* waitpkt.c */
 void kern_waitpkt_fill(shim *sh, bool present);

@@ -53,7 +53,7 @@ static bool close_handle(void *ctx, shim_handle h) {
 void sim__fill_shim(sim_ctx *s) {
     shim *sh = &s->shim;
     memset(sh, 0, sizeof *sh);
-    sh->version = SHIM_VERSION_2;
+    sh->version = SHIM_VERSION_3;
     sh->name = "sim";
     sh->ctx = s;
     sh->caps = 0;
@@ -61,7 +61,7 @@ void sim__fill_shim(sim_ctx *s) {
     sh->get_last_error = get_last_error;
     shim_harness *h = &s->harness;
     memset(h, 0, sizeof *h);
-    h->version = SHIM_HARNESS_VERSION_1;
+    h->version = SHIM_HARNESS_VERSION_2;
     h->name = "sim";
     h->ctx = s;
     h->set_last_error = set_last_error;

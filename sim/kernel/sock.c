@@ -167,8 +167,12 @@ static bool complete(sim_ctx *s, uint32_t id, uint32_t status, uint32_t bytes, b
               "an operation completes once, and a pending one was counted on its socket");
     if (pending) so->pending--;
     bool is_error = (status >> 30) == 3;
-    bool packet = so->port != 0 && (op->ov->event & 1) == 0 && (pending || !(so->skip && so->skip_works)) &&
-                  (pending || !is_error);
+    bool skipped = so->skip && so->skip_works;
+    /* A datagram truncated at once is a failed call with a warning status:
+     * Wine skips its packet like a success's; Windows may not (choice 'm'). */
+    if (!pending && skipped && kern_is_dgram(so) && status == SHIM_STATUS_BUFFER_OVERFLOW)
+        skipped = !kern_dgram_overflow_packet(s);
+    bool packet = so->port != 0 && (op->ov->event & 1) == 0 && (pending || !skipped) && (pending || !is_error);
     if (packet) {
         /* §3: Windows writes the status block when the packet is removed,
          * Wine before queuing it. */
@@ -193,6 +197,10 @@ static bool complete(sim_ctx *s, uint32_t id, uint32_t status, uint32_t bytes, b
     return packet;
 }
 
+bool kern_op_complete(sim_ctx *s, uint32_t id, uint32_t status, uint32_t bytes, bool pending) {
+    return complete(s, id, status, bytes, pending);
+}
+
 void kern_op_dequeued(sim_ctx *s, const kern_packet *pk) {
     SIM_CHECK(s, pk->op - 1 < kern(s)->nops && kern(s)->ops[pk->op - 1].state == KERN_OP_QUEUED,
               "a dequeued completion's operation is queued");
@@ -210,7 +218,10 @@ static uint32_t buf_space(const kern_op *op) {
     return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
-static bool recv_ready(const kern_sock *so) { return so->rx.len > 0 || so->reset || so->eof; }
+static bool recv_ready(const kern_sock *so) {
+    if (kern_is_dgram(so)) return kern_dgram_ready(so);
+    return so->rx.len > 0 || so->reset || so->eof;
+}
 
 /* Flow control (sim_config.sock_buffer): a send goes through only when all
  * its bytes fit in what the direction holds; an overlapped send is taken
@@ -221,6 +232,7 @@ static bool send_fits(sim_ctx *s, const kern_op *op) {
     kern_state *w = kern(s);
     const kern_sock *so = &w->socks[op->sock], *peer = &w->socks[so->peer];
     uint64_t cap = s->cfg.sock_buffer;
+    if (kern_is_dgram(so)) return true; /* a datagram goes or is dropped: a send never waits (FACTS.md D4) */
     if (cap == 0 || so->reset || !peer->open || peer->reset) return true;
     return (uint64_t)peer->rx.len + buf_space(op) <= cap;
 }
@@ -256,6 +268,7 @@ static uint32_t do_recv(sim_ctx *s, uint32_t id, uint32_t *bytes) {
     kern_sock *so = &w->socks[op->sock];
     uint32_t space = buf_space(op);
     *bytes = 0;
+    if (kern_is_dgram(so)) return kern_dgram_recv(s, id, bytes);
     if (so->rx.len > 0 && so->msg) {
         uint32_t mlen = bytes_peek32(&so->msgs);
         bytes_pop(s, &so->msgs, NULL, 4);
@@ -306,6 +319,7 @@ static uint32_t do_send(sim_ctx *s, uint32_t id, uint32_t *bytes) {
     kern_op *op = &w->ops[id];
     kern_sock *so = &w->socks[op->sock];
     *bytes = 0;
+    if (kern_is_dgram(so)) return kern_dgram_send(s, id, bytes);
     if (so->reset) return SHIM_STATUS_CONNECTION_RESET;
     if (w->socks[so->peer].msg) {
         /* one message: gather it first */
@@ -333,6 +347,7 @@ bool kern_op_actionable(sim_ctx *s, uint32_t id) {
     kern_state *w = kern(s);
     const kern_op *op = &w->ops[id];
     if (op->closing || op->cancel) return true;
+    if (op->kind != KERN_OPK_IO) return kern_conn_actionable(s, id);
     if (op->send) return is_head(s, id) && send_fits(s, op);
     return recv_ready(&w->socks[op->sock]) && is_head(s, id);
 }
@@ -344,6 +359,10 @@ void kern_op_fire(sim_ctx *s, uint32_t id) {
     kern_sock *so = &w->socks[op->sock];
     if (op->closing) {
         complete(s, id, op->close_status, 0, true);
+        return;
+    }
+    if (op->kind != KERN_OPK_IO) {
+        kern_conn_fire(s, id);
         return;
     }
     bool normal = op->send ? is_head(s, id) && send_fits(s, op) : recv_ready(so) && is_head(s, id);
@@ -361,7 +380,7 @@ void kern_op_fire(sim_ctx *s, uint32_t id) {
 
 /* ---- The seam: socket pairs and harness-side calls ---- */
 
-static uint32_t new_sock(sim_ctx *s) {
+uint32_t kern_sock_new(sim_ctx *s, bool embryo) {
     kern_state *w = kern(s);
     if (w->nsocks >= KERN_MAX_SOCKETS)
         kern_limit(s, "socket-limit", "limit: more than %u sockets per execution (KERN_MAX_SOCKETS)",
@@ -369,9 +388,12 @@ static uint32_t new_sock(sim_ctx *s) {
     uint32_t id = w->nsocks++;
     kern_sock *so = &w->socks[id];
     so->open = true;
-    so->h = kern_handle_new(s, KERN_H_SOCKET, id);
+    so->peer = id; /* until it is connected: its own pair in the access log */
+    so->h = embryo ? SHIM_NULL_HANDLE : kern_handle_new(s, KERN_H_SOCKET, id);
     return id;
 }
+
+static uint32_t new_sock(sim_ctx *s) { return kern_sock_new(s, false); }
 
 static bool socket_pair(void *ctx, shim_handle out[2]) {
     sim_ctx *s = ctx;
@@ -443,6 +465,7 @@ static int recv_sync(void *ctx, shim_handle h, void *buf, uint32_t len, bool wai
     if (!sock_call(s, h, &sid)) return -1;
     kern_state *w = kern(s);
     kern_sock *so = &w->socks[sid];
+    if (kern_is_dgram(so)) return kern_dgram_recv_sync(s, h, sid, buf, len, wait);
     for (;;) {
         if (so->rx.len > 0 && len > 0) {
             uint32_t n = so->rx.len < len ? so->rx.len : len, skip = 0;
@@ -498,6 +521,19 @@ void kern_sock_close(sim_ctx *s, shim_handle h, uint32_t sid, bool abortive) {
     kern_handle_free(w, h);
     so->open = false;
     uint32_t status = SHIM_STATUS_CANCELLED;
+    bool unpaired = kern_conn_close(s, sid, &status);
+    if (unpaired) {
+        for (uint32_t i = 0; i < w->nops; i++) {
+            kern_op *op = &w->ops[i];
+            if (op->state == KERN_OP_PENDING && op->sock == sid) {
+                op->closing = true;
+                op->close_status = status;
+            }
+        }
+        w->dirty = true;
+        sim__event(s, SIM_EV_SOCK_PEER, h, 3, status, so->pending);
+        return;
+    }
     if (so->pending > 0) {
         /* §2 documents 995 (what-if: not seen by Wine's tests); XP gives
          * LOCAL_DISCONNECT (old-windows); Wine 8 HANDLES_CLOSED (wine);
@@ -514,6 +550,14 @@ void kern_sock_close(sim_ctx *s, shim_handle h, uint32_t sid, bool abortive) {
         }
     }
     kern_sock *peer = &w->socks[so->peer];
+    if (kern_is_dgram(so)) { /* no peer: its queue goes with it, its port is free again */
+        kern_bytes_pop(s, &so->rx, NULL, so->rx.len);
+        so->msgs.len = so->msgs.head = 0;
+        so->dgram_bytes = 0;
+        w->dirty = true;
+        sim__event(s, SIM_EV_SOCK_PEER, h, 3, status, so->pending);
+        return;
+    }
     if (abortive || so->rx.len > 0) {
         /* A reset (also what a close with unread data sends): the peer's
          * buffered data is lost and reads fail. */
@@ -561,6 +605,14 @@ static uint32_t start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbu
         kern_set_error(s, SHIM_WSAENOTSOCK);
         return UINT32_MAX;
     }
+    /* Not connected (a stream socket before its connect or accept
+     * completed): 10057; after shutdown(SD_RECEIVE): 10058. A datagram
+     * socket needs no connection (dgram.c). */
+    bool unconnected = w->socks[sid].role != KERN_ROLE_PAIR && !kern_is_dgram(&w->socks[sid]);
+    if (unconnected || (!send && w->socks[sid].shut_recv)) {
+        kern_set_error(s, unconnected ? SHIM_WSAENOTCONN : SHIM_WSAESHUTDOWN);
+        return UINT32_MAX;
+    }
     if (ov == NULL || (nbufs > 0 && bufs == NULL)) {
         kern_set_error(s, SHIM_WSAEINVAL);
         return UINT32_MAX;
@@ -573,6 +625,20 @@ static uint32_t start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbu
     }
     if (nbufs > KERN_MAX_BUFS)
         kern_limit(s, "wsabuf-limit", "limit: more than %u WSABUFs in one request (KERN_MAX_BUFS)", KERN_MAX_BUFS);
+    uint32_t id = kern_op_begin(s, sid, ov, KERN_OPK_IO, send);
+    kern_op *op = &w->ops[id];
+    op->nbufs = nbufs;
+    for (uint32_t i = 0; i < nbufs; i++) op->bufs[i] = bufs[i]; /* the WSABUF array is captured */
+    return id;
+}
+
+static const char *op_name(uint8_t kind, bool send) {
+    return kind == KERN_OPK_ACCEPT ? "AcceptEx" : kind == KERN_OPK_CONNECT ? "ConnectEx" : send ? "WSASend" : "WSARecv";
+}
+
+uint32_t kern_op_begin(sim_ctx *s, uint32_t sid, shim_overlapped *ov, uint8_t kind, bool send) {
+    kern_state *w = kern(s);
+    shim_handle h = w->socks[sid].h;
     kern_ovslot *slot = ov_slot_on(s, ov, sid);
     if (slot->op != 0) {
         /* Monitor: the OVERLAPPED of an operation still in flight (pending,
@@ -580,8 +646,8 @@ static uint32_t start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbu
         const kern_op *old = &w->ops[slot->op - 1];
         const char *msg = sim_arena_printf(
             &s->arena, "T%u '%s' resubmits ov%u (%s on h%llu) while its %s on h%llu is still in flight (%s)",
-            s->current, s->threads[s->current].name, slot->ord + 1, send ? "WSASend" : "WSARecv",
-            (unsigned long long)h, old->send ? "WSASend" : "WSARecv", (unsigned long long)w->socks[old->sock].h,
+            s->current, s->threads[s->current].name, slot->ord + 1, op_name(kind, send),
+            (unsigned long long)h, op_name(old->kind, old->send), (unsigned long long)w->socks[old->sock].h,
             old->state == KERN_OP_PENDING ? "pending" : "its packet is not yet dequeued");
         sim__event(s, SIM_EV_FAIL, (uint64_t)(uintptr_t)msg, 0, 0, 0);
         sim__end(s, SIM_FAIL, "overlapped-lifetime", msg);
@@ -589,11 +655,10 @@ static uint32_t start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbu
     uint32_t id;
     kern_op *op = op_new(s, &id);
     op->send = send;
+    op->kind = kind;
     op->sock = sid;
     op->ov = ov;
     op->ov_ord = slot->ord + 1;
-    op->nbufs = nbufs;
-    for (uint32_t i = 0; i < nbufs; i++) op->bufs[i] = bufs[i]; /* the WSABUF array is captured */
     op->state = KERN_OP_PENDING;
     slot->op = id + 1;
     write_status(ov, SHIM_STATUS_PENDING, 0); /* §3: STATUS_PENDING while in flight */
@@ -607,6 +672,7 @@ static int finish(sim_ctx *s, uint32_t id, bool can_now, bool must, uint32_t *by
     kern_op *op = &w->ops[id];
     bool send = op->send;
     uint32_t ord = op->ov_ord;
+    bool dgram = kern_is_dgram(&w->socks[op->sock]);
     bool sync = must || (can_now && sim__choose(s, SIM_CHOICE_SYNC, 2, NULL, SIM_NO_CURRENT) == 0);
     if (!sync) {
         w->socks[op->sock].pending++;
@@ -622,7 +688,7 @@ static int finish(sim_ctx *s, uint32_t id, bool can_now, bool must, uint32_t *by
     if (err != 0) {
         /* A synchronous error queues nothing; a synchronous warning
          * (WSAEMSGSIZE) still queues a packet: the double completion (§6). */
-        if (st == SHIM_STATUS_BUFFER_OVERFLOW && bytes != NULL) *bytes = n;
+        if (st == SHIM_STATUS_BUFFER_OVERFLOW && bytes != NULL && !dgram) *bytes = n;
         kern_set_error(s, err);
         return SHIM_SOCKET_ERROR;
     }
@@ -662,6 +728,10 @@ static int wsa_send(void *ctx, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs,
     uint32_t sid;
     if (sock_get(s, h, &sid) && w->socks[sid].shut_send) {
         kern_set_error(s, SHIM_WSAESHUTDOWN);
+        return SHIM_SOCKET_ERROR;
+    }
+    if (sock_get(s, h, &sid) && kern_is_dgram(&w->socks[sid])) {
+        kern_set_error(s, SHIM_WSAEINVAL); /* unconnected: 10022, no packet (Wine 8, measured; [D] says WSAENOTCONN) */
         return SHIM_SOCKET_ERROR;
     }
     uint32_t id = start(s, h, bufs, nbufs, ov, true);
@@ -768,6 +838,14 @@ static bool get_result(void *ctx, shim_handle h, shim_overlapped *ov, uint32_t *
     /* It reads the status block: with Internal final only at dequeue, an
      * operation already completed still reads as pending (§3). */
     uint32_t st = (uint32_t)ov->internal;
+    if (st == SHIM_STATUS_BUFFER_OVERFLOW) {
+        /* A truncated datagram (a warning): FALSE with WSAEMSGSIZE, and the
+         * bytes copied are given (Wine 8, measured: FACTS.md D2). */
+        *bytes = (uint32_t)ov->internal_high;
+        sim__event(s, SIM_EV_GET_RESULT, h, ord, SHIM_WSAEMSGSIZE, 0);
+        kern_set_error(s, SHIM_WSAEMSGSIZE);
+        return false;
+    }
     if (st == SHIM_STATUS_PENDING || kern_nt_failed(st)) {
         uint32_t e = kern_nt_to_wsa(st); /* 996 while pending; bytes not updated on failure */
         sim__event(s, SIM_EV_GET_RESULT, h, ord, e, 0);
@@ -791,13 +869,26 @@ const char *kern_op_leftovers(sim_ctx *s, uint32_t *count) {
         if (op->state != KERN_OP_PENDING) continue;
         if (n++ < KERN_LEFTOVERS_LISTED)
             out = sim_arena_printf(&s->arena, "%s  socket h%llu: %s ov%u never completed%s\n", out,
-                                   (unsigned long long)w->socks[op->sock].h, op->send ? "WSASend" : "WSARecv",
+                                   (unsigned long long)w->socks[op->sock].h, op_name(op->kind, op->send),
                                    op->ov_ord, op->cancel ? " (cancel requested)" : op->closing ? " (socket closed)" : "");
     }
     if (n > KERN_LEFTOVERS_LISTED) out = sim_arena_printf(&s->arena, "%s  ... and %u more operations\n", out, n - KERN_LEFTOVERS_LISTED);
     *count = n;
     return out;
 }
+
+/* ---- For dgram.c ---- */
+
+uint32_t kern_op_start(sim_ctx *s, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs, shim_overlapped *ov, bool send) {
+    return start(s, h, bufs, nbufs, ov, send);
+}
+int kern_op_finish(sim_ctx *s, uint32_t id, bool can_now, bool must, uint32_t *bytes, shim_handle h) {
+    return finish(s, id, can_now, must, bytes, h);
+}
+bool kern_sock_call(sim_ctx *s, shim_handle h, uint32_t *sid) { return sock_call(s, h, sid); }
+void kern_bytes_push(sim_ctx *s, kern_bytes *b, const void *data, uint32_t n) { bytes_push(s, b, data, n); }
+void kern_bytes_pop(sim_ctx *s, kern_bytes *b, void *out, uint32_t n) { bytes_pop(s, b, out, n); }
+void kern_sock_wake_reader(sim_ctx *s, kern_sock *so) { wake_reader(s, so); }
 
 void kern_sock_fill(shim *sh, shim_harness *hn) {
     sh->wsa_recv = wsa_recv;
@@ -812,4 +903,5 @@ void kern_sock_fill(shim *sh, shim_harness *hn) {
     hn->sock_shutdown_send = shutdown_send;
     hn->sock_abort = sock_abort;
     hn->sock_recv_sync = recv_sync;
+    kern_dgram_fill(sh, hn);
 }

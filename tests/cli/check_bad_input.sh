@@ -98,7 +98,7 @@ bad "option --preemptions does not apply to 'run'" run $S --preemptions 3
 bad "option --junit does not apply to 'replay'" replay $S --schedule t0 --junit "$T/x.xml"
 bad "replay needs --schedule" replay $S
 bad "replay needs exactly one scenario file" replay $S $S --schedule t0
-bad "^iocpcheck: --schedule: col 4: expected a choice letter .*got 'h'" replay $S --schedule t0,h1
+bad "^iocpcheck: --schedule: col 4: expected a choice letter .*got 'Q'" replay $S --schedule t0,Q1
 bad "^iocpcheck: --schedule: col 4: repeat count too large \(at most 100000000\)" replay $S --schedule t0x999999999
 bad "^iocpcheck: --schedule: the schedule does not fit this scenario" replay $S --schedule t9
 bad "^iocpcheck: --trace: cannot write /nonexistent/dir/t.txt" run $S --trace /nonexistent/dir/t.txt
