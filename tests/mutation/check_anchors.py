@@ -29,6 +29,61 @@ def sample(mod, records):
     return {m["anchor"]: (m["id"], base[m["id"]]) for m in mod.stable_sample(muts, 36, base)}
 
 
+def merged(mod, root):
+    """render --current of the committed whole-set report, as seen from root's poller."""
+    out = os.path.join(root, "merged.json")
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        with open(os.devnull, "w") as null:
+            old = sys.stdout, sys.stderr
+            sys.stdout = sys.stderr = null
+            try:
+                mod.render(os.path.join(SRC, "tests", "mutation", "whole-set.json"), out, True)
+            finally:
+                sys.stdout, sys.stderr = old
+    finally:
+        os.chdir(cwd)
+    doc = json.load(open(out))
+    return {r["anchor"]: r for r in doc["mutants"]}, doc["summary"]
+
+
+def check_render_current(mod_src, mod_after, tmp):
+    """render --current carries each verdict onto the same line's mutant after
+    the ids shifted, under its new id, and loses none."""
+    fail = []
+    ref_dir = tempfile.mkdtemp(dir=tmp)
+    before, sb = merged(mod_src, ref_dir)
+    after, sa = merged(mod_after, tmp)
+    if set(before) != set(after):
+        fail.append("render --current: %d verdicts lost after the edit" % len(set(before) ^ set(after)))
+    # SURVIVORS.md names mutants by id, so a shift may move a survivor between
+    # "equivalent" and "survived"; a kill must stay a kill
+    alive = ("survived", "equivalent")
+    moved = 0
+    for a, r in before.items():
+        if a in after:
+            x, y = after[a]["status"], r["status"]
+            if x != y and not (x in alive and y in alive):
+                fail.append("render --current: %s changed from %s to %s" % (a, y, x))
+            moved += after[a]["id"] != r["id"]
+    if not moved:
+        fail.append("render --current: no verdict moved to a shifted id")
+    added = len([m for m in mod_after.all_mutants() if "if (1 < 2 && 0 != 1) (void)0;" in m["anchor"]])
+    for k in ("killed", "timed_out", "build_failed"):
+        if sb.get(k) != sa.get(k):
+            fail.append("render --current: %s %s before, %s after the edit" % (k, sb.get(k), sa.get(k)))
+    if sb["survived"] + sb["equivalent"] != sa["survived"] + sa["equivalent"]:
+        fail.append("render --current: survivors %d before, %d after the edit" % (
+            sb["survived"] + sb["equivalent"], sa["survived"] + sa["equivalent"]))
+    if sa["unjudged"] != sb["unjudged"] + added:
+        fail.append("render --current: %d unjudged after the edit, want %d + the %d new mutants of the added lines"
+                    % (sa["unjudged"], sb["unjudged"], added))
+    if not fail:
+        print("render --current: %d verdicts carried, %d onto shifted ids" % (len(after), moved))
+    return fail
+
+
 def main():
     records = json.load(open(os.path.join(SRC, "tests", "mutation", "baseline.json")))["mutants"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -42,8 +97,10 @@ def main():
             text = text[:j + 1] + "\n    if (1 < 2 && 0 != 1) (void)0;\n" + text[j + 1:]
             with open(p, "w") as out:
                 out.write(text)
-        after = sample(load(tmp, "mutate_after"), records)
-    fail = []
+        mod_after = load(tmp, "mutate_after")
+        after = sample(mod_after, records)
+        fail = check_render_current(load(SRC, "mutate_src"), mod_after, tmp)
+
     if set(before) != set(after):
         fail.append("the sample changed: %d mutants left it" % len(set(before) - set(after)))
     shifted = [a for a in before if a in after and before[a][0] != after[a][0]]
