@@ -23,8 +23,20 @@ static void fatal_hook(void *arg, const char *msg) {
     scn_exec_st *x = arg;
     model_emit_text(x->tr, MEV_FATAL, msg);
     char m[300];
-    snprintf(m, sizeof m, "the poller threw: %s", msg);
-    x->hk->fail(x->hk->arg, "no-fatal", m);
+    const char *want = x->s->fatal;
+    if (want != NULL && strstr(msg, want) != NULL && x->opts.end_expected != NULL) {
+        /* Go's throw ends the process: so does this execution, as a pass.
+         * Nothing after the throw is checked (threads, leaks, properties):
+         * a poller that threw has no state to check. */
+        snprintf(m, sizeof m, "the poller threw as expected (line %u): %s", x->s->fatal_line, msg);
+        x->opts.end_expected(x->opts.end_arg, m);
+    }
+    if (want == NULL) snprintf(m, sizeof m, "the poller threw: %s", msg);
+    else if (strstr(msg, want) == NULL)
+        snprintf(m, sizeof m, "the poller threw \"%s\", expected a throw containing \"%s\" (line %u)", msg, want,
+                 x->s->fatal_line);
+    else snprintf(m, sizeof m, "the poller threw as expected, but this backend cannot end an execution there: %s", msg);
+    x->hk->fail(x->hk->arg, want == NULL ? "no-fatal" : "expect", m);
     /* A backend whose fail returns (Win32): the poller's state is broken
      * and np_fatal_fn must not return, as Go's throw does not. */
     fprintf(stderr, "iocpcheck: %s: %s\n", x->s->path, m);
@@ -235,6 +247,9 @@ void scn_exec_ex(const scn_scenario *s, const shim *sh, const shim_harness *hn, 
     if (!alloc_state(x)) return;
     for (uint32_t k = 0; k < s->nsockets; k++) x->fds[k].h[0] = x->fds[k].h[1] = SHIM_INVALID_HANDLE;
     if (!setup(x)) {
+        if (s->fatal != NULL && atomic_load(&x->stop) == 0)
+            scn__fail(x, "expect", "%s:%u: expected the poller to throw \"%s\"; the set-up failed first (np_init or "
+                      "an open, for want of memory)", s->path, s->fatal_line, s->fatal);
         if (x->p != NULL) teardown(x);
         return;
     }
@@ -255,6 +270,9 @@ void scn_exec_ex(const scn_scenario *s, const shim *sh, const shim_harness *hn, 
         for (uint32_t i = 0; i < s->nthreads; i++)
             if (s->threads[i].runs_poller) harness_join(hn, &x->th[i].t);
     }
+    if (s->fatal != NULL && atomic_load(&x->stop) == 0)
+        scn__fail(x, "expect", "%s:%u: expected the poller to throw \"%s\"; every thread finished and it did not",
+                  s->path, s->fatal_line, s->fatal);
     uint32_t waiters = np_waiters(x->p);
     model_emit(trace, MEV_QUIESCENT, waiters, atomic_load(&x->inflight), 0, 0, 0);
     if (waiters != 0 && atomic_load(&x->stop) == 0)
