@@ -50,7 +50,7 @@ static void thread_main(void *arg) {
     if (th->polls) t->m = np_m_create(x->p); /* Go's per-M wait packet and timer; NULL without them */
     for (uint32_t i = 0; i < th->count && atomic_load(&x->stop) == 0 && !t->stopped; i++)
         scn__run_step(x, t, &x->s->steps[th->first + i]);
-    if (t->m != NULL) np_m_destroy(x->p, t->m);
+    np_m_destroy(x->p, t->m); /* NULL too: netpoll.h allows it (a thread without wait packets) */
 }
 
 static void *zalloc(scn_exec_st *x, size_t n) {
@@ -125,11 +125,13 @@ static bool setup(scn_exec_st *x) {
     if (s->poller_defaults) cfg.procs = cfg.max_fds = 0;
     x->p = np_init(x->sh, &cfg);
     if (x->p == NULL) {
-        /* For want of memory (knob faults_alloc) np_init may fail: nothing
-         * runs, and the poller must have given back all it took. */
-        uint32_t live = atomic_load(&x->np_live);
-        if (atomic_load(&x->alloc_faults) == 0)
-            scn__fail(x, "setup", "np_init failed: error %u", x->sh->get_last_error(x->ctx));
+        /* For want of memory (knob faults_alloc), or a port that could not be
+         * created (knob faults_port: the last error is ERROR_NOT_ENOUGH_MEMORY,
+         * netpoll.h's "the shim's last error says why"), np_init may fail:
+         * nothing runs, and the poller must have given back all it took. */
+        uint32_t live = atomic_load(&x->np_live), err = x->sh->get_last_error(x->ctx);
+        if (atomic_load(&x->alloc_faults) == 0 && err != SHIM_ERROR_NOT_ENOUGH_MEMORY)
+            scn__fail(x, "setup", "np_init failed: error %u", err);
         else if (live != 0)
             scn__fail(x, "no-leak", "%s: np_init failed for want of memory and left %u allocation(s) unfreed",
                       s->path, live);

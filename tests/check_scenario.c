@@ -115,7 +115,8 @@ static bool drv_init(drv *d, const scn_scenario *s, bool trace) {
     cli_fault_countdowns(d->faults, k.fail_at);
     d->s = s;
     d->hk = (scn_hooks){d, drv_fail, drv_alloc, drv_free};
-    d->opts = (scn_exec_opts){.choose = drv_choose, .choose_arg = d, .end_expected = drv_end, .end_arg = d};
+    d->opts = (scn_exec_opts){.choose = drv_choose, .choose_arg = d, .alloc_fails = cli_alloc_fails,
+                              .alloc_fails_arg = d->faults, .end_expected = drv_end, .end_arg = d};
     return true;
 }
 
