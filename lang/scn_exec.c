@@ -137,6 +137,11 @@ static bool setup(scn_exec_st *x) {
                       s->path, live);
         return false;
     }
+    /* User memory past a foreign OVERLAPPED holds any value: a second decoy,
+     * allocated after the poller's pollDescs, so that the word a careless
+     * poller would compare with its pollDesc lies above it as well as below
+     * (the first decoy came before np_init). */
+    if (s->nforeign > 1 && (x->decoy_hi = zalloc(x, SCN_DECOY_BYTES)) == NULL) return false;
     if (s->timed) x->t0 = x->sh->sync->now_ns(x->sh->sync->ctx);
     for (uint32_t k = 0; k < s->nsockets; k++) {
         if (s->sockets[k].kind == SCN_SOCK_DGRAM) {
@@ -185,14 +190,19 @@ static bool setup(scn_exec_st *x) {
     return true;
 }
 
+unsigned char *scn__decoy_of(scn_exec_st *x, uint32_t i) {
+    return i % 2 == 1 && x->decoy_hi != NULL ? x->decoy_hi : x->decoy;
+}
+
 /* The user's foreign OVERLAPPEDs: the poller must never have taken their
  * trailing bytes for one of its operations (Go #21172, #58870). */
 static void check_foreign(scn_exec_st *x) {
     for (uint32_t i = 0; i < x->s->nforeign; i++) {
         scn_xforeign *fo = &x->fo[i];
         if (fo->fd < 0) continue;
-        bool intact = fo->decoy == x->decoy && fo->mode == 'r';
-        for (uint32_t j = 0; intact && j < SCN_DECOY_BYTES; j++) intact = x->decoy[j] == 0;
+        unsigned char *decoy = scn__decoy_of(x, i);
+        bool intact = fo->decoy == decoy && fo->mode == 'r';
+        for (uint32_t j = 0; intact && j < SCN_DECOY_BYTES; j++) intact = decoy[j] == 0;
         model_emit(x->tr, MEV_FOREIGN, (uint64_t)fo->fd, model_ov(x->tr, &fo->ov), intact, 0, 0);
         if (!intact)
             scn__fail(x, "foreign-packets", "%s: the trailing bytes of a foreign OVERLAPPED (on '%s') were used as a "

@@ -365,7 +365,7 @@ static uint8_t peer_read(scn_exec_st *x, scn_xthread *t, const scn_step *st, uin
 static void foreign(scn_exec_st *x, const scn_step *st) {
     uint32_t k = (uint32_t)st->sock;
     scn_xforeign *fo = &x->fo[st->data];
-    fo->decoy = x->decoy;
+    fo->decoy = scn__decoy_of(x, st->data);
     fo->mode = 'r';
     fo->fd = (int32_t)k;
     shim_wsabuf wb = {sizeof fo->byte, fo->byte};
