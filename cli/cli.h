@@ -153,6 +153,9 @@ void cli_knobs_to_sim(const scn_knobs *k, sim_config *cfg);
 /* Per-family budgets as the fault shim's rules (a budget of faults any call
  * may take; 0: off). */
 void cli_fault_budgets(shim_fault *f, const uint32_t budget[SHIM_FAULT_FAMILIES]);
+/* `knob fail_FAMILY N`: that family's rule becomes a countdown (the N-th call
+ * fails for certain), whatever its budget. */
+void cli_fault_countdowns(shim_fault *f, const uint32_t fail_at[SHIM_FAULT_FAMILIES]);
 /* scn_exec_opts.alloc_fails over a shim_fault (its "alloc" family). */
 bool cli_alloc_fails(void *faults);
 /* The decision stream as the fault shim's source ('f' choices). */

@@ -35,6 +35,14 @@ void cli_fault_budgets(shim_fault *f, const uint32_t budget[SHIM_FAULT_FAMILIES]
     }
 }
 
+void cli_fault_countdowns(shim_fault *f, const uint32_t fail_at[SHIM_FAULT_FAMILIES]) {
+    for (uint32_t fam = 0; fam < SHIM_FAULT_FAMILIES; fam++) {
+        if (fail_at[fam] == 0) continue;
+        shim_fault_rule r = {SHIM_FAULT_COUNTDOWN, 0, fail_at[fam], 0, false};
+        shim_fault_set_rule(f, fam, &r);
+    }
+}
+
 /* The chooser decides, so the rule's probability plays no part here. */
 static uint32_t sim_decide(void *self, uint32_t family, const uint32_t *errs, uint32_t nerrs, bool must,
                            uint32_t permille) {

@@ -139,6 +139,10 @@ bool cli_real_fits(const cli_real *r, const scn_scenario *s, char *why, size_t n
                  shim_win32_host());
         return false;
     }
+    if (scn_expected_fatal(s) != NULL) {
+        snprintf(why, n, "simulator-only: it expects the poller to throw (expect fatal), which ends a real process");
+        return false;
+    }
     /* A step's timeout says how long a thread may wait; the simulator says
      * how long one does: a deadline of an hour that data beats by a
      * millisecond is never waited out. So a long timeout alone is judged by
@@ -210,6 +214,7 @@ static void exec_thread(void *arg) {
     const shim *inner = k.wait_packets == SCN_WAITPKT_ABSENT ? &r->masked : r->win;
     const shim_harness *hn = shim_win32_harness(r->win);
     cli_fault_budgets(r->faults, k.faults);
+    cli_fault_countdowns(r->faults, k.fail_at);
     shim_fault_reset(r->faults, r->fault_seed);
     const shim *faulty = shim_fault_wrap(r->faults, inner, hn);
     const char *why = faulty == NULL ? "the fault shim refuses the real backend" : model_record_wrap(&r->rec, faulty, r->trace);

@@ -36,6 +36,8 @@ static void hook_fail(void *arg, const char *property, const char *message) {
     sim_fail(arg, property, "%s", message);
 }
 static void *hook_alloc(void *arg, size_t size) { return sim_alloc(arg, size); }
+/* `expect fatal`: the throw came as expected; the execution ends there. */
+static void hook_end_expected(void *arg, const char *why) { sim_end_pass(arg, "%s", why); }
 /* `maybe` steps: a 'u' decision, so replays repeat it. */
 static uint32_t hook_choose(void *arg, uint32_t n) { return sim_choose_user(arg, n); }
 static void hook_free(void *arg, void *ptr) {
@@ -57,7 +59,8 @@ void cli_exec_main(sim_ctx *sim, const shim *sh, void *arg) {
         return;
     }
     scn_exec_opts opts = {.choose = hook_choose, .choose_arg = sim, .sleeps_yield = t->sleeps_yield,
-                          .alloc_fails = cli_alloc_fails, .alloc_fails_arg = t->faults};
+                          .alloc_fails = cli_alloc_fails, .alloc_fails_arg = t->faults,
+                          .end_expected = hook_end_expected, .end_arg = sim};
     scn_exec_ex(t->scn, rec, sim_harness(sim), t->trace, &hooks, &opts);
     /* The properties, inside the execution: a violation fails it like a
      * deadlock would, which is what the explorer and the shrinker need. */
@@ -124,7 +127,7 @@ static int target_setup(cli_target *t, void (*adjust)(sim_config *cfg, void *arg
         cli_target_close(t);
         return CLI_EXIT_INTERNAL;
     }
-    cli_fault_budgets(t->faults, t->fault_max);
+    cli_target_faults(t, t->fault_max);
     model_options_default(&t->mopt);
     t->mopt.tick_ns = t->cfg.tick_ns;
     /* A time jump is a preemption: it may make a wake-up that late. */
@@ -147,7 +150,10 @@ void cli_target_close(cli_target *t) {
     memset(t, 0, sizeof *t);
 }
 
-void cli_target_faults(cli_target *t, const uint32_t budget[SHIM_FAULT_FAMILIES]) { cli_fault_budgets(t->faults, budget); }
+void cli_target_faults(cli_target *t, const uint32_t budget[SHIM_FAULT_FAMILIES]) {
+    cli_fault_budgets(t->faults, budget);
+    cli_fault_countdowns(t->faults, t->knobs.fail_at);
+}
 
 static char *format_schedule(const sim_result *r) {
     size_t need = sim_schedule_format(r->decisions, r->ndecisions, NULL, 0) + 1;

@@ -70,6 +70,8 @@ typedef struct scn_knobs {
     bool recv_window_set;
     uint32_t recv_window; /* bytes a poller's socket holds unread before its peer's send blocks; 0 = unbounded */
     uint32_t threads; /* threads an execution runs: the main one and one per scenario thread */
+    uint32_t fail_at[SHIM_FAULT_FAMILIES]; /* `fail_FAMILY N`: that family's N-th call fails for certain
+                                            * (a countdown, the error chosen); 0: none */
 } scn_knobs;
 
 scn_knobs scn_get_knobs(const scn_scenario *s);

@@ -165,6 +165,11 @@ typedef enum scn_knob_id {
     SCN_KNOB_SEND_BUFFER,
     SCN_KNOB_RECV_WINDOW,
     SCN_KNOB_FAULTS_ALLOC,  /* the poller's allocations (fault family "alloc") */
+    SCN_KNOB_FAULTS_DEQUEUE,
+    SCN_KNOB_FAULTS_CANCEL,
+    SCN_KNOB_FAULTS_WAITARM,
+    SCN_KNOB_FAIL_FIRST, /* `fail_FAMILY N`: SCN_KNOB_FAIL_FIRST + the family (shim_fault_family) */
+    SCN_KNOB_FAIL_LAST = SCN_KNOB_FAIL_FIRST + SHIM_FAULT_FAMILIES - 1,
 } scn_knob_id;
 
 typedef struct scn_knob {
@@ -196,6 +201,9 @@ struct scn_scenario {
     scn_knob *knobs;
     uint32_t nknobs;
     uint32_t nforeign; /* foreign steps (each has its own OVERLAPPED, index in scn_step.data) */
+    char *fatal;         /* `expect fatal "TEXT"`: every execution ends in the poller's throw, its
+                          * message containing TEXT; NULL: a throw fails as no-fatal */
+    uint32_t fatal_line;
     bool timed;   /* some expectation needs times: the clock is read at the start */
     bool chooses; /* some step is `maybe` */
 };

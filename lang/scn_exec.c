@@ -23,8 +23,20 @@ static void fatal_hook(void *arg, const char *msg) {
     scn_exec_st *x = arg;
     model_emit_text(x->tr, MEV_FATAL, msg);
     char m[300];
-    snprintf(m, sizeof m, "the poller threw: %s", msg);
-    x->hk->fail(x->hk->arg, "no-fatal", m);
+    const char *want = x->s->fatal;
+    if (want != NULL && strstr(msg, want) != NULL && x->opts.end_expected != NULL) {
+        /* Go's throw ends the process: so does this execution, as a pass.
+         * Nothing after the throw is checked (threads, leaks, properties):
+         * a poller that threw has no state to check. */
+        snprintf(m, sizeof m, "the poller threw as expected (line %u): %s", x->s->fatal_line, msg);
+        x->opts.end_expected(x->opts.end_arg, m);
+    }
+    if (want == NULL) snprintf(m, sizeof m, "the poller threw: %s", msg);
+    else if (strstr(msg, want) == NULL)
+        snprintf(m, sizeof m, "the poller threw \"%s\", expected a throw containing \"%s\" (line %u)", msg, want,
+                 x->s->fatal_line);
+    else snprintf(m, sizeof m, "the poller threw as expected, but this backend cannot end an execution there: %s", msg);
+    x->hk->fail(x->hk->arg, want == NULL ? "no-fatal" : "expect", m);
     /* A backend whose fail returns (Win32): the poller's state is broken
      * and np_fatal_fn must not return, as Go's throw does not. */
     fprintf(stderr, "iocpcheck: %s: %s\n", x->s->path, m);
@@ -38,7 +50,7 @@ static void thread_main(void *arg) {
     if (th->polls) t->m = np_m_create(x->p); /* Go's per-M wait packet and timer; NULL without them */
     for (uint32_t i = 0; i < th->count && atomic_load(&x->stop) == 0 && !t->stopped; i++)
         scn__run_step(x, t, &x->s->steps[th->first + i]);
-    if (t->m != NULL) np_m_destroy(x->p, t->m);
+    np_m_destroy(x->p, t->m); /* NULL too: netpoll.h allows it (a thread without wait packets) */
 }
 
 static void *zalloc(scn_exec_st *x, size_t n) {
@@ -113,16 +125,23 @@ static bool setup(scn_exec_st *x) {
     if (s->poller_defaults) cfg.procs = cfg.max_fds = 0;
     x->p = np_init(x->sh, &cfg);
     if (x->p == NULL) {
-        /* For want of memory (knob faults_alloc) np_init may fail: nothing
-         * runs, and the poller must have given back all it took. */
-        uint32_t live = atomic_load(&x->np_live);
-        if (atomic_load(&x->alloc_faults) == 0)
-            scn__fail(x, "setup", "np_init failed: error %u", x->sh->get_last_error(x->ctx));
+        /* For want of memory (knob faults_alloc), or a port that could not be
+         * created (knob faults_port: the last error is ERROR_NOT_ENOUGH_MEMORY,
+         * netpoll.h's "the shim's last error says why"), np_init may fail:
+         * nothing runs, and the poller must have given back all it took. */
+        uint32_t live = atomic_load(&x->np_live), err = x->sh->get_last_error(x->ctx);
+        if (atomic_load(&x->alloc_faults) == 0 && err != SHIM_ERROR_NOT_ENOUGH_MEMORY)
+            scn__fail(x, "setup", "np_init failed: error %u", err);
         else if (live != 0)
             scn__fail(x, "no-leak", "%s: np_init failed for want of memory and left %u allocation(s) unfreed",
                       s->path, live);
         return false;
     }
+    /* User memory past a foreign OVERLAPPED holds any value: a second decoy,
+     * allocated after the poller's pollDescs, so that the word a careless
+     * poller would compare with its pollDesc lies above it as well as below
+     * (the first decoy came before np_init). */
+    if (s->nforeign > 1 && (x->decoy_hi = zalloc(x, SCN_DECOY_BYTES)) == NULL) return false;
     if (s->timed) x->t0 = x->sh->sync->now_ns(x->sh->sync->ctx);
     for (uint32_t k = 0; k < s->nsockets; k++) {
         if (s->sockets[k].kind == SCN_SOCK_DGRAM) {
@@ -171,14 +190,19 @@ static bool setup(scn_exec_st *x) {
     return true;
 }
 
+unsigned char *scn__decoy_of(scn_exec_st *x, uint32_t i) {
+    return i % 2 == 1 && x->decoy_hi != NULL ? x->decoy_hi : x->decoy;
+}
+
 /* The user's foreign OVERLAPPEDs: the poller must never have taken their
  * trailing bytes for one of its operations (Go #21172, #58870). */
 static void check_foreign(scn_exec_st *x) {
     for (uint32_t i = 0; i < x->s->nforeign; i++) {
         scn_xforeign *fo = &x->fo[i];
         if (fo->fd < 0) continue;
-        bool intact = fo->decoy == x->decoy && fo->mode == 'r';
-        for (uint32_t j = 0; intact && j < SCN_DECOY_BYTES; j++) intact = x->decoy[j] == 0;
+        unsigned char *decoy = scn__decoy_of(x, i);
+        bool intact = fo->decoy == decoy && fo->mode == 'r';
+        for (uint32_t j = 0; intact && j < SCN_DECOY_BYTES; j++) intact = decoy[j] == 0;
         model_emit(x->tr, MEV_FOREIGN, (uint64_t)fo->fd, model_ov(x->tr, &fo->ov), intact, 0, 0);
         if (!intact)
             scn__fail(x, "foreign-packets", "%s: the trailing bytes of a foreign OVERLAPPED (on '%s') were used as a "
@@ -235,6 +259,9 @@ void scn_exec_ex(const scn_scenario *s, const shim *sh, const shim_harness *hn, 
     if (!alloc_state(x)) return;
     for (uint32_t k = 0; k < s->nsockets; k++) x->fds[k].h[0] = x->fds[k].h[1] = SHIM_INVALID_HANDLE;
     if (!setup(x)) {
+        if (s->fatal != NULL && atomic_load(&x->stop) == 0)
+            scn__fail(x, "expect", "%s:%u: expected the poller to throw \"%s\"; the set-up failed first (np_init or "
+                      "an open, for want of memory)", s->path, s->fatal_line, s->fatal);
         if (x->p != NULL) teardown(x);
         return;
     }
@@ -255,6 +282,9 @@ void scn_exec_ex(const scn_scenario *s, const shim *sh, const shim_harness *hn, 
         for (uint32_t i = 0; i < s->nthreads; i++)
             if (s->threads[i].runs_poller) harness_join(hn, &x->th[i].t);
     }
+    if (s->fatal != NULL && atomic_load(&x->stop) == 0)
+        scn__fail(x, "expect", "%s:%u: expected the poller to throw \"%s\"; every thread finished and it did not",
+                  s->path, s->fatal_line, s->fatal);
     uint32_t waiters = np_waiters(x->p);
     model_emit(trace, MEV_QUIESCENT, waiters, atomic_load(&x->inflight), 0, 0, 0);
     if (waiters != 0 && atomic_load(&x->stop) == 0)

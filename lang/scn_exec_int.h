@@ -86,6 +86,7 @@ struct scn_exec_st {
     scn_xthread *th;
     scn_xforeign *fo;
     unsigned char *decoy;
+    unsigned char *decoy_hi; /* allocated after the poller's memory: odd foreign steps point here */
     int64_t t0;
     _Atomic uint32_t stop;     /* a failure was reported on a backend whose fail returns */
     _Atomic uint32_t inflight; /* operations begun and not ended */
@@ -104,6 +105,9 @@ void scn__check(scn_exec_st *x, const scn_step *st);
 __attribute__((format(printf, 3, 4)))
 #endif
 void scn__fail(scn_exec_st *x, const char *property, const char *fmt, ...);
+/* The decoy foreign step i points at (scn_xforeign): the low one, or for odd
+ * i the one allocated after the poller's memory. */
+unsigned char *scn__decoy_of(scn_exec_st *x, uint32_t i);
 int64_t scn__since_start(scn_exec_st *x);
 
 #endif

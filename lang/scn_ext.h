@@ -19,6 +19,10 @@ extern "C" {
  * (one of the ten, "expect", or a simulator verdict such as "deadlock"). */
 const char *scn_schedule_expect(const scn_scenario *s, uint32_t i);
 
+/* `expect fatal "TEXT"`: TEXT, which the poller's throw message must contain;
+ * NULL when the scenario expects no throw. */
+const char *scn_expected_fatal(const scn_scenario *s);
+
 typedef struct scn_exec_opts {
     /* A value in [0, n), recorded by the backend so that replays repeat it. */
     uint32_t (*choose)(void *arg, uint32_t n);
@@ -36,6 +40,12 @@ typedef struct scn_exec_opts {
      * family, knob faults_alloc); NULL: none fails. */
     bool (*alloc_fails)(void *arg);
     void *alloc_fails_arg;
+    /* Ends the execution now as passed, with `why` in the trace: the poller
+     * threw as the scenario expects (`expect fatal`). It must not return.
+     * NULL (the real backend: a throw ends the process): an expected throw
+     * is reported as a failure that names the missing hook. */
+    void (*end_expected)(void *arg, const char *why);
+    void *end_arg;
 } scn_exec_opts;
 
 void scn_exec_ex(const scn_scenario *s, const shim *sh, const shim_harness *hn, model_trace *trace,

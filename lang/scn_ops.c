@@ -365,7 +365,7 @@ static uint8_t peer_read(scn_exec_st *x, scn_xthread *t, const scn_step *st, uin
 static void foreign(scn_exec_st *x, const scn_step *st) {
     uint32_t k = (uint32_t)st->sock;
     scn_xforeign *fo = &x->fo[st->data];
-    fo->decoy = x->decoy;
+    fo->decoy = scn__decoy_of(x, st->data);
     fo->mode = 'r';
     fo->fd = (int32_t)k;
     shim_wsabuf wb = {sizeof fo->byte, fo->byte};
@@ -431,6 +431,10 @@ static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
         int32_t d = np_poll(x->p, t->m, st->arg, &l);
         *val = l.n;
         np_ready(x->p, &l);
+        /* Go's injectglist "clears glist": a caller may reuse the list. */
+        if (l.head != NULL || l.n != 0)
+            scn__fail(x, "list-emptied", "%s: np_ready left its list with %u waiter(s)%s", x->s->path, l.n,
+                      l.head != NULL ? " and a head" : "");
         np_adjust_waiters(x->p, d);
         end(x, st, MOUT_OK, *val, 0);
         return MOUT_OK;

@@ -254,6 +254,9 @@ static const struct {
     {"faults_sockio", SCN_KNOB_FAULTS_SOCKIO},
     {"faults_waitpkt", SCN_KNOB_FAULTS_WAITPKT},
     {"faults_alloc", SCN_KNOB_FAULTS_ALLOC},
+    {"faults_dequeue", SCN_KNOB_FAULTS_DEQUEUE},
+    {"faults_cancel", SCN_KNOB_FAULTS_CANCEL},
+    {"faults_waitarm", SCN_KNOB_FAULTS_WAITARM},
     {"max_steps", SCN_KNOB_MAX_STEPS},
     {"max_decisions", SCN_KNOB_MAX_DECISIONS},
     {"max_objects", SCN_KNOB_MAX_OBJECTS},
@@ -269,10 +272,18 @@ static bool st_knob(scn_parser *P, const scn_tok *t) {
     uint8_t id = 0;
     for (size_t i = 0; i < sizeof knob_names / sizeof knob_names[0]; i++)
         if (scn__tok_eq(&t[1], knob_names[i].name)) id = knob_names[i].id;
+    /* fail_FAMILY: the family's N-th call fails for certain (a countdown). */
+    for (uint32_t f = 0; id == 0 && f < SHIM_FAULT_FAMILIES; f++) {
+        const char *fam = shim_fault_family_name(f);
+        if (t[1].len == 5 + strlen(fam) && strncmp(t[1].s, "fail_", 5) == 0 && strncmp(t[1].s + 5, fam, strlen(fam)) == 0)
+            id = (uint8_t)(SCN_KNOB_FAIL_FIRST + f);
+    }
     if (id == 0)
         return scn__err(P, t[1].col,
                         "unknown knob '%s' (known: tick, wait_packets, faults, faults_port, faults_post, "
-                        "faults_sockio, faults_waitpkt, faults_alloc, max_steps, max_decisions, max_objects, time_jumps, platform, send_buffer, recv_window)",
+                        "faults_sockio, faults_waitpkt, faults_alloc, faults_dequeue, faults_cancel, faults_waitarm, "
+                        "fail_FAMILY (a family of faults_*), max_steps, max_decisions, max_objects, time_jumps, platform, "
+                        "send_buffer, recv_window)",
                         scn__text(P, &t[1]));
     if (t[2].kind == SCN_T_END) return scn__err(P, t[2].col, "knob '%s' needs a value", scn__text(P, &t[1]));
     int64_t v = 0;
@@ -307,6 +318,10 @@ static bool st_knob(scn_parser *P, const scn_tok *t) {
         else return scn__err(P, t[2].col, "platform is windows, wine, real or any, not '%s'", scn__text(P, &t[2]));
         break;
     default:
+        if (id >= SCN_KNOB_FAIL_FIRST && id <= SCN_KNOB_FAIL_LAST) {
+            if (!scn__int(P, &t[2], 1, 1000000, "the failing call's number (1 = the first)", &v)) return false;
+            break;
+        }
         if (!scn__int(P, &t[2], 0, 1000000, "the knob's value", &v)) return false;
         break;
     }
@@ -422,6 +437,19 @@ static bool end_thread(scn_parser *P) {
     return true;
 }
 
+/* `expect fatal "TEXT"`: the execution must end in the poller's throw. */
+static bool st_expect_fatal(scn_parser *P, const scn_tok *t) {
+    scn_scenario *s = P->s;
+    if (s->fatal != NULL)
+        return scn__err(P, t[0].col, "a second 'expect fatal' (the first at line %u)", s->fatal_line);
+    if (t[2].len == 0) return scn__err(P, t[2].col, "'expect fatal' needs a non-empty part of the throw's message");
+    if (!scn__end(P, &t[3])) return false;
+    s->fatal = dup_n(t[2].s, t[2].len);
+    if (s->fatal == NULL) return scn__err(P, 1, "out of memory");
+    s->fatal_line = P->line;
+    return true;
+}
+
 static bool top_statement(scn_parser *P, const scn_line *L) {
     const scn_tok *t = L->tok;
     if (t[0].kind != SCN_T_IDENT) return scn__err(P, t[0].col, "expected a statement, got '%s'", scn__text(P, &t[0]));
@@ -431,6 +459,9 @@ static bool top_statement(scn_parser *P, const scn_line *L) {
     if (scn__tok_eq(&t[0], "knob")) return st_knob(P, t);
     if (scn__tok_eq(&t[0], "thread")) return st_thread(P, t);
     if (scn__tok_eq(&t[0], "schedule")) return st_schedule(P, t);
+    if (scn__tok_eq(&t[0], "expect") && t[1].kind == SCN_T_IDENT && scn__tok_eq(&t[1], "fatal") &&
+        t[2].kind == SCN_T_STR)
+        return st_expect_fatal(P, t);
     if (scn__tok_eq(&t[0], "expect")) return scn__final_expect(P, t);
     if (scn__step_known(&t[0]) || (t[1].kind == SCN_T_PUNCT && scn__tok_eq(&t[1], "=")))
         return scn__err(P, t[0].col, "step '%s' outside a thread (indent it under `thread NAME:`)", scn__text(P, &t[0]));
@@ -597,6 +628,7 @@ void scn_free(scn_scenario *s) {
     free(s->bytes);
     free(s->scheds);
     free(s->knobs);
+    free(s->fatal);
     free(s->path);
     free(s->name);
     free(s);
@@ -610,6 +642,7 @@ uint32_t scn_schedule_count(const scn_scenario *s) { return s->nscheds; }
 const char *scn_schedule(const scn_scenario *s, uint32_t i) { return i < s->nscheds ? s->scheds[i].text : NULL; }
 uint32_t scn_schedule_line(const scn_scenario *s, uint32_t i) { return i < s->nscheds ? s->scheds[i].line : 0; }
 const char *scn_schedule_expect(const scn_scenario *s, uint32_t i) { return i < s->nscheds ? s->scheds[i].expect : NULL; }
+const char *scn_expected_fatal(const scn_scenario *s) { return s->fatal; }
 
 scn_knobs scn_get_knobs(const scn_scenario *s) {
     scn_knobs k;
@@ -622,9 +655,12 @@ scn_knobs scn_get_knobs(const scn_scenario *s) {
             k.tick_ns = v;
             break;
         case SCN_KNOB_WAIT_PACKETS: k.wait_packets = (scn_wait_packets)v; break;
-        case SCN_KNOB_FAULTS:
-            for (uint32_t f = 0; f < SHIM_FAULT_FAMILIES; f++) k.faults[f] = (uint32_t)v;
+        case SCN_KNOB_FAULTS: /* the families whose faults the poller survives, not the fatal ones */
+            for (uint32_t f = 0; f < SHIM_FAULT_DEQUEUE; f++) k.faults[f] = (uint32_t)v;
             break;
+        case SCN_KNOB_FAULTS_DEQUEUE: k.faults[SHIM_FAULT_DEQUEUE] = (uint32_t)v; break;
+        case SCN_KNOB_FAULTS_CANCEL: k.faults[SHIM_FAULT_CANCEL] = (uint32_t)v; break;
+        case SCN_KNOB_FAULTS_WAITARM: k.faults[SHIM_FAULT_WAITARM] = (uint32_t)v; break;
         case SCN_KNOB_FAULTS_PORT: k.faults[SHIM_FAULT_PORT] = (uint32_t)v; break;
         case SCN_KNOB_FAULTS_POST: k.faults[SHIM_FAULT_POST] = (uint32_t)v; break;
         case SCN_KNOB_FAULTS_SOCKIO: k.faults[SHIM_FAULT_SOCKIO] = (uint32_t)v; break;
@@ -655,7 +691,10 @@ scn_knobs scn_get_knobs(const scn_scenario *s) {
             k.recv_window_set = true;
             k.recv_window = (uint32_t)v;
             break;
-        default: break;
+        default:
+            if (s->knobs[i].id >= SCN_KNOB_FAIL_FIRST && s->knobs[i].id <= SCN_KNOB_FAIL_LAST)
+                k.fail_at[s->knobs[i].id - SCN_KNOB_FAIL_FIRST] = (uint32_t)v;
+            break;
         }
     }
     k.threads = s->nthreads + 1;
@@ -664,6 +703,6 @@ scn_knobs scn_get_knobs(const scn_scenario *s) {
 
 bool scn_knobs_faults(const scn_knobs *k) {
     for (uint32_t f = 0; f < SHIM_FAULT_FAMILIES; f++)
-        if (k->faults[f] != 0) return true;
+        if (k->faults[f] != 0 || k->fail_at[f] != 0) return true;
     return false;
 }

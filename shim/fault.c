@@ -19,6 +19,20 @@
  *  - CreateWaitableTimerExW: NULL with ERROR_NOT_ENOUGH_MEMORY (8);
  *    NtCreateWaitCompletionPacket: returns STATUS_NO_MEMORY and no handle
  *    (§8: both allocate a kernel object).
+ *  The calls below fail only in a process that is already broken: one of the
+ *  poller's own handles (port, socket, timer, wait packet) was closed by
+ *  someone else. Go throws on each (go-netpoll.md); they are the faults of
+ *  `expect fatal` scenarios.
+ *  - GetQueuedCompletionStatusEx: FALSE with ERROR_ABANDONED_WAIT_0 (735):
+ *    the port closed under the wait, or ERROR_INVALID_HANDLE (6): the close
+ *    beat the wait (§2); the entry count is written 0 (§3: 0 or 1 on failure).
+ *  - CancelIoEx: FALSE with ERROR_INVALID_HANDLE (6): the socket handle is no
+ *    longer valid (§7 lists TRUE and FALSE/1168; 6 is the Win32 result of any
+ *    call on a closed handle, §5 "a bad handle gives error 6" for a post).
+ *  - SetWaitableTimer: FALSE with ERROR_INVALID_HANDLE (6);
+ *    NtCancelWaitCompletionPacket, NtAssociateWaitCompletionPacket:
+ *    STATUS_INVALID_HANDLE (0xC0000008, §0) (§8: their documented results;
+ *    an invalid handle is the NT result of any call on a closed one).
  *
  * State is shared by the OS threads of a real execution, so counters are
  * atomics; on the simulator one OS thread runs everything and the atomics
@@ -34,6 +48,9 @@
 #define ERROR_NO_SYSTEM_RESOURCES 1450u
 #define WSAENOBUFS 10055u
 #define STATUS_NO_MEMORY 0xC0000017u
+#define STATUS_INVALID_HANDLE 0xC0000008u
+#define ERROR_INVALID_HANDLE 6u
+#define ERROR_ABANDONED_WAIT_0 735u
 
 struct shim_fault {
     shim out;
@@ -50,7 +67,8 @@ struct shim_fault {
     atomic_uint injected[SHIM_FAULT_FAMILIES];
 };
 
-static const char *const family_names[SHIM_FAULT_FAMILIES] = {"port", "post", "sockio", "waitpkt", "alloc"};
+static const char *const family_names[SHIM_FAULT_FAMILIES] = {"port",  "post",    "sockio", "waitpkt",
+                                                                     "alloc", "dequeue", "cancel", "waitarm"};
 
 const char *shim_fault_family_name(uint32_t family) {
     return family < SHIM_FAULT_FAMILIES ? family_names[family] : "family?";
@@ -240,6 +258,54 @@ static uint32_t f_create_wp(void *ctx, shim_handle *packet) {
     return IN(ctx)->nt_create_wait_completion_packet(ICTX(ctx), packet);
 }
 
+static bool f_gqcs_ex(void *ctx, shim_handle port, shim_overlapped_entry *e, uint32_t count, uint32_t *removed,
+                      uint32_t ms, bool alertable) {
+    static const uint32_t errs[] = {ERROR_ABANDONED_WAIT_0, ERROR_INVALID_HANDLE};
+    uint32_t err = decide(F(ctx), SHIM_FAULT_DEQUEUE, errs, 2);
+    if (err != 0) {
+        *removed = 0;
+        fail_with(ctx, err);
+        return false;
+    }
+    return IN(ctx)->get_queued_completion_status_ex(ICTX(ctx), port, e, count, removed, ms, alertable);
+}
+
+static bool f_cancel(void *ctx, shim_handle h, shim_overlapped *ov) {
+    static const uint32_t errs[] = {ERROR_INVALID_HANDLE};
+    uint32_t err = decide(F(ctx), SHIM_FAULT_CANCEL, errs, 1);
+    if (err != 0) {
+        fail_with(ctx, err);
+        return false;
+    }
+    return IN(ctx)->cancel_io_ex(ICTX(ctx), h, ov);
+}
+
+static const uint32_t waitarm_status[] = {STATUS_INVALID_HANDLE};
+
+static bool f_set_timer(void *ctx, shim_handle timer, int64_t due) {
+    static const uint32_t errs[] = {ERROR_INVALID_HANDLE};
+    uint32_t err = decide(F(ctx), SHIM_FAULT_WAITARM, errs, 1);
+    if (err != 0) {
+        fail_with(ctx, err);
+        return false;
+    }
+    return IN(ctx)->set_waitable_timer(ICTX(ctx), timer, due);
+}
+
+static uint32_t f_assoc_wp(void *ctx, shim_handle packet, shim_handle port, shim_handle target, uintptr_t key,
+                           uintptr_t apc_ctx, uint32_t status, uintptr_t info, bool *already) {
+    uint32_t st = decide(F(ctx), SHIM_FAULT_WAITARM, waitarm_status, 1);
+    if (st != 0) return st; /* an NTSTATUS: no last error, `already` untouched */
+    return IN(ctx)->nt_associate_wait_completion_packet(ICTX(ctx), packet, port, target, key, apc_ctx, status, info,
+                                                        already);
+}
+
+static uint32_t f_cancel_wp(void *ctx, shim_handle packet, bool remove) {
+    uint32_t st = decide(F(ctx), SHIM_FAULT_WAITARM, waitarm_status, 1);
+    if (st != 0) return st;
+    return IN(ctx)->nt_cancel_wait_completion_packet(ICTX(ctx), packet, remove);
+}
+
 /* The poller's memory: NULL from an allocator is the failure calloc has
  * (C11 7.22.3); the error recorded is the Win32 one for it. */
 bool shim_fault_alloc_fails(shim_fault *f) {
@@ -252,12 +318,7 @@ bool shim_fault_alloc_fails(shim_fault *f) {
 static bool p_gqcs(void *ctx, shim_handle port, uint32_t *bytes, uintptr_t *key, shim_overlapped **ov, uint32_t ms) {
     return IN(ctx)->get_queued_completion_status(ICTX(ctx), port, bytes, key, ov, ms);
 }
-static bool p_gqcs_ex(void *ctx, shim_handle port, shim_overlapped_entry *e, uint32_t count, uint32_t *removed,
-                      uint32_t ms, bool alertable) {
-    return IN(ctx)->get_queued_completion_status_ex(ICTX(ctx), port, e, count, removed, ms, alertable);
-}
 static bool p_close_handle(void *ctx, shim_handle h) { return IN(ctx)->close_handle(ICTX(ctx), h); }
-static bool p_cancel(void *ctx, shim_handle h, shim_overlapped *ov) { return IN(ctx)->cancel_io_ex(ICTX(ctx), h, ov); }
 static int p_closesocket(void *ctx, shim_handle s) { return IN(ctx)->closesocket(ICTX(ctx), s); }
 static bool p_set_modes(void *ctx, shim_handle h, uint8_t flags) {
     return IN(ctx)->set_file_completion_notification_modes(ICTX(ctx), h, flags);
@@ -267,17 +328,6 @@ static bool p_get_result(void *ctx, shim_handle s, shim_overlapped *ov, uint32_t
     return IN(ctx)->wsa_get_overlapped_result(ICTX(ctx), s, ov, bytes, wait, flags);
 }
 static uint32_t p_get_last_error(void *ctx) { return IN(ctx)->get_last_error(ICTX(ctx)); }
-static bool p_set_timer(void *ctx, shim_handle timer, int64_t due) {
-    return IN(ctx)->set_waitable_timer(ICTX(ctx), timer, due);
-}
-static uint32_t p_assoc_wp(void *ctx, shim_handle packet, shim_handle port, shim_handle target, uintptr_t key,
-                           uintptr_t apc_ctx, uint32_t status, uintptr_t info, bool *already) {
-    return IN(ctx)->nt_associate_wait_completion_packet(ICTX(ctx), packet, port, target, key, apc_ctx, status, info,
-                                                        already);
-}
-static uint32_t p_cancel_wp(void *ctx, shim_handle packet, bool remove) {
-    return IN(ctx)->nt_cancel_wait_completion_packet(ICTX(ctx), packet, remove);
-}
 /* The v3 socket calls: no fault family of their own yet. */
 SHIM_SOCK_PASS(fp, IN)
 
@@ -298,22 +348,22 @@ const shim *shim_fault_wrap(shim_fault *f, const shim *inner, const shim_harness
     out->caps = inner->caps;
     WRAP(create_io_completion_port, f_create_port);
     WRAP(get_queued_completion_status, p_gqcs);
-    WRAP(get_queued_completion_status_ex, p_gqcs_ex);
+    WRAP(get_queued_completion_status_ex, f_gqcs_ex);
     WRAP(post_queued_completion_status, f_post);
     WRAP(close_handle, p_close_handle);
     WRAP(wsa_recv, f_wsa_recv);
     WRAP(wsa_send, f_wsa_send);
-    WRAP(cancel_io_ex, p_cancel);
+    WRAP(cancel_io_ex, f_cancel);
     WRAP(closesocket, p_closesocket);
     WRAP(set_file_completion_notification_modes, p_set_modes);
     WRAP(socket_is_ifs, p_is_ifs);
     WRAP(wsa_get_overlapped_result, p_get_result);
     WRAP(get_last_error, p_get_last_error);
     WRAP(create_waitable_timer, f_create_timer);
-    WRAP(set_waitable_timer, p_set_timer);
+    WRAP(set_waitable_timer, f_set_timer);
     WRAP(nt_create_wait_completion_packet, f_create_wp);
-    WRAP(nt_associate_wait_completion_packet, p_assoc_wp);
-    WRAP(nt_cancel_wait_completion_packet, p_cancel_wp);
+    WRAP(nt_associate_wait_completion_packet, f_assoc_wp);
+    WRAP(nt_cancel_wait_completion_packet, f_cancel_wp);
     SHIM_SOCK_WRAP(out, inner, fp);
     out->sync = inner->sync; /* no fault is a sync primitive's: shared whole */
     return out;

@@ -45,10 +45,16 @@ typedef enum shim_fault_family {
     SHIM_FAULT_WAITPKT,  /* CreateWaitableTimerExW, NtCreateWaitCompletionPacket */
     SHIM_FAULT_ALLOC,    /* the poller's memory (np_config.alloc): not a seam call, asked by the
                           * interpreter's allocator through shim_fault_alloc_fails */
+    /* The calls whose failure Go's poller treats as fatal (it throws): a
+     * scenario that faults them says `expect fatal` (scenarios/README.md). */
+    SHIM_FAULT_DEQUEUE,  /* GetQueuedCompletionStatusEx */
+    SHIM_FAULT_CANCEL,   /* CancelIoEx */
+    SHIM_FAULT_WAITARM,  /* NtCancelWaitCompletionPacket, SetWaitableTimer, NtAssociateWaitCompletionPacket */
     SHIM_FAULT_FAMILIES  /* how many families there are */
 } shim_fault_family;
 
-/* "port", "post", "sockio", "waitpkt", "alloc" (the scenario knobs' suffixes). */
+/* "port", "post", "sockio", "waitpkt", "alloc", "dequeue", "cancel", "waitarm"
+ * (the scenario knobs' suffixes). */
 const char *shim_fault_family_name(uint32_t family);
 
 typedef enum shim_fault_mode {

@@ -338,6 +338,16 @@ __attribute__((noreturn, format(printf, 3, 4)))
 #endif
 void sim_fail(sim_ctx *sim, const char *property, const char *fmt, ...);
 
+/* Ends the execution now as a pass, with a note in the trace saying why
+ * (`fmt`): the code under test ended the process on purpose and the harness
+ * expected it (a scenario's `expect fatal`). Threads still live are
+ * abandoned as the process's would be, and nothing is checked for leaks.
+ * Never returns. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noreturn, format(printf, 2, 3)))
+#endif
+void sim_end_pass(sim_ctx *sim, const char *fmt, ...);
+
 /* A nondeterministic value in [0, n), through the decision stream (kind 'u').
  * n <= 1 returns 0 without a decision. */
 uint32_t sim_choose_user(sim_ctx *sim, uint32_t n);

@@ -188,6 +188,7 @@ struct sim_ctx {
     uint32_t nevents;
     uint64_t hash;
     bool ended;
+    bool ended_on_purpose;  /* sim_end_pass: threads abandoned on purpose, no leak check */
     bool in_thread;         /* a virtual thread's fiber is running (else: the main stack) */
     jmp_buf end_jmp;        /* sim__end on the main stack returns to sim_run through it */
     sim_result result;

@@ -168,12 +168,14 @@ static uint32_t sim_decide(void *self, uint32_t family, const uint32_t *errs, ui
     return sim_choose_fault(self, family, errs, nerrs, must);
 }
 
-/* A fault shim deciding through `sim`, every family with `budget`. */
+/* A fault shim deciding through `sim`, with `budget` for every family a
+ * program survives (as `knob faults`): the bodies here check outcomes, and a
+ * failed dequeue, cancel or timer arm is a throw in Go, not an outcome. */
 static shim_fault *faults_new(sim_ctx *sim, uint32_t budget) {
     shim_fault *f = shim_fault_create((shim_fault_source){sim, sim_decide}, NULL);
     ck_assert_ptr_nonnull(f);
     shim_fault_rule r = {SHIM_FAULT_BUDGET, budget, 0, 0, false};
-    for (uint32_t fam = 0; fam < SHIM_FAULT_FAMILIES; fam++) shim_fault_set_rule(f, fam, &r);
+    for (uint32_t fam = 0; fam < SHIM_FAULT_DEQUEUE; fam++) shim_fault_set_rule(f, fam, &r);
     return f;
 }
 

@@ -82,6 +82,35 @@ static uint32_t call_once(const shim *sh, uint32_t fam, uint32_t i, shim_handle 
         if (st != 0 && w != SHIM_NULL_HANDLE) *side = true;
         return st;
     }
+    case SHIM_FAULT_DEQUEUE: {
+        /* A packet waits: a failed dequeue must leave it queued. */
+        ck_assert(sh->post_queued_completion_status(sh->ctx, port, 1, 5, NULL));
+        shim_overlapped_entry e;
+        uint32_t n = 7;
+        if (sh->get_queued_completion_status_ex(sh->ctx, port, &e, 1, &n, 0, false)) return 0;
+        uint32_t err = sh->get_last_error(sh->ctx);
+        if (n != 0 || !sh->get_queued_completion_status_ex(sh->ctx, port, &e, 1, &n, 0, false)) *side = true;
+        return err;
+    }
+    case SHIM_FAULT_CANCEL: {
+        /* Nothing is pending: the real call says FALSE with ERROR_NOT_FOUND. */
+        if (sh->cancel_io_ex(sh->ctx, sock[0], &ovs[i])) *side = true;
+        uint32_t err = sh->get_last_error(sh->ctx);
+        return err == SHIM_ERROR_NOT_FOUND ? 0 : err;
+    }
+    case SHIM_FAULT_WAITARM: {
+        /* Calls in Go's order, one per i: cancel, set the timer, associate. */
+        static shim_handle t, w;
+        if (i % 3 == 0) {
+            t = sh->create_waitable_timer(sh->ctx, true);
+            ck_assert(t != SHIM_NULL_HANDLE && sh->nt_create_wait_completion_packet(sh->ctx, &w) == 0);
+            uint32_t st = sh->nt_cancel_wait_completion_packet(sh->ctx, w, true);
+            return st == 0 || st == SHIM_STATUS_CANCELLED ? 0 : st;
+        }
+        if (i % 3 == 1) return sh->set_waitable_timer(sh->ctx, t, -100000) ? 0 : sh->get_last_error(sh->ctx);
+        bool already = false;
+        return sh->nt_associate_wait_completion_packet(sh->ctx, w, port, t, 3, 0, 0, 0, &already);
+    }
     case SHIM_FAULT_ALLOC: /* asked of the wrapper (its ctx), not a seam call; unwrapped: nothing fails */
         if (strcmp(sh->name, "fault") != 0) return 0;
         return shim_fault_alloc_fails((shim_fault *)sh->ctx) ? SHIM_ERROR_NOT_ENOUGH_MEMORY : 0;
@@ -123,8 +152,9 @@ static const sim_result *run_first(sim_ctx *sim, body_arg *a) {
  * wait-packet step makes two calls, timer then packet: its third call is the
  * second step's timer.) */
 START_TEST(test_each_family_countdown) {
-    static const uint32_t first_err[SHIM_FAULT_FAMILIES] = {SHIM_ERROR_NOT_ENOUGH_MEMORY, 1450, WSAENOBUFS,
-                                                            SHIM_ERROR_NOT_ENOUGH_MEMORY, SHIM_ERROR_NOT_ENOUGH_MEMORY};
+    static const uint32_t first_err[SHIM_FAULT_FAMILIES] = {
+        SHIM_ERROR_NOT_ENOUGH_MEMORY, 1450, WSAENOBUFS, SHIM_ERROR_NOT_ENOUGH_MEMORY, SHIM_ERROR_NOT_ENOUGH_MEMORY,
+        735 /* ERROR_ABANDONED_WAIT_0 */, 6 /* ERROR_INVALID_HANDLE */, 6 /* SetWaitableTimer's */};
     uint32_t fam = (uint32_t)_i;
     sim_ctx *sim = new_sim();
     shim_fault *f = shim_fault_create((shim_fault_source){sim, sim_decide}, NULL);
@@ -137,8 +167,9 @@ START_TEST(test_each_family_countdown) {
     ck_assert_uint_eq(a.fail[1], first_err[fam]);
     ck_assert_uint_eq(a.injected, 1);
     ck_assert(!a.side_effects);
-    /* A certain fault with one possible error asks nothing; sockio's two ask which. */
-    ck_assert_uint_eq(sim_get_stats(sim)->asked[SIM_CHOICE_FAULT], fam == SHIM_FAULT_SOCKIO ? 1 : 0);
+    /* A certain fault with one possible error asks nothing; sockio's and dequeue's two ask which. */
+    ck_assert_uint_eq(sim_get_stats(sim)->asked[SIM_CHOICE_FAULT],
+                      fam == SHIM_FAULT_SOCKIO || fam == SHIM_FAULT_DEQUEUE ? 1 : 0);
     (void)res;
     shim_fault_destroy(f);
     sim_destroy(sim);

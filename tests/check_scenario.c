@@ -45,6 +45,8 @@ typedef struct drv {
     const scn_scenario *s;
     scn_hooks hk;
     scn_exec_opts opts;
+    bool threw_as_expected; /* the execution ended in an expected throw: no trace properties after it */
+    bool errors_as_timeouts; /* the poller sees every failed dequeue as WAIT_TIMEOUT (test_expect_fatal) */
 } drv;
 
 static void drv_fail(void *arg, const char *property, const char *msg) {
@@ -60,6 +62,24 @@ static uint32_t drv_choose(void *arg, uint32_t n) { return sim_choose_user(((drv
 static uint32_t clk_thread(void *self) { return sim_current_thread(self); }
 static int64_t clk_now(void *self) { return sim_now_ns(self); }
 
+static void drv_end(void *arg, const char *why) {
+    drv *d = arg;
+    d->threw_as_expected = true;
+    sim_end_pass(d->sim, "%s", why);
+}
+
+/* What a poller that takes every failed GetQueuedCompletionStatusEx for a
+ * timeout would see: the seam reports the failure as WAIT_TIMEOUT. */
+static const shim *lie_inner;
+static bool lie_failed;
+static bool lie_gqcs_ex(void *ctx, shim_handle port, shim_overlapped_entry *e, uint32_t count, uint32_t *removed,
+                        uint32_t ms, bool alertable) {
+    bool ok = lie_inner->get_queued_completion_status_ex(ctx, port, e, count, removed, ms, alertable);
+    lie_failed = !ok;
+    return ok;
+}
+static uint32_t lie_last_error(void *ctx) { return lie_failed ? 258u : lie_inner->get_last_error(ctx); }
+
 static void drv_main(sim_ctx *sim, const shim *sh, void *arg) {
     drv *d = arg;
     const shim_harness *hn = d->hn != NULL ? d->hn : sim_harness(sim);
@@ -67,7 +87,15 @@ static void drv_main(sim_ctx *sim, const shim *sh, void *arg) {
     const shim *faulty = shim_fault_wrap(d->faults, sh, sim_harness(sim));
     ck_assert_ptr_nonnull(faulty);
     ck_assert_ptr_null(model_record_wrap(&d->rec, faulty, d->tr));
-    scn_exec_ex(d->s, &d->rec, hn, d->tr, &d->hk, &d->opts);
+    static shim lie;
+    if (d->errors_as_timeouts) {
+        lie = d->rec;
+        lie_inner = &d->rec;
+        lie_failed = false;
+        lie.get_queued_completion_status_ex = lie_gqcs_ex;
+        lie.get_last_error = lie_last_error;
+    }
+    scn_exec_ex(d->s, d->errors_as_timeouts ? &lie : &d->rec, hn, d->tr, &d->hk, &d->opts);
 }
 
 static bool drv_init(drv *d, const scn_scenario *s, bool trace) {
@@ -84,9 +112,11 @@ static bool drv_init(drv *d, const scn_scenario *s, bool trace) {
     d->faults = shim_fault_create(cli_sim_fault_source(d->sim), d->tr);
     ck_assert_ptr_nonnull(d->faults);
     cli_fault_budgets(d->faults, k.faults);
+    cli_fault_countdowns(d->faults, k.fail_at);
     d->s = s;
     d->hk = (scn_hooks){d, drv_fail, drv_alloc, drv_free};
-    d->opts = (scn_exec_opts){.choose = drv_choose, .choose_arg = d};
+    d->opts = (scn_exec_opts){.choose = drv_choose, .choose_arg = d, .alloc_fails = cli_alloc_fails,
+                              .alloc_fails_arg = d->faults, .end_expected = drv_end, .end_arg = d};
     return true;
 }
 
@@ -99,12 +129,14 @@ static void drv_destroy(drv *d) {
 /* One execution; returns "pass" or the failed property, with a message. */
 static const char *drv_run(drv *d, sim_chooser *ch, char *msg, size_t len, const sim_result **out) {
     model_trace_reset(d->tr);
+    d->threw_as_expected = false;
     const sim_result *r = sim_run(d->sim, ch, drv_main, d);
     *out = r;
     if (r->verdict != SIM_PASS) {
         snprintf(msg, len, "%.700s", r->message);
         return r->property;
     }
+    if (d->threw_as_expected) return "pass";
     model_options o;
     model_options_default(&o);
     static model_violation v;
@@ -203,7 +235,7 @@ static void free_list(char **v, uint32_t n) {
     free(v);
 }
 
-static const char *const themes[] = {"break", "close", "timeout", "foreign", "skipsync", "timer", "stress", "dgram", "accept", "connect", "shared"};
+static const char *const themes[] = {"break", "close", "timeout", "foreign", "skipsync", "timer", "stress", "dgram", "accept", "connect", "shared", "fatal"};
 #define NTHEMES (sizeof themes / sizeof themes[0])
 
 /* ---- Parser tests ---- */
@@ -433,6 +465,48 @@ START_TEST(test_library_passes) {
 }
 END_TEST
 
+/* `expect fatal`: dequeue-fails passes on the poller, which throws on the
+ * failed dequeue; the same scenario fails as `expect` ("did not") when the
+ * poller sees the failure as a timeout (the bug of a poller that ignores the
+ * error), and a throw the scenario does not expect fails as no-fatal. */
+static const char *first_verdict(const scn_scenario *s, bool lie, uint32_t seeds, char *msg, size_t len) {
+    drv d;
+    ck_assert(drv_init(&d, s, false));
+    d.errors_as_timeouts = lie;
+    const char *verdict = "pass";
+    for (uint64_t seed = 1; seed <= seeds && strcmp(verdict, "pass") == 0; seed++) {
+        sim_random rnd;
+        sim_chooser ch = sim_random_chooser(&rnd, seed);
+        const sim_result *r;
+        verdict = drv_run(&d, &ch, msg, len, &r);
+    }
+    drv_destroy(&d);
+    return verdict;
+}
+
+START_TEST(test_expect_fatal) {
+    char err[512], msg[800];
+    scn_scenario *s = scn_load("scenarios/fatal/dequeue-fails.scn", err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    ck_assert_str_eq(scn_expected_fatal(s), "runtime: netpoll failed");
+    ck_assert_str_eq(first_verdict(s, false, 200, msg, sizeof msg), "pass");
+    ck_assert_str_eq(first_verdict(s, true, 1, msg, sizeof msg), "expect");
+    ck_assert_msg(strstr(msg, "expected the poller to throw \"runtime: netpoll failed\"") != NULL, "%s", msg);
+    scn_free(s);
+    static const char unexpected[] = "knob fail_dequeue 1\nthread t:\n    poll 0\n";
+    s = scn_parse("unexpected.scn", unexpected, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    ck_assert_str_eq(first_verdict(s, false, 1, msg, sizeof msg), "no-fatal");
+    scn_free(s);
+    static const char other[] = "knob fail_dequeue 1\nexpect fatal \"CancelIoEx\"\nthread t:\n    poll 0\n";
+    s = scn_parse("other.scn", other, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    ck_assert_str_eq(first_verdict(s, false, 1, msg, sizeof msg), "expect");
+    ck_assert_msg(strstr(msg, "expected a throw containing \"CancelIoEx\"") != NULL, "%s", msg);
+    scn_free(s);
+}
+END_TEST
+
 /* ---- Development driver ---- */
 
 static int dev_run(int argc, char **argv) {
@@ -483,6 +557,7 @@ int main(int argc, char **argv) {
     tcase_add_test(tp, test_good_files);
     tcase_add_test(tp, test_library_parses);
     tcase_add_test(tp, test_refuses_bad_harness);
+    tcase_add_test(tp, test_expect_fatal);
     suite_add_tcase(su, tp);
     TCase *tl = tcase_create("library");
     tcase_set_timeout(tl, 600);
