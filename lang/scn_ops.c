@@ -183,7 +183,9 @@ static uint8_t one_read(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
 static void set_deadline(scn_exec_st *x, uint32_t k, int mode, int64_t d_ns) {
     /* The absolute deadline for the models, read before the poller reads
      * the clock: the poller's own deadline is never earlier than this one. */
-    uint64_t abs = d_ns == 0 ? 0 : d_ns < 0 ? UINT64_MAX : (uint64_t)(x->sh->sync->now_ns(x->sh->sync->ctx) + d_ns);
+    int64_t now = x->sh->sync->now_ns(x->sh->sync->ctx);
+    /* now + d saturates at INT64_MAX (a `max` deadline), as the poller's does. */
+    uint64_t abs = d_ns == 0 ? 0 : d_ns < 0 ? UINT64_MAX : (uint64_t)(d_ns > INT64_MAX - now ? INT64_MAX : now + d_ns);
     model_emit(x->tr, MEV_DEADLINE, k, (uint64_t)mode, abs, 0, 0);
     np_fd_set_deadline(x->fds[k].fd, d_ns, mode);
     model_emit(x->tr, MEV_DEADLINE_SET, k, (uint64_t)mode, 0, 0, 0);

@@ -286,6 +286,8 @@ static bool p_deadline(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *
     const scn_tok *d = &t[3];
     if (d->kind == SCN_T_IDENT && scn__tok_eq(d, "none")) st->arg = 0;
     else if (d->kind == SCN_T_IDENT && scn__tok_eq(d, "past")) st->arg = -1;
+    /* Go's time.Until of a far deadline saturates at the largest Duration. */
+    else if (d->kind == SCN_T_IDENT && scn__tok_eq(d, "max")) st->arg = INT64_MAX;
     else if (!scn__dur(P, d, &st->arg)) return false;
     else if (st->arg == 0) return scn__err(P, d->col, "a deadline of 0: write 'none' (no deadline) or 'past' (expired)");
     *used = 4;
@@ -458,7 +460,7 @@ static const scn_step_def steps[] = {
     {"read_exact", "read_exact SOCK N", SCN_READ_EXACT, MOP_READ, true, p_read},
     {"read_all", "read_all SOCK [LEN]", SCN_READ_ALL, MOP_READ, true, p_read},
     {"write", "write SOCK \"data\"|LEN", SCN_WRITE, MOP_WRITE, true, p_write},
-    {"deadline", "deadline SOCK read|write|both DUR|none|past", SCN_DEADLINE, 0, false, p_deadline},
+    {"deadline", "deadline SOCK read|write|both DUR|none|past|max", SCN_DEADLINE, 0, false, p_deadline},
     {"send", "send SOCK.peer \"data\"|LEN", SCN_SEND, 0, false, p_send},
     {"shutdown", "shutdown SOCK.peer | shutdown SOCK read|write|both", SCN_SHUTDOWN, 0, false, p_shutdown},
     {"reset", "reset SOCK.peer", SCN_RESET, 0, false, p_peer},
