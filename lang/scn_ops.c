@@ -149,6 +149,28 @@ static uint8_t shutdown_own(scn_exec_st *x, const scn_step *st, uint32_t k, uint
     return out;
 }
 
+/* A shared socket's reads end in no order the interpreter knows, so their
+ * offsets are not checked; still each returns a run of what the peer sent,
+ * and no byte twice (bytes-conserved). A run found once in the stream is
+ * claimed byte by byte; one found more often is only checked to occur. */
+static void check_shared_read(scn_exec_st *x, const scn_step *st, uint32_t k, const char *buf, uint32_t n) {
+    scn_xfd *f = &x->fds[k];
+    uint32_t sent = atomic_load(&f->sent), at = 0, hits = 0;
+    for (uint32_t o = 0; o + n <= sent && hits < 2; o++)
+        if (memcmp(f->stream + o, buf, n) == 0 && hits++ == 0) at = o;
+    if (hits == 0) {
+        scn__fail(x, "bytes-conserved", "%s:%u: read of shared '%s' returned %u bytes that are no run of what its peer sent",
+                  x->s->path, st->line, x->s->sockets[k].name, n);
+        return;
+    }
+    for (uint32_t i = 0; hits == 1 && i < n; i++)
+        if (atomic_exchange(&f->claimed[at + i], 1) != 0) {
+            scn__fail(x, "bytes-conserved", "%s:%u: read of shared '%s' returned stream byte %u, which another read returned",
+                      x->s->path, st->line, x->s->sockets[k].name, at + i);
+            return;
+        }
+}
+
 /* One np_fd_read; checks the bytes against what the peer sent at that
  * offset (bytes-conserved: in order, none twice, none invented). */
 static uint8_t one_read(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint32_t len, uint64_t *val) {
@@ -163,6 +185,7 @@ static uint8_t one_read(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
     end(x, st, out, *val, so->kind != SCN_SOCK_PAIR || so->shared ? MODEL_NO_OFFSET : off);
     if (out == MOUT_OK && n > 0) {
         f->rd += n;
+        if (f->claimed != NULL) check_shared_read(x, st, k, t->buf, n);
         if (atomic_load(&f->lossy) == 0) {
             uint32_t sent = atomic_load(&f->sent);
             if (off + n > sent)
