@@ -434,6 +434,15 @@ static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
         return out;
     }
     case SCN_OPEN:
+        if (st->arg == 1) { /* open S again: a second descriptor on S's socket */
+            int err = NP_OK;
+            np_fd *twin = np_fd_open(x->p, x->fds[k].h[0], x->s->sockets[k].skip_sync, &err);
+            /* A twin the poller should have refused stays open: closing it
+             * would close S's socket too; the expectation and no-leak say it. */
+            uint8_t out = twin != NULL ? MOUT_OK : MOUT_ERROR;
+            *val = twin != NULL ? 0 : (uint64_t)(int64_t)err;
+            return out;
+        }
         rc = scn__open_fd(x, k, st->result >= 0);
         if (rc == NP_OK) return MOUT_OK;
         *val = (uint64_t)(int64_t)rc;
