@@ -76,7 +76,10 @@ int scn__open_fd(scn_exec_st *x, uint32_t k, bool result_named) {
                   injected ? " after an allocation failed (the contract: NULL with NP_ERR_NO_MEMORY)" : "");
         return err != NP_OK ? err : NP_ERR_NO_MEMORY;
     }
-    model_emit(x->tr, MEV_FD_OPEN, k, model_handle(x->tr, f->h[0]), np_fd_seq(f->fd), so->skip_sync, so->kind == SCN_SOCK_DGRAM);
+    /* Asked after the open, so the poller's own question comes first (the
+     * simulator decides a socket's provider once, when first asked). */
+    uint64_t skip = so->skip_sync ? (x->sh->socket_is_ifs(x->sh->ctx, f->h[0]) ? MODEL_SKIP_IFS : 1) : 0;
+    model_emit(x->tr, MEV_FD_OPEN, k, model_handle(x->tr, f->h[0]), np_fd_seq(f->fd), skip, so->kind == SCN_SOCK_DGRAM);
     return NP_OK;
 }
 
