@@ -438,7 +438,7 @@ static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
     }
     case SCN_OPEN:
         if (st->arg == 1) { /* open S again: a second descriptor on S's socket */
-            int err = NP_OK;
+            int err = INT32_MIN; /* np_fd_open must set it on failure, whatever it held */
             np_fd *twin = np_fd_open(x->p, x->fds[k].h[0], x->s->sockets[k].skip_sync, &err);
             /* A twin the poller should have refused stays open: closing it
              * would close S's socket too; the expectation and no-leak say it. */
