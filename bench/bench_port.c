@@ -68,7 +68,7 @@ static void sock_main(sim_ctx *s, const shim *sh, void *arg) {
     }
     shim_overlapped_entry e[BATCH];
     for (uint32_t r = 0; r < a->rounds; r++) {
-        uint32_t n, fl;
+        uint32_t n, fl = 0; /* lpFlags is [in, out]: only 0 is modelled */
         for (uint32_t i = 0; i < BATCH / 2; i++) {
             sh->wsa_send(sh->ctx, so[1], &sb[i], 1, &n, 0, &ov[2 * i]);
             sh->wsa_recv(sh->ctx, so[0], &rb[i], 1, &n, &fl, &ov[2 * i + 1]);

@@ -76,6 +76,10 @@ static bool alloc_state(scn_exec_st *x) {
         if (s->sockets[k].stream == 0) continue;
         x->fds[k].stream = zalloc(x, s->sockets[k].stream);
         if (x->fds[k].stream == NULL) return false;
+        if (s->sockets[k].shared && s->sockets[k].kind == SCN_SOCK_PAIR) {
+            x->fds[k].claimed = zalloc(x, s->sockets[k].stream);
+            if (x->fds[k].claimed == NULL) return false;
+        }
     }
     for (uint32_t k = 0; k < s->nsockets; k++) {
         if (s->sockets[k].kind != SCN_SOCK_DGRAM || s->sockets[k].dgrams == 0) continue;

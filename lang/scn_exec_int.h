@@ -38,6 +38,8 @@ typedef struct scn_xfd {
     uint32_t *dg_off, *dg_len;
     _Atomic uint32_t ndg;
     uint32_t dg_next; /* the first datagram a recvfrom may return (the reader thread's) */
+    /* shared stream sockets: which stream bytes a read has returned (each once) */
+    _Atomic uint8_t *claimed;
 } scn_xfd;
 
 typedef struct scn_xres {

@@ -76,7 +76,10 @@ int scn__open_fd(scn_exec_st *x, uint32_t k, bool result_named) {
                   injected ? " after an allocation failed (the contract: NULL with NP_ERR_NO_MEMORY)" : "");
         return err != NP_OK ? err : NP_ERR_NO_MEMORY;
     }
-    model_emit(x->tr, MEV_FD_OPEN, k, model_handle(x->tr, f->h[0]), np_fd_seq(f->fd), so->skip_sync, so->kind == SCN_SOCK_DGRAM);
+    /* Asked after the open, so the poller's own question comes first (the
+     * simulator decides a socket's provider once, when first asked). */
+    uint64_t skip = so->skip_sync ? (x->sh->socket_is_ifs(x->sh->ctx, f->h[0]) ? MODEL_SKIP_IFS : 1) : 0;
+    model_emit(x->tr, MEV_FD_OPEN, k, model_handle(x->tr, f->h[0]), np_fd_seq(f->fd), skip, so->kind == SCN_SOCK_DGRAM);
     return NP_OK;
 }
 
@@ -149,6 +152,28 @@ static uint8_t shutdown_own(scn_exec_st *x, const scn_step *st, uint32_t k, uint
     return out;
 }
 
+/* A shared socket's reads end in no order the interpreter knows, so their
+ * offsets are not checked; still each returns a run of what the peer sent,
+ * and no byte twice (bytes-conserved). A run found once in the stream is
+ * claimed byte by byte; one found more often is only checked to occur. */
+static void check_shared_read(scn_exec_st *x, const scn_step *st, uint32_t k, const char *buf, uint32_t n) {
+    scn_xfd *f = &x->fds[k];
+    uint32_t sent = atomic_load(&f->sent), at = 0, hits = 0;
+    for (uint32_t o = 0; o + n <= sent && hits < 2; o++)
+        if (memcmp(f->stream + o, buf, n) == 0 && hits++ == 0) at = o;
+    if (hits == 0) {
+        scn__fail(x, "bytes-conserved", "%s:%u: read of shared '%s' returned %u bytes that are no run of what its peer sent",
+                  x->s->path, st->line, x->s->sockets[k].name, n);
+        return;
+    }
+    for (uint32_t i = 0; hits == 1 && i < n; i++)
+        if (atomic_exchange(&f->claimed[at + i], 1) != 0) {
+            scn__fail(x, "bytes-conserved", "%s:%u: read of shared '%s' returned stream byte %u, which another read returned",
+                      x->s->path, st->line, x->s->sockets[k].name, at + i);
+            return;
+        }
+}
+
 /* One np_fd_read; checks the bytes against what the peer sent at that
  * offset (bytes-conserved: in order, none twice, none invented). */
 static uint8_t one_read(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint32_t len, uint64_t *val) {
@@ -163,6 +188,7 @@ static uint8_t one_read(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
     end(x, st, out, *val, so->kind != SCN_SOCK_PAIR || so->shared ? MODEL_NO_OFFSET : off);
     if (out == MOUT_OK && n > 0) {
         f->rd += n;
+        if (f->claimed != NULL) check_shared_read(x, st, k, t->buf, n);
         if (atomic_load(&f->lossy) == 0) {
             uint32_t sent = atomic_load(&f->sent);
             if (off + n > sent)
@@ -413,6 +439,15 @@ static uint8_t run_once(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
         return out;
     }
     case SCN_OPEN:
+        if (st->arg == 1) { /* open S again: a second descriptor on S's socket */
+            int err = INT32_MIN; /* np_fd_open must set it on failure, whatever it held */
+            np_fd *twin = np_fd_open(x->p, x->fds[k].h[0], x->s->sockets[k].skip_sync, &err);
+            /* A twin the poller should have refused stays open: closing it
+             * would close S's socket too; the expectation and no-leak say it. */
+            uint8_t out = twin != NULL ? MOUT_OK : MOUT_ERROR;
+            *val = twin != NULL ? 0 : (uint64_t)(int64_t)err;
+            return out;
+        }
         rc = scn__open_fd(x, k, st->result >= 0);
         if (rc == NP_OK) return MOUT_OK;
         *val = (uint64_t)(int64_t)rc;

@@ -368,6 +368,17 @@ static bool p_foreign(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *u
 static bool p_open(scn_parser *P, const scn_tok *t, scn_step *st, uint32_t *used) {
     if (!sock_ref(P, &t[1], false, &st->sock)) return false;
     scn_socket *so = &P->s->sockets[st->sock];
+    if (scn__tok_eq(&t[2], "again") && t[2].kind == SCN_T_IDENT) {
+        /* A second np_fd_open of a socket already opened before the threads
+         * start: its association with the port fails (FACTS.md, second
+         * association: 87), and the open reports it. */
+        if (so->deferred || so->kind != SCN_SOCK_PAIR)
+            return scn__err(P, t[1].col, "`open %s again` needs a socket opened before the threads start (not deferred, not dgram, listen, dial or accept)", so->name);
+        if (st->maybe || st->repeat > 1) return scn__err(P, t[0].col, "`open` cannot be repeated or maybe");
+        st->arg = 1;
+        *used = 3;
+        return true;
+    }
     if (!so->deferred)
         return scn__err(P, t[1].col, "socket '%s' is opened before the threads start; declare it `deferred` to open it in a step", so->name);
     if (so->kind != SCN_SOCK_PAIR)
@@ -465,7 +476,7 @@ static const scn_step_def steps[] = {
     {"shutdown", "shutdown SOCK.peer | shutdown SOCK read|write|both", SCN_SHUTDOWN, 0, false, p_shutdown},
     {"reset", "reset SOCK.peer", SCN_RESET, 0, false, p_peer},
     {"close", "close SOCK", SCN_CLOSE, MOP_CLOSE, true, p_close},
-    {"open", "open SOCK", SCN_OPEN, 0, true, p_open}, /* result: ok, or error(-4) when out of memory */
+    {"open", "open SOCK [again]", SCN_OPEN, 0, true, p_open}, /* result: ok, or error(-4) when out of memory; again: error(N) */
     {"break", "break", SCN_BREAK, MOP_BREAK, false, p_none},
     {"sleep", "sleep DUR", SCN_SLEEP, MOP_SLEEP, false, p_sleep},
     {"poll", "poll DUR|forever", SCN_POLL, MOP_POLL, true, p_poll},

@@ -32,6 +32,7 @@ static const mw_prop_fn props[MODEL_PROPERTIES] = {
 #define B(p) (1u << (p))
 static const uint32_t interest[MEV__COUNT] = {
     [MEV_POST] = B(MP_BREAK_DELIVERED),
+    [MEV_FD_OPEN] = B(MP_ONE_COMPLETION) | B(MP_CLOSE),
     [MEV_DEQUEUE] = B(MP_ONE_COMPLETION) | B(MP_BREAK_DELIVERED) | B(MP_CLOSE),
     [MEV_DEQUEUE_FAIL] = B(MP_BREAK_DELIVERED),
     [MEV_WAIT_BEGIN] = B(MP_BREAK_DELIVERED) | B(MP_POLL_DELAY),

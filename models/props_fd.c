@@ -138,6 +138,11 @@ static uint64_t queued_op_ov(mw *w, mw_sock *s, uint64_t *sub_seq) {
  *      of a pollDesc slot (key >> 4) whose latest association
  *      (MEV_ASSOCIATE) is of another socket than the one the OVERLAPPED was
  *      submitted on: the slot was reused while the packet was in flight.
+ *  (d) A descriptor opened on a pollDesc slot (its socket's association
+ *      key) that an earlier descriptor had gets another np_fd_seq than that
+ *      one (MEV_FD_OPEN a2): netpoll.h promises the sequence "changes when
+ *      its slot is reused", and Go's pollDesc.fdseq keeps a stale poll from
+ *      readying the new descriptor.
  * Vacuous: (b) counts only packets certainly queued by operations'
  * submissions (foreign I/O on the socket is the user's business).
  */
@@ -146,6 +151,17 @@ void mp_close(mw *w, const model_event *e) {
     const uint64_t *a = e->a;
     uint64_t sub = 0, ov;
     switch (e->kind) {
+    case MEV_FD_OPEN: {
+        uint64_t slot = mw_sock_get(w, a[1])->slot;
+        mw_slot *sl = slot != 0 ? mw_slot_get(w, slot - 1) : NULL;
+        if (sl != NULL && sl->fd_at != 0 && sl->fdseq == a[2])
+            mw_fail(w, MP_CLOSE, MW_SEQS(sl->fd_at - 1, e->seq),
+                    "fd%llu opened at [%llu] on pollDesc slot %llu with sequence %llu, the sequence of the slot's "
+                    "previous descriptor (opened at [%llu]): np_fd_seq did not change when the slot was reused",
+                    (unsigned long long)a[0], (unsigned long long)e->seq, (unsigned long long)(slot - 1),
+                    (unsigned long long)a[2], (unsigned long long)(sl->fd_at - 1));
+        return;
+    }
     case MEV_OP_END: {
         uint32_t i;
         mw_op *op = running(w, e, &i);

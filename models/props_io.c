@@ -56,6 +56,12 @@ static bool foreign_since(mw *w, uint64_t sock, const mw_ov *o) {
  *      operation, before its slot begins again; at MEV_QUIESCENT none is open.
  *  (d) At MEV_QUIESCENT every packet an operation's submission queued has
  *      been dequeued: each completion was consumed once.
+ *  (e) A socket opened with skip_sync whose provider is IFS (MEV_FD_OPEN a3 =
+ *      MODEL_SKIP_IFS, the interpreter's own socket_is_ifs after the open)
+ *      has skip-on-success in effect (MEV_SET_MODES, made inside np_fd_open,
+ *      before the note): netpoll.h's np_fd_open promises it, and without it
+ *      every synchronous success costs a packet and a wait (Go enables it on
+ *      IFS providers, #22149/#77448).
  * Undecidable parts hold vacuously: packets that may or may not come (provider
  * unknown) are allowed but not required, and dequeues are matched to certain
  * packets first, so (b) may miss a wakeup by such a packet (996 still shows
@@ -66,6 +72,13 @@ void mp_one_completion(mw *w, const model_event *e) {
     if (e == NULL) return;
     const uint64_t *a = e->a;
     switch (e->kind) {
+    case MEV_FD_OPEN:
+        if (a[3] == MODEL_SKIP_IFS && mw_sock_get(w, a[1])->skip != MW_SKIP_EFFECTIVE)
+            mw_fail(w, MP_ONE_COMPLETION, MW_SEQS(e->seq),
+                    "fd%llu was opened with skip_sync on an IFS provider, but np_fd_open did not set "
+                    "FILE_SKIP_COMPLETION_PORT_ON_SUCCESS on socket h%llu",
+                    (unsigned long long)a[0], (unsigned long long)a[1]);
+        return;
     case MEV_DEQUEUE: {
         if (a[2] == 0) return;
         mw_ov *o = mw_ov_get(w, a[2]);

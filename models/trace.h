@@ -55,7 +55,7 @@ typedef enum model_ev_kind {
      * One MEV_OP_BEGIN/END pair surrounds one poller call, on the calling
      * thread: the checkers take a thread's submissions between the two as
      * that operation's (the poller's own OVERLAPPEDs). */
-    MEV_FD_OPEN,       /* a0 fd, a1 socket h, a2 pollDesc sequence, a3 skip_sync asked, a4 1: a datagram socket */
+    MEV_FD_OPEN,       /* a0 fd, a1 socket h, a2 pollDesc sequence, a3 skip_sync asked (MODEL_SKIP_IFS: and the provider is IFS), a4 1: a datagram socket */
     MEV_OP_BEGIN,      /* a0 slot, a1 op (MOP_*), a2 fd (or -1), a3 argument (length, delay ns) */
     MEV_OP_END,        /* a0 slot, a1 op, a2 outcome (MOUT_*), a3 value (bytes, error code, ready count),
                         * a4 first byte's stream offset for reads (see MEV_PEER_SEND) */
@@ -206,4 +206,8 @@ void model_trace_write(const model_trace *t, FILE *out);
 }
 #endif
 
+/* MEV_FD_OPEN a3: skip_sync asked, and socket_is_ifs said yes (one-completion (e)). */
+#define MODEL_SKIP_IFS 2u
+
 #endif
+

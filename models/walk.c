@@ -264,6 +264,7 @@ void mw_apply(mw *w, const model_event *e) {
             mw_slot *s = mw_slot_get(w, NP_KEY_SLOT(a[2]));
             s->sock = a[1];
             s->assoc_seq = e->seq;
+            mw_sock_get(w, a[1])->slot = NP_KEY_SLOT(a[2]) + 1;
         }
         break;
     case MEV_POST:
@@ -306,6 +307,12 @@ void mw_apply(mw *w, const model_event *e) {
         f->close_begin_at = f->close_end_at = 0;
         f->closes = 0;
         mw_sock_get(w, a[1])->fd = a[0];
+        uint64_t slot = mw_sock_get(w, a[1])->slot;
+        if (slot != 0) {
+            mw_slot *sl = mw_slot_get(w, slot - 1);
+            sl->fdseq = a[2];
+            sl->fd_at = e->seq + 1;
+        }
         break;
     }
     case MEV_OP_BEGIN: op_begin(w, e); break;

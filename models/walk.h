@@ -55,11 +55,14 @@ typedef struct mw_sock {
     uint32_t out_op;          /* operations' packets not yet dequeued */
     uint64_t op_ov[2];        /* OVERLAPPED of its latest read / write submission by an operation */
     uint64_t foreign_deq_at;  /* seq + 1 of the last dequeue, with its key, of a packet foreign to the poller */
+    uint64_t slot;            /* pollDesc slot + 1 of its latest successful association, 0 none */
 } mw_sock;
 
 typedef struct mw_slot {
     uint64_t sock;      /* socket associated with this pollDesc slot's key, most recently */
     uint64_t assoc_seq;
+    uint64_t fdseq;     /* np_fd_seq of the slot's latest descriptor (MEV_FD_OPEN a2) */
+    uint64_t fd_at;     /* seq + 1 of that MEV_FD_OPEN, 0 none yet */
 } mw_slot;
 
 typedef struct mw_op {

@@ -94,7 +94,7 @@ static void workout_sock(const shim *sh) {
     shim_wsabuf wb[2] = {{8, buf[0]}, {8, buf[1]}};
     shim_overlapped ov[2];
     memset(ov, 0, sizeof ov);
-    uint32_t n, fl;
+    uint32_t n, fl = 0; /* lpFlags is [in, out]: only 0 is modelled */
     sh->wsa_recv(sh->ctx, a[0], &wb[0], 1, &n, &fl, &ov[0]);
     sh->wsa_recv(sh->ctx, b[0], &wb[1], 1, &n, &fl, &ov[1]);
     harness_send(HN, a[1], "01234567", 8);
@@ -133,7 +133,7 @@ static void workout_dgram(const shim *sh) {
     shim_wsabuf wb = {4, buf};
     static shim_overlapped ov; /* not the stack slot of workout_sock's, which may still be pending */
     memset(&ov, 0, sizeof ov);
-    uint32_t n, fl;
+    uint32_t n, fl = 0; /* lpFlags is [in, out]: only 0 is modelled */
     sh->wsa_recv_from(sh->ctx, r, &wb, 1, &n, &fl, NULL, NULL, &ov);
     sh->closesocket(sh->ctx, r);
     sh->closesocket(sh->ctx, q);
@@ -319,7 +319,7 @@ static void fault_body(sim_ctx *s, const shim *sh, void *arg) {
     shim_wsabuf wb = {4, buf};
     shim_overlapped ov;
     memset(&ov, 0, sizeof ov);
-    uint32_t n, fl;
+    uint32_t n, fl = 0; /* lpFlags is [in, out]: only 0 is modelled */
     if (sh->wsa_recv(sh->ctx, a[0], &wb, 1, &n, &fl, &ov) != 0 && sh->get_last_error(sh->ctx) != SHIM_ERROR_IO_PENDING) {
         uint32_t e = sh->get_last_error(sh->ctx);
         ck_assert(e == 10055 || e == SHIM_WSAECONNRESET);

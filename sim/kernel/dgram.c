@@ -141,6 +141,7 @@ static int wsa_recv_from(void *ctx, shim_handle h, shim_wsabuf *bufs, uint32_t n
                          uint32_t *flags, shim_sockaddr_in *from, int *fromlen, shim_overlapped *ov) {
     sim_ctx *s = ctx;
     sim__sched_point(s);
+    kern_flags_modelled(s, "WSARecvFrom", flags != NULL ? *flags : 0);
     uint32_t sid;
     if (kern_handle_get(kern(s), h, KERN_H_SOCKET, &sid) && !kern_is_dgram(&kern(s)->socks[sid])) {
         kern_set_error(s, SHIM_WSAEINVAL); /* this model has no connected stream WSARecvFrom */
@@ -169,7 +170,7 @@ static int wsa_send_to(void *ctx, shim_handle h, shim_wsabuf *bufs, uint32_t nbu
                        const shim_sockaddr_in *to, int tolen, shim_overlapped *ov) {
     sim_ctx *s = ctx;
     sim__sched_point(s);
-    (void)flags;
+    kern_flags_modelled(s, "WSASendTo", flags);
     uint32_t sid;
     uint64_t total = 0;
     for (uint32_t i = 0; bufs != NULL && i < nbufs; i++) total += bufs[i].len;

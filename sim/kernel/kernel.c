@@ -20,6 +20,14 @@ void kern_limit(sim_ctx *s, const char *what, const char *fmt, ...) {
     sim__end(s, SIM_LIMIT, what, msg);
 }
 
+/* MSG_OOB, MSG_PEEK, MSG_WAITALL, MSG_PARTIAL and MSG_PUSH_IMMEDIATE each
+ * change what the call does ([D] WSARecv, WSASend; Wine honours OOB and PEEK
+ * and only warns about other bits), and the model has none of them: answering
+ * as if the flags were 0 would be a behaviour neither system has. */
+void kern_flags_modelled(sim_ctx *s, const char *call, uint32_t flags) {
+    if (flags != 0) kern_limit(s, "flags-limit", "limit: %s with flags %#x (only 0 is modelled)", call, flags);
+}
+
 /* ---- OVERLAPPED ordinals: numbered on first use, looked up by probing ---- */
 
 kern_ovslot *kern_ov_slot(sim_ctx *s, shim_overlapped *ov) {

@@ -265,6 +265,9 @@ void kern_attach(sim_ctx *s);
 __attribute__((noreturn, format(printf, 3, 4)))
 #endif
 void kern_limit(sim_ctx *s, const char *what, const char *fmt, ...);
+/* WSARecv/WSASend flags: only 0 is modelled; any other ends the execution
+ * with a limit (FACTS.md, "flags other than 0"). */
+void kern_flags_modelled(sim_ctx *s, const char *call, uint32_t flags);
 uint32_t kern_ov_ord(sim_ctx *s, shim_overlapped *ov); /* ordinal + 1, 0 for NULL */
 kern_ovslot *kern_ov_slot(sim_ctx *s, shim_overlapped *ov);
 uint32_t *kern_labels(sim_ctx *s, uint32_t n);

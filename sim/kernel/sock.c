@@ -700,6 +700,7 @@ static int wsa_recv(void *ctx, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs,
                     shim_overlapped *ov) {
     sim_ctx *s = ctx;
     sim__sched_point(s);
+    kern_flags_modelled(s, "WSARecv", flags != NULL ? *flags : 0);
     uint32_t id = start(s, h, bufs, nbufs, ov, false);
     if (id == UINT32_MAX) return SHIM_SOCKET_ERROR;
     if (flags != NULL) *flags = 0;
@@ -723,7 +724,7 @@ static int wsa_send(void *ctx, shim_handle h, shim_wsabuf *bufs, uint32_t nbufs,
                     shim_overlapped *ov) {
     sim_ctx *s = ctx;
     sim__sched_point(s);
-    (void)flags;
+    kern_flags_modelled(s, "WSASend", flags);
     kern_state *w = kern(s);
     uint32_t sid;
     if (sock_get(s, h, &sid) && w->socks[sid].shut_send) {
