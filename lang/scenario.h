@@ -70,6 +70,7 @@ typedef struct scn_knobs {
     bool recv_window_set;
     uint32_t recv_window; /* bytes a poller's socket holds unread before its peer's send blocks; 0 = unbounded */
     uint32_t threads; /* threads an execution runs: the main one and one per scenario thread */
+    bool faults_sock_setup; /* the "sock" family may fail the setup's socket calls (listeners, UDP pairs) too */
 } scn_knobs;
 
 scn_knobs scn_get_knobs(const scn_scenario *s);
