@@ -3,7 +3,7 @@
  * Each property has a name that failure reports quote (DESIGN.md "Models"):
  *   one-completion, no-lost-wakeup, break-delivered, overlapped-lifetime,
  *   bytes-conserved, deadline, close, poll-delay, foreign-packets, no-fatal,
- *   datagram, fault-reported.
+ *   datagram, call-result.
  * Properties are always on; a scenario cannot turn them off. The checkers
  * read only the trace (models/trace.h), so real-backend traces are checked
  * by the same code; the options say how much real-time slack to allow.
