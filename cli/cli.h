@@ -158,6 +158,10 @@ void cli_fault_budgets(shim_fault *f, const uint32_t budget[SHIM_FAULT_FAMILIES]
 void cli_fault_countdowns(shim_fault *f, const uint32_t fail_at[SHIM_FAULT_FAMILIES]);
 /* scn_exec_opts.alloc_fails over a shim_fault (its "alloc" family). */
 bool cli_alloc_fails(void *faults);
+/* scn_exec_opts.sock_fault_err over a shim_fault (its "sock" family). */
+uint32_t cli_sock_fault_err(void *faults);
+/* scn_exec_opts.setup_done over a shim_fault: the "sock" family is no longer held. */
+void cli_sock_setup_done(void *faults);
 /* The decision stream as the fault shim's source ('f' choices). */
 shim_fault_source cli_sim_fault_source(sim_ctx *sim);
 

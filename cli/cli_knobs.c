@@ -52,5 +52,7 @@ static uint32_t sim_decide(void *self, uint32_t family, const uint32_t *errs, ui
 
 /* The interpreter's allocator asks the fault shim (family "alloc"). */
 bool cli_alloc_fails(void *faults) { return shim_fault_alloc_fails(faults); }
+uint32_t cli_sock_fault_err(void *faults) { return shim_fault_last(faults, SHIM_FAULT_SOCK); }
+void cli_sock_setup_done(void *faults) { shim_fault_hold(faults, SHIM_FAULT_SOCK, false); }
 
 shim_fault_source cli_sim_fault_source(sim_ctx *sim) { return (shim_fault_source){sim, sim_decide}; }

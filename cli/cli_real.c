@@ -295,7 +295,9 @@ void cli_real_exec(cli_real *r, const scn_scenario *s, uint64_t run, cli_real_ru
     r->hooks = (scn_hooks){r, hook_fail, hook_alloc, hook_free};
     r->xopts = (scn_exec_opts){.choose = hook_choose, .choose_arg = r, .late_ns = r->tolerance_ns,
                                .early_ns = r->tolerance_ns, .alloc_fails = cli_alloc_fails,
-                               .alloc_fails_arg = r->faults};
+                               .alloc_fails_arg = r->faults, .sock_fault_err = cli_sock_fault_err,
+                               .setup_done = cli_sock_setup_done};
+    shim_fault_hold(r->faults, SHIM_FAULT_SOCK, !scn_get_knobs(s).faults_sock_setup); /* until setup_done */
     model_trace_reset(r->trace);
     /* Started before the renumbering: the execution's own threads keep their numbers. */
     atomic_store(&r->monitor_stop, 0);

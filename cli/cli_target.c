@@ -50,6 +50,7 @@ void cli_exec_main(sim_ctx *sim, const shim *sh, void *arg) {
     model_trace_reset(t->trace);
     t->violated = false;
     shim_fault_reset(t->faults, 0); /* the seed is unused: the decision stream decides */
+    shim_fault_hold(t->faults, SHIM_FAULT_SOCK, !t->knobs.faults_sock_setup); /* until setup_done */
     const shim *faulty = shim_fault_wrap(t->faults, sh, sim_harness(sim));
     shim *rec = sim_alloc(sim, sizeof *rec);
     scn_hooks hooks = {sim, hook_fail, hook_alloc, hook_free};
@@ -60,7 +61,8 @@ void cli_exec_main(sim_ctx *sim, const shim *sh, void *arg) {
     }
     scn_exec_opts opts = {.choose = hook_choose, .choose_arg = sim, .sleeps_yield = t->sleeps_yield,
                           .alloc_fails = cli_alloc_fails, .alloc_fails_arg = t->faults,
-                          .end_expected = hook_end_expected, .end_arg = sim};
+                          .end_expected = hook_end_expected, .end_arg = sim,
+                          .sock_fault_err = cli_sock_fault_err, .setup_done = cli_sock_setup_done};
     scn_exec_ex(t->scn, rec, sim_harness(sim), t->trace, &hooks, &opts);
     /* The properties, inside the execution: a violation fails it like a
      * deadlock would, which is what the explorer and the shrinker need. */

@@ -72,6 +72,7 @@ typedef struct scn_knobs {
     uint32_t threads; /* threads an execution runs: the main one and one per scenario thread */
     uint32_t fail_at[SHIM_FAULT_FAMILIES]; /* `fail_FAMILY N`: that family's N-th call fails for certain
                                             * (a countdown, the error chosen); 0: none */
+    bool faults_sock_setup; /* the "sock" family may fail the setup's socket calls (listeners, UDP pairs) too */
 } scn_knobs;
 
 scn_knobs scn_get_knobs(const scn_scenario *s);

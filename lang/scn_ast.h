@@ -165,6 +165,8 @@ typedef enum scn_knob_id {
     SCN_KNOB_SEND_BUFFER,
     SCN_KNOB_RECV_WINDOW,
     SCN_KNOB_FAULTS_ALLOC,  /* the poller's allocations (fault family "alloc") */
+    SCN_KNOB_FAULTS_SOCK,   /* the socket calls without an OVERLAPPED (fault family "sock") */
+    SCN_KNOB_FAULTS_SOCK_SETUP, /* on: that family fails the setup's calls too */
     SCN_KNOB_FAULTS_DEQUEUE,
     SCN_KNOB_FAULTS_CANCEL,
     SCN_KNOB_FAULTS_WAITARM,

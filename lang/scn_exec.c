@@ -154,6 +154,7 @@ static bool setup(scn_exec_st *x) {
             scn_xfd *f = &x->fds[k];
             for (int e = 0; e < 2; e++) {
                 f->h[e] = shim_loopback_socket(x->sh, SHIM_SOCK_DGRAM, &f->addr[e]);
+                if (f->h[e] == SHIM_INVALID_HANDLE && scn__sock_fault(x) != 0) return false; /* knob faults_sock */
                 if (f->h[e] == SHIM_INVALID_HANDLE) {
                     scn__fail(x, "setup", "a UDP socket for '%s' failed: error %u", s->sockets[k].name,
                               x->sh->get_last_error(x->ctx));
@@ -269,6 +270,7 @@ void scn_exec_ex(const scn_scenario *s, const shim *sh, const shim_harness *hn, 
         if (x->p != NULL) teardown(x);
         return;
     }
+    if (x->opts.setup_done != NULL) x->opts.setup_done(x->opts.alloc_fails_arg);
     for (uint32_t i = 0; i < s->nthreads; i++) {
         if (!harness_spawn(hn, &x->th[i].t, thread_main, &x->th[i], s->threads[i].name)) {
             scn__fail(x, "setup", "cannot start thread '%s'", s->threads[i].name);

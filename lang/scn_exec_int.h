@@ -100,6 +100,10 @@ struct scn_exec_st {
 void scn__run_step(scn_exec_st *x, scn_xthread *t, const scn_step *st);
 int scn__open_fd(scn_exec_st *x, uint32_t k, bool result_named);
 void scn__open_listener(scn_exec_st *x, uint32_t k);
+/* The error of the latest fault of the "sock" family so far (0: none). */
+static inline uint32_t scn__sock_fault(const scn_exec_st *x) {
+    return x->opts.sock_fault_err != NULL ? x->opts.sock_fault_err(x->opts.alloc_fails_arg) : 0;
+}
 
 /* scn_expect.c */
 void scn__check(scn_exec_st *x, const scn_step *st);

@@ -46,6 +46,16 @@ typedef struct scn_exec_opts {
      * is reported as a failure that names the missing hook. */
     void (*end_expected)(void *arg, const char *why);
     void *end_arg;
+    /* The error of the latest fault of the fault shim's "sock" family (knob
+     * faults_sock), 0: none; NULL: no such faults. A socket the setup makes
+     * (a listener, a UDP pair) that fails by one ends the execution before
+     * any thread runs, a pass if the poller reported that error and leaked
+     * nothing. The argument is alloc_fails_arg. */
+    uint32_t (*sock_fault_err)(void *arg);
+    /* Called once the setup is done, before the threads start (the fault
+     * shim's "sock" family is held until then unless knob faults_sock_setup
+     * is on). The argument is alloc_fails_arg. */
+    void (*setup_done)(void *arg);
 } scn_exec_opts;
 
 void scn_exec_ex(const scn_scenario *s, const shim *sh, const shim_harness *hn, model_trace *trace,

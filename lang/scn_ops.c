@@ -88,7 +88,20 @@ void scn__open_listener(scn_exec_st *x, uint32_t k) {
     const scn_socket *so = &x->s->sockets[k];
     scn_xfd *f = &x->fds[k];
     int err = 0;
+    uint32_t faults0 = atomic_load(&x->alloc_faults);
     f->fd = np_fd_listen(x->p, (int)so->backlog, &f->port, &err);
+    /* Out of memory by knob faults_alloc (np_fd_open's pollDesc): as a socket
+     * opened before the threads, the execution ends; the socket is closed. */
+    if (f->fd == NULL && err == NP_ERR_NO_MEMORY && atomic_load(&x->alloc_faults) != faults0) return;
+    uint32_t fault = scn__sock_fault(x);
+    if (f->fd == NULL && fault != 0) {
+        /* A socket call failed by knob faults_sock: np_fd_listen reports the
+         * call's error (netpoll.h) and nothing runs. */
+        if (err != (int)fault)
+            scn__fail(x, "setup", "np_fd_listen for '%s' failed with %d (%s), but the socket call that failed gave %u",
+                      so->name, err, np_strerror(err), fault);
+        return;
+    }
     if (f->fd == NULL) {
         scn__fail(x, "setup", "np_fd_listen for '%s' failed: %d (%s)", so->name, err, np_strerror(err));
         return;
@@ -111,8 +124,15 @@ static uint8_t conn_step(scn_exec_st *x, const scn_step *st, uint32_t k, uint64_
     }
     /* An accept is an operation of the listener (its read), a dial of the new socket. */
     begin(x, st, st->op == SCN_ACCEPT ? (uint64_t)so->listener : k, st->op == SCN_DIAL ? (uint64_t)st->arg : 0);
-    np_fd *fd = NULL;
+    /* *out starts as no descriptor: a failed accept or dial must leave NULL there (netpoll.h). */
+    static char unset;
+    np_fd *fd = (np_fd *)(void *)&unset;
     int rc = st->op == SCN_ACCEPT ? np_fd_accept(l->fd, so->skip_sync, &fd) : np_fd_dial(x->p, l->port, st->arg, so->skip_sync, &fd);
+    if (rc != NP_OK && fd != NULL) {
+        scn__fail(x, "accept-once", "%s:%u: %s into '%s' failed (%d) but handed out a descriptor", x->s->path, st->line,
+                  st->op == SCN_ACCEPT ? "accept" : "dial", so->name, rc);
+        fd = NULL;
+    }
     uint8_t out = outcome(x, rc, 0, false, val);
     uint64_t h = fd != NULL ? model_handle(x->tr, np_fd_handle(fd)) : 0;
     if (out == MOUT_OK) *val = h;
@@ -285,10 +305,14 @@ static uint64_t match_dgram(scn_xfd *f, const char *buf, uint32_t n, bool trunca
 static uint8_t recvfrom_step(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint64_t *val) {
     uint32_t k = (uint32_t)st->sock;
     scn_xfd *f = &x->fds[k];
-    uint32_t len = (uint32_t)st->arg, n = 0;
+    /* *n starts as no length a datagram has: np_fd_read_from must set it
+     * (netpoll.h: NP_OK with *n its length, 0 for a 0-byte buffer). */
+    uint32_t len = (uint32_t)st->arg, n = UINT32_MAX;
     begin(x, st, k, len);
-    shim_sockaddr_in from;
-    memset(&from, 0, sizeof from);
+    /* A pattern no address has: `from` is written only for a datagram taken (netpoll.h). */
+    shim_sockaddr_in from, unset;
+    memset(&unset, 0xA5, sizeof unset);
+    from = unset;
     int rc = np_fd_read_from(f->fd, t->buf, len, &n, &from);
     uint8_t out;
     if (rc == (int)SHIM_WSAEMSGSIZE || rc == (int)SHIM_ERROR_MORE_DATA) {
@@ -304,6 +328,9 @@ static uint8_t recvfrom_step(scn_exec_st *x, scn_xthread *t, const scn_step *st,
     if (took && from.port != f->addr[1].port)
         scn__fail(x, "datagram", "%s:%u: recvfrom of '%s' returned a datagram from port %u, not its peer's %u", x->s->path,
                   st->line, x->s->sockets[k].name, shim_ntohs(from.port), shim_ntohs(f->addr[1].port));
+    else if (!took && memcmp(&from, &unset, sizeof from) != 0)
+        scn__fail(x, "datagram", "%s:%u: recvfrom of '%s' ended %s without a datagram, but wrote a sender address",
+                  x->s->path, st->line, x->s->sockets[k].name, model_outcome_name(out));
     return out;
 }
 

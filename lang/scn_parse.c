@@ -257,6 +257,8 @@ static const struct {
     {"faults_dequeue", SCN_KNOB_FAULTS_DEQUEUE},
     {"faults_cancel", SCN_KNOB_FAULTS_CANCEL},
     {"faults_waitarm", SCN_KNOB_FAULTS_WAITARM},
+    {"faults_sock", SCN_KNOB_FAULTS_SOCK},
+    {"faults_sock_setup", SCN_KNOB_FAULTS_SOCK_SETUP},
     {"max_steps", SCN_KNOB_MAX_STEPS},
     {"max_decisions", SCN_KNOB_MAX_DECISIONS},
     {"max_objects", SCN_KNOB_MAX_OBJECTS},
@@ -281,8 +283,8 @@ static bool st_knob(scn_parser *P, const scn_tok *t) {
     if (id == 0)
         return scn__err(P, t[1].col,
                         "unknown knob '%s' (known: tick, wait_packets, faults, faults_port, faults_post, "
-                        "faults_sockio, faults_waitpkt, faults_alloc, faults_dequeue, faults_cancel, faults_waitarm, "
-                        "fail_FAMILY (a family of faults_*), max_steps, max_decisions, max_objects, time_jumps, platform, "
+                        "faults_sockio, faults_waitpkt, faults_alloc, faults_dequeue, faults_cancel, faults_waitarm, faults_sock, "
+                        "faults_sock_setup, fail_FAMILY (a family of faults_*), max_steps, max_decisions, max_objects, time_jumps, platform, "
                         "send_buffer, recv_window)",
                         scn__text(P, &t[1]));
     if (t[2].kind == SCN_T_END) return scn__err(P, t[2].col, "knob '%s' needs a value", scn__text(P, &t[1]));
@@ -309,6 +311,11 @@ static bool st_knob(scn_parser *P, const scn_tok *t) {
         if (scn__tok_eq(&t[2], "on")) v = 1;
         else if (scn__tok_eq(&t[2], "off")) v = 0;
         else return scn__err(P, t[2].col, "time_jumps is on or off, not '%s'", scn__text(P, &t[2]));
+        break;
+    case SCN_KNOB_FAULTS_SOCK_SETUP:
+        if (scn__tok_eq(&t[2], "on")) v = 1;
+        else if (scn__tok_eq(&t[2], "off")) v = 0;
+        else return scn__err(P, t[2].col, "faults_sock_setup is on or off, not '%s'", scn__text(P, &t[2]));
         break;
     case SCN_KNOB_PLATFORM:
         if (scn__tok_eq(&t[2], "any")) v = SCN_PLATFORM_ANY;
@@ -656,7 +663,8 @@ scn_knobs scn_get_knobs(const scn_scenario *s) {
             break;
         case SCN_KNOB_WAIT_PACKETS: k.wait_packets = (scn_wait_packets)v; break;
         case SCN_KNOB_FAULTS: /* the families whose faults the poller survives, not the fatal ones */
-            for (uint32_t f = 0; f < SHIM_FAULT_DEQUEUE; f++) k.faults[f] = (uint32_t)v;
+            for (uint32_t f = 0; f < SHIM_FAULT_FAMILIES; f++)
+                if (f < SHIM_FAULT_DEQUEUE || f > SHIM_FAULT_WAITARM) k.faults[f] = (uint32_t)v;
             break;
         case SCN_KNOB_FAULTS_DEQUEUE: k.faults[SHIM_FAULT_DEQUEUE] = (uint32_t)v; break;
         case SCN_KNOB_FAULTS_CANCEL: k.faults[SHIM_FAULT_CANCEL] = (uint32_t)v; break;
@@ -666,6 +674,8 @@ scn_knobs scn_get_knobs(const scn_scenario *s) {
         case SCN_KNOB_FAULTS_SOCKIO: k.faults[SHIM_FAULT_SOCKIO] = (uint32_t)v; break;
         case SCN_KNOB_FAULTS_WAITPKT: k.faults[SHIM_FAULT_WAITPKT] = (uint32_t)v; break;
         case SCN_KNOB_FAULTS_ALLOC: k.faults[SHIM_FAULT_ALLOC] = (uint32_t)v; break;
+        case SCN_KNOB_FAULTS_SOCK: k.faults[SHIM_FAULT_SOCK] = (uint32_t)v; break;
+        case SCN_KNOB_FAULTS_SOCK_SETUP: k.faults_sock_setup = v != 0; break;
         case SCN_KNOB_MAX_STEPS:
             k.max_steps_set = true;
             k.max_steps = (uint64_t)v;

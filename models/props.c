@@ -17,13 +17,13 @@
 const char *const model_property_names[MODEL_PROPERTIES] = {
     "one-completion", "no-lost-wakeup", "break-delivered", "overlapped-lifetime", "bytes-conserved",
     "deadline",       "close",          "poll-delay",      "foreign-packets",     "no-fatal",
-    "datagram",
+    "datagram",       "call-result",
 };
 
 static const mw_prop_fn props[MODEL_PROPERTIES] = {
     mp_one_completion, mp_no_lost_wakeup, mp_break_delivered, mp_overlapped_lifetime, mp_bytes_conserved,
     mp_deadline,       mp_close,          mp_poll_delay,      mp_foreign_packets,     mp_no_fatal,
-    mp_datagram,
+    mp_datagram,       mp_call_result,
 };
 
 /* Which properties look at each kind of event (the cases of their
@@ -41,7 +41,8 @@ static const uint32_t interest[MEV__COUNT] = {
     [MEV_CLOSESOCKET] = B(MP_CLOSE),
     [MEV_OP_BEGIN] = B(MP_ONE_COMPLETION) | B(MP_BREAK_DELIVERED),
     [MEV_OP_END] = B(MP_ONE_COMPLETION) | B(MP_BREAK_DELIVERED) | B(MP_OVERLAPPED_LIFETIME) | B(MP_BYTES_CONSERVED) |
-                   B(MP_DEADLINE) | B(MP_CLOSE) | B(MP_POLL_DELAY) | B(MP_DATAGRAM),
+                   B(MP_DEADLINE) | B(MP_CLOSE) | B(MP_POLL_DELAY) | B(MP_DATAGRAM) | B(MP_CALL_RESULT),
+    [MEV_FAULT] = B(MP_CALL_RESULT),
     [MEV_FOREIGN] = B(MP_FOREIGN_PACKETS),
     [MEV_FATAL] = B(MP_NO_FATAL),
     [MEV_QUIESCENT] = B(MP_ONE_COMPLETION) | B(MP_NO_LOST_WAKEUP),

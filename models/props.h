@@ -3,7 +3,7 @@
  * Each property has a name that failure reports quote (DESIGN.md "Models"):
  *   one-completion, no-lost-wakeup, break-delivered, overlapped-lifetime,
  *   bytes-conserved, deadline, close, poll-delay, foreign-packets, no-fatal,
- *   datagram.
+ *   datagram, call-result.
  * Properties are always on; a scenario cannot turn them off. The checkers
  * read only the trace (models/trace.h), so real-backend traces are checked
  * by the same code; the options say how much real-time slack to allow.
@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-#define MODEL_PROPERTIES 11
+#define MODEL_PROPERTIES 12
 extern const char *const model_property_names[MODEL_PROPERTIES];
 
 /* Real time (virtual_time false: traces from the Win32 backend, `validate`).

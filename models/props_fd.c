@@ -91,7 +91,7 @@ void mp_deadline(mw *w, const model_event *e) {
                         (unsigned long long)op->min_exp_seq);
         }
     } else if (a[2] == MOUT_CLOSED) {
-        if (rw) {
+        if (rw || op->kind == MOP_SHUTDOWN) { /* np_fd_shutdown of a closed descriptor: Go's ErrNetClosing */
             mw_fd *f = mw_fd_get(w, op->fd);
             if (f->close_begin_at == 0)
                 mw_fail(w, MP_DEADLINE, MW_SEQS(op->begin_seq, e->seq),

@@ -83,6 +83,8 @@ typedef struct mw_op {
     bool past_own;       /* began with its mode's deadline "past", set by its own thread */
     uint64_t past_seq;   /* ... by that MEV_DEADLINE */
     uint64_t closed_before_at; /* seq + 1 of a close of its fd that had returned before it began (0: none) */
+    uint32_t fault_err;  /* call-result: the first socket call its thread saw fail by a fault (0: none) */
+    uint64_t fault_seq;
 } mw_op;
 
 typedef struct mw_thread {
@@ -219,6 +221,7 @@ enum {
     MP_FOREIGN_PACKETS,
     MP_NO_FATAL,
     MP_DATAGRAM,
+    MP_CALL_RESULT,
 };
 
 /* Each property: called for each event before it is applied, and once at
@@ -235,6 +238,7 @@ void mp_poll_delay(mw *w, const model_event *e);
 void mp_foreign_packets(mw *w, const model_event *e);
 void mp_no_fatal(mw *w, const model_event *e);
 void mp_datagram(mw *w, const model_event *e);
+void mp_call_result(mw *w, const model_event *e);
 
 /* Helpers shared by the properties. */
 static inline bool mw_live(const mw *w, uint32_t p) { return (w->want & ~w->failed) & (1u << p); }

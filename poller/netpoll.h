@@ -190,12 +190,12 @@ uint32_t np_fd_seq(const np_fd *fd);
 /* A listener on 127.0.0.1 at a free port (*port), opened for polled I/O. */
 np_fd *np_fd_listen(np_poller *p, int backlog, uint16_t *port, int *err);
 /* Accepts one connection (Go's netFD.accept): NP_OK with *out opened for
- * polled I/O, or the error; a connection reset before its accept completed
+ * polled I/O, or the error with *out NULL; a connection reset before its accept completed
  * is skipped. Blocks under the listener's read deadline; a close of the
  * listener ends it with NP_ERR_CLOSING. One accept at a time per listener. */
 int np_fd_accept(np_fd *listener, bool try_skip_sync, np_fd **out);
 /* Connects to 127.0.0.1:port (Go's netFD.connect over ConnectEx): NP_OK
- * with *out, NP_ERR_TIMEOUT when `timeout_ns` (> 0; 0: none) passed first,
+ * with *out (NULL on any failure), NP_ERR_TIMEOUT when `timeout_ns` (> 0; 0: none) passed first,
  * or the error (10061: refused, as WSAGetOverlappedResult maps it). A connect that completed despite its
  * deadline is a connection. */
 int np_fd_dial(np_poller *p, uint16_t port, int64_t timeout_ns, bool try_skip_sync, np_fd **out);

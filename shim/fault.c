@@ -16,6 +16,20 @@
  *    in the documented error lists (WSAECONNRESET for both calls,
  *    WSAENOBUFS for WSASend; for WSARecv it is Winsock's mapping of
  *    STATUS_INSUFFICIENT_RESOURCES, which any AFD request may fail with).
+ *  - AcceptEx, ConnectEx, WSARecvFrom, WSASendTo (family sockio too): FALSE
+ *    or SOCKET_ERROR with WSAENOBUFS (10055), "not initiated" as above (§6):
+ *    ConnectEx and WSASendTo list it, and AcceptEx and WSARecvFrom are AFD
+ *    requests as WSARecv is; AcceptEx also with WSAECONNRESET, its page's
+ *    "an incoming connection was indicated, but was subsequently terminated
+ *    by the remote peer prior to accepting the call" (the error Go's accept
+ *    loop retries, sim/kernel/FACTS.md S6).
+ *  - family sock, the calls without an OVERLAPPED (Microsoft's page of each
+ *    lists the error): WSASocketW INVALID_SOCKET with WSAEMFILE (10024) or
+ *    WSAENOBUFS; bind and listen SOCKET_ERROR with WSAENOBUFS (listen also
+ *    WSAEMFILE); setsockopt, WSAIoctl and shutdown SOCKET_ERROR with
+ *    WSAENETDOWN (10050), the one error every Winsock call lists that
+ *    depends on nothing the caller did. getsockname is never failed. A
+ *    failed call creates, binds or changes nothing.
  *  - CreateWaitableTimerExW: NULL with ERROR_NOT_ENOUGH_MEMORY (8);
  *    NtCreateWaitCompletionPacket: returns STATUS_NO_MEMORY and no handle
  *    (§8: both allocate a kernel object).
@@ -47,6 +61,8 @@
 
 #define ERROR_NO_SYSTEM_RESOURCES 1450u
 #define WSAENOBUFS 10055u
+#define WSAEMFILE 10024u
+#define WSAENETDOWN 10050u
 #define STATUS_NO_MEMORY 0xC0000017u
 #define STATUS_INVALID_HANDLE 0xC0000008u
 #define ERROR_INVALID_HANDLE 6u
@@ -65,10 +81,12 @@ struct shim_fault {
     atomic_uint left[SHIM_FAULT_FAMILIES];   /* budget left */
     atomic_uint sticky[SHIM_FAULT_FAMILIES]; /* persistent: the error every call now fails with */
     atomic_uint injected[SHIM_FAULT_FAMILIES];
+    atomic_uint last[SHIM_FAULT_FAMILIES]; /* the latest fault's error */
+    atomic_bool held[SHIM_FAULT_FAMILIES];
 };
 
 static const char *const family_names[SHIM_FAULT_FAMILIES] = {"port",  "post",    "sockio", "waitpkt",
-                                                                     "alloc", "dequeue", "cancel", "waitarm"};
+                                                                     "alloc", "dequeue", "cancel", "waitarm", "sock"};
 
 const char *shim_fault_family_name(uint32_t family) {
     return family < SHIM_FAULT_FAMILIES ? family_names[family] : "family?";
@@ -117,11 +135,20 @@ void shim_fault_reset(shim_fault *f, uint64_t seed) {
         atomic_store(&f->left[i], f->rule[i].budget);
         atomic_store(&f->sticky[i], 0);
         atomic_store(&f->injected[i], 0);
+        atomic_store(&f->last[i], 0);
     }
 }
 
 uint32_t shim_fault_injected(const shim_fault *f, uint32_t family) {
     return family < SHIM_FAULT_FAMILIES ? atomic_load(&((shim_fault *)f)->injected[family]) : 0;
+}
+
+void shim_fault_hold(shim_fault *f, uint32_t family, bool held) {
+    if (family < SHIM_FAULT_FAMILIES) atomic_store(&f->held[family], held);
+}
+
+uint32_t shim_fault_last(const shim_fault *f, uint32_t family) {
+    return family < SHIM_FAULT_FAMILIES ? atomic_load(&((shim_fault *)f)->last[family]) : 0;
 }
 
 /* ---- Decisions ---- */
@@ -150,11 +177,12 @@ static bool take_budget(atomic_uint *left) {
 /* 0: pass the call on; else the error to fail it with. */
 static uint32_t decide(shim_fault *f, uint32_t fam, const uint32_t *errs, uint32_t nerrs) {
     const shim_fault_rule *r = &f->rule[fam];
-    if (r->mode == SHIM_FAULT_OFF) return 0;
+    if (r->mode == SHIM_FAULT_OFF || atomic_load(&f->held[fam])) return 0;
     uint32_t call = atomic_fetch_add(&f->calls[fam], 1) + 1;
     uint32_t err = atomic_load(&f->sticky[fam]);
     if (err != 0) { /* persistent: no decision, recorded with draw 0 */
         atomic_fetch_add(&f->injected[fam], 1);
+        atomic_store(&f->last[fam], err);
         if (f->trace != NULL) model_emit(f->trace, MEV_FAULT, fam, err, call, 0, 0);
         return err;
     }
@@ -183,6 +211,7 @@ static uint32_t decide(shim_fault *f, uint32_t fam, const uint32_t *errs, uint32
     if (f->trace != NULL) model_emit(f->trace, MEV_FAULT, fam, err, call, draw, 0);
     if (err == 0) return 0;
     atomic_fetch_add(&f->injected[fam], 1);
+    atomic_store(&f->last[fam], err);
     if (r->persistent) atomic_store(&f->sticky[fam], err);
     return err;
 }
@@ -239,6 +268,90 @@ static int f_wsa_send(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbuf
         return SHIM_SOCKET_ERROR;
     }
     return IN(ctx)->wsa_send(ICTX(ctx), s, bufs, nbufs, bytes, flags, ov);
+}
+
+/* The overlapped submissions of the v3 calls (family sockio). */
+static const uint32_t nobufs_errs[] = {WSAENOBUFS};
+
+static bool f_accept_ex(void *ctx, shim_handle l, shim_handle a, void *buf, uint32_t rl, uint32_t ll, uint32_t ral,
+                        uint32_t *bytes, shim_overlapped *ov) {
+    static const uint32_t errs[] = {WSAENOBUFS, SHIM_WSAECONNRESET};
+    uint32_t err = decide(F(ctx), SHIM_FAULT_SOCKIO, errs, 2);
+    if (err != 0) {
+        fail_with(ctx, err);
+        return false;
+    }
+    return IN(ctx)->accept_ex(ICTX(ctx), l, a, buf, rl, ll, ral, bytes, ov);
+}
+
+static bool f_connect_ex(void *ctx, shim_handle s, const shim_sockaddr_in *to, int len, shim_overlapped *ov) {
+    uint32_t err = decide(F(ctx), SHIM_FAULT_SOCKIO, nobufs_errs, 1);
+    if (err != 0) {
+        fail_with(ctx, err);
+        return false;
+    }
+    return IN(ctx)->connect_ex(ICTX(ctx), s, to, len, ov);
+}
+
+static int f_recv_from(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes, uint32_t *flags,
+                       shim_sockaddr_in *from, int *fromlen, shim_overlapped *ov) {
+    uint32_t err = ov != NULL ? decide(F(ctx), SHIM_FAULT_SOCKIO, nobufs_errs, 1) : 0;
+    if (err != 0) {
+        fail_with(ctx, err);
+        return SHIM_SOCKET_ERROR;
+    }
+    return IN(ctx)->wsa_recv_from(ICTX(ctx), s, bufs, nbufs, bytes, flags, from, fromlen, ov);
+}
+
+static int f_send_to(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes, uint32_t flags,
+                     const shim_sockaddr_in *to, int tolen, shim_overlapped *ov) {
+    uint32_t err = ov != NULL ? decide(F(ctx), SHIM_FAULT_SOCKIO, nobufs_errs, 1) : 0;
+    if (err != 0) {
+        fail_with(ctx, err);
+        return SHIM_SOCKET_ERROR;
+    }
+    return IN(ctx)->wsa_send_to(ICTX(ctx), s, bufs, nbufs, bytes, flags, to, tolen, ov);
+}
+
+/* The calls without an OVERLAPPED (family sock): 0 to pass the call on. */
+static uint32_t sock_fault(void *ctx, const uint32_t *errs, uint32_t nerrs) {
+    uint32_t err = decide(F(ctx), SHIM_FAULT_SOCK, errs, nerrs);
+    if (err != 0) fail_with(ctx, err);
+    return err;
+}
+
+static const uint32_t netdown_errs[] = {WSAENETDOWN};
+
+static shim_handle f_socket(void *ctx, int af, int type, int proto) {
+    static const uint32_t errs[] = {WSAEMFILE, WSAENOBUFS};
+    if (sock_fault(ctx, errs, 2) != 0) return SHIM_INVALID_HANDLE;
+    return IN(ctx)->wsa_socket(ICTX(ctx), af, type, proto);
+}
+
+static int f_bind(void *ctx, shim_handle s, const shim_sockaddr_in *a, int len) {
+    if (sock_fault(ctx, nobufs_errs, 1) != 0) return SHIM_SOCKET_ERROR;
+    return IN(ctx)->bind(ICTX(ctx), s, a, len);
+}
+
+static int f_listen(void *ctx, shim_handle s, int backlog) {
+    static const uint32_t errs[] = {WSAEMFILE, WSAENOBUFS};
+    if (sock_fault(ctx, errs, 2) != 0) return SHIM_SOCKET_ERROR;
+    return IN(ctx)->listen(ICTX(ctx), s, backlog);
+}
+
+static int f_setsockopt(void *ctx, shim_handle s, int level, int opt, const void *v, int len) {
+    if (sock_fault(ctx, netdown_errs, 1) != 0) return SHIM_SOCKET_ERROR;
+    return IN(ctx)->setsockopt(ICTX(ctx), s, level, opt, v, len);
+}
+
+static int f_ioctl_ext(void *ctx, shim_handle s, uint32_t which) {
+    if (sock_fault(ctx, netdown_errs, 1) != 0) return SHIM_SOCKET_ERROR;
+    return IN(ctx)->wsa_ioctl_get_extension(ICTX(ctx), s, which);
+}
+
+static int f_shutdown(void *ctx, shim_handle s, int how) {
+    if (sock_fault(ctx, netdown_errs, 1) != 0) return SHIM_SOCKET_ERROR;
+    return IN(ctx)->shutdown(ICTX(ctx), s, how);
 }
 
 static shim_handle f_create_timer(void *ctx, bool high_res) {
@@ -328,7 +441,7 @@ static bool p_get_result(void *ctx, shim_handle s, shim_overlapped *ov, uint32_t
     return IN(ctx)->wsa_get_overlapped_result(ICTX(ctx), s, ov, bytes, wait, flags);
 }
 static uint32_t p_get_last_error(void *ctx) { return IN(ctx)->get_last_error(ICTX(ctx)); }
-/* The v3 socket calls: no fault family of their own yet. */
+/* The v3 socket calls that are never failed (getsockname) keep these. */
 SHIM_SOCK_PASS(fp, IN)
 
 /* Set only where the inner has the call: optional calls stay NULL. */
@@ -365,6 +478,18 @@ const shim *shim_fault_wrap(shim_fault *f, const shim *inner, const shim_harness
     WRAP(nt_associate_wait_completion_packet, f_assoc_wp);
     WRAP(nt_cancel_wait_completion_packet, f_cancel_wp);
     SHIM_SOCK_WRAP(out, inner, fp);
+    if (inner->version >= SHIM_VERSION_3) { /* the v3 calls a rule may fail */
+        out->wsa_socket = f_socket;
+        out->bind = f_bind;
+        out->listen = f_listen;
+        out->accept_ex = f_accept_ex;
+        out->setsockopt = f_setsockopt;
+        out->wsa_ioctl_get_extension = f_ioctl_ext;
+        out->connect_ex = f_connect_ex;
+        out->shutdown = f_shutdown;
+        out->wsa_recv_from = f_recv_from;
+        out->wsa_send_to = f_send_to;
+    }
     out->sync = inner->sync; /* no fault is a sync primitive's: shared whole */
     return out;
 }

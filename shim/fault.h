@@ -41,7 +41,7 @@ extern "C" {
 typedef enum shim_fault_family {
     SHIM_FAULT_PORT = 0, /* CreateIoCompletionPort creating a port */
     SHIM_FAULT_POST,     /* PostQueuedCompletionStatus */
-    SHIM_FAULT_SOCKIO,   /* WSARecv / WSASend with an OVERLAPPED */
+    SHIM_FAULT_SOCKIO,   /* WSARecv / WSASend with an OVERLAPPED; AcceptEx, ConnectEx, WSARecvFrom, WSASendTo */
     SHIM_FAULT_WAITPKT,  /* CreateWaitableTimerExW, NtCreateWaitCompletionPacket */
     SHIM_FAULT_ALLOC,    /* the poller's memory (np_config.alloc): not a seam call, asked by the
                           * interpreter's allocator through shim_fault_alloc_fails */
@@ -50,11 +50,13 @@ typedef enum shim_fault_family {
     SHIM_FAULT_DEQUEUE,  /* GetQueuedCompletionStatusEx */
     SHIM_FAULT_CANCEL,   /* CancelIoEx */
     SHIM_FAULT_WAITARM,  /* NtCancelWaitCompletionPacket, SetWaitableTimer, NtAssociateWaitCompletionPacket */
+    SHIM_FAULT_SOCK,     /* the socket calls without an OVERLAPPED: WSASocketW, bind, listen,
+                          * setsockopt, WSAIoctl, shutdown (getsockname is never failed) */
     SHIM_FAULT_FAMILIES  /* how many families there are */
 } shim_fault_family;
 
-/* "port", "post", "sockio", "waitpkt", "alloc", "dequeue", "cancel", "waitarm"
- * (the scenario knobs' suffixes). */
+/* "port", "post", "sockio", "waitpkt", "alloc", "dequeue", "cancel", "waitarm",
+ * "sock" (the scenario knobs' suffixes). */
 const char *shim_fault_family_name(uint32_t family);
 
 typedef enum shim_fault_mode {
@@ -111,6 +113,11 @@ const shim *shim_fault_wrap(shim_fault *f, const shim *inner, const shim_harness
 
 /* Faults injected in the current execution, per family. */
 uint32_t shim_fault_injected(const shim_fault *f, uint32_t family);
+/* While a family is held its calls pass untouched, with no decision (a
+ * scenario's setup: knob faults_sock_setup). Not changed by a reset. */
+void shim_fault_hold(shim_fault *f, uint32_t family, bool held);
+/* The error of the family's latest fault in the current execution (0: none). */
+uint32_t shim_fault_last(const shim_fault *f, uint32_t family);
 
 /* Whether the poller's next allocation fails (family SHIM_FAULT_ALLOC, by its
  * rule, as a seam call of another family would; recorded as MEV_FAULT with

@@ -111,6 +111,10 @@ static uint32_t call_once(const shim *sh, uint32_t fam, uint32_t i, shim_handle 
         bool already = false;
         return sh->nt_associate_wait_completion_packet(sh->ctx, w, port, t, 3, 0, 0, 0, &already);
     }
+    case SHIM_FAULT_SOCK: /* one of the calls without an OVERLAPPED: nothing to leave behind */
+        return sh->setsockopt(sh->ctx, sock[0], SHIM_SOL_SOCKET, SHIM_SO_UPDATE_CONNECT_CONTEXT, NULL, 0) == 0
+                   ? 0
+                   : sh->get_last_error(sh->ctx);
     case SHIM_FAULT_ALLOC: /* asked of the wrapper (its ctx), not a seam call; unwrapped: nothing fails */
         if (strcmp(sh->name, "fault") != 0) return 0;
         return shim_fault_alloc_fails((shim_fault *)sh->ctx) ? SHIM_ERROR_NOT_ENOUGH_MEMORY : 0;
@@ -154,7 +158,8 @@ static const sim_result *run_first(sim_ctx *sim, body_arg *a) {
 START_TEST(test_each_family_countdown) {
     static const uint32_t first_err[SHIM_FAULT_FAMILIES] = {
         SHIM_ERROR_NOT_ENOUGH_MEMORY, 1450, WSAENOBUFS, SHIM_ERROR_NOT_ENOUGH_MEMORY, SHIM_ERROR_NOT_ENOUGH_MEMORY,
-        735 /* ERROR_ABANDONED_WAIT_0 */, 6 /* ERROR_INVALID_HANDLE */, 6 /* SetWaitableTimer's */};
+        735 /* ERROR_ABANDONED_WAIT_0 */, 6 /* ERROR_INVALID_HANDLE */, 6 /* SetWaitableTimer's */,
+        10050 /* WSAENETDOWN */};
     uint32_t fam = (uint32_t)_i;
     sim_ctx *sim = new_sim();
     shim_fault *f = shim_fault_create((shim_fault_source){sim, sim_decide}, NULL);

@@ -84,6 +84,7 @@ static void drv_main(sim_ctx *sim, const shim *sh, void *arg) {
     drv *d = arg;
     const shim_harness *hn = d->hn != NULL ? d->hn : sim_harness(sim);
     shim_fault_reset(d->faults, 0);
+    shim_fault_hold(d->faults, SHIM_FAULT_SOCK, !scn_get_knobs(d->s).faults_sock_setup);
     const shim *faulty = shim_fault_wrap(d->faults, sh, sim_harness(sim));
     ck_assert_ptr_nonnull(faulty);
     ck_assert_ptr_null(model_record_wrap(&d->rec, faulty, d->tr));
@@ -116,7 +117,8 @@ static bool drv_init(drv *d, const scn_scenario *s, bool trace) {
     d->s = s;
     d->hk = (scn_hooks){d, drv_fail, drv_alloc, drv_free};
     d->opts = (scn_exec_opts){.choose = drv_choose, .choose_arg = d, .alloc_fails = cli_alloc_fails,
-                              .alloc_fails_arg = d->faults, .end_expected = drv_end, .end_arg = d};
+                              .alloc_fails_arg = d->faults, .end_expected = drv_end, .end_arg = d,
+                              .sock_fault_err = cli_sock_fault_err, .setup_done = cli_sock_setup_done};
     return true;
 }
 

@@ -133,6 +133,10 @@ bool kern_dgram_overflow_packet(sim_ctx *s) { return sim__choose(s, SIM_CHOICE_M
 
 /* ---- The seam: WSARecvFrom, WSASendTo ---- */
 
+/* MSG_OOB, and the error for it on a socket that is not stream-style (FACTS.md D9). */
+#define DGRAM_MSG_OOB 0x1u
+#define DGRAM_WSAEOPNOTSUPP 10045u
+
 static bool dgram_sock(sim_ctx *s, shim_handle h, uint32_t *sid) {
     return kern_handle_get(kern(s), h, KERN_H_SOCKET, sid) && kern_is_dgram(&kern(s)->socks[*sid]);
 }
@@ -145,6 +149,10 @@ static int wsa_recv_from(void *ctx, shim_handle h, shim_wsabuf *bufs, uint32_t n
     uint32_t sid;
     if (kern_handle_get(kern(s), h, KERN_H_SOCKET, &sid) && !kern_is_dgram(&kern(s)->socks[sid])) {
         kern_set_error(s, SHIM_WSAEINVAL); /* this model has no connected stream WSARecvFrom */
+        return SHIM_SOCKET_ERROR;
+    }
+    if (flags != NULL && (*flags & DGRAM_MSG_OOB) != 0 && dgram_sock(s, h, &sid)) {
+        kern_set_error(s, DGRAM_WSAEOPNOTSUPP); /* D9: [D] WSARecvFrom, MSG_OOB on a datagram socket */
         return SHIM_SOCKET_ERROR;
     }
     if (from != NULL && (fromlen == NULL || *fromlen < (int)sizeof(shim_sockaddr_in))) {
@@ -179,6 +187,7 @@ static int wsa_send_to(void *ctx, shim_handle h, shim_wsabuf *bufs, uint32_t nbu
     else if (!kern_is_dgram(&kern(s)->socks[sid])) err = SHIM_WSAEINVAL;          /* no stream sendto here */
     else if (to == NULL || tolen < (int)sizeof(shim_sockaddr_in)) err = SHIM_WSAEINVAL; /* D7, measured */
     else if (to->family != SHIM_AF_INET) err = SHIM_WSAEAFNOSUPPORT;
+    else if ((flags & DGRAM_MSG_OOB) != 0) err = DGRAM_WSAEOPNOTSUPP; /* D9: [D] WSASendTo */
     if (err != 0) {
         kern_set_error(s, err);
         return SHIM_SOCKET_ERROR;
