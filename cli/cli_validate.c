@@ -42,20 +42,22 @@ static void json_str(FILE *out, const char *s) {
     fputc('"', out);
 }
 
+#define NREASONS 3 /* why a scenario is not run: wait-packets-absent, virtual-time-only, simulator-only */
+
 /* What the whole run counts. */
 typedef struct tally {
     uint32_t passed, failed, not_run;
-    uint32_t reasons[2]; /* wait-packets-absent, virtual-time-only */
+    uint32_t reasons[NREASONS]; /* by reason_names */
     uint64_t executions;
     uint64_t too_slow; /* failed runs judged "host too slow" (cli_real_too_slow) */
     uint64_t outcomes, gaps, timing, gap_scenarios, sim_execs;
     uint32_t seen[SIM_CHOICE__COUNT]; /* kernel alternatives the real runs were seen to take */
 } tally;
 
-static const char *const reason_names[2] = {"wait-packets-absent", "virtual-time-only"};
+static const char *const reason_names[NREASONS] = {"wait-packets-absent", "virtual-time-only", "simulator-only"};
 
 static void count_reason(tally *t, const char *why) {
-    for (uint32_t i = 0; i < 2; i++)
+    for (uint32_t i = 0; i < NREASONS; i++)
         if (strncmp(why, reason_names[i], strlen(reason_names[i])) == 0) t->reasons[i]++;
 }
 
@@ -356,7 +358,7 @@ int cli_cmd_validate(const cli_opts *o) {
     } else if (r != NULL) {
         printf("\n%u scenarios on win32 (%s): %u passed, %u failed, %u not run", tl.passed + tl.failed + tl.not_run,
                cli_real_host(r), tl.passed, tl.failed, tl.not_run);
-        for (uint32_t i = 0, k = 0; i < 2; i++)
+        for (uint32_t i = 0, k = 0; i < NREASONS; i++)
             if (tl.reasons[i]) printf("%s%s %u", k++ ? ", " : " (", reason_names[i], tl.reasons[i]);
         printf("%s; %" PRIu64 " executions, %.1f s", tl.not_run ? ")" : "", tl.executions, el);
         if (tl.too_slow)
