@@ -220,7 +220,7 @@ static void random_begin(void *self, sim_ctx *sim) {
 static uint32_t random_choose(void *self, sim_ctx *sim, const sim_choice_point *pt) {
     (void)sim;
     sim_random *r = self;
-    return sim_rng_below(r->s, pt->n);
+    return sim__rng_below(r->s, pt->n);
 }
 
 sim_chooser sim_random_chooser(sim_random *r, uint64_t seed) {

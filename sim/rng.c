@@ -19,31 +19,6 @@ void sim_rng_seed(uint64_t s[4], uint64_t seed) {
     for (int i = 0; i < 4; i++) s[i] = sim_splitmix64(&sm);
 }
 
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+uint64_t sim_rng_next(uint64_t s[4]) { return sim__rng_next(s); }
 
-uint64_t sim_rng_next(uint64_t s[4]) {
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-uint32_t sim_rng_below(uint64_t s[4], uint32_t n) {
-    uint32_t x = (uint32_t)(sim_rng_next(s) >> 32);
-    uint64_t m = (uint64_t)x * n;
-    uint32_t l = (uint32_t)m;
-    if (l < n) {
-        uint32_t threshold = (uint32_t)(-n) % n;
-        while (l < threshold) {
-            x = (uint32_t)(sim_rng_next(s) >> 32);
-            m = (uint64_t)x * n;
-            l = (uint32_t)m;
-        }
-    }
-    return (uint32_t)(m >> 32);
-}
+uint32_t sim_rng_below(uint64_t s[4], uint32_t n) { return sim__rng_below(s, n); }

@@ -276,6 +276,34 @@ const char *sim__sync_leaks(sim_ctx *s, uint32_t *count);
 /* shim_sim.c */
 void sim__fill_shim(sim_ctx *s);
 
+/* rng.c's generator in line: the random chooser draws once per decision. */
+static inline uint64_t sim__rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static inline uint64_t sim__rng_next(uint64_t s[4]) {
+    uint64_t result = sim__rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = sim__rotl(s[3], 45);
+    return result;
+}
+static inline uint32_t sim__rng_below(uint64_t s[4], uint32_t n) {
+    uint32_t x = (uint32_t)(sim__rng_next(s) >> 32);
+    uint64_t m = (uint64_t)x * n;
+    uint32_t l = (uint32_t)m;
+    if (l < n) {
+        uint32_t threshold = (uint32_t)(-n) % n;
+        while (l < threshold) {
+            x = (uint32_t)(sim__rng_next(s) >> 32);
+            m = (uint64_t)x * n;
+            l = (uint32_t)m;
+        }
+    }
+    return (uint32_t)(m >> 32);
+}
+
 static inline uint32_t sim__popcount64(uint64_t x) { return (uint32_t)__builtin_popcountll(x); }
 static inline uint32_t sim__ctz64(uint64_t x) { return (uint32_t)__builtin_ctzll(x); }
 

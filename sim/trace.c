@@ -350,7 +350,7 @@ size_t sim_event_format(const sim_ctx *s, const sim_event *e, char *buf, size_t 
         break;
     }
     const char *tname = e->thread == SIM_KERNEL ? "kernel" : e->thread < s->nthreads ? s->threads[e->thread].name : "?";
-    char tid[8];
+    char tid[16]; /* room for any uint32_t: profile feedback's inlining made gcc check it */
     if (e->thread == SIM_KERNEL)
         snprintf(tid, sizeof tid, "K ");
     else
