@@ -487,6 +487,7 @@ typedef enum sim_access_class {
 /* Kernel objects: kind in the top 4 bits of the index, creation-order id below. */
 enum { SIM_KOBJ_TABLE = 0, SIM_KOBJ_PORT, SIM_KOBJ_SOCK, SIM_KOBJ_TIMER, SIM_KOBJ_WAITPKT,
        SIM_KOBJ_STATUS, /* an operation's status block while its packet waits (choice 'i'), by operation id */
+       SIM_KOBJ_DEADLINE, /* a thread's wait deadline (choice 'o'), by thread id: touched when it fires */
        SIM_KOBJ__COUNT };
 #define SIM_ACC_KOBJ(kind, id) SIM_ACC_OBJECT(SIM_ACC_KERNEL, ((uint32_t)(kind) << 20) | ((uint32_t)(id) & 0xfffffu))
 #define SIM_ACC_KOBJ_KIND(object) (SIM_ACC_INDEX(object) >> 20)
