@@ -117,6 +117,7 @@ bool ex_class_hash(explorer *ex, const sim_result *r, uint64_t *out) {
         /* A kernel choice is named by whose step asked it and how many
          * accesses that step's thread had logged before. */
         for (; di < nd && ex->nodes[di].acc_at <= x; di++) ex->cls_attr[di] = attr_of(ex, di, seq);
+        if (a[x].event == SIM_ACC_DROP) continue; /* a note for the race analysis, no access */
         uint64_t self = (uint64_t)t << 32 | ++seq[t];
         uint32_t c = SIM_ACC_CLASS(a[x].object);
         uint64_t key = ex_mix64(self, (uint64_t)a[x].event << 8 | a[x].write);

@@ -511,6 +511,10 @@ typedef struct sim_access {
  * observe it either: the alternatives leave the object alike for t, and
  * differ only if another actor accesses it first. */
 #define SIM_ACC_EFFECT 0xfeu
+/* event of an access that says the acting thread's step disabled a kernel
+ * action that was enabled before it (the kernel's next step is gone, so no
+ * later access of the kernel shows the conflict); object: the action's. */
+#define SIM_ACC_DROP 0xfdu
 
 /* limit > 0 turns the log on, keeping at most `limit` accesses a run (the
  * rest are dropped and the run is marked truncated); 0 turns it off. */
