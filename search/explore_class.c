@@ -10,7 +10,8 @@
  * Plus the outcomes of the kernel choices, which the log does not show,
  * but not of one that names the object it alone affects (SIM_ACC_EFFECT)
  * when nothing accessed that object afterwards: its alternatives give the
- * same trace (the reduction runs only its first, explore.c).
+ * same trace (the reduction runs only its first, explore.c); nor a time
+ * jump not taken ('j' 0), which is no event at all.
  * A kernel choice is named by the thread (or kernel) whose step asked it
  * and the accesses that thread had logged before. Runs of different classes
  * hash alike only by a 64-bit collision, or where they differ in nothing but
@@ -158,6 +159,9 @@ bool ex_class_hash(explorer *ex, const sim_result *r, uint64_t *out) {
     for (uint32_t i = 0; i < nd; i++) {
         uint32_t k = r->decisions[i].kind;
         if (k == SIM_CHOICE_THREAD || k == SIM_CHOICE_EVENT || k >= SIM_CHOICE__COUNT || ex->cls_seen[i] == 1) continue;
+        /* Time not jumping changes nothing: whether the jump is offered
+         * depends on other threads' deadlines, the class must not. */
+        if (k == SIM_CHOICE_JUMP && r->decisions[i].index == 0) continue;
         sum += ex_mix64(ex_mix64(ex->cls_attr[i], (uint64_t)k << 32 | r->decisions[i].label), 0x165667b1u);
     }
     *out = ex_mix64(ex_mix64(0x5bd1e995u, (uint64_t)r->verdict), sum);
