@@ -142,7 +142,7 @@ bool ex_class_hash(explorer *ex, const sim_result *r, uint64_t *out) {
                 ex->cls_exc[j] = a[x].value != 0 ? (uint32_t)a[x].value - 1 : EX_NONE;
             } else if (ex->cls_eff[j] != EX_NONE) {
                 /* The effect's own thread (explore.c, note_observations) does not see it. */
-                if (a[x].thread != ex->cls_exc[j]) ex->cls_seen[ex->cls_eff[j]] = 2;
+                if (a[x].thread != ex->cls_exc[j] && a[x].event != SIM_ACC_OVERWRITE) ex->cls_seen[ex->cls_eff[j]] = 2;
                 ex->cls_eff[j] = EX_NONE;
             }
             seen = ex->cls_last[j] != 0;
