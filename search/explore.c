@@ -363,7 +363,9 @@ static void add_sleep(explorer *ex, uint32_t k, uint32_t path_len) {
  * right after the choice, SIM_ACC_EFFECT) anything accessed afterwards. An
  * effect is found only where it follows its node's decision at once. An
  * effect that names a thread (value = thread + 1) is not observed by that
- * thread's own next access of the object, which ends its watch. */
+ * thread's own next access of the object, which ends its watch; nor by a
+ * blind write (SIM_ACC_OVERWRITE), after which every alternative leaves
+ * the object alike. */
 static bool note_observations(explorer *ex) {
     uint32_t m = sim_access_count(ex->sim), neff = 0;
     const sim_access *a = sim_accesses(ex->sim);
@@ -381,7 +383,7 @@ static bool note_observations(explorer *ex) {
         for (uint32_t e = 0; e < neff; e++) {
             ex_node *nd = &ex->nodes[ex->eff_node[e]];
             if (nd->effect != a[x].object) continue;
-            if (a[x].thread != nd->effect_except) nd->observed = true;
+            if (a[x].thread != nd->effect_except && a[x].event != SIM_ACC_OVERWRITE) nd->observed = true;
             ex->eff_node[e--] = ex->eff_node[--neff]; /* watched no longer */
         }
     }

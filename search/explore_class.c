@@ -10,7 +10,8 @@
  * Plus the outcomes of the kernel choices, which the log does not show,
  * but not of one that names the object it alone affects (SIM_ACC_EFFECT)
  * when nothing accessed that object afterwards: its alternatives give the
- * same trace (the reduction runs only its first, explore.c).
+ * same trace (the reduction runs only its first, explore.c); nor a time
+ * jump not taken ('j' 0), which is no event at all.
  * A kernel choice is named by the thread (or kernel) whose step asked it
  * and the accesses that thread had logged before. Runs of different classes
  * hash alike only by a 64-bit collision, or where they differ in nothing but
@@ -117,6 +118,7 @@ bool ex_class_hash(explorer *ex, const sim_result *r, uint64_t *out) {
         /* A kernel choice is named by whose step asked it and how many
          * accesses that step's thread had logged before. */
         for (; di < nd && ex->nodes[di].acc_at <= x; di++) ex->cls_attr[di] = attr_of(ex, di, seq);
+        if (a[x].event == SIM_ACC_DROP) continue; /* a note for the race analysis, no access */
         uint64_t self = (uint64_t)t << 32 | ++seq[t];
         uint32_t c = SIM_ACC_CLASS(a[x].object);
         uint64_t key = ex_mix64(self, (uint64_t)a[x].event << 8 | a[x].write);
@@ -140,7 +142,7 @@ bool ex_class_hash(explorer *ex, const sim_result *r, uint64_t *out) {
                 ex->cls_exc[j] = a[x].value != 0 ? (uint32_t)a[x].value - 1 : EX_NONE;
             } else if (ex->cls_eff[j] != EX_NONE) {
                 /* The effect's own thread (explore.c, note_observations) does not see it. */
-                if (a[x].thread != ex->cls_exc[j]) ex->cls_seen[ex->cls_eff[j]] = 2;
+                if (a[x].thread != ex->cls_exc[j] && a[x].event != SIM_ACC_OVERWRITE) ex->cls_seen[ex->cls_eff[j]] = 2;
                 ex->cls_eff[j] = EX_NONE;
             }
             seen = ex->cls_last[j] != 0;
@@ -157,6 +159,9 @@ bool ex_class_hash(explorer *ex, const sim_result *r, uint64_t *out) {
     for (uint32_t i = 0; i < nd; i++) {
         uint32_t k = r->decisions[i].kind;
         if (k == SIM_CHOICE_THREAD || k == SIM_CHOICE_EVENT || k >= SIM_CHOICE__COUNT || ex->cls_seen[i] == 1) continue;
+        /* Time not jumping changes nothing: whether the jump is offered
+         * depends on other threads' deadlines, the class must not. */
+        if (k == SIM_CHOICE_JUMP && r->decisions[i].index == 0) continue;
         sum += ex_mix64(ex_mix64(ex->cls_attr[i], (uint64_t)k << 32 | r->decisions[i].label), 0x165667b1u);
     }
     *out = ex_mix64(ex_mix64(0x5bd1e995u, (uint64_t)r->verdict), sum);

@@ -103,6 +103,7 @@ static void on_race(race_ctx *rc, uint32_t i, uint32_t j) {
     int best = -1;
     for (uint32_t x = rc->step_end[k]; x <= j && satisfied == EX_NONE; x++) {
         if (x < j && rc->vc[(size_t)x * rc->nt + p] >= fp) continue; /* happens after the step */
+        if (rc->a[x].event == SIM_ACC_DROP) continue;
         uint32_t r = slot_of(rc, rc->a[x].thread);
         if (rc->stamp[r] == rc->race_id) continue;
         bool init = initial(rc, x, r, nseen);
@@ -133,6 +134,28 @@ static void on_race(race_ctx *rc, uint32_t i, uint32_t j) {
         uint32_t c = switch_node(ex, k);
         ex_node *nc = &ex->nodes[c];
         if (c != k && !nc->full && is_enabled(nc, label)) ls_add(&nc->todo, label);
+    }
+}
+
+/* A step that disabled a kernel action enabled at its node (SIM_ACC_DROP):
+ * the action never runs, so no access of the kernel's can race with the
+ * step, yet running the kernel first is another class (the action then sees
+ * the state before the step, e.g. a wait packet queued rather than
+ * cancelled). As with a race whose initial is the kernel: the kernel joins
+ * the node's backtrack set, and the conservative point's under a bound. */
+static void on_drop(race_ctx *rc, uint32_t j) {
+    explorer *ex = rc->ex;
+    uint32_t k = rc->owner[j];
+    if (k == EX_NONE || rc->a[j].thread == SIM_KERNEL_LABEL) return;
+    ex_node *nd = &ex->nodes[k];
+    EX_CHECK(ex, k < ex->nnodes && nd->kind == SIM_CHOICE_THREAD, "a dropped action follows a thread node");
+    if (nd->full || !is_enabled(nd, SIM_KERNEL_LABEL) || nd->labels[nd->chosen] == SIM_KERNEL_LABEL) return;
+    ex->res->stats.races++;
+    ls_add(&nd->todo, SIM_KERNEL_LABEL);
+    if (ex->bound >= 0) {
+        uint32_t c = switch_node(ex, k);
+        ex_node *nc = &ex->nodes[c];
+        if (c != k && !nc->full && is_enabled(nc, SIM_KERNEL_LABEL)) ls_add(&nc->todo, SIM_KERNEL_LABEL);
     }
 }
 
@@ -238,6 +261,13 @@ bool ex_analyze(explorer *ex) {
     for (uint32_t j = 0; j < m; j++) {
         const sim_access *aj = &a[j];
         uint32_t t = slot_of(&rc, aj->thread);
+        if (aj->event == SIM_ACC_DROP) {
+            /* Not an access of the object: it orders nothing. */
+            memcpy(&rc.vc[(size_t)j * nt], &clock[(size_t)t * nt], nt * sizeof *clock);
+            prev[j] = EX_NONE;
+            on_drop(&rc, j);
+            continue;
+        }
         uint32_t c = SIM_ACC_CLASS(aj->object), i = SIM_ACC_INDEX(aj->object);
         uint32_t os = c == SIM_ACC_SYNC     ? i
                       : c == SIM_ACC_THREAD ? S + i

@@ -133,6 +133,11 @@ bool sim__clock_advance(sim_ctx *s) {
         uint32_t cur = s->current;
         s->current = t.thread;
         sim__event(s, SIM_EV_TIMEOUT, t.thread, (uint64_t)when, 0, 0);
+        /* Its wait deadline fired: what tells a choice 'o' apart (port.c).
+         * Not a kernel call's touch: the flag of the step it interrupts stays. */
+        bool acc_kernel = s->acc_kernel;
+        sim__access(s, SIM_ACC_KOBJ(SIM_KOBJ_DEADLINE, t.thread), true);
+        s->acc_kernel = acc_kernel;
         s->current = cur;
     }
     return true;

@@ -497,6 +497,8 @@ typedef enum sim_access_class {
 /* Kernel objects: kind in the top 4 bits of the index, creation-order id below. */
 enum { SIM_KOBJ_TABLE = 0, SIM_KOBJ_PORT, SIM_KOBJ_SOCK, SIM_KOBJ_TIMER, SIM_KOBJ_WAITPKT,
        SIM_KOBJ_STATUS, /* an operation's status block while its packet waits (choice 'i'), by operation id */
+       SIM_KOBJ_DEADLINE, /* a thread's wait deadline (choice 'o'), by thread id: touched when it fires */
+       SIM_KOBJ_SIGNAL, /* a waitable timer's signaled state (choice 'g'), by timer id */
        SIM_KOBJ__COUNT };
 #define SIM_ACC_KOBJ(kind, id) SIM_ACC_OBJECT(SIM_ACC_KERNEL, ((uint32_t)(kind) << 20) | ((uint32_t)(id) & 0xfffffu))
 #define SIM_ACC_KOBJ_KIND(object) (SIM_ACC_INDEX(object) >> 20)
@@ -520,6 +522,14 @@ typedef struct sim_access {
  * observe it either: the alternatives leave the object alike for t, and
  * differ only if another actor accesses it first. */
 #define SIM_ACC_EFFECT 0xfeu
+/* event of an access that says the acting thread's step disabled a kernel
+ * action that was enabled before it (the kernel's next step is gone, so no
+ * later access of the kernel shows the conflict); object: the action's. */
+#define SIM_ACC_DROP 0xfdu
+/* event of an access that sets an object whatever it held (a blind write):
+ * it does not observe a choice's effect on the object, and ends the watch,
+ * since every alternative leaves the object alike after it. */
+#define SIM_ACC_OVERWRITE 0xfcu
 
 /* limit > 0 turns the log on, keeping at most `limit` accesses a run (the
  * rest are dropped and the run is marked truncated); 0 turns it off. */

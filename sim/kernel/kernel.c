@@ -115,8 +115,15 @@ static void add_action(sim_ctx *s, uint32_t *n, uint32_t kind, uint32_t id) {
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((noinline))
 #endif
+static void dropped(sim_ctx *s, const kern_action *old, uint32_t nold);
+
 static void rebuild(sim_ctx *s) {
     kern_state *w = kern(s);
+    /* The explorer is told of actions a thread's step disabled (below). */
+    kern_action old[KERN_MAX_ACTIONS];
+    uint32_t nold = s->acc_limit != 0 && !w->fired ? w->nact : 0;
+    if (nold != 0) memcpy(old, w->act, nold * sizeof *old);
+    w->fired = false;
     uint32_t n = 0;
     bool starved = false;
     for (uint32_t i = 0; i < w->nops; i++)
@@ -132,6 +139,33 @@ static void rebuild(sim_ctx *s) {
     w->nact = n;
     w->starved = starved;
     w->dirty = false;
+    if (nold != 0) dropped(s, old, nold);
+}
+
+/* The object an action works on, as the access log names it. */
+static uint32_t action_object(const kern_state *w, const kern_action *a) {
+    switch (a->kind) {
+    case KERN_ACT_OP: return SIM_ACC_KOBJ(SIM_KOBJ_SOCK, kern_pair(w, w->ops[a->id].sock));
+    case KERN_ACT_RELEASE: return SIM_ACC_KOBJ(SIM_KOBJ_PORT, a->id);
+    default: return SIM_ACC_KOBJ(SIM_KOBJ_WAITPKT, a->id);
+    }
+}
+
+/* Actions offered at the last point and gone now, with no action fired in
+ * between (a fire is followed at once by the next rebuild, with no thread
+ * step in between): the step that ran since disabled them, e.g. a cancel
+ * of a wait packet being satisfied (choice 'y' 0). DPOR must then try the
+ * kernel before that step (explore_race.c): the action that never runs
+ * leaves no access to race with. Logged as the acting thread's access. */
+static void dropped(sim_ctx *s, const kern_action *old, uint32_t nold) {
+    kern_state *w = kern(s);
+    bool acc_kernel = s->acc_kernel;
+    for (uint32_t i = 0; i < nold; i++) {
+        bool kept = false;
+        for (uint32_t j = 0; j < w->nact && !kept; j++) kept = w->act[j].kind == old[i].kind && w->act[j].id == old[i].id;
+        if (!kept) sim__access_log(s, action_object(w, &old[i]), true, SIM_ACC_DROP, 0);
+    }
+    s->acc_kernel = acc_kernel; /* not a touch of the call under way */
 }
 
 static uint32_t kernel_pending(sim_ctx *s) {
@@ -145,6 +179,7 @@ static void kernel_fire(sim_ctx *s, uint32_t index) {
     /* The engine fires right after asking what is pending: the list is fresh. */
     SIM_CHECK(s, index < w->nact && !w->dirty, "a fired kernel action is one just offered");
     kern_action a = w->act[index];
+    w->fired = true;
     SIM_CHECK(s, a.kind == KERN_ACT_OP       ? a.id < w->nops && w->ops[a.id].state == KERN_OP_PENDING
                  : a.kind == KERN_ACT_RELEASE ? a.id < w->nports
                                               : a.kind == KERN_ACT_WAITPKT && a.id < w->nwps,
@@ -199,6 +234,7 @@ static void kernel_reset(sim_ctx *s) {
     w->th_used = 0;
     w->wait_seq = 0;
     w->nact = 0;
+    w->fired = false;
     w->dirty = true;
     w->starved = false;
     /* §8: the wait-packet capability, fixed for the whole execution. */

@@ -219,6 +219,7 @@ typedef struct kern_state {
     /* kernel actions, recomputed when dirty */
     kern_action act[KERN_MAX_ACTIONS];
     uint32_t nact;
+    bool fired; /* an action fired since the list was built (kernel.c, dropped) */
     bool dirty;
     bool starved;     /* some port holds packets back for its concurrency limit */
     bool waitpkts;    /* the capability this execution */

@@ -276,7 +276,12 @@ static int64_t wait_deadline(sim_ctx *s, uint32_t timeout_ms) {
         if (i == 0 && early <= s->now_ns) continue;
         if (n == 0 || when[labels[n - 1]] != when[i]) labels[n++] = i;
     }
-    uint32_t pick = n > 1 ? labels[sim__choose(s, SIM_CHOICE_TIMEOUT, n, labels, SIM_NO_CURRENT)] : labels[0];
+    if (n < 2) return when[labels[0]];
+    uint32_t pick = labels[sim__choose(s, SIM_CHOICE_TIMEOUT, n, labels, SIM_NO_CURRENT)];
+    /* The deadline differs between the alternatives, and nothing else: a
+     * wait that ends for another reason before the clock reaches the
+     * earliest of them never tells them apart (clock.c logs the firing). */
+    sim__access_effect(s, s->ndecisions - 1, SIM_ACC_KOBJ(SIM_KOBJ_DEADLINE, s->current));
     return when[pick];
 }
 

@@ -27,10 +27,25 @@ bool kern_timer_live(sim_ctx *s, uint32_t id) {
     return idx < w->ntimers && w->timers[idx].armed && (w->timers[idx].gen & 0xFFFF) == (id & 0xFFFF);
 }
 
+/* The timer's signaled state as the explorer's log names it: read where a
+ * call or action looks at it, set blindly by a set or a firing. */
+static uint32_t signal_object(const kern_state *w, const kern_timer *t) {
+    return SIM_ACC_KOBJ(SIM_KOBJ_SIGNAL, (uint32_t)(t - w->timers));
+}
+
+static void signal_read(sim_ctx *s, const kern_timer *t) { sim__access(s, signal_object(kern(s), t), false); }
+
+static void signal_set(sim_ctx *s, const kern_timer *t) {
+    if (s->acc_limit != 0) sim__access_log(s, signal_object(kern(s), t), true, SIM_ACC_OVERWRITE, 0);
+}
+
 static void satisfy(sim_ctx *s, kern_timer *t) {
     /* §8: Windows' KiWaitSatisfyOther suggests the signal is consumed (an
      * auto-reset timer resets); the newer Wine tree does not consume it. */
     if (sim__choose(s, SIM_CHOICE_SIGNAL, 2, NULL, SIM_NO_CURRENT) == 0) t->signaled = false;
+    /* The alternatives differ in the signal alone: unseen if the timer is
+     * set or fires again before anyone looks at it (explore.c). */
+    sim__access_effect(s, s->ndecisions - 1, signal_object(kern(s), t));
 }
 
 void kern_timer_fired(sim_ctx *s, uint32_t id) {
@@ -41,6 +56,7 @@ void kern_timer_fired(sim_ctx *s, uint32_t id) {
     sim__access(s, SIM_ACC_OBJECT(SIM_ACC_CLOCK, 0), true); /* after whoever moved the clock */
     t->armed = false;
     t->signaled = true;
+    signal_set(s, t);
     sim__event(s, SIM_EV_TIMER, t->h, 2, (uint64_t)s->now_ns, 0);
     for (uint32_t i = 0; i < w->nwps; i++) {
         if (w->wps[i].state != KERN_WP_ARMED || w->wps[i].timer != id >> 16) continue;
@@ -83,6 +99,7 @@ static bool set_timer(void *ctx, shim_handle h, int64_t due_100ns) {
     kern_touch_clock(s);
     int64_t due = due_100ns < 0 ? s->now_ns + (-due_100ns) * 100 : due_100ns * 100;
     t->signaled = false; /* setting a timer resets its signal */
+    signal_set(s, t);
     t->armed = true;
     t->gen++;
     sim__kernel_timer_add(s, timer_id(idx, t->gen), due);
@@ -127,6 +144,7 @@ void kern_waitpkt_fire(sim_ctx *s, uint32_t idx) {
     SIM_CHECK(s, p->timer < w->ntimers, "a firing wait packet waits on a timer");
     kern_timer *t = &w->timers[p->timer];
     kern_touch_timer(s, p->timer);
+    signal_read(s, t);
     if (t->signaled) satisfy(s, t);
     queue_wp(s, idx);
 }
@@ -160,6 +178,7 @@ static uint32_t associate_wp(void *ctx, shim_handle pkt, shim_handle port, shim_
     p->status = status;
     p->info = info;
     kern_timer *t = &w->timers[tid];
+    signal_read(s, t);
     sim__event(s, SIM_EV_WAITPKT, pkt, 1, target, t->signaled);
     if (t->signaled) {
         /* The two references disagree on what follows alreadySignaled:

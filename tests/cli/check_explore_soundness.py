@@ -8,7 +8,10 @@ naive DFS finds. For every (K, D) of the grid {0, 1, 2} x {0, 1, 2}:
   1. small scenarios on the correct poller: where naive DFS covers the space
      within its budget, DPOR covers it too, with the same verdict, the same
      number of distinct final states (DPOR's are a subset of naive DFS's, so
-     equal counts are equal sets) and no more executions;
+     equal counts are equal sets), no more executions, and the same number
+     of classes (explore_class.c), except at the points listed in
+     tests/explore-class-gaps.txt with both counts exactly (a listed point
+     that changes fails too, so the list only shrinks);
   2. every poller mutant on its explore scenario: where naive DFS exposes it
      within its budget, DPOR exposes it in the same round (K, D) of the
      iterative deepening, that is, at the smallest bound where naive DFS does;
@@ -48,10 +51,25 @@ def explore(binary, src, scn, por, k, d, budget, extra=()):
     return ex[0], fails
 
 
+def class_gaps(src):
+    """(scenario, K, D) -> (naive classes, DPOR classes) from explore-class-gaps.txt."""
+    gaps = {}
+    with open(f"{src}/tests/explore-class-gaps.txt", encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            words = line.split("#", 1)[0].split()
+            if not words:
+                continue
+            if len(words) != 5:
+                raise SystemExit(f"tests/explore-class-gaps.txt:{n}:1: expected SCENARIO K D NAIVE DPOR")
+            gaps[(words[0], int(words[1]), int(words[2]))] = (int(words[3]), int(words[4]))
+    return gaps
+
+
 def main():
     build, src = sys.argv[1], sys.argv[2]
     budget = int(sys.argv[3]) if len(sys.argv) > 3 else 20000
     errors, compared, skipped = [], 0, 0
+    gaps, gaps_seen = class_gaps(src), set()
     for scn in SMALL:
         for k, d in GRID:
             naive, _ = explore(f"{build}/iocpcheck", src, scn, "none", k, d, budget)
@@ -69,6 +87,14 @@ def main():
                 errors.append(f"{where}: {dpor['distinct_states']} final states, naive DFS {naive['distinct_states']}")
             if dpor["executions"] > naive["executions"]:
                 errors.append(f"{where}: {dpor['executions']} executions, naive DFS {naive['executions']}")
+            counts, known = (naive["classes"], dpor["classes"]), gaps.get((scn, k, d))
+            if known is not None:
+                gaps_seen.add((scn, k, d))
+                if counts != known:
+                    errors.append(f"{where}: classes naive DFS {counts[0]}, DPOR {counts[1]}; "
+                                  f"explore-class-gaps.txt says {known[0]}, {known[1]}")
+            elif counts[0] != counts[1]:
+                errors.append(f"{where}: {counts[1]} classes, naive DFS {counts[0]}")
     last_compared = 0
     for scn in SMALL:
         deep, _ = explore(f"{build}/iocpcheck", src, scn, "dpor", 2, 2, budget)
@@ -82,6 +108,8 @@ def main():
                 errors.append(f"{where}: {key} {last[key]}, the rounds from (0, 0) {deep[key]}")
         if last["executions"] > deep["executions"]:
             errors.append(f"{where}: {last['executions']} executions, the rounds from (0, 0) {deep['executions']}")
+    for key in sorted(set(gaps) - gaps_seen):
+        errors.append(f"explore-class-gaps.txt lists {key}, which naive DFS no longer covers")
     mutants, mskipped = 0, 0
     with open(f"{src}/scenarios/mutants.txt", encoding="utf-8") as f:
         rows = [line.split() for line in f if line[:1].isalpha()]
