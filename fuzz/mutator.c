@@ -44,6 +44,13 @@ size_t LLVMFuzzerCustomCrossOver(const uint8_t *a, size_t asize, const uint8_t *
 
 enum { MUT_NONE, MUT_STRUCTURAL, MUT_PREFIX };
 static uint32_t own_pct = 50; /* prefix: % of mutations left to libFuzzer ("prefix:PCT") */
+/* prefix: % of mutations that are a fresh execution (IOCPCHECK_FUZZ_FRESH,
+ * 0 to 100, default FRESH_DEFAULT): the selector byte and 1 to 8 random
+ * decision bytes, so the tail (decisions.h) is a new draw from the start:
+ * the tail's own strategies (random, PCT) as the CLI runs them, which the
+ * search then never falls far behind. */
+#define FRESH_DEFAULT 0
+static uint32_t fresh_pct = FRESH_DEFAULT;
 /* IOCPCHECK_FUZZ_MUTATOR: unset or "" is prefix:50 (measured best on the
  * README's hard pairs), "0" libFuzzer's own alone, "1" structural,
  * "prefix" or "prefix:PCT" (PCT from 0 to 100). Anything else exits 2. */
@@ -64,6 +71,15 @@ static int mode(void) {
         if (m < 0) {
             fprintf(stderr, "fuzz_decisions: IOCPCHECK_FUZZ_MUTATOR=%s: expected 0, 1, prefix or prefix:PCT (0 to 100)\n", e);
             exit(2);
+        }
+        const char *f = getenv("IOCPCHECK_FUZZ_FRESH");
+        if (f != NULL && *f != 0) {
+            unsigned long pct = strtoul(f, &end, 10);
+            if (*f < '0' || *f > '9' || *end != 0 || pct > 100) {
+                fprintf(stderr, "fuzz_decisions: IOCPCHECK_FUZZ_FRESH=%s: expected a percentage, 0 to 100\n", f);
+                exit(2);
+            }
+            fresh_pct = (uint32_t)pct;
         }
     }
     return m;
@@ -168,6 +184,12 @@ static size_t put_prefix(uint8_t *out, size_t max, const expanded *e, size_t kee
 }
 
 static size_t prefix_mutate(uint8_t *data, size_t size, size_t max_size, uint32_t *r) {
+    if (fresh_pct > 0 && next(r) % 100 < fresh_pct && max_size >= 9) {
+        size_t n = 2 + next(r) % 8;
+        if (size == 0) data[0] = 0;
+        for (size_t i = 1; i < n; i++) data[i] = (uint8_t)next(r);
+        return n;
+    }
     bool own = next(r) % 100 < own_pct;
     uint32_t op = next(r) % 8;
     const expanded *e = size > 0 && !own ? expansion_of(data, size) : NULL;

@@ -78,6 +78,13 @@ static struct {
     uint32_t last_pos[MAX_WORDS];
     uint32_t points[MAX_POINTS];
     uint32_t npoints;
+    /* g: per thread and word, its last read that did not write there (the
+     * first half of a read-then-write), as the count of every thread's
+     * operations and of its own at that time. */
+    uint32_t all_ops;
+    uint32_t read_at[RF_THREADS][MAX_WORDS];
+    uint16_t read_own[RF_THREADS][MAX_WORDS];
+    uint64_t read_valid[RF_THREADS]; /* bit per word */
 } st;
 
 static bool conflicts; /* record conflict points */
@@ -112,11 +119,34 @@ const uint32_t *fuzz_observe_conflict_points(size_t *n) {
     return st.points;
 }
 
+/* 'g': a thread read word w, then wrote it: how many other threads'
+ * operations ran in between (0, 1, 2-3, 4-7, ...), by word, thread and the
+ * two operations, and whether w itself changed meanwhile. A lost update
+ * needs that window open and someone writing inside it; the feature says
+ * an execution stretched the window further than any before, a step
+ * towards that even when nobody wrote in it yet. */
+static void window(uint32_t what, uint32_t t, uint32_t own, uint32_t w, bool writes) {
+    if (!writes) {
+        st.read_at[t][w] = st.all_ops;
+        st.read_own[t][w] = (uint16_t)own;
+        st.read_valid[t] |= 1ull << w;
+        return;
+    }
+    if (!(st.read_valid[t] >> w & 1)) return;
+    st.read_valid[t] &= ~(1ull << w);
+    uint32_t others = st.all_ops - st.read_at[t][w] - 1 - (uint16_t)(own - st.read_own[t][w] - 1);
+    uint32_t bucket = 0;
+    while (others >> bucket) bucket++;
+    bool changed = st.val[w] != st.seen[t][w]; /* both set by the read at least */
+    count(mix(mix(what << 24 | w << 12 | t, bucket), changed) ^ 0x5000000u);
+}
+
 /* What a store to `p` (word w) overwrote: the tracked value, else what the
  * word held before the call. */
 static uint64_t overwritten(uint32_t w, uint64_t before) { return st.val_valid >> w & 1 ? st.val[w] : before; }
 
 static bool reads_from;   /* 'r' */
+static bool windows;      /* 'g' */
 static bool stale_write;  /* 'w' */
 static bool state_events; /* 's' */
 
@@ -162,8 +192,10 @@ static uint32_t rf_thread(void) {
 static void rf(uint32_t what, uint32_t w, uint64_t old, bool writes, uint64_t now) {
     uint32_t t = rf_thread();
     uint32_t op = st.ops[t] < 0xffff ? st.ops[t]++ : st.ops[t];
+    st.all_ops++;
     if (w >= MAX_WORDS) return;
     conflict(what, t, w, writes);
+    if (windows) window(what, t, op, w, writes);
     if (reads_from) {
         uint32_t wop = st.writer_op[w];
         uint32_t wcls = wop < 4 ? wop : wop < 16 ? 4 + wop / 4 : 8;
@@ -267,6 +299,8 @@ static const shim *wrap(sim_ctx *sim, const shim *sh) {
     memset(st.ops, 0, sizeof st.ops);
     memset(st.seen_valid, 0, sizeof st.seen_valid);
     st.val_valid = 0;
+    st.all_ops = 0;
+    memset(st.read_valid, 0, sizeof st.read_valid);
     memset(st.last_thread, 0, sizeof st.last_thread);
     st.npoints = 0;
     st.table = *sh->sync;
@@ -302,7 +336,8 @@ void fuzz_observe_setup(void) {
     state_events = strchr(f, 's') != NULL;
     reads_from = strchr(f, 'r') != NULL;
     stale_write = strchr(f, 'w') != NULL;
-    fuzz_decisions_wrap(state_events || reads_from || stale_write || conflicts ? wrap : NULL);
+    windows = strchr(f, 'g') != NULL;
+    fuzz_decisions_wrap(state_events || reads_from || stale_write || windows || conflicts ? wrap : NULL);
 }
 
 void fuzz_observe_conflicts(void) {

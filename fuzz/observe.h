@@ -22,7 +22,15 @@
  *   w  a plain store over a value its thread had not seen there (the shape
  *      of a lost update: someone wrote in between its read and its store),
  *      as (word, thread, writer of the value overwritten, class it had
- *      seen, class it overwrote).
+ *      seen, class it overwrote);
+ *   g  read-then-write windows: a thread's write to a word after its own
+ *      read of it (a load or a failed compare-and-swap), as (word, thread,
+ *      the write's operation, how many other threads' operations ran in
+ *      between, as 0, 1, 2-3, 4-7, ..., whether the word changed meanwhile).
+ *      A lost update needs such a window held open while another thread
+ *      writes in it; an execution that stretches a window further than any
+ *      before is a step towards one before anyone writes in it (what 'w'
+ *      sees only once it has happened).
  * Modifiers of s, for measuring what pays (scripts/fuzz-feedback): b a
  * feature counts once however often it occurs, n events without the acting
  * thread, e events alone (no pairs).
