@@ -229,9 +229,16 @@ static uint8_t one_read(scn_exec_st *x, scn_xthread *t, const scn_step *st, uint
 static void set_deadline(scn_exec_st *x, uint32_t k, int mode, int64_t d_ns) {
     /* The absolute deadline for the models, read before the poller reads
      * the clock: the poller's own deadline is never earlier than this one. */
-    int64_t now = x->sh->sync->now_ns(x->sh->sync->ctx);
-    /* now + d saturates at INT64_MAX (a `max` deadline), as the poller's does. */
-    uint64_t abs = d_ns == 0 ? 0 : d_ns < 0 ? UINT64_MAX : (uint64_t)(d_ns > INT64_MAX - now ? INT64_MAX : now + d_ns);
+    /* now + d saturates at INT64_MAX (a `max` deadline), as the poller's does.
+     * The clock is read only for a future deadline: on the simulator a read
+     * of the clock is a step, and the decision streams stored before `max`
+     * read it only there. */
+    uint64_t abs = 0;
+    if (d_ns < 0) abs = UINT64_MAX;
+    else if (d_ns > 0) {
+        int64_t now = x->sh->sync->now_ns(x->sh->sync->ctx);
+        abs = (uint64_t)(d_ns > INT64_MAX - now ? INT64_MAX : now + d_ns);
+    }
     model_emit(x->tr, MEV_DEADLINE, k, (uint64_t)mode, abs, 0, 0);
     np_fd_set_deadline(x->fds[k].fd, d_ns, mode);
     model_emit(x->tr, MEV_DEADLINE_SET, k, (uint64_t)mode, 0, 0, 0);
