@@ -24,7 +24,13 @@
  * error, or the context's when the deadline cancelled it; a cancelled or
  * refused ConnectEx never yields a conn). A connect that completed although
  * its deadline fired is a connection (§7) and passes.
+ * (c) a dial or accept whose last ConnectEx / AcceptEx was cancelled
+ * (STATUS_CANCELLED: only the deadline or the close cancels) ends timeout or
+ * closed: Go's execIO returns the deadline's or the close's error, and the
+ * accept or connect returns before any further call (SO_UPDATE_*_CONTEXT).
  */
+#define STATUS_CANCELLED_NT 0xC0000120u
+
 static bool reports_faults(uint32_t kind) {
     return kind == MOP_ACCEPT || kind == MOP_DIAL || kind == MOP_SHUTDOWN || kind == MOP_RECVFROM ||
            kind == MOP_SENDTO;
@@ -50,6 +56,16 @@ void mp_call_result(mw *w, const model_event *e) {
     if (i == 0) return;
     mw_op *op = mw_op_at(w, i);
     if (op->ended) return;
+    if ((op->kind == MOP_DIAL || op->kind == MOP_ACCEPT) && op->last_ov != 0) {
+        const mw_ov *o = mw_ov_get(w, op->last_ov);
+        if (o->done && o->status == STATUS_CANCELLED_NT && a[2] != MOUT_TIMEOUT && a[2] != MOUT_CLOSED)
+            mw_fail(w, MP_CALL_RESULT, MW_SEQS(o->done_seq, e->seq),
+                    "#%llu (%s on fd%llu) ended %s(%lld) at [%llu], but its last %s was cancelled at [%llu]: a "
+                    "cancel is the deadline's or the close's, so the result is timeout or closed",
+                    (unsigned long long)op->slot, model_op_name(op->kind), (unsigned long long)op->fd,
+                    model_outcome_name(a[2]), (long long)a[3], (unsigned long long)e->seq,
+                    op->kind == MOP_DIAL ? "ConnectEx" : "AcceptEx", (unsigned long long)o->done_seq);
+    }
     if (op->kind == MOP_DIAL && a[2] == MOUT_OK && op->last_ov != 0) {
         const mw_ov *o = mw_ov_get(w, op->last_ov);
         if (o->done && !mw_status_ok(o->status))
