@@ -222,11 +222,13 @@ static void teardown(scn_exec_st *x) {
         scn_xfd *f = &x->fds[k];
         if (f->fd != NULL) {
             np_fd_close(f->fd); /* closes h[0] too (NP_ERR_CLOSING if the scenario did) */
-            np_fd_free(f->fd);
-            f->fd = NULL;
         } else if (f->h[0] != SHIM_INVALID_HANDLE && f->h[0] != SHIM_NULL_HANDLE) {
             x->sh->closesocket(x->ctx, f->h[0]);
         }
+        /* As a user's cleanup does: free what the open returned, NULL for
+         * an open that failed or never ran (np_fd_free(NULL) does nothing). */
+        np_fd_free(f->fd);
+        f->fd = NULL;
         if (f->h[1] != SHIM_INVALID_HANDLE && f->h[1] != SHIM_NULL_HANDLE) x->sh->closesocket(x->ctx, f->h[1]);
     }
     np_destroy(x->p);

@@ -162,7 +162,8 @@ int np_fd_close(np_fd *fd);
 /* Frees a closed descriptor. Its memory outlives np_fd_close because a call
  * racing with the close may still read its state to learn it is closed (Go
  * leaves this to the garbage collector): call np_fd_free once, after
- * np_fd_close returned, when no thread can call into `fd` any more. */
+ * np_fd_close returned, when no thread can call into `fd` any more.
+ * np_fd_free(NULL) does nothing (as free(NULL)). */
 void np_fd_free(np_fd *fd);
 /* ---- Datagram descriptors (fdio_dgram.c) ----
  * Go's FD.ReadFrom / FD.WriteTo on a bound UDP socket (the shim's v3 calls),
