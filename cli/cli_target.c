@@ -121,6 +121,7 @@ static int target_setup(cli_target *t, void (*adjust)(sim_config *cfg, void *arg
         scn_free(t->scn);
         return CLI_EXIT_INTERNAL;
     }
+    sim_set_trust_fault_handler(t->sim, true); /* the CLI installs no signal handler of its own */
     t->trace = model_trace_create((model_clock){t->sim, clock_thread, clock_now});
     if (t->trace != NULL) model_trace_single_thread(t->trace); /* one OS thread runs every virtual one */
     t->faults = shim_fault_create(cli_sim_fault_source(t->sim), t->trace);

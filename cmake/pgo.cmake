@@ -5,9 +5,9 @@
 # interpreter; the profile is flat and the VM's time goes as much to
 # instruction-cache misses and mispredicted branches as to instructions.
 # GCC's profile feedback lays the hot paths out together and decides inlining
-# and branch order from a training run: 7.6% fewer instructions and about 14%
-# more executions per CPU second on close/close-parked-reader (README,
-# "Performance").
+# and branch order from a training run: 7.6% fewer instructions and 13% to
+# 18% more executions per CPU second on close/close-parked-reader (README,
+# "Profile feedback" under "Performance").
 #
 # How: an instrumented build of the iocpcheck target in <build>/pgo/build
 # (ExternalProject, same source, -fprofile-generate), one deterministic
@@ -15,9 +15,10 @@
 # seeds: the same profile every time, so the same binary), then the core
 # libraries of this build compiled with -fprofile-use. Object paths are made
 # relative (-fprofile-prefix-path) so both trees name the same .gcda files.
-# The profile only steers optimisation: a stale or missing one (an edited
-# file before the retraining, a file the training never ran) costs speed,
-# never correctness, and draws no warning.
+# The profile only steers optimisation: a stale or missing one (an object
+# compiled before the last retraining, a file the training never ran) costs
+# speed, never correctness, and draws no warning. Objects are not recompiled
+# for a new profile alone: a clean build is the one to measure.
 if(NOT IOCPCHECK_PGO)
   return()
 endif()

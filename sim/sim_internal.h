@@ -157,6 +157,7 @@ struct sim_ctx {
     sim_stats stats;
     uint64_t exec;          /* executions run so far (1-based during a run) */
     void *altstack;         /* signal stack for the overflow handler */
+    bool trust_fault_handler; /* skip the per-run check that it is still installed (sim_set_trust_fault_handler) */
 
     /* the kernel, if one is attached (the simulated port) */
     const sim_kernel_ops *kernel;

@@ -7,6 +7,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -600,6 +601,46 @@ START_TEST(test_crash_reported) {
 }
 END_TEST
 
+/* A SIGSEGV handler a program installs between executions: by default the
+ * next execution puts the simulator's back (a crash is still reported);
+ * with sim_set_trust_fault_handler it does not look, and the program's
+ * handler gets the crash. Each case in a child: both leave a foreign
+ * handler installed. */
+#ifndef UNDER_ASAN
+static void foreign_segv(int sig) {
+    (void)sig;
+    _exit(7);
+}
+static int crash_after_foreign_handler(bool trust) {
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        sim_set_trust_fault_handler(sim, trust);
+        if (run_seed(wild_main, NULL, 1)->verdict != SIM_CRASH) _exit(40); /* installs the simulator's */
+        signal(SIGSEGV, foreign_segv);
+        const sim_result *r = run_seed(wild_main, NULL, 1);
+        _exit(r->verdict == SIM_CRASH ? 0 : 41);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status), "child status %d", status);
+    return WEXITSTATUS(status);
+}
+#endif
+START_TEST(test_fault_handler_reinstalled) {
+#ifndef UNDER_ASAN
+    ck_assert_int_eq(crash_after_foreign_handler(false), 0);
+#endif
+}
+END_TEST
+
+START_TEST(test_fault_handler_trusted) {
+#ifndef UNDER_ASAN
+    ck_assert_int_eq(crash_after_foreign_handler(true), 7);
+#endif
+}
+END_TEST
+
 /* ---- Leaks: primitives and handles still open at the end ---- */
 
 typedef struct leak_prog {
@@ -719,6 +760,8 @@ static Suite *sim_suite(void) {
     tcase_add_test(tc, test_user_choice_and_stats);
     tcase_add_test(tc, test_stack_overflow_reported);
     tcase_add_test(tc, test_crash_reported);
+    tcase_add_test(tc, test_fault_handler_reinstalled);
+    tcase_add_test(tc, test_fault_handler_trusted);
     tcase_add_test(tc, test_leaks_named_by_creation);
     tcase_add_test(tc, test_leaks_only_after_a_pass);
     suite_add_tcase(s, tc);
