@@ -84,6 +84,28 @@ def check_render_current(mod_src, mod_after, tmp):
     return fail
 
 
+def check_whole_set_current(mod_src):
+    """The committed whole-set report describes today's poller: every mutant
+    of today's source has its verdict there and no record is of a line that
+    is gone (an edit of poller/*.c is judged before the README's table can
+    stay true)."""
+    tmp = tempfile.mkdtemp()
+    try:
+        recs, summary = merged(mod_src, tmp)
+    finally:
+        shutil.rmtree(tmp)
+    fail = []
+    if summary.get("unjudged"):
+        fail.append("whole-set.json: %d of today's mutants unjudged: judge them (README, Mutation testing)"
+                    % summary["unjudged"])
+    n = len(json.load(open(os.path.join(SRC, "tests", "mutation", "whole-set.json")))["mutants"])
+    if n != len(recs):
+        fail.append("whole-set.json: %d records, %d of them of today's mutants" % (n, len(recs)))
+    if not fail:
+        print("whole-set.json: all %d of today's mutants judged" % len(recs))
+    return fail
+
+
 def main():
     records = json.load(open(os.path.join(SRC, "tests", "mutation", "baseline.json")))["mutants"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -99,7 +121,8 @@ def main():
                 out.write(text)
         mod_after = load(tmp, "mutate_after")
         after = sample(mod_after, records)
-        fail = check_render_current(load(SRC, "mutate_src"), mod_after, tmp)
+        mod_src = load(SRC, "mutate_src")
+        fail = check_render_current(mod_src, mod_after, tmp) + check_whole_set_current(mod_src)
 
     if set(before) != set(after):
         fail.append("the sample changed: %d mutants left it" % len(set(before) - set(after)))
