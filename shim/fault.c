@@ -223,28 +223,28 @@ static inline void *ICTX(void *ctx) { return F(ctx)->inner->ctx; }
 /* A Win32 failure: the last error, as the real call sets it. */
 static void fail_with(void *ctx, uint32_t err) { F(ctx)->hn->set_last_error(F(ctx)->hn->ctx, err); }
 
+/* A faulted call's decision: the error it fails with, already its last
+ * error, or 0 to pass the call on. */
+static uint32_t refuse(void *ctx, uint32_t fam, const uint32_t *errs, uint32_t nerrs) {
+    uint32_t err = decide(F(ctx), fam, errs, nerrs);
+    if (err != 0) fail_with(ctx, err);
+    return err;
+}
+
 /* ---- The calls that may fail ---- */
 
 static shim_handle f_create_port(void *ctx, shim_handle file, shim_handle existing, uintptr_t key,
                                  uint32_t concurrency) {
     static const uint32_t errs[] = {SHIM_ERROR_NOT_ENOUGH_MEMORY};
     if (existing == SHIM_NULL_HANDLE) {
-        uint32_t err = decide(F(ctx), SHIM_FAULT_PORT, errs, 1);
-        if (err != 0) {
-            fail_with(ctx, err);
-            return SHIM_NULL_HANDLE;
-        }
+        if (refuse(ctx, SHIM_FAULT_PORT, errs, 1) != 0) return SHIM_NULL_HANDLE;
     }
     return IN(ctx)->create_io_completion_port(ICTX(ctx), file, existing, key, concurrency);
 }
 
 static bool f_post(void *ctx, shim_handle port, uint32_t bytes, uintptr_t key, shim_overlapped *ov) {
     static const uint32_t errs[] = {ERROR_NO_SYSTEM_RESOURCES};
-    uint32_t err = decide(F(ctx), SHIM_FAULT_POST, errs, 1);
-    if (err != 0) {
-        fail_with(ctx, err);
-        return false;
-    }
+    if (refuse(ctx, SHIM_FAULT_POST, errs, 1) != 0) return false;
     return IN(ctx)->post_queued_completion_status(ICTX(ctx), port, bytes, key, ov);
 }
 
@@ -252,21 +252,13 @@ static const uint32_t sockio_errs[] = {WSAENOBUFS, SHIM_WSAECONNRESET};
 
 static int f_wsa_recv(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes, uint32_t *flags,
                       shim_overlapped *ov) {
-    uint32_t err = ov != NULL ? decide(F(ctx), SHIM_FAULT_SOCKIO, sockio_errs, 2) : 0;
-    if (err != 0) {
-        fail_with(ctx, err);
-        return SHIM_SOCKET_ERROR;
-    }
+    if (ov != NULL && refuse(ctx, SHIM_FAULT_SOCKIO, sockio_errs, 2) != 0) return SHIM_SOCKET_ERROR;
     return IN(ctx)->wsa_recv(ICTX(ctx), s, bufs, nbufs, bytes, flags, ov);
 }
 
 static int f_wsa_send(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes, uint32_t flags,
                       shim_overlapped *ov) {
-    uint32_t err = ov != NULL ? decide(F(ctx), SHIM_FAULT_SOCKIO, sockio_errs, 2) : 0;
-    if (err != 0) {
-        fail_with(ctx, err);
-        return SHIM_SOCKET_ERROR;
-    }
+    if (ov != NULL && refuse(ctx, SHIM_FAULT_SOCKIO, sockio_errs, 2) != 0) return SHIM_SOCKET_ERROR;
     return IN(ctx)->wsa_send(ICTX(ctx), s, bufs, nbufs, bytes, flags, ov);
 }
 
@@ -276,91 +268,65 @@ static const uint32_t nobufs_errs[] = {WSAENOBUFS};
 static bool f_accept_ex(void *ctx, shim_handle l, shim_handle a, void *buf, uint32_t rl, uint32_t ll, uint32_t ral,
                         uint32_t *bytes, shim_overlapped *ov) {
     static const uint32_t errs[] = {WSAENOBUFS, SHIM_WSAECONNRESET};
-    uint32_t err = decide(F(ctx), SHIM_FAULT_SOCKIO, errs, 2);
-    if (err != 0) {
-        fail_with(ctx, err);
-        return false;
-    }
+    if (refuse(ctx, SHIM_FAULT_SOCKIO, errs, 2) != 0) return false;
     return IN(ctx)->accept_ex(ICTX(ctx), l, a, buf, rl, ll, ral, bytes, ov);
 }
 
 static bool f_connect_ex(void *ctx, shim_handle s, const shim_sockaddr_in *to, int len, shim_overlapped *ov) {
-    uint32_t err = decide(F(ctx), SHIM_FAULT_SOCKIO, nobufs_errs, 1);
-    if (err != 0) {
-        fail_with(ctx, err);
-        return false;
-    }
+    if (refuse(ctx, SHIM_FAULT_SOCKIO, nobufs_errs, 1) != 0) return false;
     return IN(ctx)->connect_ex(ICTX(ctx), s, to, len, ov);
 }
 
 static int f_recv_from(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes, uint32_t *flags,
                        shim_sockaddr_in *from, int *fromlen, shim_overlapped *ov) {
-    uint32_t err = ov != NULL ? decide(F(ctx), SHIM_FAULT_SOCKIO, nobufs_errs, 1) : 0;
-    if (err != 0) {
-        fail_with(ctx, err);
-        return SHIM_SOCKET_ERROR;
-    }
+    if (ov != NULL && refuse(ctx, SHIM_FAULT_SOCKIO, nobufs_errs, 1) != 0) return SHIM_SOCKET_ERROR;
     return IN(ctx)->wsa_recv_from(ICTX(ctx), s, bufs, nbufs, bytes, flags, from, fromlen, ov);
 }
 
 static int f_send_to(void *ctx, shim_handle s, shim_wsabuf *bufs, uint32_t nbufs, uint32_t *bytes, uint32_t flags,
                      const shim_sockaddr_in *to, int tolen, shim_overlapped *ov) {
-    uint32_t err = ov != NULL ? decide(F(ctx), SHIM_FAULT_SOCKIO, nobufs_errs, 1) : 0;
-    if (err != 0) {
-        fail_with(ctx, err);
-        return SHIM_SOCKET_ERROR;
-    }
+    if (ov != NULL && refuse(ctx, SHIM_FAULT_SOCKIO, nobufs_errs, 1) != 0) return SHIM_SOCKET_ERROR;
     return IN(ctx)->wsa_send_to(ICTX(ctx), s, bufs, nbufs, bytes, flags, to, tolen, ov);
 }
 
-/* The calls without an OVERLAPPED (family sock): 0 to pass the call on. */
-static uint32_t sock_fault(void *ctx, const uint32_t *errs, uint32_t nerrs) {
-    uint32_t err = decide(F(ctx), SHIM_FAULT_SOCK, errs, nerrs);
-    if (err != 0) fail_with(ctx, err);
-    return err;
-}
 
 static const uint32_t netdown_errs[] = {WSAENETDOWN};
 
 static shim_handle f_socket(void *ctx, int af, int type, int proto) {
     static const uint32_t errs[] = {WSAEMFILE, WSAENOBUFS};
-    if (sock_fault(ctx, errs, 2) != 0) return SHIM_INVALID_HANDLE;
+    if (refuse(ctx, SHIM_FAULT_SOCK, errs, 2) != 0) return SHIM_INVALID_HANDLE;
     return IN(ctx)->wsa_socket(ICTX(ctx), af, type, proto);
 }
 
 static int f_bind(void *ctx, shim_handle s, const shim_sockaddr_in *a, int len) {
-    if (sock_fault(ctx, nobufs_errs, 1) != 0) return SHIM_SOCKET_ERROR;
+    if (refuse(ctx, SHIM_FAULT_SOCK, nobufs_errs, 1) != 0) return SHIM_SOCKET_ERROR;
     return IN(ctx)->bind(ICTX(ctx), s, a, len);
 }
 
 static int f_listen(void *ctx, shim_handle s, int backlog) {
     static const uint32_t errs[] = {WSAEMFILE, WSAENOBUFS};
-    if (sock_fault(ctx, errs, 2) != 0) return SHIM_SOCKET_ERROR;
+    if (refuse(ctx, SHIM_FAULT_SOCK, errs, 2) != 0) return SHIM_SOCKET_ERROR;
     return IN(ctx)->listen(ICTX(ctx), s, backlog);
 }
 
 static int f_setsockopt(void *ctx, shim_handle s, int level, int opt, const void *v, int len) {
-    if (sock_fault(ctx, netdown_errs, 1) != 0) return SHIM_SOCKET_ERROR;
+    if (refuse(ctx, SHIM_FAULT_SOCK, netdown_errs, 1) != 0) return SHIM_SOCKET_ERROR;
     return IN(ctx)->setsockopt(ICTX(ctx), s, level, opt, v, len);
 }
 
 static int f_ioctl_ext(void *ctx, shim_handle s, uint32_t which) {
-    if (sock_fault(ctx, netdown_errs, 1) != 0) return SHIM_SOCKET_ERROR;
+    if (refuse(ctx, SHIM_FAULT_SOCK, netdown_errs, 1) != 0) return SHIM_SOCKET_ERROR;
     return IN(ctx)->wsa_ioctl_get_extension(ICTX(ctx), s, which);
 }
 
 static int f_shutdown(void *ctx, shim_handle s, int how) {
-    if (sock_fault(ctx, netdown_errs, 1) != 0) return SHIM_SOCKET_ERROR;
+    if (refuse(ctx, SHIM_FAULT_SOCK, netdown_errs, 1) != 0) return SHIM_SOCKET_ERROR;
     return IN(ctx)->shutdown(ICTX(ctx), s, how);
 }
 
 static shim_handle f_create_timer(void *ctx, bool high_res) {
     static const uint32_t errs[] = {SHIM_ERROR_NOT_ENOUGH_MEMORY};
-    uint32_t err = decide(F(ctx), SHIM_FAULT_WAITPKT, errs, 1);
-    if (err != 0) {
-        fail_with(ctx, err);
-        return SHIM_NULL_HANDLE;
-    }
+    if (refuse(ctx, SHIM_FAULT_WAITPKT, errs, 1) != 0) return SHIM_NULL_HANDLE;
     return IN(ctx)->create_waitable_timer(ICTX(ctx), high_res);
 }
 
@@ -385,11 +351,7 @@ static bool f_gqcs_ex(void *ctx, shim_handle port, shim_overlapped_entry *e, uin
 
 static bool f_cancel(void *ctx, shim_handle h, shim_overlapped *ov) {
     static const uint32_t errs[] = {ERROR_INVALID_HANDLE};
-    uint32_t err = decide(F(ctx), SHIM_FAULT_CANCEL, errs, 1);
-    if (err != 0) {
-        fail_with(ctx, err);
-        return false;
-    }
+    if (refuse(ctx, SHIM_FAULT_CANCEL, errs, 1) != 0) return false;
     return IN(ctx)->cancel_io_ex(ICTX(ctx), h, ov);
 }
 
@@ -397,11 +359,7 @@ static const uint32_t waitarm_status[] = {STATUS_INVALID_HANDLE};
 
 static bool f_set_timer(void *ctx, shim_handle timer, int64_t due) {
     static const uint32_t errs[] = {ERROR_INVALID_HANDLE};
-    uint32_t err = decide(F(ctx), SHIM_FAULT_WAITARM, errs, 1);
-    if (err != 0) {
-        fail_with(ctx, err);
-        return false;
-    }
+    if (refuse(ctx, SHIM_FAULT_WAITARM, errs, 1) != 0) return false;
     return IN(ctx)->set_waitable_timer(ICTX(ctx), timer, due);
 }
 
